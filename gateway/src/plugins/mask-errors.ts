@@ -1,0 +1,64 @@
+import { randomUUID } from "node:crypto";
+import { GraphQLError } from "graphql";
+import { isErrorCode, type Logger } from "@hub/kit";
+
+/** Codes produced by the GraphQL engine itself for bad requests; their messages are safe. */
+const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "BAD_USER_INPUT"]);
+
+/** Extensions a client may see besides `code`: each is set deliberately by our own code. */
+const SAFE_EXTENSIONS = ["remedies", "correlationId", "currentStatus", "retryAfterSeconds", "attemptsLeft", "lockedUntil"];
+
+function safeExtensions(extensions: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of SAFE_EXTENSIONS) if (key in extensions) kept[key] = extensions[key];
+  return kept;
+}
+
+function isUnreachable(error: unknown): boolean {
+  const text = error instanceof Error ? `${error.name} ${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : "";
+  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|EHOSTUNREACH|ENOTFOUND|other side closed/i.test(text);
+}
+
+/**
+ * Hive Gateway passes subgraph errors through verbatim (stack, serviceName, subgraph URL), even in
+ * production. This keeps only the message and a stable code for errors we know, turns transport
+ * failures into SERVICE_UNAVAILABLE, and replaces anything else with a correlation id that is also
+ * logged here.
+ */
+export function createErrorMasker(logger: Logger) {
+  return (error: unknown, _message: string): Error => {
+    const graphqlError = error instanceof GraphQLError ? error : null;
+    const original = graphqlError?.originalError ?? error;
+    const extensions = (graphqlError?.extensions ?? {}) as Record<string, unknown>;
+    const code = extensions["code"];
+    const http = extensions["http"] as { status?: number } | undefined;
+    const options = { path: graphqlError?.path, nodes: graphqlError?.nodes };
+
+    if (typeof code === "string" && (isErrorCode(code) || REQUEST_CODES.has(code)) && code !== "INTERNAL_SERVER_ERROR") {
+      return new GraphQLError(graphqlError?.message ?? "Error", {
+        ...options,
+        extensions: { code, ...safeExtensions(extensions), ...(http?.status ? { http: { status: http.status } } : {}) },
+      });
+    }
+    if (code === "INTERNAL_SERVER_ERROR" && typeof extensions["correlationId"] === "string") {
+      // Already logged by the subgraph that failed; pass its correlation id on.
+      return new GraphQLError(graphqlError?.message ?? "Internal error.", {
+        ...options,
+        extensions: { code, correlationId: extensions["correlationId"] },
+      });
+    }
+    if (code === "GATEWAY_TIMEOUT" || code === "DOWNSTREAM_SERVICE_ERROR" || isUnreachable(original) || isUnreachable(error)) {
+      logger.warn({ err: original }, "subgraph unavailable");
+      return new GraphQLError("A part of the hub is unavailable right now; the rest of the answer is complete.", {
+        ...options,
+        extensions: { code: "SERVICE_UNAVAILABLE" },
+      });
+    }
+    const correlationId = randomUUID();
+    logger.error({ err: original, correlationId }, "unexpected gateway error");
+    return new GraphQLError(`Internal error (correlation id ${correlationId}).`, {
+      ...options,
+      extensions: { code: "INTERNAL_SERVER_ERROR", correlationId },
+    });
+  };
+}

@@ -1,0 +1,3 @@
+export { composeSupergraph, CompositionError } from "./compose.js";
+export { SUPERGRAPH_PATH, SCHEMA_DIR, subgraphSdlPath } from "./paths.js";
+export { SUBGRAPHS } from "./subgraphs.js";

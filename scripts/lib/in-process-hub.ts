@@ -1,0 +1,113 @@
+import { readFile } from "node:fs/promises";
+import { startBankAccountsSubgraph } from "@hub/bank-accounts";
+import { startCardsSubgraph } from "@hub/cards";
+import { startGatewayServer, type RunningGateway } from "@hub/gateway";
+import {
+  connectMongo,
+  createLogger,
+  createTokenVerifier,
+  startEmbeddedMongo,
+  subgraphDatabaseName,
+  systemClock,
+  type Clock,
+  type EmbeddedMongo,
+  type MongoClient,
+  type RunningServer,
+  type StartSubgraph,
+} from "@hub/kit";
+import { startPasswordsSubgraph } from "@hub/passwords";
+import { startPersonsSubgraph } from "@hub/persons";
+import { SUPERGRAPH_PATH } from "@hub/schema";
+import type { CommandStartedEvent } from "mongodb";
+import { seedDemoData } from "../demo/seed-demo.js";
+import type { DemoData } from "../demo/demo-data.js";
+
+export const SUBGRAPH_STARTERS: Record<string, StartSubgraph> = {
+  persons: startPersonsSubgraph,
+  cards: startCardsSubgraph,
+  passwords: startPasswordsSubgraph,
+  "bank-accounts": startBankAccountsSubgraph,
+};
+
+export interface InProcessHubOptions {
+  secret: string;
+  /** An external MongoDB; otherwise an embedded server is started (and stopped with the hub). */
+  mongoUri?: string;
+  /** Database name prefix: tests give each hub its own. */
+  dbPrefix?: string;
+  seed?: boolean;
+  clock?: Clock;
+  onCommand?: (event: CommandStartedEvent) => void;
+  logLevel?: string;
+}
+
+export interface InProcessHub {
+  gateway: RunningGateway;
+  subgraphs: Map<string, RunningServer>;
+  client: MongoClient;
+  mongoUri: string;
+  demo: DemoData | null;
+  stopSubgraph(name: string): Promise<void>;
+  startSubgraph(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole hub in one process on free loopback ports: embedded database, demo data, four
+ * subgraphs and the gateway. Tests and benchmarks use it; `npm start` runs the same parts as
+ * separate processes.
+ */
+export async function startInProcessHub(options: InProcessHubOptions): Promise<InProcessHub> {
+  let embedded: EmbeddedMongo | null = null;
+  const mongoUri = options.mongoUri ?? (embedded = await startEmbeddedMongo()).uri;
+  const prefix = options.dbPrefix ?? "hub";
+  const client = await connectMongo(mongoUri, { onCommand: options.onCommand });
+  const demo = options.seed === false ? null : await seedDemoData(client, prefix);
+  const verifier = createTokenVerifier({ secret: options.secret });
+  const clock = options.clock ?? systemClock;
+  const subgraphs = new Map<string, RunningServer>();
+  const ports = new Map<string, number>();
+
+  const startSubgraph = async (name: string) => {
+    const start = SUBGRAPH_STARTERS[name];
+    if (!start) throw new Error(`unknown subgraph ${name}`);
+    const server = await start({
+      db: client.db(subgraphDatabaseName(prefix, name)),
+      port: ports.get(name) ?? 0,
+      verifier,
+      logger: createLogger(name, options.logLevel ?? "silent"),
+      clock,
+    });
+    // Keep the port, so a restarted subgraph is found where the gateway expects it.
+    ports.set(name, Number(new URL(server.url).port));
+    subgraphs.set(name, server);
+  };
+  for (const name of Object.keys(SUBGRAPH_STARTERS)) await startSubgraph(name);
+
+  const gateway = await startGatewayServer({
+    port: 0,
+    supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
+    subgraphUrls: Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])),
+    verifier,
+    logger: createLogger("gateway", options.logLevel ?? "silent"),
+  });
+
+  return {
+    gateway,
+    subgraphs,
+    client,
+    mongoUri,
+    demo,
+    startSubgraph,
+    async stopSubgraph(name) {
+      await subgraphs.get(name)?.stop();
+      subgraphs.delete(name);
+    },
+    async stop() {
+      await gateway.stop();
+      for (const server of subgraphs.values()) await server.stop();
+      await client.close();
+      await embedded?.stop();
+    },
+  };
+}

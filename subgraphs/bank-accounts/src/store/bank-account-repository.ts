@@ -1,0 +1,40 @@
+import type { Collection, Db } from "mongodb";
+import type { BankAccountStatus } from "../model/enums.js";
+import type { BankAccountDocument } from "./bank-account-document.js";
+
+export interface BankAccountRecord {
+  id: string;
+  cardId: string;
+  bank: string;
+  accountNumber: string;
+  status: BankAccountStatus;
+}
+
+export function toBankAccountRecord(doc: BankAccountDocument): BankAccountRecord {
+  return { id: doc._id, cardId: doc.cardId, bank: doc.bank, accountNumber: doc.accountNumber, status: doc.status };
+}
+
+export class BankAccountRepository {
+  readonly accounts: Collection<BankAccountDocument>;
+
+  constructor(db: Db) {
+    this.accounts = db.collection<BankAccountDocument>("bank_accounts");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.accounts.createIndex({ cardId: 1 }, { unique: true, name: "card_unique" });
+  }
+
+  async findByIds(ids: readonly string[]): Promise<BankAccountRecord[]> {
+    return (await this.accounts.find({ _id: { $in: [...ids] } }).toArray()).map(toBankAccountRecord);
+  }
+
+  async findByCardIds(cardIds: readonly string[]): Promise<BankAccountRecord[]> {
+    return (await this.accounts.find({ cardId: { $in: [...cardIds] } }).toArray()).map(toBankAccountRecord);
+  }
+
+  async ping(): Promise<boolean> {
+    await this.accounts.countDocuments({}, { limit: 1 });
+    return true;
+  }
+}

@@ -1,0 +1,11 @@
+import { buildFederatedSchema } from "@hub/kit";
+import type { GraphQLSchema } from "graphql";
+import { Card } from "./model/card.js";
+import { Person } from "./model/person.js";
+import { CardResolver } from "./resolvers/card.resolver.js";
+import { PersonCardsResolver } from "./resolvers/person.resolver.js";
+import { cardsReferences } from "./resolvers/references.js";
+
+export function buildCardsSchema(): Promise<GraphQLSchema> {
+  return buildFederatedSchema({ resolvers: [CardResolver, PersonCardsResolver], orphanedTypes: [Card, Person] }, cardsReferences);
+}

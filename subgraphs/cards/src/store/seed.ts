@@ -1,0 +1,14 @@
+import { insertMissing, type Db } from "@hub/kit";
+import type { CardDocument, CardEventDocument } from "./card-document.js";
+import { CardRepository } from "./card-repository.js";
+
+export type { CardDocument, CardEventDocument };
+
+/** Writes demo cards and their histories that are not stored yet (idempotent). */
+export async function seedCards(db: Db, cards: CardDocument[], events: CardEventDocument[]): Promise<number> {
+  const repository = new CardRepository(db);
+  await repository.ensureIndexes();
+  const inserted = await insertMissing(repository.cards, cards);
+  await insertMissing(repository.events, events);
+  return inserted;
+}

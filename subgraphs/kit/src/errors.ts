@@ -1,0 +1,47 @@
+import { GraphQLError } from "graphql";
+
+/** The stable error codes of CONTRACT.md, plus the internal fallback. */
+export const ERROR_CODES = [
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "CHANNEL_NOT_ALLOWED",
+  "BAD_USER_INPUT",
+  "INVALID_ID_NUMBER",
+  "NOT_FOUND",
+  "INVALID_TRANSITION",
+  "CONFLICT",
+  "FACE_MISMATCH",
+  "PASSWORD_LOCKED",
+  "QUERY_TOO_COMPLEX",
+  "SERVICE_UNAVAILABLE",
+  "RATE_LIMITED",
+  "INTERNAL_SERVER_ERROR",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+};
+
+/**
+ * A domain or access error whose message is safe to show to a caller.
+ * Anything thrown that is not a HubError is treated as unexpected and masked.
+ */
+export class HubError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    const status = HTTP_STATUS[code];
+    super(message, {
+      extensions: { ...extra, code, ...(status ? { http: { status } } : {}) },
+    });
+    this.name = "HubError";
+  }
+
+  get code(): ErrorCode {
+    return this.extensions["code"] as ErrorCode;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}

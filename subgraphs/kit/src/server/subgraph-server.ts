@@ -1,0 +1,158 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
+import type { GraphQLSchema } from "graphql";
+import type { Caller } from "../auth/caller.js";
+import type { TokenVerifier } from "../auth/token-verifier.js";
+import { HubError } from "../errors.js";
+import type { Logger } from "../logger.js";
+import { createErrorFormatter } from "./format-error.js";
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  schema: GraphQLSchema;
+  port: number;
+  host?: string;
+  verifier: TokenVerifier;
+  logger: Logger;
+  /** Builds the per-request context (fresh DataLoaders) for a verified caller. */
+  createContext: (caller: Caller, requestId: string) => TContext;
+  /** Readiness: can this subgraph reach its database? */
+  isReady: () => Promise<boolean>;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  response.end(JSON.stringify(body));
+}
+
+function errorBody(error: HubError) {
+  return { errors: [{ message: error.message, extensions: { code: error.code } }] };
+}
+
+/**
+ * Serves one subgraph over HTTP with Apollo Server. Every GraphQL request must carry the same
+ * valid bearer token the gateway accepted (CONTRACT.md: a subgraph called directly rejects a
+ * request without it); the token is verified here, never trusted from a forwarded payload.
+ */
+export async function startSubgraphServer<TContext extends BaseContext>(
+  options: SubgraphServerOptions<TContext>,
+): Promise<RunningServer> {
+  const { logger } = options;
+  const apollo = new ApolloServer<TContext>({
+    schema: options.schema,
+    formatError: createErrorFormatter(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    logger: {
+      debug: (message) => logger.debug(message),
+      info: (message) => logger.info(message),
+      warn: (message) => logger.warn(message),
+      error: (message) => logger.error(message),
+    },
+  });
+  await apollo.start();
+  const maxBody = options.maxBodyBytes ?? 1_000_000;
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error({ err: error }, "request handling failed");
+      if (!response.headersSent) {
+        sendJson(response, 500, { errors: [{ message: "Internal error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+      } else response.end();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://subgraph");
+    if (url.pathname === "/healthz") return sendJson(response, 200, { status: "ok" });
+    if (url.pathname === "/readyz") {
+      const ready = await options.isReady().catch(() => false);
+      return sendJson(response, ready ? 200 : 503, { status: ready ? "ready" : "database unavailable" });
+    }
+    if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });
+
+    const requestId = (request.headers["x-request-id"] as string | undefined) ?? randomUUID();
+    let caller: Caller;
+    try {
+      caller = await options.verifier(request.headers.authorization);
+    } catch (error) {
+      if (error instanceof HubError) return sendJson(response, 401, errorBody(error));
+      throw error;
+    }
+    let raw: string;
+    try {
+      raw = await readBody(request, maxBody);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        return sendJson(response, 413, errorBody(new HubError("QUERY_TOO_COMPLEX", "The request body is too large.")));
+      }
+      throw error;
+    }
+    let body: unknown;
+    try {
+      body = raw.length > 0 ? JSON.parse(raw) : undefined;
+    } catch {
+      return sendJson(response, 400, errorBody(new HubError("BAD_USER_INPUT", "The request body is not valid JSON.")));
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (typeof value === "string") headers.set(key, value);
+      else if (Array.isArray(value)) headers.set(key, value.join(", "));
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method ?? "POST", headers, search: url.search, body },
+      context: async () => options.createContext(caller, requestId),
+    });
+    for (const [key, value] of result.headers) response.setHeader(key, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === "complete") {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? "127.0.0.1"}:${port}/graphql`;
+  logger.info({ url }, `${options.name} subgraph listening`);
+
+  return {
+    url,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // In-flight requests get a bounded grace period, then their connections are cut.
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      });
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
+import type { PasswordsContext } from "../context.js";
+import { CardPassword } from "../model/card-password.js";
+import { ElectronicCardPasswordStatus } from "../model/electronic-card-password.js";
+import { Card, Person } from "../model/entities.js";
+import { cardPasswordView, electronicPasswordView } from "../rules/lock-rules.js";
+
+@Resolver(() => Card)
+export class CardPasswordResolver {
+  @FieldResolver(() => CardPassword, { description: "The card's social security password state (R-PWD-1..3)." })
+  async password(@Root() card: Card, @Ctx() ctx: PasswordsContext): Promise<CardPassword> {
+    return cardPasswordView(await ctx.loaders.cardPasswordByCardId.load(card.id));
+  }
+}
+
+@Resolver(() => Person)
+export class ElectronicPasswordResolver {
+  @FieldResolver(() => ElectronicCardPasswordStatus, { description: "The person's electronic-card password, shared by every channel (R-PWD-4)." })
+  async electronicCardPassword(@Root() person: Person, @Ctx() ctx: PasswordsContext): Promise<ElectronicCardPasswordStatus> {
+    const view = electronicPasswordView(await ctx.loaders.electronicPasswordByPersonId.load(person.id), ctx.now());
+    return { state: view.state, lockedUntil: view.lockedUntil };
+  }
+}

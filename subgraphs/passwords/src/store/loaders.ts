@@ -1,0 +1,14 @@
+import { keyedLoader } from "@hub/kit";
+import type { PasswordRepository } from "./password-repository.js";
+
+export function createPasswordLoaders(repository: PasswordRepository) {
+  return {
+    cardPasswordByCardId: keyedLoader((ids: readonly string[]) => repository.cardPasswordsFor(ids), (r) => r.cardId),
+    electronicPasswordByPersonId: keyedLoader(
+      (ids: readonly string[]) => repository.electronicPasswordsFor(ids),
+      (r) => r.personId,
+    ),
+  };
+}
+
+export type PasswordLoaders = ReturnType<typeof createPasswordLoaders>;

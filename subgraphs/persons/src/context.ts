@@ -1,0 +1,8 @@
+import type { HubContext } from "@hub/kit";
+import type { PersonLoaders } from "./store/loaders.js";
+import type { PersonRepository } from "./store/person-repository.js";
+
+export interface PersonsContext extends HubContext {
+  loaders: PersonLoaders;
+  persons: PersonRepository;
+}

@@ -1,0 +1,35 @@
+import type { Collection, Db } from "mongodb";
+import type { Person } from "../model/person.js";
+import type { PersonDocument } from "./person-document.js";
+
+/** Documents map to API objects explicitly: stored fields never leak by accident. */
+export function toPerson(doc: PersonDocument): Person {
+  return { id: doc._id, idNumber: doc.idNumber, name: doc.name, phone: doc.phone };
+}
+
+export class PersonRepository {
+  readonly persons: Collection<PersonDocument>;
+
+  constructor(db: Db) {
+    this.persons = db.collection<PersonDocument>("persons");
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.persons.createIndex({ idNumber: 1 }, { unique: true, name: "idNumber_unique" });
+  }
+
+  async findByIds(ids: readonly string[]): Promise<Person[]> {
+    const docs = await this.persons.find({ _id: { $in: [...ids] } }).toArray();
+    return docs.map(toPerson);
+  }
+
+  async findByIdNumbers(idNumbers: readonly string[]): Promise<Person[]> {
+    const docs = await this.persons.find({ idNumber: { $in: [...idNumbers] } }).toArray();
+    return docs.map(toPerson);
+  }
+
+  async ping(): Promise<boolean> {
+    await this.persons.countDocuments({}, { limit: 1 });
+    return true;
+  }
+}

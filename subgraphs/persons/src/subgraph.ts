@@ -1,0 +1,26 @@
+import { startSubgraphServer, systemClock, type RunningServer, type SubgraphDeps } from "@hub/kit";
+import type { PersonsContext } from "./context.js";
+import { buildPersonsSchema } from "./schema.js";
+import { createPersonLoaders } from "./store/loaders.js";
+import { PersonRepository } from "./store/person-repository.js";
+
+export const PERSONS_DEFAULT_PORT = 4001;
+
+export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
+  const persons = new PersonRepository(deps.db);
+  await persons.ensureIndexes();
+  const clock = deps.clock ?? systemClock;
+  return startSubgraphServer<PersonsContext>({
+    name: "persons",
+    schema: await buildPersonsSchema(),
+    port: deps.port,
+    host: deps.host,
+    verifier: deps.verifier,
+    logger: deps.logger,
+    isReady: () => persons.ping(),
+    createContext: (caller, requestId) => {
+      const at = clock();
+      return { caller, requestId, now: () => at, persons, loaders: createPersonLoaders(persons) };
+    },
+  });
+}
