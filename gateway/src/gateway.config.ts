@@ -2,6 +2,8 @@ import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from "@
 import type { Logger, TokenVerifier } from "@hub/kit";
 import { useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./plugins/mask-errors.js";
+import type { NamedOperation } from "./sandbox/contract-operations.js";
+import { sandboxOptions, type ExampleVariables } from "./sandbox/sandbox.js";
 
 export interface HubGatewayOptions {
   /** Supergraph SDL (the checked-in schema/supergraph.graphql). */
@@ -12,6 +14,8 @@ export interface HubGatewayOptions {
   logger: Logger;
   /** Per-subgraph fetch timeout in milliseconds. */
   upstreamTimeoutMs?: number;
+  /** The analyst sandbox (GraphiQL at GET /graphql); off when absent. */
+  sandbox?: { operations: NamedOperation[]; examples: ExampleVariables };
 }
 
 /**
@@ -27,7 +31,9 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     transportEntries,
     logging: false,
     landingPage: false,
-    graphiql: false,
+    ...(options.sandbox ? sandboxOptions(options.sandbox.operations, options.sandbox.examples) : { graphiql: false }),
+    healthCheckEndpoint: "/healthz",
+    readinessCheckEndpoint: "/readyz",
     // Subgraph names and URLs are internal: errors must not name them.
     subgraphErrors: { subgraphNameProp: false, errorCode: "DOWNSTREAM_SERVICE_ERROR" },
     maskedErrors: { maskError: createErrorMasker(options.logger) },

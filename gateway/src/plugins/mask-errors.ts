@@ -20,6 +20,18 @@ function isUnreachable(error: unknown): boolean {
 }
 
 /**
+ * Duck-typed, not `instanceof`: the gateway's dependencies may load graphql's CommonJS build while
+ * this file loads its ES module build, and each has its own GraphQLError class.
+ */
+function asGraphQLError(error: unknown): GraphQLError | null {
+  if (error instanceof GraphQLError) return error;
+  if (typeof error === "object" && error !== null && error instanceof Error && "extensions" in error) {
+    return error as GraphQLError;
+  }
+  return null;
+}
+
+/**
  * Hive Gateway passes subgraph errors through verbatim (stack, serviceName, subgraph URL), even in
  * production. This keeps only the message and a stable code for errors we know, turns transport
  * failures into SERVICE_UNAVAILABLE, and replaces anything else with a correlation id that is also
@@ -27,7 +39,7 @@ function isUnreachable(error: unknown): boolean {
  */
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, _message: string): Error => {
-    const graphqlError = error instanceof GraphQLError ? error : null;
+    const graphqlError = asGraphQLError(error);
     const original = graphqlError?.originalError ?? error;
     const extensions = (graphqlError?.extensions ?? {}) as Record<string, unknown>;
     const code = extensions["code"];

@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+const url = z.url();
+
+const gatewayEnv = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    HOST: z.string().default("127.0.0.1"),
+    HUB_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+    HUB_JWKS_URL: url.optional(),
+    HUB_SUPERGRAPH_PATH: z.string().optional(),
+    HUB_SANDBOX: z.enum(["on", "off"]).default("on"),
+    HUB_SANDBOX_EXAMPLES: z.string().optional(),
+    HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    PERSONS_URL: url.optional(),
+    CARDS_URL: url.optional(),
+    PASSWORDS_URL: url.optional(),
+    BANK_ACCOUNTS_URL: url.optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .refine((env) => env.HUB_JWT_SECRET || env.HUB_JWKS_URL, {
+    message: "set HUB_JWT_SECRET (development) or HUB_JWKS_URL (production)",
+    path: ["HUB_JWT_SECRET"],
+  });
+
+export type GatewayEnv = z.infer<typeof gatewayEnv>;
+
+/** Reads and validates the gateway's environment once; the message names every bad variable. */
+export function loadGatewayEnv(env = process.env): GatewayEnv {
+  const parsed = gatewayEnv.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/** Subgraph URL overrides given in the environment, by subgraph name. */
+export function subgraphUrlsFrom(env: GatewayEnv): Record<string, string> {
+  const urls: Record<string, string | undefined> = {
+    persons: env.PERSONS_URL,
+    cards: env.CARDS_URL,
+    passwords: env.PASSWORDS_URL,
+    "bank-accounts": env.BANK_ACCOUNTS_URL,
+  };
+  return Object.fromEntries(Object.entries(urls).filter((e): e is [string, string] => typeof e[1] === "string"));
+}

@@ -1,0 +1,51 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createLogger, createTokenVerifier } from "@hub/kit";
+import { loadGatewayEnv, subgraphUrlsFrom } from "./config.js";
+import { splitOperations } from "./sandbox/contract-operations.js";
+import { startGatewayServer } from "./server.js";
+
+const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
+const logger = createLogger("gateway");
+
+try {
+  const env = loadGatewayEnv();
+  logger.level = env.LOG_LEVEL;
+  const supergraphSdl = await readFile(env.HUB_SUPERGRAPH_PATH ?? join(schemaDir, "supergraph.graphql"), "utf8");
+  const sandbox =
+    env.HUB_SANDBOX === "on"
+      ? {
+          operations: splitOperations(await readFile(join(schemaDir, "operations.graphql"), "utf8")),
+          examples: env.HUB_SANDBOX_EXAMPLES ? (JSON.parse(env.HUB_SANDBOX_EXAMPLES) as Record<string, Record<string, unknown>>) : {},
+        }
+      : undefined;
+  const server = await startGatewayServer({
+    port: env.PORT,
+    host: env.HOST,
+    supergraphSdl,
+    subgraphUrls: subgraphUrlsFrom(env),
+    verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
+    logger,
+    upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
+    sandbox,
+  });
+  logger.info({ url: server.url }, "gateway listening");
+  // Hive Gateway's own signal handler only disposes the runtime; this one also closes the
+  // HTTP server (finishing in-flight requests, bounded) and exits.
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    server.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.prependListener("SIGTERM", () => stop("SIGTERM"));
+  process.prependListener("SIGINT", () => stop("SIGINT"));
+} catch (error) {
+  process.stderr.write(`gateway: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,26 @@
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import type { GraphiQLOptions } from "graphql-yoga";
+import type { NamedOperation } from "./contract-operations.js";
+
+/** Example variables for the contract's operations, using the demo data's showcase ids. */
+export type ExampleVariables = Record<string, Record<string, unknown>>;
+
+/**
+ * The analyst sandbox: GraphiQL whose scripts and styles are inlined by
+ * @graphql-yoga/render-graphiql, so it renders with no internet access. Each contract operation is
+ * a ready tab; the token goes in the headers tab.
+ */
+export function sandboxOptions(operations: NamedOperation[], examples: ExampleVariables): { graphiql: GraphiQLOptions; renderGraphiQL: typeof renderGraphiQL } {
+  return {
+    graphiql: {
+      title: "Card-status hub sandbox",
+      headers: JSON.stringify({ Authorization: "Bearer <paste the token printed by npm start>" }, null, 2),
+      shouldPersistHeaders: true,
+      defaultTabs: operations.map((op) => ({
+        query: op.document,
+        variables: JSON.stringify(examples[op.name] ?? {}, null, 2),
+      })),
+    },
+    renderGraphiQL,
+  };
+}

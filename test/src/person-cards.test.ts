@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { maskAccountNumber, maskIdNumber } from "@hub/kit";
+import { contractOperation, graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+
+interface CardView {
+  id: string;
+  number: string;
+  province: string;
+  status: string;
+  issuingBank: string;
+  password: { state: string; failedAttempts: number };
+  bankAccount: { id: string; bank: string; accountNumber: string; status: string } | null;
+  replaces: { id: string } | null;
+  replacedBy: { id: string } | null;
+  electronicCard: { channel: string; availability: string } | null;
+}
+interface PersonCardsData {
+  personByIdNumber: {
+    id: string;
+    idNumber: string;
+    name: string;
+    cards: CardView[];
+    duplicates: { province: string; cards: { id: string }[]; actions: { cardId: string; action: string }[] }[];
+    electronicCardPassword: { state: string; lockedUntil: string | null };
+  } | null;
+}
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await startTestHub();
+});
+afterAll(async () => {
+  await hub?.stop();
+});
+
+describe("PersonCards through the gateway", () => {
+  it("answers fields owned by all four subgraphs, correct for the person", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const result = await graphql<PersonCardsData>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+    expect(result.errors).toBeUndefined();
+    const answer = result.data!.personByIdNumber!;
+    // persons subgraph
+    expect(answer).toMatchObject({ id: person._id, idNumber: person.idNumber, name: person.name });
+    // cards subgraph
+    const stored = demo.cards.filter((c) => c.personId === person._id);
+    expect(answer.cards.map((c) => c.id).sort()).toEqual(stored.map((c) => c._id).sort());
+    for (const card of answer.cards) {
+      const doc = stored.find((c) => c._id === card.id)!;
+      expect(card).toMatchObject({ number: doc.number, province: doc.province, issuingBank: doc.issuingBank, status: doc.status });
+      // bank-accounts subgraph
+      const account = demo.bankAccounts.find((a) => a.cardId === card.id)!;
+      expect(card.bankAccount).toEqual({ id: account._id, bank: account.bank, accountNumber: account.accountNumber, status: account.status });
+      // passwords subgraph: no stored record means the initial password
+      const password = demo.cardPasswords.find((p) => p._id === card.id);
+      expect(card.password.state).toBe(password?.state ?? "INITIAL");
+      expect(card.password.failedAttempts).toBe(password?.failedAttempts ?? 0);
+    }
+    expect(answer.duplicates).toHaveLength(1);
+    expect(answer.duplicates[0]!.province).toBe("44");
+    expect(answer.electronicCardPassword.state).toBe(demo.electronicPasswords.some((p) => p._id === person._id) ? "SET" : "NOT_SET");
+  });
+
+  it("links a replaced card pair both ways", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.replaced)!;
+    const result = await graphql<PersonCardsData>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+    const cards = result.data!.personByIdNumber!.cards;
+    const old = cards.find((c) => c.status === "CANCELLED")!;
+    const replacement = cards.find((c) => c.id !== old.id)!;
+    expect(old.replacedBy?.id).toBe(replacement.id);
+    expect(replacement.replaces?.id).toBe(old.id);
+  });
+
+  it("R-ID-3: masks identity and account numbers for a caller without pii:read, in every subgraph", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const result = await graphql<PersonCardsData>(
+      hub.gateway.url,
+      await contractOperation("PersonCards"),
+      { idNumber: person.idNumber },
+      await token({ scopes: ["cards:read"] }),
+    );
+    const answer = result.data!.personByIdNumber!;
+    expect(answer.idNumber).toBe(maskIdNumber(person.idNumber));
+    expect(answer.idNumber).toMatch(/^\d{4}\*{10}[\dX]{4}$/);
+    for (const card of answer.cards) {
+      const account = demo.bankAccounts.find((a) => a.cardId === card.id)!;
+      expect(card.bankAccount!.accountNumber).toBe(maskAccountNumber(account.accountNumber));
+      expect(card.bankAccount!.accountNumber).not.toBe(account.accountNumber);
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { readFile } from "node:fs/promises";
+import { mintDevToken, SCOPES, type Channel, type Scope } from "@hub/kit";
+import { SCHEMA_DIR } from "@hub/schema";
+import { splitOperations } from "@hub/gateway/contract-operations";
+import type { CommandStartedEvent } from "mongodb";
+import { join } from "node:path";
+import { startInProcessHub, type InProcessHub, type InProcessHubOptions } from "../../../scripts/lib/in-process-hub.js";
+
+export const TEST_SECRET = "test-secret-of-at-least-thirty-two-characters";
+
+export interface TestHub extends InProcessHub {
+  /** Mongo commands seen since the last reset, as `database.collection` → count. */
+  commands: CommandStartedEvent[];
+}
+
+/** A whole hub for one test file: its own databases (TEST_MONGODB_URI) or its own embedded server. */
+export async function startTestHub(options: Partial<InProcessHubOptions> = {}): Promise<TestHub> {
+  const commands: CommandStartedEvent[] = [];
+  const hub = await startInProcessHub({
+    secret: TEST_SECRET,
+    mongoUri: process.env["TEST_MONGODB_URI"],
+    dbPrefix: `t${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`,
+    onCommand: (event) => commands.push(event),
+    ...options,
+  });
+  return Object.assign(hub, { commands });
+}
+
+export function token(claims: { channel?: Channel; scopes?: readonly Scope[]; sub?: string; expiresIn?: string } = {}): Promise<string> {
+  return mintDevToken(TEST_SECRET, {
+    sub: claims.sub ?? "test-operator",
+    channel: claims.channel ?? "COUNTER",
+    scopes: claims.scopes ?? SCOPES,
+    expiresIn: claims.expiresIn,
+  });
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  authorization?: string | null,
+): Promise<GraphQLResponse<T>> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (authorization) headers["authorization"] = authorization.startsWith("Bearer ") || authorization.includes(" ") ? authorization : `Bearer ${authorization}`;
+  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as Omit<GraphQLResponse<T>, "status">;
+  return { status: response.status, ...body };
+}
+
+/** The contract's operations (../shared/contract/operations.graphql, checked in as schema/operations.graphql). */
+export async function contractOperation(name: string): Promise<string> {
+  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
+  const operation = operations.find((op) => op.name === name);
+  if (!operation) throw new Error(`no contract operation ${name}`);
+  return operation.document;
+}
+
+/** Counts commands per `database.collection`. */
+export function countByCollection(events: readonly CommandStartedEvent[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const event of events) {
+    const collection = event.command[event.commandName];
+    const key = `${event.databaseName}.${typeof collection === "string" ? collection : event.commandName}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
