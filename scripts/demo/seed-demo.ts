@@ -15,7 +15,7 @@ export async function seedDemoData(client: MongoClient, prefix = "hub", now = ne
   const db = (name: string) => client.db(subgraphDatabaseName(prefix, name));
   const inserted =
     (await seedPersons(db("persons"), data.persons)) +
-    (await seedCards(db("cards"), data.cards, data.events)) +
+    (await seedCards(db("cards"), data.cards, data.events, data.persons.map((p) => p._id))) +
     (await seedPasswords(db("passwords"), data.cardPasswords, data.electronicPasswords)) +
     (await seedBankAccounts(db("bank-accounts"), data.bankAccounts));
   return { ...data, inserted };

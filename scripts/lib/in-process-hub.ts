@@ -6,6 +6,8 @@ import {
   connectMongo,
   createLogger,
   createTokenVerifier,
+  eventTargetsFrom,
+  hs256ServiceTokens,
   startEmbeddedMongo,
   subgraphDatabaseName,
   systemClock,
@@ -73,6 +75,15 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     if (!start) throw new Error(`unknown subgraph ${name}`);
     const server = await start({
       db: client.db(subgraphDatabaseName(prefix, name)),
+      events: {
+        // Resolved at delivery time: a subgraph started later (or restarted) is found by its port.
+        target: (destination) => {
+          const port = ports.get(destination);
+          return port ? eventTargetsFrom({ [destination]: `http://127.0.0.1:${port}/graphql` })(destination) : undefined;
+        },
+        serviceToken: hs256ServiceTokens(options.secret, name),
+        pollMs: 50,
+      },
       port: ports.get(name) ?? 0,
       verifier,
       logger: createLogger(name, options.logLevel ?? "silent"),

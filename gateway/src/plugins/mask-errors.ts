@@ -6,7 +6,7 @@ import { isErrorCode, type Logger } from "@hub/kit";
 const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "BAD_USER_INPUT"]);
 
 /** Extensions a client may see besides `code`: each is set deliberately by our own code. */
-const SAFE_EXTENSIONS = ["remedies", "correlationId", "currentStatus", "retryAfterSeconds", "attemptsLeft", "lockedUntil"];
+const SAFE_EXTENSIONS = ["remedies", "correlationId", "currentStatus", "allowedChannels", "retryAfterSeconds", "attemptsLeft", "lockedUntil"];
 
 function safeExtensions(extensions: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {};

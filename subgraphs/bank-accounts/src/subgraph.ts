@@ -1,4 +1,15 @@
-import { startSubgraphServer, systemClock, type RunningServer, type SubgraphDeps } from "@hub/kit";
+import {
+  ensureIdempotencyIndexes,
+  Inbox,
+  Outbox,
+  startOutboxRelay,
+  startSubgraphServer,
+  systemClock,
+  withRelay,
+  type RunningServer,
+  type SubgraphDeps,
+} from "@hub/kit";
+import { bankEventHandlers } from "./store/event-handlers.js";
 import type { BankAccountsContext } from "./context.js";
 import { buildBankAccountsSchema } from "./schema.js";
 import { BankAccountRepository } from "./store/bank-account-repository.js";
@@ -8,9 +19,10 @@ export const BANK_ACCOUNTS_DEFAULT_PORT = 4004;
 
 export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const accounts = new BankAccountRepository(deps.db);
-  await accounts.ensureIndexes();
+  const outbox = new Outbox(deps.db, "bank-accounts");
+  await Promise.all([accounts.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
   const clock = deps.clock ?? systemClock;
-  return startSubgraphServer<BankAccountsContext>({
+  const server = await startSubgraphServer<BankAccountsContext>({
     name: "bank-accounts",
     schema: await buildBankAccountsSchema(),
     port: deps.port,
@@ -18,9 +30,11 @@ export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<Run
     verifier: deps.verifier,
     logger: deps.logger,
     isReady: () => accounts.ping(),
+    inbox: new Inbox(deps.db, bankEventHandlers(accounts, outbox)),
     createContext: (caller, requestId) => {
       const at = clock();
       return { caller, requestId, now: () => at, accounts, loaders: createBankAccountLoaders(accounts) };
     },
   });
+  return withRelay(server, startOutboxRelay({ outbox, ...deps.events, logger: deps.logger }));
 }

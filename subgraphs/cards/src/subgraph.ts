@@ -1,16 +1,32 @@
-import { startSubgraphServer, systemClock, type RunningServer, type SubgraphDeps } from "@hub/kit";
+import {
+  ensureIdempotencyIndexes,
+  Inbox,
+  Outbox,
+  startOutboxRelay,
+  startSubgraphServer,
+  systemClock,
+  withRelay,
+  type RunningServer,
+  type SubgraphDeps,
+} from "@hub/kit";
 import type { CardsContext } from "./context.js";
 import { buildCardsSchema } from "./schema.js";
+import { CardCommands } from "./store/card-commands.js";
 import { CardRepository } from "./store/card-repository.js";
+import { cardEventHandlers } from "./store/event-handlers.js";
 import { createCardLoaders } from "./store/loaders.js";
+import { PersonRegistry } from "./store/person-registry.js";
 
 export const CARDS_DEFAULT_PORT = 4002;
 
 export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const cards = new CardRepository(deps.db);
-  await cards.ensureIndexes();
+  const registry = new PersonRegistry(deps.db);
+  const outbox = new Outbox(deps.db, "cards");
+  await Promise.all([cards.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  const commands = new CardCommands(cards, registry, outbox);
   const clock = deps.clock ?? systemClock;
-  return startSubgraphServer<CardsContext>({
+  const server = await startSubgraphServer<CardsContext>({
     name: "cards",
     schema: await buildCardsSchema(),
     port: deps.port,
@@ -18,10 +34,12 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
     verifier: deps.verifier,
     logger: deps.logger,
     isReady: () => cards.ping(),
+    inbox: new Inbox(deps.db, cardEventHandlers(commands, cards, registry)),
     createContext: (caller, requestId) => {
       // One instant per request, so every derived status in one answer agrees.
       const at = clock();
-      return { caller, requestId, now: () => at, cards, loaders: createCardLoaders(cards) };
+      return { caller, requestId, now: () => at, cards, commands, loaders: createCardLoaders(cards) };
     },
   });
+  return withRelay(server, startOutboxRelay({ outbox, ...deps.events, logger: deps.logger }));
 }

@@ -1,4 +1,4 @@
-import { startSubgraphServer, systemClock, type RunningServer, type SubgraphDeps } from "@hub/kit";
+import { ensureIdempotencyIndexes, Outbox, startOutboxRelay, startSubgraphServer, systemClock, withRelay, type RunningServer, type SubgraphDeps } from "@hub/kit";
 import type { PersonsContext } from "./context.js";
 import { buildPersonsSchema } from "./schema.js";
 import { createPersonLoaders } from "./store/loaders.js";
@@ -7,10 +7,13 @@ import { PersonRepository } from "./store/person-repository.js";
 export const PERSONS_DEFAULT_PORT = 4001;
 
 export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
-  const persons = new PersonRepository(deps.db);
+  const outbox = new Outbox(deps.db, "persons");
+  await outbox.ensureIndexes();
+  await ensureIdempotencyIndexes(deps.db);
+  const persons = new PersonRepository(deps.db, outbox);
   await persons.ensureIndexes();
   const clock = deps.clock ?? systemClock;
-  return startSubgraphServer<PersonsContext>({
+  const server = await startSubgraphServer<PersonsContext>({
     name: "persons",
     schema: await buildPersonsSchema(),
     port: deps.port,
@@ -23,4 +26,6 @@ export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningS
       return { caller, requestId, now: () => at, persons, loaders: createPersonLoaders(persons) };
     },
   });
+  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
+  return withRelay(server, relay);
 }

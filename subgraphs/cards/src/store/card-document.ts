@@ -36,4 +36,6 @@ export interface CardEventDocument {
   toStatus: StoredCardStatus;
   actor: string;
   agent: { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
+  /** What else was recorded: cancellation reason, fee, police certificate, event source. */
+  details?: Record<string, string | number | boolean> | null;
 }

@@ -36,7 +36,7 @@ export class CardRepository {
   readonly cards: Collection<CardDocument>;
   readonly events: Collection<CardEventDocument>;
 
-  constructor(db: Db) {
+  constructor(readonly db: Db) {
     this.cards = db.collection<CardDocument>("cards");
     this.events = db.collection<CardEventDocument>("card_events");
   }

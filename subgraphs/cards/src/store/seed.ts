@@ -1,14 +1,17 @@
 import { insertMissing, type Db } from "@hub/kit";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
 import { CardRepository } from "./card-repository.js";
+import { PersonRegistry } from "./person-registry.js";
 
 export type { CardDocument, CardEventDocument };
 
 /** Writes demo cards and their histories that are not stored yet (idempotent). */
-export async function seedCards(db: Db, cards: CardDocument[], events: CardEventDocument[]): Promise<number> {
+export async function seedCards(db: Db, cards: CardDocument[], events: CardEventDocument[], personIds: readonly string[]): Promise<number> {
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
   const inserted = await insertMissing(repository.cards, cards);
+  const registry = new PersonRegistry(db);
+  for (const personId of new Set(personIds)) await registry.add(personId, new Date(0));
   await insertMissing(repository.events, events);
   return inserted;
 }

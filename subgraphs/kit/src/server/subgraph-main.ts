@@ -4,16 +4,47 @@ import { systemClock, type Clock } from "../clock.js";
 import { loadSubgraphEnv } from "../config.js";
 import { createLogger, type Logger } from "../logger.js";
 import { connectMongo } from "../mongo/connect.js";
+import { mintDevToken } from "../auth/dev-token.js";
+import { EVENTS_SCOPE } from "../events/hub-event.js";
+import type { Scope } from "../scopes.js";
 import type { RunningServer } from "./subgraph-server.js";
 
 /** What every subgraph needs to start; tests build it themselves, `runSubgraphMain` from env. */
 export interface SubgraphDeps {
   db: Db;
+  /** How this subgraph's relay reaches other subgraphs' `/events` and proves who it is. */
+  events: EventDelivery;
   port: number;
   host?: string;
   verifier: TokenVerifier;
   logger: Logger;
   clock?: Clock;
+}
+
+export interface EventDelivery {
+  target: (destination: string) => string | undefined;
+  serviceToken: () => Promise<string>;
+  /** How often the relay polls its outbox. */
+  pollMs?: number;
+}
+
+/** Mints the relay's service token (HS256 deployments; a JWKS deployment supplies its own). */
+export function hs256ServiceTokens(secret: string, source: string): () => Promise<string> {
+  let cached: { token: string; until: number } | null = null;
+  return async () => {
+    if (cached && cached.until > Date.now()) return cached.token;
+    const token = await mintDevToken(secret, { sub: `relay:${source}`, channel: "NATIONAL_PLATFORM", scopes: [EVENTS_SCOPE as Scope], expiresIn: "10m" });
+    cached = { token, until: Date.now() + 5 * 60_000 };
+    return token;
+  };
+}
+
+/** `/events` URLs of the subgraphs, from their GraphQL URLs. */
+export function eventTargetsFrom(graphqlUrls: Record<string, string | undefined>): (destination: string) => string | undefined {
+  return (destination) => {
+    const url = graphqlUrls[destination];
+    return url ? url.replace(/\/graphql$/, "/events") : undefined;
+  };
 }
 
 export type StartSubgraph = (deps: SubgraphDeps) => Promise<RunningServer>;
@@ -38,8 +69,18 @@ export async function runSubgraphMain(
     const env = loadSubgraphEnv(portVariable, defaultPort);
     logger.level = env.LOG_LEVEL;
     const client = await connectMongo(env.MONGODB_URI);
+    if (!env.HUB_JWT_SECRET) throw new Error("HUB_JWT_SECRET is needed to sign the event relay's service tokens");
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
+      events: {
+        target: eventTargetsFrom({
+          persons: process.env["PERSONS_URL"] ?? "http://127.0.0.1:4001/graphql",
+          cards: process.env["CARDS_URL"] ?? "http://127.0.0.1:4002/graphql",
+          passwords: process.env["PASSWORDS_URL"] ?? "http://127.0.0.1:4003/graphql",
+          "bank-accounts": process.env["BANK_ACCOUNTS_URL"] ?? "http://127.0.0.1:4004/graphql",
+        }),
+        serviceToken: hs256ServiceTokens(env.HUB_JWT_SECRET, name),
+      },
       port: env.port,
       host: env.HOST,
       verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),

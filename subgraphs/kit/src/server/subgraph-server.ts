@@ -6,6 +6,8 @@ import type { GraphQLSchema } from "graphql";
 import type { Caller } from "../auth/caller.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { HubError } from "../errors.js";
+import { EVENTS_SCOPE, type HubEvent } from "../events/hub-event.js";
+import type { Inbox } from "../events/inbox.js";
 import type { Logger } from "../logger.js";
 import { createErrorFormatter } from "./format-error.js";
 
@@ -20,6 +22,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   createContext: (caller: Caller, requestId: string) => TContext;
   /** Readiness: can this subgraph reach its database? */
   isReady: () => Promise<boolean>;
+  /** Receives cross-subgraph events from other subgraphs' relays (POST /events). */
+  inbox?: Inbox;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
 }
@@ -91,6 +95,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       const ready = await options.isReady().catch(() => false);
       return sendJson(response, ready ? 200 : 503, { status: ready ? "ready" : "database unavailable" });
     }
+    if (url.pathname === "/events" && request.method === "POST" && options.inbox) return receiveEvent(request, response, options.inbox);
     if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });
 
     const requestId = (request.headers["x-request-id"] as string | undefined) ?? randomUUID();
@@ -133,6 +138,25 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     }
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
+  }
+
+  async function receiveEvent(request: IncomingMessage, response: ServerResponse, inbox: Inbox): Promise<void> {
+    let caller: Caller;
+    try {
+      caller = await options.verifier(request.headers.authorization);
+    } catch (error) {
+      if (error instanceof HubError) return sendJson(response, 401, errorBody(error));
+      throw error;
+    }
+    if (!caller.scopes.has(EVENTS_SCOPE)) return sendJson(response, 403, errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")));
+    const event = JSON.parse(await readBody(request, maxBody)) as HubEvent;
+    if (!inbox.handles(event.type)) {
+      logger.warn({ eventId: event.id, type: event.type }, "ignored an event this subgraph does not handle");
+      return sendJson(response, 200, { applied: false });
+    }
+    const applied = await inbox.apply(event);
+    logger.info({ eventId: event.id, type: event.type, applied }, "event received");
+    return sendJson(response, 200, { applied });
   }
 
   await new Promise<void>((resolve, reject) => {

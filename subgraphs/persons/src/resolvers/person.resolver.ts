@@ -1,8 +1,7 @@
-import { HubError } from "@hub/kit";
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from "type-graphql";
 import type { PersonsContext } from "../context.js";
 import { Person } from "../model/person.js";
-import { checkIdNumber } from "../rules/identity-number.js";
+import { checkIdNumber, HubError } from "@hub/kit";
 
 /** Largest batch of ids one `persons` query may ask for. */
 export const MAX_PERSON_IDS = 500;

@@ -1,4 +1,6 @@
-import type { Collection, Db } from "mongodb";
+import { randomUUID } from "node:crypto";
+import type { Caller, Outbox } from "@hub/kit";
+import type { ClientSession, Collection, Db } from "mongodb";
 import type { Person } from "../model/person.js";
 import type { PersonDocument } from "./person-document.js";
 
@@ -10,7 +12,7 @@ export function toPerson(doc: PersonDocument): Person {
 export class PersonRepository {
   readonly persons: Collection<PersonDocument>;
 
-  constructor(db: Db) {
+  constructor(readonly db: Db, private readonly outbox?: Outbox) {
     this.persons = db.collection<PersonDocument>("persons");
   }
 
@@ -26,6 +28,14 @@ export class PersonRepository {
   async findByIdNumbers(idNumbers: readonly string[]): Promise<Person[]> {
     const docs = await this.persons.find({ idNumber: { $in: [...idNumbers] } }).toArray();
     return docs.map(toPerson);
+  }
+
+  /** Inserts the person and announces it to the cards subgraph, in the caller's transaction. */
+  async register(session: ClientSession, person: { idNumber: string; name: string; phone: string | null }, now: Date, caller: Caller): Promise<string> {
+    const id = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    await this.persons.insertOne({ _id: id, ...person, createdAt: now }, { session });
+    await this.outbox?.add(session, { type: "PersonRegistered", payload: { personId: id }, actor: caller.sub, channel: caller.channel, occurredAt: now }, ["cards"]);
+    return id;
   }
 
   async ping(): Promise<boolean> {

@@ -1,0 +1,38 @@
+import type { BankAccountStatus } from "../model/enums.js";
+
+/** The card changes (CardStatusChanged.change) that matter to the bank account. */
+export type CardChange = "LOSS_REPORTED_FORMAL" | "LOSS_REPORT_WITHDRAWN" | "CANCELLED" | "REPLACED" | string;
+
+/**
+ * R-BANK-3 and issue #5: a formal loss report of the card puts an active account under loss
+ * report, withdrawing it makes the account active again; a cancelled or replaced card leaves its
+ * account CANCELLATION_REQUIRED until it is cancelled at the bank. Other changes (temporary loss,
+ * enabling, collection) do not touch the account.
+ */
+export function accountStatusAfter(current: BankAccountStatus, change: CardChange): BankAccountStatus {
+  switch (change) {
+    case "LOSS_REPORTED_FORMAL":
+      return current === "ACTIVE" ? "LOSS_REPORTED" : current;
+    case "LOSS_REPORT_WITHDRAWN":
+      return current === "LOSS_REPORTED" ? "ACTIVE" : current;
+    case "CANCELLED":
+    case "REPLACED":
+      return current === "CANCELLED" ? current : "CANCELLATION_REQUIRED";
+    default:
+      return current;
+  }
+}
+
+/** Card BINs of the partner banks, for account numbers of newly issued cards. */
+const BINS: Record<string, string> = {
+  中国工商银行: "622202",
+  中国建设银行: "621700",
+  中国农业银行: "622848",
+  中国银行: "621661",
+  交通银行: "622260",
+  招商银行: "621483",
+};
+
+export function accountNumberFor(bank: string, random: (digits: number) => string): string {
+  return `${BINS[bank] ?? "621000"}${random(13)}`;
+}

@@ -1,0 +1,179 @@
+import { randomInt, randomUUID } from "node:crypto";
+import { HubError, isDuplicateKeyError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
+import type { ClientSession } from "mongodb";
+import type { Fee } from "../rules/fee.js";
+import { applyCommand, type CardCommand, type Transition } from "../rules/state-machine.js";
+import { expiryFor } from "../rules/validity.js";
+import type { CardDocument, CardEventDocument } from "./card-document.js";
+import { toCardRecord, type CardRecord, type CardRepository } from "./card-repository.js";
+import type { PersonRegistry } from "./person-registry.js";
+
+export interface CommandMeta {
+  caller: Caller;
+  now: Date;
+  operation: string;
+  idempotencyKey?: string | null;
+  /** The input without its key, for idempotent replays. */
+  input: unknown;
+  agent?: { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
+  details?: Record<string, string | number | boolean>;
+}
+
+export interface CommandResult extends Record<string, unknown> {
+  cardId: string;
+  firstActivation?: boolean;
+  newCardId?: string;
+  fee?: Fee;
+}
+
+const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+
+/**
+ * Runs card commands: load → state machine → store, in one transaction with the card's events
+ * and the outbox. Every update is guarded by the card's version (optimistic concurrency).
+ */
+export class CardCommands {
+  constructor(
+    private readonly repository: CardRepository,
+    private readonly registry: PersonRegistry,
+    private readonly outbox: Outbox,
+  ) {}
+
+  async issue(meta: CommandMeta, plan: { personId: string; province: string; issuingBank: string; issuedAt: Date }): Promise<CommandResult> {
+    return runIdempotent({
+      db: this.repository.db,
+      channel: meta.caller.channel,
+      key: meta.idempotencyKey,
+      operation: meta.operation,
+      input: meta.input,
+      work: async (session) => {
+        if (!(await this.registry.isKnown(plan.personId, session))) {
+          throw new HubError("NOT_FOUND", "No registered person has this id (a person registered moments ago is known here within a second).");
+        }
+        const card = await this.insertCard(session, meta, { ...plan, status: "ARCHIVED", replacesId: null }, "ISSUED");
+        return { cardId: card._id };
+      },
+    });
+  }
+
+  async run(cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
+    return runIdempotent({
+      db: this.repository.db,
+      channel: meta.caller.channel,
+      key: meta.idempotencyKey,
+      operation: meta.operation,
+      input: meta.input,
+      work: (session) => this.applyIn(session, cardId, command, meta),
+    });
+  }
+
+  /** Applies a command inside an existing transaction (also used for events from other subgraphs). */
+  async applyIn(session: ClientSession, cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
+        const doc = await this.repository.cards.findOne({ _id: cardId }, { session });
+        if (!doc) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
+        const before = toCardRecord(doc);
+        const transition = applyCommand(before, command, meta.caller.channel, meta.now);
+        const result: CommandResult = { cardId, firstActivation: transition.firstActivation };
+        if (!transition.change) return result;
+        if (transition.replacement) {
+          const replacement = await this.insertCard(
+            session,
+            { ...meta, details: { ...meta.details, fee: transition.replacement.fee.amount, feeReason: transition.replacement.fee.reason } },
+            { personId: before.personId, province: before.province, issuingBank: before.issuingBank, issuedAt: meta.now, status: transition.replacement.startsAs, replacesId: before.id },
+            "ISSUED_AS_REPLACEMENT",
+          );
+          transition.card.replacedById = replacement._id;
+          result.newCardId = replacement._id;
+          result.fee = transition.replacement.fee;
+        }
+        await this.save(session, before, transition, meta);
+        return result;
+  }
+
+  private async save(session: ClientSession, before: CardRecord, transition: Transition, meta: CommandMeta): Promise<void> {
+    const after = transition.card;
+    const updated = await this.repository.cards.updateOne(
+      { _id: before.id, version: before.version },
+      {
+        $set: {
+          status: after.status,
+          collectedAt: after.collectedAt,
+          socialFunction: after.socialFunction,
+          electronicCard: after.electronicCard,
+          replacedById: after.replacedById,
+          updatedAt: meta.now,
+        },
+        $inc: { version: 1 },
+      },
+      { session },
+    );
+    if (updated.matchedCount === 0) throw new HubError("CONFLICT", "The card was changed by a concurrent request; read it again and retry.");
+    const change = transition.change;
+    if (!change) return;
+    await this.recordEvent(session, before.id, meta, change.type, change.fromStatus, change.toStatus);
+    if (change.fromStatus !== change.toStatus || change.type === "REPLACED") {
+      await this.outbox.add(
+        session,
+        { type: "CardStatusChanged", payload: { cardId: before.id, change: change.type, fromStatus: change.fromStatus, toStatus: change.toStatus }, actor: meta.caller.sub, channel: meta.caller.channel, occurredAt: meta.now },
+        ["bank-accounts"],
+      );
+    }
+  }
+
+  private async insertCard(
+    session: ClientSession,
+    meta: CommandMeta,
+    plan: { personId: string; province: string; issuingBank: string; issuedAt: Date; status: CardDocument["status"]; replacesId: string | null },
+    type: CardEventDocument["type"],
+  ): Promise<CardDocument> {
+    for (let attempt = 0; ; attempt++) {
+      const card: CardDocument = {
+        _id: newId("c"),
+        personId: plan.personId,
+        number: `${"ABCDEFGHJKLMNPQRSTUVWXYZ"[randomInt(24)]}${String(randomInt(100_000_000)).padStart(8, "0")}`,
+        province: plan.province,
+        issuingBank: plan.issuingBank,
+        status: plan.status,
+        issuedAt: plan.issuedAt,
+        expiresAt: expiryFor(plan.issuedAt),
+        collectedAt: plan.status === "NORMAL" ? meta.now : null,
+        socialFunction: plan.status === "NORMAL" ? { enabled: true, enabledAt: meta.now, channel: meta.caller.channel } : { enabled: false, enabledAt: null, channel: null },
+        electronicCard: null,
+        replacesId: plan.replacesId,
+        replacedById: null,
+        bankAccountStatus: null,
+        version: 1,
+        updatedAt: meta.now,
+      };
+      try {
+        await this.repository.cards.insertOne(card, { session });
+      } catch (error) {
+        // A card number collision: draw another number.
+        if (isDuplicateKeyError(error) && attempt < 5) continue;
+        throw error;
+      }
+      await this.recordEvent(session, card._id, meta, type, null, card.status);
+      await this.outbox.add(
+        session,
+        { type: "CardIssued", payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank }, actor: meta.caller.sub, channel: meta.caller.channel, occurredAt: meta.now },
+        ["bank-accounts"],
+      );
+      return card;
+    }
+  }
+
+  private async recordEvent(
+    session: ClientSession,
+    cardId: string,
+    meta: CommandMeta,
+    type: CardEventDocument["type"],
+    fromStatus: CardEventDocument["fromStatus"],
+    toStatus: CardEventDocument["toStatus"],
+  ): Promise<void> {
+    const seq = await this.repository.events.countDocuments({ cardId }, { session });
+    await this.repository.events.insertOne(
+      { _id: newId("e"), cardId, at: meta.now, seq, type, channel: meta.caller.channel, fromStatus, toStatus, actor: meta.caller.sub, agent: meta.agent ?? null, details: meta.details ?? null },
+      { session },
+    );
+  }
+}

@@ -1,0 +1,47 @@
+import { HubError, type EventHandler, type HubEvent } from "@hub/kit";
+import type { MirroredBankAccountStatus } from "../model/enums.js";
+import type { CardCommands } from "./card-commands.js";
+import type { CardRepository } from "./card-repository.js";
+import type { PersonRegistry } from "./person-registry.js";
+
+function cardIdOf(event: HubEvent): string {
+  const cardId = event.payload["cardId"];
+  if (typeof cardId !== "string") throw new Error(`event ${event.id} has no cardId`);
+  return cardId;
+}
+
+/**
+ * Effects of other subgraphs' events on cards. Enabling through an event keeps the original actor
+ * and channel (R-BANK-2: BANK_COUNTER; R-PWD-2: the channel of the password change). A card that
+ * can no longer be enabled (cancelled meanwhile) consumes the event without change.
+ */
+export function cardEventHandlers(commands: CardCommands, repository: CardRepository, registry: PersonRegistry): Record<string, EventHandler> {
+  const enableFrom = (via: string): EventHandler => async (event, session) => {
+    try {
+      await commands.applyIn(session, cardIdOf(event), { kind: "ENABLE_SOCIAL_FUNCTION" }, {
+        caller: { sub: event.actor, channel: event.channel, scopes: new Set() },
+        now: new Date(event.occurredAt),
+        operation: "enableSocialSecurityFunction",
+        input: null,
+        details: { via, eventId: event.id },
+      });
+    } catch (error) {
+      if (!(error instanceof HubError)) throw error;
+    }
+  };
+  return {
+    PersonRegistered: async (event, session) => {
+      const personId = event.payload["personId"];
+      if (typeof personId === "string") await registry.add(personId, new Date(event.occurredAt), session);
+    },
+    BankAccountStatusChanged: async (event, session) => {
+      await repository.cards.updateOne(
+        { _id: cardIdOf(event) },
+        { $set: { bankAccountStatus: event.payload["status"] as MirroredBankAccountStatus } },
+        { session },
+      );
+    },
+    FinancialFunctionActivated: enableFrom("financial function activated (R-BANK-2)"),
+    InitialPasswordChanged: enableFrom("initial password changed (R-PWD-2)"),
+  };
+}

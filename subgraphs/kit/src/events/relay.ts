@@ -1,0 +1,148 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../logger.js";
+import { FREE_LEASE, Outbox, type OutboxDocument } from "./outbox.js";
+
+export interface RelayOptions {
+  outbox: Outbox;
+  /** Where a destination subgraph receives events (its `/events` URL); undefined while unknown. */
+  target: (destination: string) => string | undefined;
+  /** A fresh service token for the destination to verify. */
+  serviceToken: () => Promise<string>;
+  logger: Logger;
+  pollMs?: number;
+  leaseMs?: number;
+  /** Cap of the exponential retry backoff. */
+  maxBackoffMs?: number;
+  deliveryTimeoutMs?: number;
+}
+
+export interface RelayStats {
+  pending: number;
+  /** Age of the oldest undelivered event: the relay's lag. */
+  oldestPendingMs: number;
+  delivered: number;
+  failedAttempts: number;
+}
+
+export interface OutboxRelay {
+  stop(): Promise<void>;
+  stats(): Promise<RelayStats>;
+  /** Delivers what is due now (tests and shutdown use it). */
+  drain(): Promise<void>;
+}
+
+/**
+ * Polls the outbox and delivers each destination's events in order (head of line: an event is
+ * only sent once the one before it for that destination was delivered). Each event is claimed
+ * under a lease before it is sent, so several relays — one per subgraph replica — can run on one
+ * outbox: a crashed relay's lease expires and another takes the event over. Delivery is at least
+ * once; consumers apply each event id once.
+ */
+export function startOutboxRelay(options: RelayOptions): OutboxRelay {
+  const instance = randomUUID();
+  const pollMs = options.pollMs ?? 200;
+  const leaseMs = options.leaseMs ?? 8_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const events = options.outbox.events;
+  let running = true;
+  let delivered = 0;
+  let failedAttempts = 0;
+  let wake: (() => void) | null = null;
+
+  async function claimHead(destination: string): Promise<OutboxDocument | null> {
+    const now = new Date();
+    const head = await events.find({ destination, deliveredAt: null }).sort({ occurredAt: 1, _id: 1 }).limit(1).next();
+    if (!head || head.nextAttemptAt > now || head.leaseUntil > now) return null;
+    return events.findOneAndUpdate(
+      { _id: head._id, deliveredAt: null, leaseUntil: head.leaseUntil },
+      { $set: { leaseOwner: instance, leaseUntil: new Date(now.getTime() + leaseMs) } },
+      { returnDocument: "after" },
+    );
+  }
+
+  async function deliver(doc: OutboxDocument): Promise<void> {
+    const url = options.target(doc.destination);
+    try {
+      if (!url) throw new Error(`no address known for ${doc.destination}`);
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${await options.serviceToken()}` },
+        body: JSON.stringify(Outbox.toHubEvent(doc)),
+        signal: AbortSignal.timeout(options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2)),
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      // Marked whoever holds the lease now: the event did arrive, and consumers ignore repeats.
+      await events.updateOne({ _id: doc._id }, { $set: { deliveredAt: new Date(), leaseUntil: FREE_LEASE, leaseOwner: null } });
+      delivered += 1;
+    } catch (error) {
+      failedAttempts += 1;
+      const attempts = doc.attempts + 1;
+      const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10));
+      const message = error instanceof Error ? error.message : String(error);
+      options.logger.warn({ eventId: doc.eventId, type: doc.type, destination: doc.destination, attempts, retryInMs: backoff, error: message }, "event delivery failed; will retry");
+      await events.updateOne(
+        { _id: doc._id, leaseOwner: instance },
+        { $set: { attempts, nextAttemptAt: new Date(Date.now() + backoff), leaseUntil: FREE_LEASE, leaseOwner: null, lastError: message } },
+      );
+    }
+  }
+
+  /** One pass over every destination with pending events; true when something was attempted. */
+  async function pass(): Promise<boolean> {
+    const destinations = await events.distinct("destination", { deliveredAt: null });
+    let worked = false;
+    for (const destination of destinations) {
+      let doc = await claimHead(destination);
+      while (doc && running) {
+        worked = true;
+        await deliver(doc);
+        if (!doc.deliveredAt && (await events.countDocuments({ _id: doc._id, deliveredAt: null })) > 0) break;
+        doc = await claimHead(destination);
+      }
+    }
+    return worked;
+  }
+
+  const loop = (async () => {
+    while (running) {
+      let worked = false;
+      try {
+        worked = await pass();
+      } catch (error) {
+        options.logger.warn({ err: error }, "outbox relay pass failed");
+      }
+      if (!worked && running) await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, pollMs); });
+      wake = null;
+    }
+  })();
+
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+    },
+    async drain() {
+      while (await pass()) {
+        // keep going while events are due
+      }
+    },
+    async stats() {
+      const pending = await events.countDocuments({ deliveredAt: null });
+      const oldest = await events.find({ deliveredAt: null }).sort({ occurredAt: 1 }).limit(1).next();
+      return { pending, oldestPendingMs: oldest ? Date.now() - oldest.occurredAt.getTime() : 0, delivered, failedAttempts };
+    },
+  };
+}
+
+/** A subgraph server whose stop also stops its relay (first, so no delivery is cut mid-way). */
+export function withRelay(server: { url: string; stop(): Promise<void> }, relay: OutboxRelay): { url: string; relay: OutboxRelay; stop(): Promise<void> } {
+  return {
+    url: server.url,
+    relay,
+    async stop() {
+      await relay.stop();
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { createHash } from "node:crypto";
+import type { ClientSession, Collection, Db } from "mongodb";
+import type { Channel } from "../channels.js";
+import { HubError } from "../errors.js";
+import { isDuplicateKeyError } from "./connect.js";
+import { runTransaction } from "./transactions.js";
+
+interface IdempotencyRecord {
+  /** `channel:key`: a key is unique per channel (CONTRACT.md). */
+  _id: string;
+  operation: string;
+  fingerprint: string;
+  result: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** Stable JSON (sorted keys) so the same input always has the same fingerprint. */
+function stableJson(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export interface IdempotentRun<R extends Record<string, unknown>> {
+  db: Db;
+  channel: Channel;
+  /** Absent: the mutation simply runs once in a transaction. */
+  key: string | null | undefined;
+  operation: string;
+  /** The mutation's input without the key: a replay must match it. */
+  input: unknown;
+  /** The change, inside the transaction; returns what a replay must answer (ids, not documents). */
+  work: (session: ClientSession) => Promise<R>;
+}
+
+/**
+ * Runs a mutation in one transaction and, when it carries an idempotency key, records its result
+ * in that same transaction. A replay with the same input returns the first result and changes
+ * nothing; the same key with a different input is a CONFLICT. Concurrent calls with one key end
+ * with one change: the losers see the winner's record (on retry, or by its unique key) and answer
+ * its result.
+ */
+export async function runIdempotent<R extends Record<string, unknown>>(run: IdempotentRun<R>): Promise<R> {
+  const keys: Collection<IdempotencyRecord> = run.db.collection<IdempotencyRecord>("idempotency_keys");
+  const id = run.key ? `${run.channel}:${run.key}` : null;
+  const fingerprint = createHash("sha256").update(`${run.operation}\n${stableJson(run.input)}`).digest("hex");
+
+  const replay = (record: IdempotencyRecord | null): R | null => {
+    if (!record) return null;
+    if (record.fingerprint !== fingerprint) {
+      throw new HubError("CONFLICT", `The idempotency key "${run.key}" was already used by this channel for a different request.`);
+    }
+    return record.result as R;
+  };
+
+  if (id) {
+    const earlier = replay(await keys.findOne({ _id: id }));
+    if (earlier) return earlier;
+  }
+  try {
+    return await runTransaction(run.db, async (session) => {
+      if (id) {
+        const earlier = replay(await keys.findOne({ _id: id }, { session }));
+        if (earlier) return earlier;
+      }
+      const produced = await run.work(session);
+      if (id) await keys.insertOne({ _id: id, operation: run.operation, fingerprint, result: produced, createdAt: new Date() }, { session });
+      return produced;
+    });
+  } catch (error) {
+    if (id && isDuplicateKeyError(error)) {
+      const earlier = replay(await keys.findOne({ _id: id }));
+      if (earlier) return earlier;
+    }
+    throw error;
+  }
+}
+
+/** Ensures the collection's indexes (its `_id` is the unique `channel:key`). */
+export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
+  await db.collection("idempotency_keys").createIndex({ createdAt: 1 }, { name: "created" });
+}

@@ -1,0 +1,66 @@
+import type { ClientSession, Db, MongoClient } from "mongodb";
+
+/**
+ * Runs `work` in a multi-document transaction (retried by the driver on transient errors).
+ *
+ * The embedded server (jongodb) has no write-conflict detection: two concurrent transactions on
+ * one document both commit and the later one silently overwrites the earlier (measured; see
+ * README "Embedded database"). Against it, transactions on one database run one at a time in
+ * this process. A real MongoDB replica set detects the conflict itself (WriteConflict → retry), so
+ * there transactions run concurrently and nothing is serialised.
+ */
+export async function runTransaction<T>(db: Db, work: (session: ClientSession) => Promise<T>): Promise<T> {
+  const gate = (await needsSerialTransactions(db.client)) ? gateFor(db) : null;
+  const release = gate ? await gate.acquire() : () => undefined;
+  const session = db.client.startSession();
+  try {
+    let result: { value: T } | null = null;
+    await session.withTransaction(async () => {
+      result = { value: await work(session) };
+    });
+    if (!result) throw new Error("transaction ended without a result");
+    return (result as { value: T }).value;
+  } finally {
+    await session.endSession();
+    release();
+  }
+}
+
+const detection = new WeakMap<MongoClient, Promise<boolean>>();
+
+/** True for the embedded jongodb server, recognised by its build version. */
+export function needsSerialTransactions(client: MongoClient): Promise<boolean> {
+  let known = detection.get(client);
+  if (!known) {
+    known = client
+      .db("admin")
+      .command({ buildInfo: 1 })
+      .then((info) => String(info["version"] ?? "").includes("jongodb"))
+      .catch(() => false);
+    detection.set(client, known);
+  }
+  return known;
+}
+
+class Gate {
+  private tail: Promise<void> = Promise.resolve();
+
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    const previous = this.tail;
+    this.tail = previous.then(() => turn);
+    return previous.then(() => release);
+  }
+}
+
+const gates = new Map<string, Gate>();
+
+function gateFor(db: Db): Gate {
+  let gate = gates.get(db.databaseName);
+  if (!gate) {
+    gate = new Gate();
+    gates.set(db.databaseName, gate);
+  }
+  return gate;
+}

@@ -1,0 +1,31 @@
+import { AllowedChannels, HubError, isDuplicateKeyError, runIdempotent } from "@hub/kit";
+import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
+import type { PersonsContext } from "../context.js";
+import { RegisterPersonInput, RegisterPersonPayload } from "../model/register-person.js";
+import { validatePersonInput } from "../rules/person-input.js";
+
+@Resolver()
+export class RegisterPersonResolver {
+  @Authorized("persons:write")
+  @UseMiddleware(AllowedChannels("registerPerson"))
+  @Mutation(() => RegisterPersonPayload, { description: "Registers a cardholder. A second registration of one identity number is a CONFLICT." })
+  async registerPerson(@Arg("input", () => RegisterPersonInput) input: RegisterPersonInput, @Ctx() ctx: PersonsContext): Promise<RegisterPersonPayload> {
+    const person = validatePersonInput(input, ctx.now());
+    try {
+      const { personId } = await runIdempotent({
+        db: ctx.persons.db,
+        channel: ctx.caller.channel,
+        key: input.idempotencyKey,
+        operation: "registerPerson",
+        input: person,
+        work: async (session) => ({ personId: await ctx.persons.register(session, person, ctx.now(), ctx.caller) }),
+      });
+      const stored = await ctx.loaders.personById.load(personId);
+      if (!stored) throw new Error(`registered person ${personId} not found`);
+      return { person: stored };
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw new HubError("CONFLICT", "A person with this identity number is already registered.");
+      throw error;
+    }
+  }
+}
