@@ -48,6 +48,8 @@ export interface InProcessHub {
   subgraphs: Map<string, RunningServer>;
   client: MongoClient;
   mongoUri: string;
+  /** Database name prefix: `${dbPrefix}_cards` is the cards subgraph's database. */
+  dbPrefix: string;
   demo: DemoData | null;
   stopSubgraph(name: string): Promise<void>;
   startSubgraph(name: string): Promise<void>;
@@ -108,6 +110,7 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     subgraphs,
     client,
     mongoUri,
+    dbPrefix: prefix,
     demo,
     startSubgraph,
     async stopSubgraph(name) {

@@ -61,6 +61,24 @@ describe("PersonCards through the gateway", () => {
     expect(answer.electronicCardPassword.state).toBe(demo.electronicPasswords.some((p) => p._id === person._id) ? "SET" : "NOT_SET");
   });
 
+  it("R-DUP-1, R-DUP-2: the duplicates and what to do with each come in the same query as the cards", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const result = await graphql<PersonCardsData>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+    const answer = result.data!.personByIdNumber!;
+    const guangdong = answer.cards.filter((c) => c.province === "44");
+    expect(answer.duplicates).toEqual([
+      {
+        province: "44",
+        cards: guangdong.map((c) => ({ id: c.id, status: c.status })),
+        actions: expect.arrayContaining([
+          expect.objectContaining({ cardId: guangdong.find((c) => c.status === "LOST")!.id, action: "CANCEL_BANK_ACCOUNT_AT_COUNTER" }),
+          expect.objectContaining({ cardId: guangdong.find((c) => c.status === "NORMAL")!.id, action: "KEEP" }),
+        ]),
+      },
+    ]);
+  });
+
   it("links a replaced card pair both ways", async () => {
     const demo = hub.demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.replaced)!;
@@ -89,5 +107,35 @@ describe("PersonCards through the gateway", () => {
       expect(card.bankAccount!.accountNumber).toBe(maskAccountNumber(account.accountNumber));
       expect(card.bankAccount!.accountNumber).not.toBe(account.accountNumber);
     }
+  });
+
+  it("R-CARD-5, R-CARD-7: derived flags through the gateway — overdue activation, renewal due, expired", async () => {
+    const demo = hub.demo!;
+    const query = await contractOperation("PersonCards");
+    const cardsOf = async (personId: string) => {
+      const person = demo.persons.find((p) => p._id === personId)!;
+      const result = await graphql<{ personByIdNumber: { cards: { status: string; renewalDue: boolean; socialSecurityFunction: { activationOverdue: boolean } }[] } }>(hub.gateway.url, query, { idNumber: person.idNumber }, await token());
+      return result.data!.personByIdNumber.cards;
+    };
+    expect((await cardsOf(demo.showcase.activationOverdue))[0]).toMatchObject({ status: "ARCHIVED", socialSecurityFunction: { activationOverdue: true } });
+    expect((await cardsOf(demo.showcase.renewalDue))[0]).toMatchObject({ status: "NORMAL", renewalDue: true });
+    expect((await cardsOf(demo.showcase.expired))[0]).toMatchObject({ status: "EXPIRED", renewalDue: false });
+  });
+
+  it("R-CARD-6: status queries say contributions are unaffected and never say blocked", async () => {
+    const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.activationOverdue)!;
+    const result = await graphql<{ personByIdNumber: { cards: { statusNote: string }[] } }>(hub.gateway.url, "query($n: String!) { personByIdNumber(idNumber: $n) { cards { statusNote } } }", { n: person.idNumber }, await token());
+    const note = result.data!.personByIdNumber.cards[0]!.statusNote;
+    expect(note).toMatch(/Contributions are paid and recorded as usual/);
+    expect(note.toLowerCase()).not.toMatch(/block/);
+  });
+
+  it("the demo data shows every card status, password state and bank account status", async () => {
+    const ids = hub.demo!.persons.map((p) => p._id);
+    const result = await graphql<{ persons: { cards: { status: string; password: { state: string }; bankAccount: { status: string } | null }[] }[] }>(hub.gateway.url, await contractOperation("PersonsByIds"), { ids }, await token());
+    const cards = result.data!.persons.flatMap((p) => p.cards);
+    expect(new Set(cards.map((c) => c.status))).toEqual(new Set(["ARCHIVED", "NORMAL", "TEMPORARY_LOSS", "LOST", "CANCELLED", "EXPIRED"]));
+    expect(new Set(cards.map((c) => c.password.state))).toEqual(new Set(["INITIAL", "SET", "LOCKED"]));
+    expect(new Set(cards.map((c) => c.bankAccount?.status))).toEqual(new Set(["NOT_ACTIVATED", "ACTIVE", "LOSS_REPORTED", "CANCELLATION_REQUIRED", "CANCELLED"]));
   });
 });
