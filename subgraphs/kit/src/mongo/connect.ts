@@ -24,6 +24,9 @@ export async function connectMongo(uri: string, options: MongoConnectOptions = {
     socketTimeoutMS: 10_000,
     monitorCommands: Boolean(options.onCommand),
     appName: "card-status-hub",
+    // The embedded server breaks the streaming (moreToCome) heartbeat under load ("Server ended
+    // moreToCome unexpectedly" clears the pool); polling heartbeats work on it and on MongoDB.
+    serverMonitoringMode: "poll",
   });
   if (options.onCommand) client.on("commandStarted", options.onCommand);
   try {
