@@ -16,7 +16,7 @@ export async function seedDemoData(client: MongoClient, prefix = "hub", now = ne
   const inserted =
     (await seedPersons(db("persons"), data.persons)) +
     (await seedCards(db("cards"), data.cards, data.events, data.persons.map((p) => p._id))) +
-    (await seedPasswords(db("passwords"), data.cardPasswords, data.electronicPasswords)) +
+    (await seedPasswords(db("passwords"), data.cardPasswords, data.electronicPasswords, { cardIds: data.cards.map((c) => c._id), personIds: data.persons.map((p) => p._id) })) +
     (await seedBankAccounts(db("bank-accounts"), data.bankAccounts));
   return { ...data, inserted };
 }

@@ -41,6 +41,8 @@ export interface InProcessHubOptions {
   clock?: Clock;
   onCommand?: (event: CommandStartedEvent) => void;
   logLevel?: string;
+  /** Where log lines go (tests read them); standard output otherwise. */
+  logDestination?: { write(line: string): void };
 }
 
 export interface InProcessHub {
@@ -88,7 +90,7 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
       },
       port: ports.get(name) ?? 0,
       verifier,
-      logger: createLogger(name, options.logLevel ?? "silent"),
+      logger: createLogger(name, options.logLevel ?? "silent", options.logDestination),
       clock,
     });
     // Keep the port, so a restarted subgraph is found where the gateway expects it.
@@ -102,7 +104,7 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
     subgraphUrls: Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])),
     verifier,
-    logger: createLogger("gateway", options.logLevel ?? "silent"),
+    logger: createLogger("gateway", options.logLevel ?? "silent", options.logDestination),
   });
 
   return {

@@ -1,4 +1,4 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
@@ -6,8 +6,8 @@ export type { Logger };
  * Structured JSON logs. Redaction is a second line of defence: secrets are never passed to the
  * logger on purpose, but headers and inputs that might carry them are censored anyway.
  */
-export function createLogger(name: string, level = process.env["LOG_LEVEL"] ?? "info"): Logger {
-  return pino({
+export function createLogger(name: string, level = process.env["LOG_LEVEL"] ?? "info", destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     redact: {
@@ -25,5 +25,6 @@ export function createLogger(name: string, level = process.env["LOG_LEVEL"] ?? "
       ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

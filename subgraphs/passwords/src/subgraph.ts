@@ -1,16 +1,33 @@
-import { startSubgraphServer, systemClock, type RunningServer, type SubgraphDeps } from "@hub/kit";
+import {
+  ensureIdempotencyIndexes,
+  Inbox,
+  Outbox,
+  startOutboxRelay,
+  startSubgraphServer,
+  systemClock,
+  withRelay,
+  type RunningServer,
+  type SubgraphDeps,
+} from "@hub/kit";
 import type { PasswordsContext } from "./context.js";
+import { hashPassword } from "./crypto/password-hash.js";
+import { initialCardPassword } from "./initial-password.js";
 import { buildPasswordsSchema } from "./schema.js";
+import { passwordEventHandlers } from "./store/event-handlers.js";
 import { createPasswordLoaders } from "./store/loaders.js";
 import { PasswordRepository } from "./store/password-repository.js";
+import { PasswordService } from "./store/password-service.js";
 
 export const PASSWORDS_DEFAULT_PORT = 4003;
 
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
-  await passwords.ensureIndexes();
+  const outbox = new Outbox(deps.db, "passwords");
+  await Promise.all([passwords.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  const initial = initialCardPassword();
+  const service = new PasswordService(passwords, outbox, { password: initial, hash: await hashPassword(initial) });
   const clock = deps.clock ?? systemClock;
-  return startSubgraphServer<PasswordsContext>({
+  const server = await startSubgraphServer<PasswordsContext>({
     name: "passwords",
     schema: await buildPasswordsSchema(),
     port: deps.port,
@@ -18,9 +35,11 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
     verifier: deps.verifier,
     logger: deps.logger,
     isReady: () => passwords.ping(),
+    inbox: new Inbox(deps.db, passwordEventHandlers(passwords)),
     createContext: (caller, requestId) => {
       const at = clock();
-      return { caller, requestId, now: () => at, passwords, loaders: createPasswordLoaders(passwords) };
+      return { caller, requestId, now: () => at, passwords, service, loaders: createPasswordLoaders(passwords) };
     },
   });
+  return withRelay(server, startOutboxRelay({ outbox, ...deps.events, logger: deps.logger }));
 }

@@ -156,7 +156,7 @@ export class CardCommands {
       await this.outbox.add(
         session,
         { type: "CardIssued", payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank }, actor: meta.caller.sub, channel: meta.caller.channel, occurredAt: meta.now },
-        ["bank-accounts"],
+        ["bank-accounts", "passwords"],
       );
       return card;
     }

@@ -14,6 +14,8 @@ export interface OutboxDocument {
   channel: Channel;
   source: string;
   occurredAt: Date;
+  /** Wall-clock time of enqueueing: delivery order and lag use it (occurredAt is domain time). */
+  enqueuedAt: Date;
   attempts: number;
   nextAttemptAt: Date;
   leaseOwner: string | null;
@@ -42,20 +44,22 @@ export class Outbox {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.events.createIndex({ destination: 1, deliveredAt: 1, occurredAt: 1 }, { name: "pending_by_destination" });
+    await this.events.createIndex({ destination: 1, deliveredAt: 1, enqueuedAt: 1 }, { name: "pending_by_destination" });
   }
 
   /** Adds an event for each destination, inside the caller's transaction. */
   async add(session: ClientSession, event: NewEvent, destinations: readonly string[]): Promise<string> {
     const eventId = randomUUID();
+    const enqueuedAt = new Date();
     const docs: OutboxDocument[] = destinations.map((destination) => ({
       _id: `${eventId}:${destination}`,
       eventId,
       destination,
       ...event,
       source: this.source,
+      enqueuedAt,
       attempts: 0,
-      nextAttemptAt: event.occurredAt,
+      nextAttemptAt: enqueuedAt,
       leaseOwner: null,
       leaseUntil: FREE_LEASE,
       deliveredAt: null,

@@ -51,7 +51,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
 
   async function claimHead(destination: string): Promise<OutboxDocument | null> {
     const now = new Date();
-    const head = await events.find({ destination, deliveredAt: null }).sort({ occurredAt: 1, _id: 1 }).limit(1).next();
+    const head = await events.find({ destination, deliveredAt: null }).sort({ enqueuedAt: 1, _id: 1 }).limit(1).next();
     if (!head || head.nextAttemptAt > now || head.leaseUntil > now) return null;
     return events.findOneAndUpdate(
       { _id: head._id, deliveredAt: null, leaseUntil: head.leaseUntil },
@@ -129,8 +129,8 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     },
     async stats() {
       const pending = await events.countDocuments({ deliveredAt: null });
-      const oldest = await events.find({ deliveredAt: null }).sort({ occurredAt: 1 }).limit(1).next();
-      return { pending, oldestPendingMs: oldest ? Date.now() - oldest.occurredAt.getTime() : 0, delivered, failedAttempts };
+      const oldest = await events.find({ deliveredAt: null }).sort({ enqueuedAt: 1 }).limit(1).next();
+      return { pending, oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0, delivered, failedAttempts };
     },
   };
 }

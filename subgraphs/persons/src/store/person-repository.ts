@@ -34,7 +34,7 @@ export class PersonRepository {
   async register(session: ClientSession, person: { idNumber: string; name: string; phone: string | null }, now: Date, caller: Caller): Promise<string> {
     const id = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
     await this.persons.insertOne({ _id: id, ...person, createdAt: now }, { session });
-    await this.outbox?.add(session, { type: "PersonRegistered", payload: { personId: id }, actor: caller.sub, channel: caller.channel, occurredAt: now }, ["cards"]);
+    await this.outbox?.add(session, { type: "PersonRegistered", payload: { personId: id }, actor: caller.sub, channel: caller.channel, occurredAt: now }, ["cards", "passwords"]);
     return id;
   }
 

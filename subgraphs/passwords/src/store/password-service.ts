@@ -1,0 +1,157 @@
+import { HubError, runIdempotent, runTransaction, type Caller, type Outbox } from "@hub/kit";
+import { verifyPassword, hashPassword } from "../crypto/password-hash.js";
+import type { VerifyResult } from "../model/verify.js";
+import {
+  CARD_PASSWORD_MAX_FAILURES,
+  cardAttemptsLeft,
+  cardPasswordView,
+  ELECTRONIC_PASSWORD_LOCK_AT,
+  electronicAttemptsLeft,
+  electronicLockEnds,
+  electronicPasswordView,
+  type CardPasswordRecord,
+} from "../rules/lock-rules.js";
+import { checkNewPassword } from "../rules/password-policy.js";
+import type { PasswordRepository } from "./password-repository.js";
+
+export interface CardVerification {
+  result: VerifyResult;
+  attemptsLeft: number;
+}
+
+export interface ElectronicVerification extends CardVerification {
+  lockedUntil: Date | null;
+}
+
+type Agent = { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
+
+/**
+ * Password flows (R-PWD-1..6). Answers say only OK, WRONG with attempts left, or LOCKED: never
+ * anything about how close a guess was. Passwords and hashes never leave this service.
+ */
+export class PasswordService {
+  constructor(
+    private readonly repository: PasswordRepository,
+    private readonly outbox: Outbox,
+    /** The deployment's initial card password (setting HUB_INITIAL_CARD_PASSWORD) and its hash. */
+    private readonly initial: { password: string; hash: string },
+  ) {}
+
+  private async requireCard(cardId: string): Promise<void> {
+    if (!(await this.repository.isKnownCard(cardId))) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
+  }
+
+  private async requirePerson(personId: string): Promise<void> {
+    if (!(await this.repository.isKnownPerson(personId))) throw new HubError("NOT_FOUND", `No person has the id "${personId}".`);
+  }
+
+  /** R-PWD-3: one entry of the card password, counted atomically. */
+  async verifyCard(cardId: string, password: string, now: Date, caller: Caller): Promise<CardVerification> {
+    await this.requireCard(cardId);
+    const stored = await this.repository.cardPassword(cardId);
+    if (stored?.state === "LOCKED") return { result: "LOCKED", attemptsLeft: 0 };
+    if (await verifyPassword(password, stored?.hash ?? this.initial.hash)) {
+      return (await this.repository.clearCardFailures(cardId, now))
+        ? { result: "OK", attemptsLeft: CARD_PASSWORD_MAX_FAILURES }
+        : { result: "LOCKED", attemptsLeft: 0 };
+    }
+    const after = await this.repository.countCardFailure(cardId, now);
+    if (!after) return { result: "LOCKED", attemptsLeft: 0 };
+    if (after.failedAttempts >= CARD_PASSWORD_MAX_FAILURES) {
+      await this.repository.lockCard(cardId, now);
+      await this.repository.record({ subject: cardId, kind: "CARD", type: "LOCKED", at: now, caller });
+      return { result: "LOCKED", attemptsLeft: 0 };
+    }
+    return { result: "WRONG", attemptsLeft: cardAttemptsLeft(after.failedAttempts) };
+  }
+
+  /** R-PWD-2: a change needs the current password; changing the initial one enables the card. */
+  async changeCard(cardId: string, current: string, next: string, now: Date, caller: Caller): Promise<{ result: VerifyResult; password: CardPasswordRecord }> {
+    await this.requireCard(cardId);
+    checkNewPassword(next, this.initial.password);
+    const before = await this.repository.cardPassword(cardId);
+    if (before?.state === "LOCKED") throw new HubError("PASSWORD_LOCKED", "The password is locked; it can be reset in person at a service institution or on the official website (R-PWD-3).");
+    const check = await this.verifyCard(cardId, current, now, caller);
+    if (check.result !== "OK") return { result: check.result, password: cardPasswordView(await this.repository.cardPassword(cardId)) };
+    const wasInitial = (before?.state ?? "INITIAL") === "INITIAL";
+    const hash = await hashPassword(next);
+    await runTransaction(this.repository.db, async (session) => {
+      await this.repository.setCardPassword(session, cardId, hash, "SET", now);
+      await this.repository.record({ subject: cardId, kind: "CARD", type: "CHANGED", at: now, caller }, session);
+      if (wasInitial) {
+        await this.outbox.add(session, { type: "InitialPasswordChanged", payload: { cardId }, actor: caller.sub, channel: caller.channel, occurredAt: now }, ["cards"]);
+      }
+    });
+    return { result: "OK", password: cardPasswordView(await this.repository.cardPassword(cardId)) };
+  }
+
+  /** R-PWD-3: an in-person or website reset unlocks and returns to the initial password. */
+  async resetCard(cardId: string, agent: Agent, key: string | null | undefined, now: Date, caller: Caller): Promise<CardPasswordRecord> {
+    await this.requireCard(cardId);
+    await runIdempotent({
+      db: this.repository.db,
+      channel: caller.channel,
+      key,
+      operation: "resetCardPassword",
+      input: { cardId, agent },
+      work: async (session) => {
+        await this.repository.setCardPassword(session, cardId, null, "INITIAL", now);
+        await this.repository.record({ subject: cardId, kind: "CARD", type: "RESET", at: now, caller, agent }, session);
+        return { cardId };
+      },
+    });
+    return cardPasswordView(await this.repository.cardPassword(cardId));
+  }
+
+  /** R-PWD-4/5: one password per person for every channel; a change applies everywhere at once. */
+  async setElectronic(personId: string, current: string | null | undefined, next: string, now: Date, caller: Caller) {
+    await this.requirePerson(personId);
+    checkNewPassword(next, this.initial.password);
+    const stored = await this.repository.electronicPassword(personId);
+    const view = electronicPasswordView(stored, now);
+    if (view.state === "LOCKED") {
+      throw new HubError("PASSWORD_LOCKED", "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.", { lockedUntil: view.lockedUntil?.toISOString() });
+    }
+    if (view.state === "SET") {
+      if (!current) throw new HubError("BAD_USER_INPUT", "The current electronic-card password is required to change it.");
+      const check = await this.verifyElectronic(personId, current, now, caller);
+      if (check.result === "LOCKED") throw new HubError("PASSWORD_LOCKED", "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.", { lockedUntil: check.lockedUntil?.toISOString() });
+      if (check.result === "WRONG") throw new HubError("BAD_USER_INPUT", "The current electronic-card password is wrong.", { attemptsLeft: check.attemptsLeft });
+    }
+    const hash = await hashPassword(next);
+    await runTransaction(this.repository.db, async (session) => {
+      await this.repository.setElectronicPassword(session, personId, hash, now);
+      await this.repository.record({ subject: personId, kind: "ELECTRONIC", type: "SET", at: now, caller }, session);
+    });
+    return electronicPasswordView(await this.repository.electronicPassword(personId), now);
+  }
+
+  /** R-PWD-4: the seventh wrong entry locks every electronic-card service for 24 hours. */
+  async verifyElectronic(personId: string, password: string, now: Date, caller: Caller): Promise<ElectronicVerification> {
+    await this.requirePerson(personId);
+    const stored = await this.repository.electronicPassword(personId);
+    if (!stored?.hasPassword) throw new HubError("BAD_USER_INPUT", "No electronic-card password has been set for this person.");
+    if (stored.lockedAt) {
+      const until = electronicLockEnds(stored.lockedAt);
+      if (now.getTime() < until.getTime()) return { result: "LOCKED", attemptsLeft: 0, lockedUntil: until };
+      await this.repository.liftElectronicLock(personId, stored.lockedAt, now);
+    }
+    if (await verifyPassword(password, stored.hash)) {
+      if (await this.repository.clearElectronicFailures(personId, now)) return { result: "OK", attemptsLeft: ELECTRONIC_PASSWORD_LOCK_AT, lockedUntil: null };
+      return this.lockedAnswer(personId, now);
+    }
+    const after = await this.repository.countElectronicFailure(personId, now);
+    if (!after) return this.lockedAnswer(personId, now);
+    if (after.failedAttempts >= ELECTRONIC_PASSWORD_LOCK_AT) {
+      await this.repository.lockElectronic(personId, now);
+      await this.repository.record({ subject: personId, kind: "ELECTRONIC", type: "LOCKED", at: now, caller });
+      return this.lockedAnswer(personId, now);
+    }
+    return { result: "WRONG", attemptsLeft: electronicAttemptsLeft(after.failedAttempts), lockedUntil: null };
+  }
+
+  private async lockedAnswer(personId: string, now: Date): Promise<ElectronicVerification> {
+    const view = electronicPasswordView(await this.repository.electronicPassword(personId), now);
+    return { result: "LOCKED", attemptsLeft: 0, lockedUntil: view.lockedUntil };
+  }
+}
