@@ -1,8 +1,10 @@
 import type { HubContext } from "@hub/kit";
 import type { BankAccountRepository } from "./store/bank-account-repository.js";
+import type { BankCommands } from "./store/bank-commands.js";
 import type { BankAccountLoaders } from "./store/loaders.js";
 
 export interface BankAccountsContext extends HubContext {
   loaders: BankAccountLoaders;
   accounts: BankAccountRepository;
+  commands: BankCommands;
 }

@@ -9,6 +9,7 @@ import {
   type RunningServer,
   type SubgraphDeps,
 } from "@hub/kit";
+import { BankCommands } from "./store/bank-commands.js";
 import { bankEventHandlers } from "./store/event-handlers.js";
 import type { BankAccountsContext } from "./context.js";
 import { buildBankAccountsSchema } from "./schema.js";
@@ -21,7 +22,9 @@ export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<Run
   const accounts = new BankAccountRepository(deps.db);
   const outbox = new Outbox(deps.db, "bank-accounts");
   await Promise.all([accounts.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  const commands = new BankCommands(accounts, outbox);
   const clock = deps.clock ?? systemClock;
+  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
   const server = await startSubgraphServer<BankAccountsContext>({
     name: "bank-accounts",
     schema: await buildBankAccountsSchema(),
@@ -29,12 +32,13 @@ export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<Run
     host: deps.host,
     verifier: deps.verifier,
     logger: deps.logger,
+    outboxStats: () => relay.stats(),
     isReady: () => accounts.ping(),
     inbox: new Inbox(deps.db, bankEventHandlers(accounts, outbox)),
     createContext: (caller, requestId) => {
       const at = clock();
-      return { caller, requestId, now: () => at, accounts, loaders: createBankAccountLoaders(accounts) };
+      return { caller, requestId, now: () => at, accounts, commands, loaders: createBankAccountLoaders(accounts) };
     },
   });
-  return withRelay(server, startOutboxRelay({ outbox, ...deps.events, logger: deps.logger }));
+  return withRelay(server, relay);
 }

@@ -26,6 +26,7 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
   await Promise.all([cards.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
   const commands = new CardCommands(cards, registry, outbox);
   const clock = deps.clock ?? systemClock;
+  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
   const server = await startSubgraphServer<CardsContext>({
     name: "cards",
     schema: await buildCardsSchema(),
@@ -33,6 +34,7 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
     host: deps.host,
     verifier: deps.verifier,
     logger: deps.logger,
+    outboxStats: () => relay.stats(),
     isReady: () => cards.ping(),
     inbox: new Inbox(deps.db, cardEventHandlers(commands, cards, registry)),
     createContext: (caller, requestId) => {
@@ -41,5 +43,5 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
       return { caller, requestId, now: () => at, cards, commands, loaders: createCardLoaders(cards) };
     },
   });
-  return withRelay(server, startOutboxRelay({ outbox, ...deps.events, logger: deps.logger }));
+  return withRelay(server, relay);
 }

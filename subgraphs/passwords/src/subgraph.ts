@@ -27,6 +27,7 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
   const initial = initialCardPassword();
   const service = new PasswordService(passwords, outbox, { password: initial, hash: await hashPassword(initial) });
   const clock = deps.clock ?? systemClock;
+  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
   const server = await startSubgraphServer<PasswordsContext>({
     name: "passwords",
     schema: await buildPasswordsSchema(),
@@ -34,6 +35,7 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
     host: deps.host,
     verifier: deps.verifier,
     logger: deps.logger,
+    outboxStats: () => relay.stats(),
     isReady: () => passwords.ping(),
     inbox: new Inbox(deps.db, passwordEventHandlers(passwords)),
     createContext: (caller, requestId) => {
@@ -41,5 +43,5 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
       return { caller, requestId, now: () => at, passwords, service, loaders: createPasswordLoaders(passwords) };
     },
   });
-  return withRelay(server, startOutboxRelay({ outbox, ...deps.events, logger: deps.logger }));
+  return withRelay(server, relay);
 }

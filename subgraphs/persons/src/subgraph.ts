@@ -13,6 +13,7 @@ export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningS
   const persons = new PersonRepository(deps.db, outbox);
   await persons.ensureIndexes();
   const clock = deps.clock ?? systemClock;
+  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
   const server = await startSubgraphServer<PersonsContext>({
     name: "persons",
     schema: await buildPersonsSchema(),
@@ -20,12 +21,12 @@ export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningS
     host: deps.host,
     verifier: deps.verifier,
     logger: deps.logger,
+    outboxStats: () => relay.stats(),
     isReady: () => persons.ping(),
     createContext: (caller, requestId) => {
       const at = clock();
       return { caller, requestId, now: () => at, persons, loaders: createPersonLoaders(persons) };
     },
   });
-  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
   return withRelay(server, relay);
 }

@@ -1,3 +1,4 @@
+import { HubError } from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
 
 /** The card changes (CardStatusChanged.change) that matter to the bank account. */
@@ -35,4 +36,23 @@ const BINS: Record<string, string> = {
 
 export function accountNumberFor(bank: string, random: (digits: number) => string): string {
   return `${BINS[bank] ?? "621000"}${random(13)}`;
+}
+
+function invalid(current: BankAccountStatus, what: string): HubError {
+  return new HubError("INVALID_TRANSITION", `The bank account is ${current}: ${what}.`, { currentStatus: current });
+}
+
+/** R-BANK-1: only an account not yet activated can be activated. */
+export function activate(current: BankAccountStatus): BankAccountStatus {
+  if (current !== "NOT_ACTIVATED") throw invalid(current, "only an account that is not activated yet can be activated");
+  return "ACTIVE";
+}
+
+/**
+ * R-BANK-3 (and R-DUP-2's "cancel the bank account at the counter"): the bank cancels any account
+ * that is not cancelled yet.
+ */
+export function cancel(current: BankAccountStatus): BankAccountStatus {
+  if (current === "CANCELLED") throw invalid(current, "it is already cancelled");
+  return "CANCELLED";
 }

@@ -17,7 +17,7 @@ export function toBankAccountRecord(doc: BankAccountDocument): BankAccountRecord
 export class BankAccountRepository {
   readonly accounts: Collection<BankAccountDocument>;
 
-  constructor(db: Db) {
+  constructor(readonly db: Db) {
     this.accounts = db.collection<BankAccountDocument>("bank_accounts");
   }
 

@@ -103,11 +103,23 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     return worked;
   }
 
+  let lastLagReport = 0;
+  /** A stuck queue shows in the logs: pending count and lag, at most every 30 s while it lasts. */
+  async function reportLag(): Promise<void> {
+    if (Date.now() - lastLagReport < 30_000) return;
+    const oldest = await events.find({ deliveredAt: null }).sort({ enqueuedAt: 1 }).limit(1).next();
+    if (!oldest || Date.now() - oldest.enqueuedAt.getTime() < 10_000) return;
+    lastLagReport = Date.now();
+    const pending = await events.countDocuments({ deliveredAt: null });
+    options.logger.warn({ pending, oldestPendingMs: Date.now() - oldest.enqueuedAt.getTime(), destination: oldest.destination, lastError: oldest.lastError }, "outbox lag: events are waiting for delivery");
+  }
+
   const loop = (async () => {
     while (running) {
       let worked = false;
       try {
         worked = await pass();
+        await reportLag();
       } catch (error) {
         options.logger.warn({ err: error }, "outbox relay pass failed");
       }
