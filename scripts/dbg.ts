@@ -1,11 +1,15 @@
 import "reflect-metadata";
 import { mintDevToken } from "@hub/kit";
 import { startInProcessHub } from "./lib/in-process-hub.js";
-const secret = "x".repeat(40);
-const hub = await startInProcessHub({ secret, logLevel: "error" });
-const token = await mintDevToken(secret, { sub: "op1", channel: "COUNTER", scopes: ["pii:read"] });
-for (const url of [hub.subgraphs.get("persons")!.url, hub.gateway.url]) {
-const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ query: `{ personByIdNumber(idNumber: "123") { id } }` }) });
-console.log(res.status, await res.text());
-}
+const secret = "test-secret-of-at-least-thirty-two-characters";
+const hub = await startInProcessHub({ secret, logLevel: "error", seed: false });
+const token = await mintDevToken(secret, { sub: "op1", channel: "APP" });
+const post = async (body: unknown) => { const r = await fetch(hub.gateway.url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify(body) }); return r.status + " " + (await r.text()).slice(0, 300); };
+console.log(await post({ query: "mutation V($input: VerifyElectronicCardPasswordInput!) { verifyElectronicCardPassword(input: $input) { result } }" }));
+console.log(await post({ query: "query P($id: ID!) { person(id: $id) { id electrOonicCard } }", variables: { id: "x" } }));
+console.log(await post({ query: "query P($id: ID!) { person(id: $id) { id } }", variables: 42 }));
+console.log(await post({ query: "query P($id: ID!) { person(id: $id) { id } }", variables: "x" }));
+console.log(await post({ query: "query P($id: ID!) { person(id: $id) { id } }", variables: [1] }));
+console.log(await post({ query: "query P($id: ID!) { person(id: $id) { id } }", variables: { input: { a: 1 } } }));
+console.log(await post({ query: "query P($id: ID!) { person(id: $id) { id } }", variables: { id: "x" }, operationName: "Nope" }));
 await hub.stop();

@@ -79,6 +79,7 @@ try {
     ...common,
     ...urls,
     PORT: String(gatewayPort),
+    HUB_MODE: process.env["HUB_MODE"] ?? "development",
     HUB_SANDBOX_EXAMPLES: JSON.stringify(examples),
   });
   children.push(gateway);

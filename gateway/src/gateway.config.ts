@@ -1,6 +1,10 @@
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from "@graphql-hive/gateway-runtime";
-import type { Logger, TokenVerifier } from "@hub/kit";
-import { useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
+import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
+import type { PersistedDocument } from "./persisted-documents.js";
+import { useIntrospectionPolicy } from "./plugins/introspection.plugin.js";
+import { DEFAULT_QUERY_LIMITS, queryLimitPlugins, type QueryLimits } from "./plugins/query-limits.plugin.js";
+import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
+import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./plugins/mask-errors.js";
 import type { NamedOperation } from "./sandbox/contract-operations.js";
 import { sandboxOptions, type ExampleVariables } from "./sandbox/sandbox.js";
@@ -14,15 +18,28 @@ export interface HubGatewayOptions {
   logger: Logger;
   /** Per-subgraph fetch timeout in milliseconds. */
   upstreamTimeoutMs?: number;
+  /** development: introspection for every token and field suggestions on. Default production. */
+  mode?: "development" | "production";
+  limits?: QueryLimits;
+  rateLimit?: RateLimit;
+  /** The contract's operations, registered by hash. */
+  persistedDocuments?: PersistedDocument[];
+  /** Channel tokens may only send registered documents; `schema:read` tokens may send any. */
+  persistedOnly?: boolean;
   /** The analyst sandbox (GraphiQL at GET /graphql); off when absent. */
   sandbox?: { operations: NamedOperation[]; examples: ExampleVariables };
 }
+
+/** Per token subject: generous for a counter terminal, a brake on scripted abuse. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { points: 600, windowSeconds: 60 };
 
 /**
  * The hub's gateway: Hive Gateway on the checked-in supergraph, with each cross-cutting concern a
  * named plugin or option here.
  */
 export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<AuthContext> {
+  const development = options.mode === "development";
+  const byHash = new Map((options.persistedDocuments ?? []).map((d) => [d.hash, d.document]));
   const transportEntries = Object.fromEntries(
     Object.entries(options.subgraphUrls ?? {}).map(([name, url]) => [name, { location: url }]),
   );
@@ -38,12 +55,39 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     subgraphErrors: { subgraphNameProp: false, errorCode: "DOWNSTREAM_SERVICE_ERROR" },
     maskedErrors: { maskError: createErrorMasker(options.logger) },
     upstreamTimeout: () => options.upstreamTimeoutMs ?? 10_000,
+    // At most 5 operations in one batched request.
+    batching: { limit: 5 },
+    ...(byHash.size > 0
+      ? {
+          persistedDocuments: {
+            getPersistedOperation: (id: string) => byHash.get(id) ?? null,
+            allowArbitraryDocuments: async (request: Request) => {
+              if (!options.persistedOnly) return true;
+              // This check may run before the auth plugin: an invalid token is let through here so
+              // that the auth plugin answers it with UNAUTHENTICATED.
+              const caller = callerOf(request) ?? (await options.verifier(request.headers.get("authorization")).catch(() => null));
+              return caller === null || hasScope(caller, "schema:read");
+            },
+            customErrors: {
+              notFound: { message: "Unknown persisted document.", extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
+              keyNotFound: { message: "This gateway accepts only registered (persisted) documents for this token.", extensions: { code: "FORBIDDEN", http: { status: 403 } } },
+              persistedQueryOnly: { message: "This gateway accepts only registered (persisted) documents for this token.", extensions: { code: "FORBIDDEN", http: { status: 403 } } },
+            },
+          },
+        }
+      : {}),
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         authorization: request.headers.get("authorization"),
         "x-request-id": request.headers.get("x-request-id"),
       }),
     },
-    plugins: () => [useHubAuth(options.verifier) as GatewayPlugin],
+    // Order matters: the caller is known before limits by caller apply.
+    plugins: () => [
+      useHubAuth(options.verifier) as GatewayPlugin,
+      useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
+      useIntrospectionPolicy(development) as GatewayPlugin,
+      ...(queryLimitPlugins(options.limits ?? DEFAULT_QUERY_LIMITS, development) as GatewayPlugin[]),
+    ],
   });
 }

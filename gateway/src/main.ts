@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, createTokenVerifier } from "@hub/kit";
 import { loadGatewayEnv, subgraphUrlsFrom } from "./config.js";
+import { persistedDocumentsOf } from "./persisted-documents.js";
 import { splitOperations } from "./sandbox/contract-operations.js";
 import { startGatewayServer } from "./server.js";
 
@@ -13,10 +14,11 @@ try {
   const env = loadGatewayEnv();
   logger.level = env.LOG_LEVEL;
   const supergraphSdl = await readFile(env.HUB_SUPERGRAPH_PATH ?? join(schemaDir, "supergraph.graphql"), "utf8");
+  const operations = splitOperations(await readFile(join(schemaDir, "operations.graphql"), "utf8"));
   const sandbox =
     env.HUB_SANDBOX === "on"
       ? {
-          operations: splitOperations(await readFile(join(schemaDir, "operations.graphql"), "utf8")),
+          operations,
           examples: env.HUB_SANDBOX_EXAMPLES ? (JSON.parse(env.HUB_SANDBOX_EXAMPLES) as Record<string, Record<string, unknown>>) : {},
         }
       : undefined;
@@ -28,6 +30,10 @@ try {
     verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
     logger,
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
+    mode: env.HUB_MODE,
+    persistedDocuments: persistedDocumentsOf(operations),
+    persistedOnly: env.HUB_PERSISTED_ONLY === "on",
+    rateLimit: { points: env.HUB_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 },
     sandbox,
   });
   logger.info({ url: server.url }, "gateway listening");

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RunningServer } from "@hub/kit";
 import { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
@@ -6,6 +6,13 @@ import { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
 export interface GatewayServerOptions extends HubGatewayOptions {
   port: number;
   host?: string;
+  /** Largest request body accepted, in bytes (the contract's biggest request is far below it). */
+  maxBodyBytes?: number;
+}
+
+function tooLarge(response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code: "QUERY_TOO_COMPLEX" } }] }));
 }
 
 export interface RunningGateway extends RunningServer {
@@ -16,7 +23,16 @@ export interface RunningGateway extends RunningServer {
 /** Serves the gateway runtime over node:http; `stop` drains it and disposes the runtime. */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<RunningGateway> {
   const gateway = createHubGateway(options);
-  const server: Server = createServer(gateway);
+  const maxBody = options.maxBodyBytes ?? 100_000;
+  // The body limit is checked before the gateway reads anything: a POST must declare its length.
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    if (request.method === "POST") {
+      const length = Number(request.headers["content-length"] ?? Number.NaN);
+      if (Number.isNaN(length)) return tooLarge(response, 411, "A request must declare its Content-Length.");
+      if (length > maxBody) return tooLarge(response, 413, `The request body is larger than ${maxBody} bytes.`);
+    }
+    return gateway(request, response);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());

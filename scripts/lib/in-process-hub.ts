@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { startBankAccountsSubgraph } from "@hub/bank-accounts";
 import { startCardsSubgraph } from "@hub/cards";
-import { startGatewayServer, type RunningGateway } from "@hub/gateway";
+import { persistedDocumentsOf, splitOperations, startGatewayServer, type GatewayServerOptions, type RunningGateway } from "@hub/gateway";
 import {
   connectMongo,
   createLogger,
@@ -19,7 +19,8 @@ import {
 } from "@hub/kit";
 import { startPasswordsSubgraph } from "@hub/passwords";
 import { startPersonsSubgraph } from "@hub/persons";
-import { SUPERGRAPH_PATH } from "@hub/schema";
+import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
+import { join } from "node:path";
 import type { CommandStartedEvent } from "mongodb";
 import { seedDemoData } from "../demo/seed-demo.js";
 import type { DemoData } from "../demo/demo-data.js";
@@ -41,6 +42,8 @@ export interface InProcessHubOptions {
   clock?: Clock;
   onCommand?: (event: CommandStartedEvent) => void;
   logLevel?: string;
+  /** Gateway settings to override (mode, limits, rate limit, persisted-only). */
+  gateway?: Partial<Pick<GatewayServerOptions, "mode" | "limits" | "rateLimit" | "persistedOnly" | "upstreamTimeoutMs" | "maxBodyBytes">>;
   /** Where log lines go (tests read them); standard output otherwise. */
   logDestination?: { write(line: string): void };
 }
@@ -99,8 +102,12 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
   };
   for (const name of Object.keys(SUBGRAPH_STARTERS)) await startSubgraph(name);
 
+  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
   const gateway = await startGatewayServer({
     port: 0,
+    persistedDocuments: persistedDocumentsOf(operations),
+    rateLimit: { points: 100_000, windowSeconds: 60 },
+    ...options.gateway,
     supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
     subgraphUrls: Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])),
     verifier,

@@ -5,16 +5,27 @@ export interface AuthContext {
   caller?: Caller;
 }
 
+const callers = new WeakMap<Request, Caller>();
+
+/** The verified caller of a request (set by useHubAuth as soon as the request's parameters are read). */
+export function callerOf(request: Request): Caller | undefined {
+  return callers.get(request);
+}
+
 /**
- * Every GraphQL request needs a valid token (CONTRACT.md). The same verifier runs again in each
- * subgraph, which receive the original Authorization header, so a subgraph never trusts claims it
- * has not verified itself. Failures are HubErrors: UNAUTHENTICATED with HTTP 401.
+ * Every GraphQL request needs a valid token (CONTRACT.md). It is verified once, before the
+ * document is parsed or validated, so every later step (limits, introspection policy, persisted
+ * documents) knows the caller. The same verifier runs again in each subgraph, which receives the
+ * original Authorization header: a subgraph never trusts claims it has not verified itself.
+ * Failures are HubErrors: UNAUTHENTICATED with HTTP 401.
  */
 export function useHubAuth(verifier: TokenVerifier): GatewayPlugin<AuthContext> {
   return {
-    async onContextBuilding({ context, extendContext }) {
-      const caller = await verifier(context.request.headers.get("authorization"));
-      extendContext({ caller });
+    async onParams({ request }) {
+      callers.set(request, await verifier(request.headers.get("authorization")));
+    },
+    onContextBuilding({ context, extendContext }) {
+      extendContext({ caller: callers.get(context.request) });
     },
   };
 }

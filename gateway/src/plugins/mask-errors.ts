@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { isErrorCode, type Logger } from "@hub/kit";
 
-/** Codes produced by the GraphQL engine itself for bad requests; their messages are safe. */
-const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_REQUEST", "BAD_USER_INPUT"]);
+/** Standard codes of the GraphQL engine that clients know; kept as they are. */
+const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
 
 /** Extensions a client may see besides `code`: each is set deliberately by our own code. */
 const SAFE_EXTENSIONS = ["remedies", "correlationId", "currentStatus", "allowedChannels", "retryAfterSeconds", "attemptsLeft", "lockedUntil"];
@@ -43,14 +43,21 @@ export function createErrorMasker(logger: Logger) {
     const original = graphqlError?.originalError ?? error;
     const extensions = (graphqlError?.extensions ?? {}) as Record<string, unknown>;
     const code = extensions["code"];
-    const http = extensions["http"] as { status?: number } | undefined;
+    const http = extensions["http"] as { status?: number; headers?: Record<string, string> } | undefined;
     const options = { path: graphqlError?.path, nodes: graphqlError?.nodes };
 
     if (typeof code === "string" && (isErrorCode(code) || REQUEST_CODES.has(code)) && code !== "INTERNAL_SERVER_ERROR") {
       return new GraphQLError(graphqlError?.message ?? "Error", {
         ...options,
-        extensions: { code, ...safeExtensions(extensions), ...(http?.status ? { http: { status: http.status } } : {}) },
+        extensions: { code, ...safeExtensions(extensions), ...(http ? { http } : {}) },
       });
+    }
+    const requestLevel = graphqlError && !graphqlError.path && (!graphqlError.originalError || asGraphQLError(graphqlError.originalError));
+    if (requestLevel && code !== "GATEWAY_TIMEOUT" && code !== "DOWNSTREAM_SERVICE_ERROR") {
+      // Raised by the GraphQL server about the request itself (a missing or mistyped variable, an
+      // unknown operation name, a malformed body): the message describes the caller's input only.
+      const status = http?.status && http.status >= 400 && http.status < 500 ? http.status : 400;
+      return new GraphQLError(graphqlError.message, { ...options, extensions: { code: "BAD_USER_INPUT", http: { status } } });
     }
     if (code === "INTERNAL_SERVER_ERROR" && typeof extensions["correlationId"] === "string") {
       // Already logged by the subgraph that failed; pass its correlation id on.

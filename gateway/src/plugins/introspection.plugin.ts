@@ -1,0 +1,25 @@
+import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
+import { hasScope } from "@hub/kit";
+import { GraphQLError, type ASTVisitor, type ValidationContext } from "graphql";
+import { callerOf, type AuthContext } from "./auth.plugin.js";
+
+/** Refuses `__schema` and `__type` (not `__typename`) with FORBIDDEN. */
+function noIntrospection(context: ValidationContext): ASTVisitor {
+  return {
+    Field(node) {
+      if (node.name.value === "__schema" || node.name.value === "__type") {
+        context.reportError(new GraphQLError("Introspection needs the scope \"schema:read\".", { nodes: [node], extensions: { code: "FORBIDDEN" } }));
+      }
+    },
+  };
+}
+
+/** Introspection only in development mode or for tokens with `schema:read` (analysts). */
+export function useIntrospectionPolicy(development: boolean): GatewayPlugin<AuthContext> {
+  return {
+    onValidate({ addValidationRule, context }) {
+      const caller = callerOf((context as { request: Request }).request);
+      if (!development && !(caller && hasScope(caller, "schema:read"))) addValidationRule(noIntrospection);
+    },
+  };
+}
