@@ -14,6 +14,7 @@ const gatewayEnv = z
     HUB_MODE: z.enum(["development", "production"]).default("production"),
     HUB_PERSISTED_ONLY: z.enum(["on", "off"]).default("off"),
     HUB_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+    HUB_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     PERSONS_URL: url.optional(),
     CARDS_URL: url.optional(),

@@ -1,6 +1,9 @@
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from "@graphql-hive/gateway-runtime";
 import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
+import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
+import { errorCounter, metricsPlugin, outboxGauges } from "./plugins/metrics.plugin.js";
+import { subgraphDirectory } from "./subgraph-directory.js";
 import { useIntrospectionPolicy } from "./plugins/introspection.plugin.js";
 import { DEFAULT_QUERY_LIMITS, queryLimitPlugins, type QueryLimits } from "./plugins/query-limits.plugin.js";
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
@@ -26,6 +29,8 @@ export interface HubGatewayOptions {
   persistedDocuments?: PersistedDocument[];
   /** Channel tokens may only send registered documents; `schema:read` tokens may send any. */
   persistedOnly?: boolean;
+  /** Prometheus registry for /metrics (one per gateway). */
+  registry?: Registry;
   /** The analyst sandbox (GraphiQL at GET /graphql); off when absent. */
   sandbox?: { operations: NamedOperation[]; examples: ExampleVariables };
 }
@@ -39,6 +44,9 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { points: 600, windowSeconds: 60 };
  */
 export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<AuthContext> {
   const development = options.mode === "development";
+  const registry = options.registry ?? new Registry();
+  const errors = errorCounter(registry);
+  outboxGauges(registry, subgraphDirectory(options.supergraphSdl, options.subgraphUrls));
   const byHash = new Map((options.persistedDocuments ?? []).map((d) => [d.hash, d.document]));
   const transportEntries = Object.fromEntries(
     Object.entries(options.subgraphUrls ?? {}).map(([name, url]) => [name, { location: url }]),
@@ -53,7 +61,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     readinessCheckEndpoint: "/readyz",
     // Subgraph names and URLs are internal: errors must not name them.
     subgraphErrors: { subgraphNameProp: false, errorCode: "DOWNSTREAM_SERVICE_ERROR" },
-    maskedErrors: { maskError: createErrorMasker(options.logger) },
+    maskedErrors: { maskError: createErrorMasker(options.logger, (code) => errors.inc({ code })) },
     upstreamTimeout: () => options.upstreamTimeoutMs ?? 10_000,
     // At most 5 operations in one batched request.
     batching: { limit: 5 },
@@ -83,7 +91,8 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
       }),
     },
     // Order matters: the caller is known before limits by caller apply.
-    plugins: () => [
+    plugins: (context) => [
+      metricsPlugin(context, registry),
       useHubAuth(options.verifier) as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,

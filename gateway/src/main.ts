@@ -31,6 +31,7 @@ try {
     logger,
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
     mode: env.HUB_MODE,
+    metricsToken: env.HUB_METRICS_TOKEN,
     persistedDocuments: persistedDocumentsOf(operations),
     persistedOnly: env.HUB_PERSISTED_ONLY === "on",
     rateLimit: { points: env.HUB_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 },

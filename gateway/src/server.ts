@@ -2,10 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { RunningServer } from "@hub/kit";
 import { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
+import { checkReadiness } from "./readiness.js";
+import { subgraphDirectory } from "./subgraph-directory.js";
 
 export interface GatewayServerOptions extends HubGatewayOptions {
   port: number;
   host?: string;
+  /** Bearer token Prometheus must present at /metrics; without one /metrics is not served. */
+  metricsToken?: string;
   /** Largest request body accepted, in bytes (the contract's biggest request is far below it). */
   maxBodyBytes?: number;
 }
@@ -24,8 +28,22 @@ export interface RunningGateway extends RunningServer {
 export async function startGatewayServer(options: GatewayServerOptions): Promise<RunningGateway> {
   const gateway = createHubGateway(options);
   const maxBody = options.maxBodyBytes ?? 100_000;
+  const directory = subgraphDirectory(options.supergraphSdl, options.subgraphUrls);
   // The body limit is checked before the gateway reads anything: a POST must declare its length.
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = (request.url ?? "/").split("?")[0];
+    if (path === "/readyz") {
+      void checkReadiness(directory).then((readiness) => {
+        response.writeHead(readiness.ready ? 200 : 503, { "content-type": "application/json" });
+        response.end(JSON.stringify(readiness));
+      });
+      return;
+    }
+    if (path === "/metrics" && (!options.metricsToken || request.headers.authorization !== `Bearer ${options.metricsToken}`)) {
+      response.writeHead(options.metricsToken ? 401 : 404, { "content-type": "text/plain" });
+      response.end(options.metricsToken ? "metrics need the metrics token\n" : "metrics are off (set HUB_METRICS_TOKEN)\n");
+      return;
+    }
     if (request.method === "POST") {
       const length = Number(request.headers["content-length"] ?? Number.NaN);
       if (Number.isNaN(length)) return tooLarge(response, 411, "A request must declare its Content-Length.");

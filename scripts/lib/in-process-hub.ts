@@ -43,7 +43,9 @@ export interface InProcessHubOptions {
   onCommand?: (event: CommandStartedEvent) => void;
   logLevel?: string;
   /** Gateway settings to override (mode, limits, rate limit, persisted-only). */
-  gateway?: Partial<Pick<GatewayServerOptions, "mode" | "limits" | "rateLimit" | "persistedOnly" | "upstreamTimeoutMs" | "maxBodyBytes">>;
+  gateway?: Partial<Pick<GatewayServerOptions, "mode" | "limits" | "rateLimit" | "persistedOnly" | "upstreamTimeoutMs" | "maxBodyBytes" | "metricsToken">>;
+  /** Subgraph URLs the gateway uses instead of the started ones (tests of slow subgraphs). */
+  subgraphUrlOverrides?: Record<string, string>;
   /** Where log lines go (tests read them); standard output otherwise. */
   logDestination?: { write(line: string): void };
 }
@@ -57,6 +59,10 @@ export interface InProcessHub {
   dbPrefix: string;
   demo: DemoData | null;
   stopSubgraph(name: string): Promise<void>;
+  /** Stops the embedded database (only when the hub started one). */
+  stopDatabase(): Promise<void>;
+  /** Starts the embedded database again on the same port (empty: it keeps data in memory only). */
+  startDatabase(): Promise<void>;
   startSubgraph(name: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -109,7 +115,7 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     rateLimit: { points: 100_000, windowSeconds: 60 },
     ...options.gateway,
     supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
-    subgraphUrls: Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])),
+    subgraphUrls: { ...Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])), ...options.subgraphUrlOverrides },
     verifier,
     logger: createLogger("gateway", options.logLevel ?? "silent", options.logDestination),
   });
@@ -122,6 +128,13 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     dbPrefix: prefix,
     demo,
     startSubgraph,
+    async stopDatabase() {
+      if (!embedded) throw new Error("the hub uses an external database");
+      await embedded.stop();
+    },
+    async startDatabase() {
+      embedded = await startEmbeddedMongo({ port: Number(new URL(mongoUri.replace("mongodb://", "http://")).port) });
+    },
     async stopSubgraph(name) {
       await subgraphs.get(name)?.stop();
       subgraphs.delete(name);

@@ -37,8 +37,8 @@ function asGraphQLError(error: unknown): GraphQLError | null {
  * failures into SERVICE_UNAVAILABLE, and replaces anything else with a correlation id that is also
  * logged here.
  */
-export function createErrorMasker(logger: Logger) {
-  return (error: unknown, _message: string): Error => {
+export function createErrorMasker(logger: Logger, onMasked: (code: string) => void = () => undefined) {
+  const mask = (error: unknown): GraphQLError => {
     const graphqlError = asGraphQLError(error);
     const original = graphqlError?.originalError ?? error;
     const extensions = (graphqlError?.extensions ?? {}) as Record<string, unknown>;
@@ -79,5 +79,10 @@ export function createErrorMasker(logger: Logger) {
       ...options,
       extensions: { code: "INTERNAL_SERVER_ERROR", correlationId },
     });
+  };
+  return (error: unknown, _message: string): Error => {
+    const masked = mask(error);
+    onMasked(String(masked.extensions["code"]));
+    return masked;
   };
 }

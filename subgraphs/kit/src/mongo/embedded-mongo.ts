@@ -30,12 +30,12 @@ function binaryPath(): string {
  * Starts jongodb, the MongoDB-wire-compatible server that installs from npm (see
  * EMBEDDED-MONGO.md). It keeps data in memory only: every start is a fresh database.
  */
-export async function startEmbeddedMongo(options: { startTimeoutMs?: number } = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo(options: { startTimeoutMs?: number; port?: number } = {}): Promise<EmbeddedMongo> {
   const child: ChildProcess = spawn(
     binaryPath(),
     [
       "--host=127.0.0.1",
-      "--port=0",
+      `--port=${options.port ?? 0}`,
       "--database=hub",
       "--topology-profile=singleNodeReplicaSet",
       "--replica-set-name=rs0",

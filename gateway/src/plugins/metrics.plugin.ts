@@ -1,0 +1,67 @@
+import usePrometheus from "@graphql-mesh/plugin-prometheus";
+import type { GatewayConfigContext, GatewayPlugin } from "@graphql-hive/gateway-runtime";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { siblingUrl } from "../subgraph-directory.js";
+
+/** Counts every error a client receives, by its final (masked) code. */
+export function errorCounter(registry: Registry): Counter<"code"> {
+  return new Counter({ name: "hub_errors_total", help: "Errors returned to clients, by extensions.code.", labelNames: ["code"], registers: [registry] });
+}
+
+/**
+ * Outbox figures of every subgraph (pending events, age of the oldest): read from each subgraph's
+ * GET /outbox when Prometheus scrapes, so a stuck queue shows on the gateway's dashboard.
+ */
+export function outboxGauges(registry: Registry, directory: Record<string, string>): void {
+  const read = async () =>
+    Promise.all(
+      Object.entries(directory).map(async ([subgraph, url]) => {
+        try {
+          const response = await fetch(siblingUrl(url, "/outbox"), { signal: AbortSignal.timeout(1_000) });
+          return { subgraph, stats: (await response.json()) as { pending: number; oldestPendingMs: number } };
+        } catch {
+          return { subgraph, stats: null };
+        }
+      }),
+    );
+  new Gauge({
+    name: "hub_outbox_pending",
+    help: "Cross-subgraph events waiting for delivery, per producing subgraph.",
+    labelNames: ["subgraph"],
+    registers: [registry],
+    async collect() {
+      for (const { subgraph, stats } of await read()) if (stats) this.set({ subgraph }, stats.pending);
+    },
+  });
+  new Gauge({
+    name: "hub_outbox_lag_seconds",
+    help: "Age of the oldest undelivered cross-subgraph event, per producing subgraph.",
+    labelNames: ["subgraph"],
+    registers: [registry],
+    async collect() {
+      for (const { subgraph, stats } of await read()) if (stats) this.set({ subgraph }, stats.oldestPendingMs / 1000);
+    },
+  });
+}
+
+/**
+ * Prometheus at /metrics: requests, latency histograms per operation, per-subgraph fetch latency
+ * and errors (Hive's plugin), plus the hub's error and outbox metrics. Our own registry, because
+ * the plugin clears the global one when disposed.
+ */
+export function metricsPlugin(context: GatewayConfigContext, registry: Registry): GatewayPlugin {
+  return usePrometheus({
+    ...context,
+    registry,
+    endpoint: "/metrics",
+    metrics: {
+      graphql_envelop_request_duration: true,
+      graphql_envelop_request: true,
+      graphql_envelop_phase_execute: true,
+      graphql_envelop_error_result: true,
+      graphql_gateway_fetch_duration: true,
+      graphql_gateway_subgraph_execute_duration: true,
+      graphql_gateway_subgraph_execute_errors: true,
+    },
+  } as Parameters<typeof usePrometheus>[0]) as GatewayPlugin;
+}
