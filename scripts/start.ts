@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectMongo, generateDevSecret, mintDevToken, startEmbeddedMongo, type EmbeddedMongo } from "@hub/kit";
 import { seedDemoData } from "./demo/seed-demo.js";
-import { DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PASSWORD } from "./demo/demo-data.js";
+import { DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PASSWORD, sandboxExamples } from "./demo/demo-data.js";
 import { spawnTs, stopProcess, waitForOk } from "./lib/processes.js";
 
 /**
@@ -42,6 +42,7 @@ process.on("SIGTERM", () => void shutdown(0));
 
 try {
   const secret = process.env["HUB_JWT_SECRET"] ?? generateDevSecret();
+  const metricsToken = process.env["HUB_METRICS_TOKEN"] ?? generateDevSecret();
   const gatewayPort = Number(process.env["PORT"] ?? 4000);
   let mongoUri = process.env["MONGODB_URI"];
   if (!mongoUri) {
@@ -64,23 +65,15 @@ try {
   for (const child of children) child.once("exit", (code) => void (!stopping && fail(`a hub process exited (code ${code})`)));
   await Promise.all(launched.map((l) => waitForOk(l.ready, 60_000, l.child)));
 
-  const showcase = demo?.showcase;
-  const person = (id: string | undefined) => demo?.persons.find((p) => p._id === id);
-  const dupPerson = person(showcase?.duplicates);
-  const examples = demo
-    ? {
-        PersonCards: { idNumber: dupPerson?.idNumber },
-        PersonById: { id: showcase?.replaced },
-        PersonsByIds: { ids: demo.persons.slice(0, 10).map((p) => p._id) },
-        CardHistory: { cardId: demo.cards.find((c) => c.personId === showcase?.replaced)?._id },
-      }
-    : {};
+  const dupPerson = demo?.persons.find((p) => p._id === demo.showcase.duplicates);
+  const examples = demo ? sandboxExamples(demo) : {};
   const gateway = spawnTs(join(root, "gateway", "src", "main.ts"), {
     ...common,
     ...urls,
     PORT: String(gatewayPort),
     HUB_MODE: process.env["HUB_MODE"] ?? "development",
     HUB_SANDBOX_EXAMPLES: JSON.stringify(examples),
+    HUB_METRICS_TOKEN: metricsToken,
   });
   children.push(gateway);
   gateway.once("exit", (code) => void (!stopping && fail(`the gateway exited (code ${code})`)));
@@ -103,6 +96,7 @@ Card-status hub is up (first query answered ${seconds} s after start).
   GraphQL endpoint : ${origin}/graphql
   Sandbox          : ${origin}/graphql  (open in a browser; paste the token into Headers)
   Health           : ${origin}/healthz   ${origin}/readyz
+  Metrics          : curl -H 'authorization: Bearer ${metricsToken}' ${origin}/metrics
   Database         : ${process.env["MONGODB_URI"] ? "MONGODB_URI" : "embedded (in memory, seeded with demo data)"}
 
 Development token (counter operator, every scope, 12 h; HS256 with HUB_JWT_SECRET):

@@ -239,3 +239,14 @@ export function addDemoPasswords(data: DemoData, now: Date, cardHash: string, el
     data.electronicPasswords.push({ _id: personId, hash: electronicHash, failedAttempts: isLocked ? 7 : 0, lockedAt: isLocked ? hours(3) : null, updatedAt: hours(3) });
   });
 }
+
+/** Example variables for the sandbox's tabs (the contract's queries), from the showcase persons. */
+export function sandboxExamples(data: DemoData): Record<string, Record<string, unknown>> {
+  const duplicates = data.persons.find((p) => p._id === data.showcase.duplicates);
+  return {
+    PersonCards: { idNumber: duplicates?.idNumber },
+    PersonById: { id: data.showcase.replaced },
+    PersonsByIds: { ids: data.persons.slice(0, 10).map((p) => p._id) },
+    CardHistory: { cardId: data.cards.find((c) => c.personId === data.showcase.replaced)?._id },
+  };
+}

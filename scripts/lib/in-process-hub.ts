@@ -23,7 +23,7 @@ import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
 import { join } from "node:path";
 import type { CommandStartedEvent } from "mongodb";
 import { seedDemoData } from "../demo/seed-demo.js";
-import type { DemoData } from "../demo/demo-data.js";
+import { sandboxExamples, type DemoData } from "../demo/demo-data.js";
 
 export const SUBGRAPH_STARTERS: Record<string, StartSubgraph> = {
   persons: startPersonsSubgraph,
@@ -44,6 +44,8 @@ export interface InProcessHubOptions {
   logLevel?: string;
   /** Gateway settings to override (mode, limits, rate limit, persisted-only). */
   gateway?: Partial<Pick<GatewayServerOptions, "mode" | "limits" | "rateLimit" | "persistedOnly" | "upstreamTimeoutMs" | "maxBodyBytes" | "metricsToken">>;
+  /** Serve the analyst sandbox at GET /graphql, with the contract's operations as tabs. */
+  sandbox?: boolean;
   /** Subgraph URLs the gateway uses instead of the started ones (tests of slow subgraphs). */
   subgraphUrlOverrides?: Record<string, string>;
   /** Where log lines go (tests read them); standard output otherwise. */
@@ -114,6 +116,7 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     persistedDocuments: persistedDocumentsOf(operations),
     rateLimit: { points: 100_000, windowSeconds: 60 },
     ...options.gateway,
+    sandbox: options.sandbox ? { operations, examples: demo ? sandboxExamples(demo) : {} } : undefined,
     supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
     subgraphUrls: { ...Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])), ...options.subgraphUrlOverrides },
     verifier,

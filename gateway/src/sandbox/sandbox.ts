@@ -13,7 +13,7 @@ export type ExampleVariables = Record<string, Record<string, unknown>>;
 export function sandboxOptions(operations: NamedOperation[], examples: ExampleVariables): { graphiql: GraphiQLOptions; renderGraphiQL: typeof renderGraphiQL } {
   return {
     graphiql: {
-      title: "Card-status hub sandbox",
+      title: "Card hub",
       headers: JSON.stringify({ Authorization: "Bearer <paste the token printed by npm start>" }, null, 2),
       shouldPersistHeaders: true,
       defaultTabs: operations.map((op) => ({

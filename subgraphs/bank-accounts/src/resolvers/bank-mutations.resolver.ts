@@ -16,7 +16,7 @@ export class BankMutationsResolver {
   @Authorized("bank:write")
   @UseMiddleware(AllowedChannels("activateFinancialFunction"))
   @Mutation(() => BankAccountPayload, { description: "Activates the financial function at a counter of the card's partner bank (or door to door; an agent with a power of attorney for the elderly, seriously ill or disabled) (R-BANK-1). Also enables the card's social security function (R-BANK-2)." })
-  async activateFinancialFunction(@Arg("input", () => ActivateFinancialFunctionInput) input: ActivateFinancialFunctionInput, @Ctx() ctx: BankAccountsContext) {
+  async activateFinancialFunction(@Arg("input", () => ActivateFinancialFunctionInput, { description: "The request; see its input type for each field." }) input: ActivateFinancialFunctionInput, @Ctx() ctx: BankAccountsContext) {
     let agent = null;
     if (input.agent) {
       const id = checkIdNumber(input.agent.idNumber, ctx.now());
@@ -31,7 +31,7 @@ export class BankMutationsResolver {
   @Authorized("bank:write")
   @UseMiddleware(AllowedChannels("cancelBankAccount"))
   @Mutation(() => BankAccountPayload, { description: "Cancels the card's bank account over the counter of the partner bank (R-BANK-3, R-DUP-2)." })
-  async cancelBankAccount(@Arg("input", () => CancelBankAccountInput) input: CancelBankAccountInput, @Ctx() ctx: BankAccountsContext) {
+  async cancelBankAccount(@Arg("input", () => CancelBankAccountInput, { description: "The request; see its input type for each field." }) input: CancelBankAccountInput, @Ctx() ctx: BankAccountsContext) {
     const id = await ctx.commands.change("cancelBankAccount", input.cardId, cancel, { caller: ctx.caller, now: ctx.now(), key: input.idempotencyKey });
     return { bankAccount: await load(ctx, id) };
   }

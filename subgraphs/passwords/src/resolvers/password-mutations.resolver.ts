@@ -21,21 +21,21 @@ export class PasswordMutationsResolver {
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("verifyCardPassword"))
   @Mutation(() => VerifyCardPasswordPayload, { description: "Checks a social security password entry. Six consecutive wrong entries lock it (R-PWD-3); a correct one resets the count." })
-  verifyCardPassword(@Arg("input", () => VerifyCardPasswordInput) input: VerifyCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  verifyCardPassword(@Arg("input", () => VerifyCardPasswordInput, { description: "The request; see its input type for each field." }) input: VerifyCardPasswordInput, @Ctx() ctx: PasswordsContext) {
     return ctx.service.verifyCard(input.cardId, input.password, ctx.now(), ctx.caller);
   }
 
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("changeCardPassword"))
   @Mutation(() => ChangeCardPasswordPayload, { description: "Changes the social security password. Changing the initial password also enables the card's social security function (R-PWD-2). A locked password is PASSWORD_LOCKED." })
-  changeCardPassword(@Arg("input", () => ChangeCardPasswordInput) input: ChangeCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  changeCardPassword(@Arg("input", () => ChangeCardPasswordInput, { description: "The request; see its input type for each field." }) input: ChangeCardPasswordInput, @Ctx() ctx: PasswordsContext) {
     return ctx.service.changeCard(input.cardId, input.currentPassword, input.newPassword, ctx.now(), ctx.caller);
   }
 
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("resetCardPassword"))
   @Mutation(() => ResetCardPasswordPayload, { description: "Unlocks and resets the password to the initial one, in person at a service institution (ID checked, form signed) or on the official website (R-PWD-3)." })
-  async resetCardPassword(@Arg("input", () => ResetCardPasswordInput) input: ResetCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  async resetCardPassword(@Arg("input", () => ResetCardPasswordInput, { description: "The request; see its input type for each field." }) input: ResetCardPasswordInput, @Ctx() ctx: PasswordsContext) {
     let agent = null;
     if (input.agent) {
       const id = checkIdNumber(input.agent.idNumber, ctx.now());
@@ -49,7 +49,7 @@ export class PasswordMutationsResolver {
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("setElectronicCardPassword"))
   @Mutation(() => SetElectronicCardPasswordPayload, { description: "Sets or changes the person's electronic-card password; it takes effect on every channel at once (R-PWD-5)." })
-  async setElectronicCardPassword(@Arg("input", () => SetElectronicCardPasswordInput) input: SetElectronicCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  async setElectronicCardPassword(@Arg("input", () => SetElectronicCardPasswordInput, { description: "The request; see its input type for each field." }) input: SetElectronicCardPasswordInput, @Ctx() ctx: PasswordsContext) {
     const view = await ctx.service.setElectronic(input.personId, input.currentPassword, input.newPassword, ctx.now(), ctx.caller);
     return { status: { state: view.state, lockedUntil: view.lockedUntil } };
   }
@@ -57,7 +57,7 @@ export class PasswordMutationsResolver {
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("verifyElectronicCardPassword"))
   @Mutation(() => VerifyElectronicCardPasswordPayload, { description: "Checks an electronic-card password entry. More than six wrong entries lock every electronic-card service on every channel for 24 hours (R-PWD-4)." })
-  verifyElectronicCardPassword(@Arg("input", () => VerifyElectronicCardPasswordInput) input: VerifyElectronicCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  verifyElectronicCardPassword(@Arg("input", () => VerifyElectronicCardPasswordInput, { description: "The request; see its input type for each field." }) input: VerifyElectronicCardPasswordInput, @Ctx() ctx: PasswordsContext) {
     return ctx.service.verifyElectronic(input.personId, input.password, ctx.now(), ctx.caller);
   }
 }

@@ -9,7 +9,7 @@ export class RegisterPersonResolver {
   @Authorized("persons:write")
   @UseMiddleware(AllowedChannels("registerPerson"))
   @Mutation(() => RegisterPersonPayload, { description: "Registers a cardholder. A second registration of one identity number is a CONFLICT." })
-  async registerPerson(@Arg("input", () => RegisterPersonInput) input: RegisterPersonInput, @Ctx() ctx: PersonsContext): Promise<RegisterPersonPayload> {
+  async registerPerson(@Arg("input", () => RegisterPersonInput, { description: "The request; see its input type for each field." }) input: RegisterPersonInput, @Ctx() ctx: PersonsContext): Promise<RegisterPersonPayload> {
     const person = validatePersonInput(input, ctx.now());
     try {
       const { personId } = await runIdempotent({
