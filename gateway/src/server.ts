@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RunningServer } from "@hub/kit";
@@ -32,6 +33,15 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   // The body limit is checked before the gateway reads anything: a POST must declare its length.
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? "/").split("?")[0];
+    // One request id from the client (or made here) travels to every subgraph and every log line.
+    const supplied = request.headers["x-request-id"];
+    const requestId = typeof supplied === "string" && /^[\w-]{1,64}$/.test(supplied) ? supplied : randomUUID();
+    request.headers["x-request-id"] = requestId;
+    response.setHeader("x-request-id", requestId);
+    const started = performance.now();
+    response.once("finish", () => {
+      options.logger.info({ requestId, method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, "request");
+    });
     if (path === "/readyz") {
       void checkReadiness(directory).then((readiness) => {
         response.writeHead(readiness.ready ? 200 : 503, { "content-type": "application/json" });

@@ -10,6 +10,7 @@ const INITIAL = "123456";
 let now = new Date("2026-11-25T09:00:00Z");
 const logLines: string[] = [];
 const responses: string[] = [];
+const sentTokens: string[] = [];
 let hub: TestHub;
 let url: string;
 
@@ -42,6 +43,17 @@ async function registeredPerson(): Promise<{ personId: string; cardId: string }>
 }
 
 describe("passwords through the gateway", () => {
+  it("logs are structured JSON with one request id shared by the gateway and the subgraphs", async () => {
+    const requestId = `req-${Date.now()}`;
+    const { cardId } = await registeredPerson();
+    const bearer = await token();
+    sentTokens.push(bearer, bearer.split(".")[2]!);
+    await fetch(url, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${bearer}`, "x-request-id": requestId }, body: JSON.stringify({ query: "query($id: ID!) { card(id: $id) { status password { state } bankAccount { status } } }", variables: { id: cardId } }) });
+    const lines = logLines.map((line) => JSON.parse(line) as { name: string; requestId?: string });
+    const withId = lines.filter((l) => l.requestId === requestId).map((l) => l.name);
+    expect(new Set(withId)).toEqual(new Set(["gateway", "cards", "passwords", "bank-accounts"]));
+  });
+
   it("R-PWD-1: the hub keeps the social security password and never a bank account password", async () => {
     const schema = apiSchemaOf(await readFile(SUPERGRAPH_PATH, "utf8"));
     const bankAccount = schema.getType("BankAccount");
@@ -150,6 +162,8 @@ describe("passwords through the gateway", () => {
     expect(hashes.length).toBeGreaterThan(2);
     const secrets = ["802615", "394857", "592048", "123457", "908172", "000001", "999990", "246810", ...hashes, ...hashes.map((h) => h.split("$").at(-1)!)];
     expect(logLines.length).toBeGreaterThan(10);
+    // nor does the bearer token sent with the request-id scenario
+    secrets.push(...sentTokens);
     for (const text of [...responses, ...logLines]) for (const secret of secrets) expect(text.includes(secret), `leaked ${secret.slice(0, 8)}… in ${text.slice(0, 200)}`).toBe(false);
   });
 });

@@ -102,6 +102,8 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });
 
     const requestId = (request.headers["x-request-id"] as string | undefined) ?? randomUUID();
+    const started = performance.now();
+    response.once("finish", () => logger.info({ requestId, status: response.statusCode, ms: Math.round(performance.now() - started) }, "request"));
     let caller: Caller;
     try {
       caller = await options.verifier(request.headers.authorization);
