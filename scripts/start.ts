@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 import { connectMongo, generateDevSecret, mintDevToken, startEmbeddedMongo, type EmbeddedMongo } from "@hub/kit";
 import { seedDemoData } from "./demo/seed-demo.js";
 import { DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PASSWORD, sandboxExamples } from "./demo/demo-data.js";
-import { spawnTs, stopProcess, waitForOk } from "./lib/processes.js";
+import { buildAll } from "./build.js";
+import { spawnBundle, stopProcess, waitForOk } from "./lib/processes.js";
 
 /**
  * `npm start`: the whole hub on this machine — embedded MongoDB (unless MONGODB_URI is set), demo
@@ -41,6 +42,8 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
+  // Each process runs bundled JavaScript with plain Node (scripts/build.ts); bundling takes ~1 s.
+  const built = buildAll();
   const secret = process.env["HUB_JWT_SECRET"] ?? generateDevSecret();
   const metricsToken = process.env["HUB_METRICS_TOKEN"] ?? generateDevSecret();
   const gatewayPort = Number(process.env["PORT"] ?? 4000);
@@ -53,12 +56,13 @@ try {
   const demo = process.env["HUB_SEED"] === "off" ? null : await seedDemoData(client, process.env["HUB_DB_PREFIX"] ?? "hub");
   await client.close();
 
+  await built;
   const common = { MONGODB_URI: mongoUri, HUB_JWT_SECRET: secret, LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn" };
   const urls: Record<string, string> = {};
   const launched = SUBGRAPHS.map((s) => {
     const port = Number(process.env[s.portVariable] ?? s.port);
     urls[s.urlVariable] = `http://127.0.0.1:${port}/graphql`;
-    const child = spawnTs(join(root, "subgraphs", s.name, "src", "main.ts"), { ...common, [s.portVariable]: String(port) });
+    const child = spawnBundle(join(root, "subgraphs", s.name), { ...common, [s.portVariable]: String(port) });
     children.push(child);
     return { child, ready: `http://127.0.0.1:${port}/readyz` };
   });
@@ -67,7 +71,7 @@ try {
 
   const dupPerson = demo?.persons.find((p) => p._id === demo.showcase.duplicates);
   const examples = demo ? sandboxExamples(demo) : {};
-  const gateway = spawnTs(join(root, "gateway", "src", "main.ts"), {
+  const gateway = spawnBundle(join(root, "gateway"), {
     ...common,
     ...urls,
     PORT: String(gatewayPort),

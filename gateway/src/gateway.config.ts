@@ -1,5 +1,6 @@
 import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from "@graphql-hive/gateway-runtime";
 import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
+import httpTransport from "@graphql-mesh/transport-http";
 import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
 import { errorCounter, metricsPlugin, outboxGauges } from "./plugins/metrics.plugin.js";
@@ -54,6 +55,8 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
   return createGatewayRuntime<AuthContext>({
     supergraph: () => options.supergraphSdl,
     transportEntries,
+    // Given, not imported by name on demand: a dynamic import per subgraph call costs CPU.
+    transports: { http: httpTransport },
     logging: false,
     landingPage: false,
     ...(options.sandbox ? sandboxOptions(options.sandbox.operations, options.sandbox.examples) : { graphiql: false }),

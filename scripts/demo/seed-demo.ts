@@ -9,8 +9,8 @@ import { addDemoPasswords, buildDemoData, DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PA
  * Seeds every subgraph's own database through that subgraph's seed function. Idempotent: records
  * already stored are left as they are.
  */
-export async function seedDemoData(client: MongoClient, prefix = "hub", now = new Date()): Promise<DemoData & { inserted: number }> {
-  const data = buildDemoData(now);
+export async function seedDemoData(client: MongoClient, prefix = "hub", now = new Date(), personCount = 60): Promise<DemoData & { inserted: number }> {
+  const data = buildDemoData(now, personCount);
   addDemoPasswords(data, now, await hashPassword(DEMO_CARD_PASSWORD), await hashPassword(DEMO_ELECTRONIC_PASSWORD));
   const db = (name: string) => client.db(subgraphDatabaseName(prefix, name));
   const inserted =

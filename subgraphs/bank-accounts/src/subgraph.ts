@@ -33,6 +33,7 @@ export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<Run
     verifier: deps.verifier,
     logger: deps.logger,
     outboxStats: () => relay.stats(),
+    dbStats: deps.dbStats,
     isReady: () => accounts.ping(),
     inbox: new Inbox(deps.db, bankEventHandlers(accounts, outbox)),
     createContext: (caller, requestId) => {

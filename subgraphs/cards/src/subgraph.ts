@@ -35,6 +35,7 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
     verifier: deps.verifier,
     logger: deps.logger,
     outboxStats: () => relay.stats(),
+    dbStats: deps.dbStats,
     isReady: () => cards.ping(),
     inbox: new Inbox(deps.db, cardEventHandlers(commands, cards, registry)),
     createContext: (caller, requestId) => {

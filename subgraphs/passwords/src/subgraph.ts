@@ -36,6 +36,7 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
     verifier: deps.verifier,
     logger: deps.logger,
     outboxStats: () => relay.stats(),
+    dbStats: deps.dbStats,
     isReady: () => passwords.ping(),
     inbox: new Inbox(deps.db, passwordEventHandlers(passwords)),
     createContext: (caller, requestId) => {

@@ -22,6 +22,7 @@ export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningS
     verifier: deps.verifier,
     logger: deps.logger,
     outboxStats: () => relay.stats(),
+    dbStats: deps.dbStats,
     isReady: () => persons.ping(),
     createContext: (caller, requestId) => {
       const at = clock();

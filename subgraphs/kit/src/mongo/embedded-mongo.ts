@@ -65,6 +65,10 @@ export async function startEmbeddedMongo(options: { startTimeoutMs?: number; por
       reject(error);
     });
   });
+  // The server must not outlive this process (a test runner killed mid-run, Ctrl-C).
+  const killChild = () => child.kill("SIGKILL");
+  process.once("exit", killChild);
+  child.once("exit", () => process.removeListener("exit", killChild));
   // Keep draining output so the child never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();

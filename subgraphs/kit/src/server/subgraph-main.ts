@@ -19,6 +19,8 @@ export interface SubgraphDeps {
   verifier: TokenVerifier;
   logger: Logger;
   clock?: Clock;
+  /** Database command counts, served at GET /dbstats when given. */
+  dbStats?: () => { commands: number };
 }
 
 export interface EventDelivery {
@@ -68,7 +70,12 @@ export async function runSubgraphMain(
   try {
     const env = loadSubgraphEnv(portVariable, defaultPort);
     logger.level = env.LOG_LEVEL;
-    const client = await connectMongo(env.MONGODB_URI);
+    // Opt-in count of database commands (benchmarks: commands per request), served at GET /dbstats.
+    const dbStats = { commands: 0 };
+    const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
+    const client = await connectMongo(env.MONGODB_URI, {
+      onCommand: countCommands ? (event) => void (event.command[event.commandName] !== "outbox" && dbStats.commands++) : undefined,
+    });
     if (!env.HUB_JWT_SECRET) throw new Error("HUB_JWT_SECRET is needed to sign the event relay's service tokens");
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
@@ -86,6 +93,7 @@ export async function runSubgraphMain(
       verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
       logger,
       clock: systemClock,
+      dbStats: countCommands ? () => dbStats : undefined,
     });
     let stopping = false;
     const stop = async (signal: string) => {

@@ -24,6 +24,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   isReady: () => Promise<boolean>;
   /** Receives cross-subgraph events from other subgraphs' relays (POST /events). */
   inbox?: Inbox;
+  /** Database command counts (opt-in, for benchmarks), served at GET /dbstats. */
+  dbStats?: () => { commands: number };
   /** The outbox relay's figures, served at GET /outbox for operators (pending, lag). */
   outboxStats?: () => Promise<unknown>;
   /** Largest request body accepted, in bytes. */
@@ -97,6 +99,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       const ready = await options.isReady().catch(() => false);
       return sendJson(response, ready ? 200 : 503, { status: ready ? "ready" : "database unavailable" });
     }
+    if (url.pathname === "/dbstats" && options.dbStats) return sendJson(response, 200, options.dbStats());
     if (url.pathname === "/outbox" && options.outboxStats) return sendJson(response, 200, await options.outboxStats());
     if (url.pathname === "/events" && request.method === "POST" && options.inbox) return receiveEvent(request, response, options.inbox);
     if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });

@@ -1,0 +1,264 @@
+import "reflect-metadata";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { connectMongo, generateDevSecret, mintDevToken, startEmbeddedMongo } from "@hub/kit";
+import { splitOperations } from "@hub/gateway";
+import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
+import { seedDemoData } from "../../scripts/demo/seed-demo.js";
+import { buildAll, bundle } from "../../scripts/build.js";
+import { spawnBundle, stopProcess, waitForOk } from "../../scripts/lib/processes.js";
+import { cpuMs, peakRssMb } from "./proc.js";
+
+/**
+ * `npm run bench`: the hub query and others against (a) our Hive-based gateway, (b) @apollo/gateway
+ * on the same supergraph and subgraphs, (c) the direct-fetch floor; alternating targets over
+ * rounds, as these machines are noisy. Writes bench/results/<date>.json and prints a table.
+ * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20).
+ */
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const DURATION = Number(process.env["BENCH_DURATION"] ?? 8);
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 20);
+const WARMUP = 2;
+
+const children: ChildProcess[] = [];
+const secret = generateDevSecret();
+const subgraphPorts = { persons: 4501, cards: 4502, passwords: 4503, "bank-accounts": 4504 } as const;
+const subgraphUrls = Object.fromEntries(Object.entries(subgraphPorts).map(([n, p]) => [n, `http://127.0.0.1:${p}/graphql`]));
+const portVariables: Record<string, string> = { persons: "PERSONS_PORT", cards: "CARDS_PORT", passwords: "PASSWORDS_PORT", "bank-accounts": "BANK_ACCOUNTS_PORT" };
+const urlVariables: Record<string, string> = { persons: "PERSONS_URL", cards: "CARDS_URL", passwords: "PASSWORDS_URL", "bank-accounts": "BANK_ACCOUNTS_URL" };
+
+async function dbCommands(): Promise<number> {
+  let total = 0;
+  for (const url of Object.values(subgraphUrls)) total += ((await (await fetch(url.replace(/graphql$/, "dbstats"))).json()) as { commands: number }).commands;
+  return total;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+interface Workload {
+  name: string;
+  /** Builds each request body; `context` is per connection. */
+  body: (context: Record<string, unknown>, index: number) => string;
+  /** Requests a connection cycles through (mutations need an order: loss before withdrawal). */
+  cycle: number;
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  requests: number;
+  cpuPerRequestUs: number | null;
+  dbCommandsPerRequest: number;
+}
+
+async function load(url: string, token: string, workload: Workload, seconds: number, pid: number | null): Promise<Sample> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const commandsBefore = await dbCommands();
+  const cpuBefore = pid ? cpuMs(pid) : 0;
+  const options = {
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    requests: Array.from({ length: workload.cycle }, (_, index) => ({
+      setupRequest: (request: Record<string, unknown>, context: Record<string, unknown>) => ({ ...request, body: workload.body(context, index) }),
+    })),
+    setupClient: (client) => {
+      client.on("body", (buffer: Buffer) => {
+        if (buffer.includes('"errors"')) errors += 1;
+      });
+    },
+  } as autocannon.Options;
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(options, (error, outcome) => (error ? reject(error) : resolve(outcome)));
+    instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => {
+      latencies.push(responseTime);
+      if (status >= 400) errors += 1;
+    });
+  });
+  const cpuAfter = pid ? cpuMs(pid) : 0;
+  const requests = result.requests.total;
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: Math.round(requests / seconds),
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    errors: errors + result.errors + result.timeouts,
+    requests,
+    cpuPerRequestUs: pid ? Math.round(((cpuAfter - cpuBefore) * 1000) / Math.max(1, requests)) : null,
+    dbCommandsPerRequest: Math.round(((await dbCommands()) - commandsBefore) / Math.max(1, requests) * 100) / 100,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function coldStart(): Promise<number | null> {
+  const started = Date.now();
+  const child = spawn("npm", ["start"], {
+    cwd: root,
+    env: { ...process.env, PORT: "4700", PERSONS_PORT: "4701", CARDS_PORT: "4702", PASSWORDS_PORT: "4703", BANK_ACCOUNTS_PORT: "4704", MONGODB_URI: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const up = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 90_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Card-status hub is up")) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+    child.once("exit", () => resolve(false));
+  });
+  const seconds = (Date.now() - started) / 1000;
+  if (child.pid) process.kill(-child.pid, "SIGINT");
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  return up ? Math.round(seconds * 10) / 10 : null;
+}
+
+async function main(): Promise<void> {
+  // Every target runs bundled JavaScript on plain Node, the same way.
+  await buildAll();
+  await bundle(join(root, "bench", "src", "apollo-gateway.ts"), join(root, "bench", "apollo", "dist", "main.mjs"));
+  await bundle(join(root, "bench", "src", "floor-server.ts"), join(root, "bench", "floor", "dist", "main.mjs"));
+  const mongo = await startEmbeddedMongo();
+  const client = await connectMongo(mongo.uri);
+  const demo = await seedDemoData(client, "bench", new Date(), 120);
+  await client.close();
+  const common = { MONGODB_URI: mongo.uri, HUB_JWT_SECRET: secret, HUB_DB_PREFIX: "bench", LOG_LEVEL: "warn", ...Object.fromEntries(Object.entries(subgraphUrls).map(([n, u]) => [urlVariables[n], u])) };
+  for (const [name, port] of Object.entries(subgraphPorts)) {
+    const child = spawnBundle(join(root, "subgraphs", name), { ...common, [portVariables[name] ?? ""]: String(port), HUB_COUNT_DB_COMMANDS: "on" });
+    children.push(child);
+    await waitForOk(`http://127.0.0.1:${port}/readyz`, 60_000, child);
+  }
+  const ours = spawnBundle(join(root, "gateway"), { ...common, PORT: "4600", HUB_MODE: "production", HUB_SANDBOX: "off", HUB_RATE_LIMIT_PER_MINUTE: "100000000" });
+  const apollo = spawnBundle(join(root, "bench", "apollo"), { PORT: "4601", SUPERGRAPH_PATH, SUBGRAPH_URLS: JSON.stringify(subgraphUrls), NODE_ENV: "production" });
+  const floor = spawnBundle(join(root, "bench", "floor"), { PORT: "4602", SUBGRAPH_URLS: JSON.stringify(subgraphUrls) });
+  children.push(ours, apollo, floor);
+  await waitForOk("http://127.0.0.1:4600/healthz", 60_000, ours);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+
+  const token = await mintDevToken(secret, { sub: "bench", channel: "COUNTER", expiresIn: "2h" });
+  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
+  const doc = (name: string) => operations.find((o) => o.name === name)!.document;
+  const dup = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+  const ids = (n: number) => demo.persons.slice(0, n).map((p) => p._id);
+  // Cards in use without a password record: the initial password (123456) verifies.
+  const passwordCards = new Set(demo.cardPasswords.map((p) => p._id));
+  const usable = demo.cards.filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id)).map((c) => c._id);
+  let cardCursor = 0;
+  let key = 0;
+  const mutationSteps = [
+    (cardId: string) => ({ query: doc("EnableSocialSecurityFunction"), operationName: "EnableSocialSecurityFunction", variables: { input: { cardId, idempotencyKey: `b-${key++}` } } }),
+    (cardId: string) => ({ query: doc("VerifyCardPassword"), operationName: "VerifyCardPassword", variables: { input: { cardId, password: "123456" } } }),
+    (cardId: string) => ({ query: doc("ReportCardLoss"), operationName: "ReportCardLoss", variables: { input: { cardId, temporary: true, idempotencyKey: `b-${key++}` } } }),
+    (cardId: string) => ({ query: doc("WithdrawLossReport"), operationName: "WithdrawLossReport", variables: { input: { cardId, idempotencyKey: `b-${key++}` } } }),
+  ];
+  const workloads: Workload[] = [
+    { name: "PersonCards (person with duplicates)", cycle: 1, body: () => JSON.stringify({ query: doc("PersonCards"), operationName: "PersonCards", variables: { idNumber: dup.idNumber } }) },
+    { name: "PersonsByIds (100 ids)", cycle: 1, body: () => JSON.stringify({ query: doc("PersonsByIds"), operationName: "PersonsByIds", variables: { ids: ids(100) } }) },
+    {
+      name: "mutation mix (enable, verify password, report loss, withdraw)",
+      cycle: mutationSteps.length,
+      body: (context, index) => {
+        context["card"] ??= usable[cardCursor++ % usable.length];
+        return JSON.stringify(mutationSteps[index]!(String(context["card"])));
+      },
+    },
+  ];
+  const targets = [
+    { name: "hive (ours)", url: "http://127.0.0.1:4600/graphql", pid: ours.pid ?? null },
+    { name: "@apollo/gateway", url: "http://127.0.0.1:4601/graphql", pid: apollo.pid ?? null },
+    { name: "floor (direct fetches)", url: "http://127.0.0.1:4602/graphql", pid: floor.pid ?? null },
+  ];
+
+  // DB round trips must not grow with the number of ids (measured through our gateway).
+  const dbFor = async (n: number) => (await load(targets[0]!.url, token, { name: `ids ${n}`, cycle: 1, body: () => JSON.stringify({ query: doc("PersonsByIds"), variables: { ids: ids(n) } }) }, 2, null)).dbCommandsPerRequest;
+  const dbCommands10 = await dbFor(10);
+  const dbCommands100 = await dbFor(100);
+
+  const samples: Record<string, Record<string, Sample[]>> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const workload of workloads) {
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of order) {
+        await load(target.url, token, workload, WARMUP, null);
+        const sample = await load(target.url, token, workload, DURATION, target.pid);
+        ((samples[workload.name] ??= {})[target.name] ??= []).push(sample);
+        console.log(`round ${round + 1} ${workload.name} ${target.name}: ${sample.rps} rps, p50 ${sample.p50} ms, cpu ${sample.cpuPerRequestUs} µs/req, errors ${sample.errors}`);
+      }
+    }
+  }
+
+  const table: Record<string, Record<string, Record<string, number | null>>> = {};
+  for (const [workload, byTarget] of Object.entries(samples)) {
+    for (const [target, list] of Object.entries(byTarget)) {
+      (table[workload] ??= {})[target] = {
+        rps: median(list.map((s) => s.rps)),
+        p50: median(list.map((s) => s.p50)),
+        p95: median(list.map((s) => s.p95)),
+        p99: median(list.map((s) => s.p99)),
+        errors: list.reduce((sum, s) => sum + s.errors, 0),
+        cpuPerRequestUs: list[0]?.cpuPerRequestUs === null ? null : median(list.map((s) => s.cpuPerRequestUs ?? 0)),
+        dbCommandsPerRequest: median(list.map((s) => s.dbCommandsPerRequest)),
+      };
+    }
+  }
+  const peak = { "hive (ours)": ours.pid ? peakRssMb(ours.pid) : null, "@apollo/gateway": apollo.pid ? peakRssMb(apollo.pid) : null };
+  const ratios = Object.fromEntries(
+    Object.entries(table).map(([workload, t]) => {
+      const o = t["hive (ours)"]!;
+      const a = t["@apollo/gateway"]!;
+      const f = t["floor (direct fetches)"]!;
+      return [workload, {
+        rpsOursOverApollo: Math.round(((o["rps"] ?? 0) / Math.max(1, a["rps"] ?? 1)) * 100) / 100,
+        cpuApolloOverOurs: Math.round(((a["cpuPerRequestUs"] ?? 0) / Math.max(1, o["cpuPerRequestUs"] ?? 1)) * 100) / 100,
+        p50OursOverFloor: Math.round(((o["p50"] ?? 0) / Math.max(0.001, f["p50"] ?? 1)) * 100) / 100,
+      }];
+    }),
+  );
+  for (const child of children.splice(0)) await stopProcess(child);
+  await mongo.stop();
+  const cold = await coldStart();
+
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS },
+    results: table,
+    ratios,
+    peakRssMb: peak,
+    dbCommandsPerRequest: { personsByIds10: dbCommands10, personsByIds100: dbCommands100 },
+    coldStartSeconds: cold,
+  };
+  await mkdir(join(root, "bench", "results"), { recursive: true });
+  const file = join(root, "bench", "results", `${result.date.slice(0, 10)}.json`);
+  await writeFile(file, JSON.stringify(result, null, 2) + "\n");
+  console.log(JSON.stringify(result, null, 2));
+  console.log(`written to ${file}`);
+}
+
+try {
+  await main();
+} finally {
+  for (const child of children) await stopProcess(child);
+}
