@@ -2,7 +2,13 @@ import "reflect-metadata";
 import type { ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectMongo, generateDevSecret, mintDevToken, startEmbeddedMongo, type EmbeddedMongo } from "@hub/kit";
+import {
+  connectMongo,
+  generateDevSecret,
+  mintDevToken,
+  startEmbeddedMongo,
+  type EmbeddedMongo,
+} from "@hub/kit";
 import { seedDemoData } from "./demo/seed-demo.js";
 import { DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PASSWORD, sandboxExamples } from "./demo/demo-data.js";
 import { buildAll } from "./build.js";
@@ -23,7 +29,12 @@ const SUBGRAPHS = [
   { name: "persons", portVariable: "PERSONS_PORT", urlVariable: "PERSONS_URL", port: 4001 },
   { name: "cards", portVariable: "CARDS_PORT", urlVariable: "CARDS_URL", port: 4002 },
   { name: "passwords", portVariable: "PASSWORDS_PORT", urlVariable: "PASSWORDS_URL", port: 4003 },
-  { name: "bank-accounts", portVariable: "BANK_ACCOUNTS_PORT", urlVariable: "BANK_ACCOUNTS_URL", port: 4004 },
+  {
+    name: "bank-accounts",
+    portVariable: "BANK_ACCOUNTS_PORT",
+    urlVariable: "BANK_ACCOUNTS_URL",
+    port: 4004,
+  },
 ];
 
 async function shutdown(code: number): Promise<never> {
@@ -53,20 +64,31 @@ try {
     mongoUri = embedded.uri;
   }
   const client = await connectMongo(mongoUri);
-  const demo = process.env["HUB_SEED"] === "off" ? null : await seedDemoData(client, process.env["HUB_DB_PREFIX"] ?? "hub");
+  const demo =
+    process.env["HUB_SEED"] === "off"
+      ? null
+      : await seedDemoData(client, process.env["HUB_DB_PREFIX"] ?? "hub");
   await client.close();
 
   await built;
-  const common = { MONGODB_URI: mongoUri, HUB_JWT_SECRET: secret, LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn" };
+  const common = {
+    MONGODB_URI: mongoUri,
+    HUB_JWT_SECRET: secret,
+    LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn",
+  };
   const urls: Record<string, string> = {};
   const launched = SUBGRAPHS.map((s) => {
     const port = Number(process.env[s.portVariable] ?? s.port);
     urls[s.urlVariable] = `http://127.0.0.1:${port}/graphql`;
-    const child = spawnBundle(join(root, "subgraphs", s.name), { ...common, [s.portVariable]: String(port) });
+    const child = spawnBundle(join(root, "subgraphs", s.name), {
+      ...common,
+      [s.portVariable]: String(port),
+    });
     children.push(child);
     return { child, ready: `http://127.0.0.1:${port}/readyz` };
   });
-  for (const child of children) child.once("exit", (code) => void (!stopping && fail(`a hub process exited (code ${code})`)));
+  for (const child of children)
+    child.once("exit", (code) => void (!stopping && fail(`a hub process exited (code ${code})`)));
   await Promise.all(launched.map((l) => waitForOk(l.ready, 60_000, l.child)));
 
   const dupPerson = demo?.persons.find((p) => p._id === demo.showcase.duplicates);
@@ -84,12 +106,20 @@ try {
   const origin = `http://127.0.0.1:${gatewayPort}`;
   await waitForOk(`${origin}/healthz`, 60_000, gateway);
 
-  const token = await mintDevToken(secret, { sub: "dev-counter-operator", channel: "COUNTER", expiresIn: "12h" });
-  const query = "query PersonCards($idNumber: String!) { personByIdNumber(idNumber: $idNumber) { name cards { number status } } }";
+  const token = await mintDevToken(secret, {
+    sub: "dev-counter-operator",
+    channel: "COUNTER",
+    expiresIn: "12h",
+  });
+  const query =
+    "query PersonCards($idNumber: String!) { personByIdNumber(idNumber: $idNumber) { name cards { number status } } }";
   const first = await fetch(`${origin}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables: { idNumber: dupPerson?.idNumber ?? "110101199003070011" } }),
+    body: JSON.stringify({
+      query,
+      variables: { idNumber: dupPerson?.idNumber ?? "110101199003070011" },
+    }),
   });
   if (!first.ok) await fail(`the first query through the gateway failed with HTTP ${first.status}`);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

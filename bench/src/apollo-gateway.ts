@@ -1,5 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from "@apollo/gateway";
+import {
+  ApolloGateway,
+  RemoteGraphQLDataSource,
+  type GraphQLDataSourceProcessOptions,
+} from "@apollo/gateway";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 
@@ -20,9 +24,15 @@ class AuthForwarding extends RemoteGraphQLDataSource<Context> {
 const urls = JSON.parse(process.env["SUBGRAPH_URLS"] ?? "{}") as Record<string, string>;
 let supergraphSdl = await readFile(process.env["SUPERGRAPH_PATH"] ?? "", "utf8");
 for (const [name, url] of Object.entries(urls)) {
-  supergraphSdl = supergraphSdl.replace(new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]+`), `$1${url}`);
+  supergraphSdl = supergraphSdl.replace(
+    new RegExp(`(@join__graph\\(name: "${name}", url: ")[^"]+`),
+    `$1${url}`,
+  );
 }
-const gateway = new ApolloGateway({ supergraphSdl, buildService: ({ url }) => new AuthForwarding({ url }) });
+const gateway = new ApolloGateway({
+  supergraphSdl,
+  buildService: ({ url }) => new AuthForwarding({ url }),
+});
 const server = new ApolloServer<Context>({ gateway, includeStacktraceInErrorResponses: false });
 const { url } = await startStandaloneServer(server, {
   listen: { port: Number(process.env["PORT"] ?? 4100), host: "127.0.0.1" },

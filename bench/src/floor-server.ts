@@ -7,34 +7,100 @@ import { createServer, type IncomingMessage } from "node:http";
  */
 const urls = JSON.parse(process.env["SUBGRAPH_URLS"] ?? "{}") as Record<string, string>;
 
-async function call(subgraph: string, authorization: string, query: string, variables: Record<string, unknown>): Promise<{ data?: Record<string, unknown> }> {
-  const response = await fetch(urls[subgraph] ?? "", { method: "POST", headers: { "content-type": "application/json", authorization }, body: JSON.stringify({ query, variables }) });
+async function call(
+  subgraph: string,
+  authorization: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ data?: Record<string, unknown> }> {
+  const response = await fetch(urls[subgraph] ?? "", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await response.json()) as { data?: Record<string, unknown> };
 }
 
 type Entities = { _entities: Record<string, unknown>[] };
 
 async function personCards(auth: string, variables: Record<string, unknown>) {
-  const person = (await call("persons", auth, "query($idNumber: String!) { personByIdNumber(idNumber: $idNumber) { __typename id idNumber name } }", variables)).data?.["personByIdNumber"] as { id: string } | null;
+  const person = (
+    await call(
+      "persons",
+      auth,
+      "query($idNumber: String!) { personByIdNumber(idNumber: $idNumber) { __typename id idNumber name } }",
+      variables,
+    )
+  ).data?.["personByIdNumber"] as { id: string } | null;
   if (!person) return { personByIdNumber: null };
-  const cards = ((await call("cards", auth, `query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { cards { __typename id number province issuingBank status collectedAt issuedAt expiresAt renewalDue socialSecurityFunction { enabled enabledAt channel activationOverdue } electronicCard { channel issuedAt availability } replaces { __typename id status } replacedBy { __typename id status } } duplicates { province cards { __typename id status } actions { cardId action reason } } } } }`, { r: [{ __typename: "Person", id: person.id }] })).data as Entities)._entities[0] as { cards: { id: string }[] };
+  const cards = (
+    (
+      await call(
+        "cards",
+        auth,
+        `query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { cards { __typename id number province issuingBank status collectedAt issuedAt expiresAt renewalDue socialSecurityFunction { enabled enabledAt channel activationOverdue } electronicCard { channel issuedAt availability } replaces { __typename id status } replacedBy { __typename id status } } duplicates { province cards { __typename id status } actions { cardId action reason } } } } }`,
+        { r: [{ __typename: "Person", id: person.id }] },
+      )
+    ).data as Entities
+  )._entities[0] as { cards: { id: string }[] };
   const cardRefs = cards.cards.map((c) => ({ __typename: "Card", id: c.id }));
   const [passwords, accounts, ecard] = await Promise.all([
-    call("passwords", auth, "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { password { state failedAttempts lockedAt } } } }", { r: cardRefs }),
-    call("bank-accounts", auth, "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { bankAccount { id bank accountNumber status } } } }", { r: cardRefs }),
-    call("passwords", auth, "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { electronicCardPassword { state lockedUntil } } } }", { r: [{ __typename: "Person", id: person.id }] }),
+    call(
+      "passwords",
+      auth,
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { password { state failedAttempts lockedAt } } } }",
+      { r: cardRefs },
+    ),
+    call(
+      "bank-accounts",
+      auth,
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { bankAccount { id bank accountNumber status } } } }",
+      { r: cardRefs },
+    ),
+    call(
+      "passwords",
+      auth,
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { electronicCardPassword { state lockedUntil } } } }",
+      { r: [{ __typename: "Person", id: person.id }] },
+    ),
   ]);
   return { person, cards, passwords: passwords.data, accounts: accounts.data, ecard: ecard.data };
 }
 
 async function personsByIds(auth: string, variables: Record<string, unknown>) {
-  const persons = ((await call("persons", auth, "query($ids: [ID!]!) { persons(ids: $ids) { __typename id name } }", variables)).data?.["persons"] ?? []) as ({ id: string } | null)[];
+  const persons = ((
+    await call(
+      "persons",
+      auth,
+      "query($ids: [ID!]!) { persons(ids: $ids) { __typename id name } }",
+      variables,
+    )
+  ).data?.["persons"] ?? []) as ({ id: string } | null)[];
   const found = persons.filter((p): p is { id: string } => p !== null);
-  const cards = ((await call("cards", auth, "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { cards { __typename id status } } } }", { r: found.map((p) => ({ __typename: "Person", id: p.id })) })).data as Entities)._entities as { cards: { id: string }[] }[];
+  const cards = (
+    (
+      await call(
+        "cards",
+        auth,
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { cards { __typename id status } } } }",
+        { r: found.map((p) => ({ __typename: "Person", id: p.id })) },
+      )
+    ).data as Entities
+  )._entities as { cards: { id: string }[] }[];
   const cardRefs = cards.flatMap((p) => p.cards.map((c) => ({ __typename: "Card", id: c.id })));
   const [passwords, accounts] = await Promise.all([
-    call("passwords", auth, "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { password { state } } } }", { r: cardRefs }),
-    call("bank-accounts", auth, "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { bankAccount { status } } } }", { r: cardRefs }),
+    call(
+      "passwords",
+      auth,
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { password { state } } } }",
+      { r: cardRefs },
+    ),
+    call(
+      "bank-accounts",
+      auth,
+      "query($r: [_Any!]!) { _entities(representations: $r) { ... on Card { bankAccount { status } } } }",
+      { r: cardRefs },
+    ),
   ]);
   return { persons, cards, passwords: passwords.data, accounts: accounts.data };
 }
@@ -47,10 +113,16 @@ const MUTATION_OWNER: Record<string, string> = {
   VerifyCardPassword: "passwords",
 };
 
-async function body(request: IncomingMessage): Promise<{ query: string; operationName?: string; variables?: Record<string, unknown> }> {
+async function body(
+  request: IncomingMessage,
+): Promise<{ query: string; operationName?: string; variables?: Record<string, unknown> }> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString()) as { query: string; operationName?: string; variables?: Record<string, unknown> };
+  return JSON.parse(Buffer.concat(chunks).toString()) as {
+    query: string;
+    operationName?: string;
+    variables?: Record<string, unknown>;
+  };
 }
 
 createServer((request, response) => {

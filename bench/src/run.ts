@@ -27,14 +27,34 @@ const WARMUP = 2;
 
 const children: ChildProcess[] = [];
 const secret = generateDevSecret();
-const subgraphPorts = { persons: 4501, cards: 4502, passwords: 4503, "bank-accounts": 4504 } as const;
-const subgraphUrls = Object.fromEntries(Object.entries(subgraphPorts).map(([n, p]) => [n, `http://127.0.0.1:${p}/graphql`]));
-const portVariables: Record<string, string> = { persons: "PERSONS_PORT", cards: "CARDS_PORT", passwords: "PASSWORDS_PORT", "bank-accounts": "BANK_ACCOUNTS_PORT" };
-const urlVariables: Record<string, string> = { persons: "PERSONS_URL", cards: "CARDS_URL", passwords: "PASSWORDS_URL", "bank-accounts": "BANK_ACCOUNTS_URL" };
+const subgraphPorts = {
+  persons: 4501,
+  cards: 4502,
+  passwords: 4503,
+  "bank-accounts": 4504,
+} as const;
+const subgraphUrls = Object.fromEntries(
+  Object.entries(subgraphPorts).map(([n, p]) => [n, `http://127.0.0.1:${p}/graphql`]),
+);
+const portVariables: Record<string, string> = {
+  persons: "PERSONS_PORT",
+  cards: "CARDS_PORT",
+  passwords: "PASSWORDS_PORT",
+  "bank-accounts": "BANK_ACCOUNTS_PORT",
+};
+const urlVariables: Record<string, string> = {
+  persons: "PERSONS_URL",
+  cards: "CARDS_URL",
+  passwords: "PASSWORDS_URL",
+  "bank-accounts": "BANK_ACCOUNTS_URL",
+};
 
 async function dbCommands(): Promise<number> {
   let total = 0;
-  for (const url of Object.values(subgraphUrls)) total += ((await (await fetch(url.replace(/graphql$/, "dbstats"))).json()) as { commands: number }).commands;
+  for (const url of Object.values(subgraphUrls))
+    total += (
+      (await (await fetch(url.replace(/graphql$/, "dbstats"))).json()) as { commands: number }
+    ).commands;
   return total;
 }
 
@@ -62,7 +82,13 @@ interface Sample {
   dbCommandsPerRequest: number;
 }
 
-async function load(url: string, token: string, workload: Workload, seconds: number, pid: number | null): Promise<Sample> {
+async function load(
+  url: string,
+  token: string,
+  workload: Workload,
+  seconds: number,
+  pid: number | null,
+): Promise<Sample> {
   const latencies: number[] = [];
   let errors = 0;
   const commandsBefore = await dbCommands();
@@ -74,7 +100,10 @@ async function load(url: string, token: string, workload: Workload, seconds: num
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     requests: Array.from({ length: workload.cycle }, (_, index) => ({
-      setupRequest: (request: Record<string, unknown>, context: Record<string, unknown>) => ({ ...request, body: workload.body(context, index) }),
+      setupRequest: (request: Record<string, unknown>, context: Record<string, unknown>) => ({
+        ...request,
+        body: workload.body(context, index),
+      }),
     })),
     setupClient: (client) => {
       client.on("body", (buffer: Buffer) => {
@@ -83,11 +112,16 @@ async function load(url: string, token: string, workload: Workload, seconds: num
     },
   } as autocannon.Options;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options, (error, outcome) => (error ? reject(error) : resolve(outcome)));
-    instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => {
-      latencies.push(responseTime);
-      if (status >= 400) errors += 1;
-    });
+    const instance = autocannon(options, (error, outcome) =>
+      error ? reject(error) : resolve(outcome),
+    );
+    instance.on(
+      "response",
+      (_client: unknown, status: number, _bytes: number, responseTime: number) => {
+        latencies.push(responseTime);
+        if (status >= 400) errors += 1;
+      },
+    );
   });
   const cpuAfter = pid ? cpuMs(pid) : 0;
   const requests = result.requests.total;
@@ -99,8 +133,11 @@ async function load(url: string, token: string, workload: Workload, seconds: num
     p99: percentile(latencies, 99),
     errors: errors + result.errors + result.timeouts,
     requests,
-    cpuPerRequestUs: pid ? Math.round(((cpuAfter - cpuBefore) * 1000) / Math.max(1, requests)) : null,
-    dbCommandsPerRequest: Math.round(((await dbCommands()) - commandsBefore) / Math.max(1, requests) * 100) / 100,
+    cpuPerRequestUs: pid
+      ? Math.round(((cpuAfter - cpuBefore) * 1000) / Math.max(1, requests))
+      : null,
+    dbCommandsPerRequest:
+      Math.round((((await dbCommands()) - commandsBefore) / Math.max(1, requests)) * 100) / 100,
   };
 }
 
@@ -113,7 +150,15 @@ async function coldStart(): Promise<number | null> {
   const started = Date.now();
   const child = spawn("npm", ["start"], {
     cwd: root,
-    env: { ...process.env, PORT: "4700", PERSONS_PORT: "4701", CARDS_PORT: "4702", PASSWORDS_PORT: "4703", BANK_ACCOUNTS_PORT: "4704", MONGODB_URI: "" },
+    env: {
+      ...process.env,
+      PORT: "4700",
+      PERSONS_PORT: "4701",
+      CARDS_PORT: "4702",
+      PASSWORDS_PORT: "4703",
+      BANK_ACCOUNTS_PORT: "4704",
+      MONGODB_URI: "",
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -138,44 +183,112 @@ async function coldStart(): Promise<number | null> {
 async function main(): Promise<void> {
   // Every target runs bundled JavaScript on plain Node, the same way.
   await buildAll();
-  await bundle(join(root, "bench", "src", "apollo-gateway.ts"), join(root, "bench", "apollo", "dist", "main.mjs"));
-  await bundle(join(root, "bench", "src", "floor-server.ts"), join(root, "bench", "floor", "dist", "main.mjs"));
+  await bundle(
+    join(root, "bench", "src", "apollo-gateway.ts"),
+    join(root, "bench", "apollo", "dist", "main.mjs"),
+  );
+  await bundle(
+    join(root, "bench", "src", "floor-server.ts"),
+    join(root, "bench", "floor", "dist", "main.mjs"),
+  );
   const mongo = await startEmbeddedMongo();
   const client = await connectMongo(mongo.uri);
   const demo = await seedDemoData(client, "bench", new Date(), 120);
   await client.close();
-  const common = { MONGODB_URI: mongo.uri, HUB_JWT_SECRET: secret, HUB_DB_PREFIX: "bench", LOG_LEVEL: "warn", ...Object.fromEntries(Object.entries(subgraphUrls).map(([n, u]) => [urlVariables[n], u])) };
+  const common = {
+    MONGODB_URI: mongo.uri,
+    HUB_JWT_SECRET: secret,
+    HUB_DB_PREFIX: "bench",
+    LOG_LEVEL: "warn",
+    ...Object.fromEntries(Object.entries(subgraphUrls).map(([n, u]) => [urlVariables[n], u])),
+  };
   for (const [name, port] of Object.entries(subgraphPorts)) {
-    const child = spawnBundle(join(root, "subgraphs", name), { ...common, [portVariables[name] ?? ""]: String(port), HUB_COUNT_DB_COMMANDS: "on" });
+    const child = spawnBundle(join(root, "subgraphs", name), {
+      ...common,
+      [portVariables[name] ?? ""]: String(port),
+      HUB_COUNT_DB_COMMANDS: "on",
+    });
     children.push(child);
     await waitForOk(`http://127.0.0.1:${port}/readyz`, 60_000, child);
   }
-  const ours = spawnBundle(join(root, "gateway"), { ...common, PORT: "4600", HUB_MODE: "production", HUB_SANDBOX: "off", HUB_RATE_LIMIT_PER_MINUTE: "100000000" });
-  const apollo = spawnBundle(join(root, "bench", "apollo"), { PORT: "4601", SUPERGRAPH_PATH, SUBGRAPH_URLS: JSON.stringify(subgraphUrls), NODE_ENV: "production" });
-  const floor = spawnBundle(join(root, "bench", "floor"), { PORT: "4602", SUBGRAPH_URLS: JSON.stringify(subgraphUrls) });
+  const ours = spawnBundle(join(root, "gateway"), {
+    ...common,
+    PORT: "4600",
+    HUB_MODE: "production",
+    HUB_SANDBOX: "off",
+    HUB_RATE_LIMIT_PER_MINUTE: "100000000",
+  });
+  const apollo = spawnBundle(join(root, "bench", "apollo"), {
+    PORT: "4601",
+    SUPERGRAPH_PATH,
+    SUBGRAPH_URLS: JSON.stringify(subgraphUrls),
+    NODE_ENV: "production",
+  });
+  const floor = spawnBundle(join(root, "bench", "floor"), {
+    PORT: "4602",
+    SUBGRAPH_URLS: JSON.stringify(subgraphUrls),
+  });
   children.push(ours, apollo, floor);
   await waitForOk("http://127.0.0.1:4600/healthz", 60_000, ours);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
 
   const token = await mintDevToken(secret, { sub: "bench", channel: "COUNTER", expiresIn: "2h" });
-  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
+  const operations = splitOperations(
+    await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
+  );
   const doc = (name: string) => operations.find((o) => o.name === name)!.document;
   const dup = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
   const ids = (n: number) => demo.persons.slice(0, n).map((p) => p._id);
   // Cards in use without a password record: the initial password (123456) verifies.
   const passwordCards = new Set(demo.cardPasswords.map((p) => p._id));
-  const usable = demo.cards.filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id)).map((c) => c._id);
+  const usable = demo.cards
+    .filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id))
+    .map((c) => c._id);
   let cardCursor = 0;
   let key = 0;
   const mutationSteps = [
-    (cardId: string) => ({ query: doc("EnableSocialSecurityFunction"), operationName: "EnableSocialSecurityFunction", variables: { input: { cardId, idempotencyKey: `b-${key++}` } } }),
-    (cardId: string) => ({ query: doc("VerifyCardPassword"), operationName: "VerifyCardPassword", variables: { input: { cardId, password: "123456" } } }),
-    (cardId: string) => ({ query: doc("ReportCardLoss"), operationName: "ReportCardLoss", variables: { input: { cardId, temporary: true, idempotencyKey: `b-${key++}` } } }),
-    (cardId: string) => ({ query: doc("WithdrawLossReport"), operationName: "WithdrawLossReport", variables: { input: { cardId, idempotencyKey: `b-${key++}` } } }),
+    (cardId: string) => ({
+      query: doc("EnableSocialSecurityFunction"),
+      operationName: "EnableSocialSecurityFunction",
+      variables: { input: { cardId, idempotencyKey: `b-${key++}` } },
+    }),
+    (cardId: string) => ({
+      query: doc("VerifyCardPassword"),
+      operationName: "VerifyCardPassword",
+      variables: { input: { cardId, password: "123456" } },
+    }),
+    (cardId: string) => ({
+      query: doc("ReportCardLoss"),
+      operationName: "ReportCardLoss",
+      variables: { input: { cardId, temporary: true, idempotencyKey: `b-${key++}` } },
+    }),
+    (cardId: string) => ({
+      query: doc("WithdrawLossReport"),
+      operationName: "WithdrawLossReport",
+      variables: { input: { cardId, idempotencyKey: `b-${key++}` } },
+    }),
   ];
   const workloads: Workload[] = [
-    { name: "PersonCards (person with duplicates)", cycle: 1, body: () => JSON.stringify({ query: doc("PersonCards"), operationName: "PersonCards", variables: { idNumber: dup.idNumber } }) },
-    { name: "PersonsByIds (100 ids)", cycle: 1, body: () => JSON.stringify({ query: doc("PersonsByIds"), operationName: "PersonsByIds", variables: { ids: ids(100) } }) },
+    {
+      name: "PersonCards (person with duplicates)",
+      cycle: 1,
+      body: () =>
+        JSON.stringify({
+          query: doc("PersonCards"),
+          operationName: "PersonCards",
+          variables: { idNumber: dup.idNumber },
+        }),
+    },
+    {
+      name: "PersonsByIds (100 ids)",
+      cycle: 1,
+      body: () =>
+        JSON.stringify({
+          query: doc("PersonsByIds"),
+          operationName: "PersonsByIds",
+          variables: { ids: ids(100) },
+        }),
+    },
     {
       name: "mutation mix (enable, verify password, report loss, withdraw)",
       cycle: mutationSteps.length,
@@ -188,11 +301,28 @@ async function main(): Promise<void> {
   const targets = [
     { name: "hive (ours)", url: "http://127.0.0.1:4600/graphql", pid: ours.pid ?? null },
     { name: "@apollo/gateway", url: "http://127.0.0.1:4601/graphql", pid: apollo.pid ?? null },
-    { name: "floor (direct fetches)", url: "http://127.0.0.1:4602/graphql", pid: floor.pid ?? null },
+    {
+      name: "floor (direct fetches)",
+      url: "http://127.0.0.1:4602/graphql",
+      pid: floor.pid ?? null,
+    },
   ];
 
   // DB round trips must not grow with the number of ids (measured through our gateway).
-  const dbFor = async (n: number) => (await load(targets[0]!.url, token, { name: `ids ${n}`, cycle: 1, body: () => JSON.stringify({ query: doc("PersonsByIds"), variables: { ids: ids(n) } }) }, 2, null)).dbCommandsPerRequest;
+  const dbFor = async (n: number) =>
+    (
+      await load(
+        targets[0]!.url,
+        token,
+        {
+          name: `ids ${n}`,
+          cycle: 1,
+          body: () => JSON.stringify({ query: doc("PersonsByIds"), variables: { ids: ids(n) } }),
+        },
+        2,
+        null,
+      )
+    ).dbCommandsPerRequest;
   const dbCommands10 = await dbFor(10);
   const dbCommands100 = await dbFor(100);
 
@@ -204,7 +334,9 @@ async function main(): Promise<void> {
         await load(target.url, token, workload, WARMUP, null);
         const sample = await load(target.url, token, workload, DURATION, target.pid);
         ((samples[workload.name] ??= {})[target.name] ??= []).push(sample);
-        console.log(`round ${round + 1} ${workload.name} ${target.name}: ${sample.rps} rps, p50 ${sample.p50} ms, cpu ${sample.cpuPerRequestUs} µs/req, errors ${sample.errors}`);
+        console.log(
+          `round ${round + 1} ${workload.name} ${target.name}: ${sample.rps} rps, p50 ${sample.p50} ms, cpu ${sample.cpuPerRequestUs} µs/req, errors ${sample.errors}`,
+        );
       }
     }
   }
@@ -218,22 +350,35 @@ async function main(): Promise<void> {
         p95: median(list.map((s) => s.p95)),
         p99: median(list.map((s) => s.p99)),
         errors: list.reduce((sum, s) => sum + s.errors, 0),
-        cpuPerRequestUs: list[0]?.cpuPerRequestUs === null ? null : median(list.map((s) => s.cpuPerRequestUs ?? 0)),
+        cpuPerRequestUs:
+          list[0]?.cpuPerRequestUs === null
+            ? null
+            : median(list.map((s) => s.cpuPerRequestUs ?? 0)),
         dbCommandsPerRequest: median(list.map((s) => s.dbCommandsPerRequest)),
       };
     }
   }
-  const peak = { "hive (ours)": ours.pid ? peakRssMb(ours.pid) : null, "@apollo/gateway": apollo.pid ? peakRssMb(apollo.pid) : null };
+  const peak = {
+    "hive (ours)": ours.pid ? peakRssMb(ours.pid) : null,
+    "@apollo/gateway": apollo.pid ? peakRssMb(apollo.pid) : null,
+  };
   const ratios = Object.fromEntries(
     Object.entries(table).map(([workload, t]) => {
       const o = t["hive (ours)"]!;
       const a = t["@apollo/gateway"]!;
       const f = t["floor (direct fetches)"]!;
-      return [workload, {
-        rpsOursOverApollo: Math.round(((o["rps"] ?? 0) / Math.max(1, a["rps"] ?? 1)) * 100) / 100,
-        cpuApolloOverOurs: Math.round(((a["cpuPerRequestUs"] ?? 0) / Math.max(1, o["cpuPerRequestUs"] ?? 1)) * 100) / 100,
-        p50OursOverFloor: Math.round(((o["p50"] ?? 0) / Math.max(0.001, f["p50"] ?? 1)) * 100) / 100,
-      }];
+      return [
+        workload,
+        {
+          rpsOursOverApollo: Math.round(((o["rps"] ?? 0) / Math.max(1, a["rps"] ?? 1)) * 100) / 100,
+          cpuApolloOverOurs:
+            Math.round(
+              ((a["cpuPerRequestUs"] ?? 0) / Math.max(1, o["cpuPerRequestUs"] ?? 1)) * 100,
+            ) / 100,
+          p50OursOverFloor:
+            Math.round(((o["p50"] ?? 0) / Math.max(0.001, f["p50"] ?? 1)) * 100) / 100,
+        },
+      ];
     }),
   );
   for (const child of children.splice(0)) await stopProcess(child);
@@ -242,8 +387,18 @@ async function main(): Promise<void> {
 
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
-    settings: { durationSeconds: DURATION, warmupSeconds: WARMUP, rounds: ROUNDS, connections: CONNECTIONS },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    settings: {
+      durationSeconds: DURATION,
+      warmupSeconds: WARMUP,
+      rounds: ROUNDS,
+      connections: CONNECTIONS,
+    },
     results: table,
     ratios,
     peakRssMb: peak,

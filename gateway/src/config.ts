@@ -20,7 +20,9 @@ const gatewayEnv = z
     CARDS_URL: url.optional(),
     PASSWORDS_URL: url.optional(),
     BANK_ACCOUNTS_URL: url.optional(),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
   })
   .refine((env) => env.HUB_JWT_SECRET || env.HUB_JWKS_URL, {
     message: "set HUB_JWT_SECRET (development) or HUB_JWKS_URL (production)",
@@ -33,7 +35,9 @@ export type GatewayEnv = z.infer<typeof gatewayEnv>;
 export function loadGatewayEnv(env = process.env): GatewayEnv {
   const parsed = gatewayEnv.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   return parsed.data;
 }
@@ -46,5 +50,7 @@ export function subgraphUrlsFrom(env: GatewayEnv): Record<string, string> {
     passwords: env.PASSWORDS_URL,
     "bank-accounts": env.BANK_ACCOUNTS_URL,
   };
-  return Object.fromEntries(Object.entries(urls).filter((e): e is [string, string] => typeof e[1] === "string"));
+  return Object.fromEntries(
+    Object.entries(urls).filter((e): e is [string, string] => typeof e[1] === "string"),
+  );
 }

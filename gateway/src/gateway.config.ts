@@ -1,4 +1,8 @@
-import { createGatewayRuntime, type GatewayPlugin, type GatewayRuntime } from "@graphql-hive/gateway-runtime";
+import {
+  createGatewayRuntime,
+  type GatewayPlugin,
+  type GatewayRuntime,
+} from "@graphql-hive/gateway-runtime";
 import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
 import httpTransport from "@graphql-mesh/transport-http";
 import { Registry } from "prom-client";
@@ -6,7 +10,11 @@ import type { PersistedDocument } from "./persisted-documents.js";
 import { errorCounter, metricsPlugin, outboxGauges } from "./plugins/metrics.plugin.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
 import { useIntrospectionPolicy } from "./plugins/introspection.plugin.js";
-import { DEFAULT_QUERY_LIMITS, queryLimitPlugins, type QueryLimits } from "./plugins/query-limits.plugin.js";
+import {
+  DEFAULT_QUERY_LIMITS,
+  queryLimitPlugins,
+  type QueryLimits,
+} from "./plugins/query-limits.plugin.js";
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
 import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./plugins/mask-errors.js";
@@ -59,7 +67,9 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     transports: { http: httpTransport },
     logging: false,
     landingPage: false,
-    ...(options.sandbox ? sandboxOptions(options.sandbox.operations, options.sandbox.examples) : { graphiql: false }),
+    ...(options.sandbox
+      ? sandboxOptions(options.sandbox.operations, options.sandbox.examples)
+      : { graphiql: false }),
     healthCheckEndpoint: "/healthz",
     readinessCheckEndpoint: "/readyz",
     // Subgraph names and URLs are internal: errors must not name them.
@@ -76,13 +86,26 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
               if (!options.persistedOnly) return true;
               // This check may run before the auth plugin: an invalid token is let through here so
               // that the auth plugin answers it with UNAUTHENTICATED.
-              const caller = callerOf(request) ?? (await options.verifier(request.headers.get("authorization")).catch(() => null));
+              const caller =
+                callerOf(request) ??
+                (await options.verifier(request.headers.get("authorization")).catch(() => null));
               return caller === null || hasScope(caller, "schema:read");
             },
             customErrors: {
-              notFound: { message: "Unknown persisted document.", extensions: { code: "BAD_USER_INPUT", http: { status: 400 } } },
-              keyNotFound: { message: "This gateway accepts only registered (persisted) documents for this token.", extensions: { code: "FORBIDDEN", http: { status: 403 } } },
-              persistedQueryOnly: { message: "This gateway accepts only registered (persisted) documents for this token.", extensions: { code: "FORBIDDEN", http: { status: 403 } } },
+              notFound: {
+                message: "Unknown persisted document.",
+                extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
+              },
+              keyNotFound: {
+                message:
+                  "This gateway accepts only registered (persisted) documents for this token.",
+                extensions: { code: "FORBIDDEN", http: { status: 403 } },
+              },
+              persistedQueryOnly: {
+                message:
+                  "This gateway accepts only registered (persisted) documents for this token.",
+                extensions: { code: "FORBIDDEN", http: { status: 403 } },
+              },
             },
           },
         }
@@ -99,7 +122,10 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
       useHubAuth(options.verifier) as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,
-      ...(queryLimitPlugins(options.limits ?? DEFAULT_QUERY_LIMITS, development) as GatewayPlugin[]),
+      ...(queryLimitPlugins(
+        options.limits ?? DEFAULT_QUERY_LIMITS,
+        development,
+      ) as GatewayPlugin[]),
     ],
   });
 }

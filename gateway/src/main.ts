@@ -13,13 +13,18 @@ const logger = createLogger("gateway");
 try {
   const env = loadGatewayEnv();
   logger.level = env.LOG_LEVEL;
-  const supergraphSdl = await readFile(env.HUB_SUPERGRAPH_PATH ?? join(schemaDir, "supergraph.graphql"), "utf8");
+  const supergraphSdl = await readFile(
+    env.HUB_SUPERGRAPH_PATH ?? join(schemaDir, "supergraph.graphql"),
+    "utf8",
+  );
   const operations = splitOperations(await readFile(join(schemaDir, "operations.graphql"), "utf8"));
   const sandbox =
     env.HUB_SANDBOX === "on"
       ? {
           operations,
-          examples: env.HUB_SANDBOX_EXAMPLES ? (JSON.parse(env.HUB_SANDBOX_EXAMPLES) as Record<string, Record<string, unknown>>) : {},
+          examples: env.HUB_SANDBOX_EXAMPLES
+            ? (JSON.parse(env.HUB_SANDBOX_EXAMPLES) as Record<string, Record<string, unknown>>)
+            : {},
         }
       : undefined;
   const server = await startGatewayServer({

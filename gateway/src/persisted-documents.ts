@@ -9,5 +9,9 @@ export interface PersistedDocument {
 }
 
 export function persistedDocumentsOf(operations: readonly NamedOperation[]): PersistedDocument[] {
-  return operations.map((op) => ({ name: op.name, hash: createHash("sha256").update(op.document).digest("hex"), document: op.document }));
+  return operations.map((op) => ({
+    name: op.name,
+    hash: createHash("sha256").update(op.document).digest("hex"),
+    document: op.document,
+  }));
 }

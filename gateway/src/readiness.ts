@@ -9,11 +9,16 @@ export interface Readiness {
  * CONTRACT.md `/readyz`: ready only when every subgraph answers its own readiness check, which in
  * turn pings its database. Each check is bounded so a hung subgraph cannot hang the probe.
  */
-export async function checkReadiness(directory: Record<string, string>, timeoutMs = 1_500): Promise<Readiness> {
+export async function checkReadiness(
+  directory: Record<string, string>,
+  timeoutMs = 1_500,
+): Promise<Readiness> {
   const entries = await Promise.all(
     Object.entries(directory).map(async ([name, url]) => {
       try {
-        const response = await fetch(siblingUrl(url, "/readyz"), { signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(siblingUrl(url, "/readyz"), {
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         return [name, response.ok ? "ready" : "unavailable"] as const;
       } catch {
         return [name, "unavailable"] as const;

@@ -17,7 +17,9 @@ export interface GatewayServerOptions extends HubGatewayOptions {
 
 function tooLarge(response: ServerResponse, status: number, message: string): void {
   response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  response.end(JSON.stringify({ errors: [{ message, extensions: { code: "QUERY_TOO_COMPLEX" } }] }));
+  response.end(
+    JSON.stringify({ errors: [{ message, extensions: { code: "QUERY_TOO_COMPLEX" } }] }),
+  );
 }
 
 export interface RunningGateway extends RunningServer {
@@ -35,12 +37,22 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     const path = (request.url ?? "/").split("?")[0];
     // One request id from the client (or made here) travels to every subgraph and every log line.
     const supplied = request.headers["x-request-id"];
-    const requestId = typeof supplied === "string" && /^[\w-]{1,64}$/.test(supplied) ? supplied : randomUUID();
+    const requestId =
+      typeof supplied === "string" && /^[\w-]{1,64}$/.test(supplied) ? supplied : randomUUID();
     request.headers["x-request-id"] = requestId;
     response.setHeader("x-request-id", requestId);
     const started = performance.now();
     response.once("finish", () => {
-      options.logger.info({ requestId, method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, "request");
+      options.logger.info(
+        {
+          requestId,
+          method: request.method,
+          path,
+          status: response.statusCode,
+          ms: Math.round(performance.now() - started),
+        },
+        "request",
+      );
     });
     if (path === "/readyz") {
       void checkReadiness(directory).then((readiness) => {
@@ -49,15 +61,24 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       });
       return;
     }
-    if (path === "/metrics" && (!options.metricsToken || request.headers.authorization !== `Bearer ${options.metricsToken}`)) {
+    if (
+      path === "/metrics" &&
+      (!options.metricsToken || request.headers.authorization !== `Bearer ${options.metricsToken}`)
+    ) {
       response.writeHead(options.metricsToken ? 401 : 404, { "content-type": "text/plain" });
-      response.end(options.metricsToken ? "metrics need the metrics token\n" : "metrics are off (set HUB_METRICS_TOKEN)\n");
+      response.end(
+        options.metricsToken
+          ? "metrics need the metrics token\n"
+          : "metrics are off (set HUB_METRICS_TOKEN)\n",
+      );
       return;
     }
     if (request.method === "POST") {
       const length = Number(request.headers["content-length"] ?? Number.NaN);
-      if (Number.isNaN(length)) return tooLarge(response, 411, "A request must declare its Content-Length.");
-      if (length > maxBody) return tooLarge(response, 413, `The request body is larger than ${maxBody} bytes.`);
+      if (Number.isNaN(length))
+        return tooLarge(response, 411, "A request must declare its Content-Length.");
+      if (length > maxBody)
+        return tooLarge(response, 413, `The request body is larger than ${maxBody} bytes.`);
     }
     return gateway(request, response);
   });

@@ -1,5 +1,8 @@
 /** Subgraph name → GraphQL URL: the supergraph's `@join__graph` URLs, with deployment overrides. */
-export function subgraphDirectory(supergraphSdl: string, overrides: Record<string, string> = {}): Record<string, string> {
+export function subgraphDirectory(
+  supergraphSdl: string,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
   const directory: Record<string, string> = {};
   for (const match of supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) {
     const [, name, url] = match;
@@ -9,4 +12,5 @@ export function subgraphDirectory(supergraphSdl: string, overrides: Record<strin
 }
 
 /** A subgraph's own endpoints live beside its /graphql. */
-export const siblingUrl = (graphqlUrl: string, path: string): string => graphqlUrl.replace(/\/graphql$/, path);
+export const siblingUrl = (graphqlUrl: string, path: string): string =>
+  graphqlUrl.replace(/\/graphql$/, path);

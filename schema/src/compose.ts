@@ -14,12 +14,19 @@ export class CompositionError extends Error {}
 /** Composes the supergraph from the subgraphs' TypeGraphQL schemas; fails on any composition error. */
 export async function composeSupergraph(): Promise<Composition> {
   const subgraphs = new Map<string, string>();
-  for (const subgraph of SUBGRAPHS) subgraphs.set(subgraph.name, printSubgraphSchema(await subgraph.buildSchema()) + "\n");
+  for (const subgraph of SUBGRAPHS)
+    subgraphs.set(subgraph.name, printSubgraphSchema(await subgraph.buildSchema()) + "\n");
   const result = composeServices(
-    SUBGRAPHS.map((s) => ({ name: s.name, url: s.defaultUrl, typeDefs: parse(subgraphs.get(s.name) ?? "") })),
+    SUBGRAPHS.map((s) => ({
+      name: s.name,
+      url: s.defaultUrl,
+      typeDefs: parse(subgraphs.get(s.name) ?? ""),
+    })),
   );
   if (result.errors) {
-    throw new CompositionError(`Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join("\n")}`);
+    throw new CompositionError(
+      `Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join("\n")}`,
+    );
   }
   return { subgraphs, supergraph: result.supergraphSdl + "\n" };
 }

@@ -8,8 +8,12 @@ describe("schema/ is the composition of the subgraphs' code", () => {
     const fresh = await composeSupergraph();
     expect(fresh.subgraphs.size).toBe(4);
     for (const [name, sdl] of fresh.subgraphs) {
-      expect(await readFile(subgraphSdlPath(name), "utf8"), `schema/${name}.graphql is stale`).toBe(sdl);
+      expect(await readFile(subgraphSdlPath(name), "utf8"), `schema/${name}.graphql is stale`).toBe(
+        sdl,
+      );
     }
-    expect(await readFile(SUPERGRAPH_PATH, "utf8"), "schema/supergraph.graphql is stale").toBe(fresh.supergraph);
+    expect(await readFile(SUPERGRAPH_PATH, "utf8"), "schema/supergraph.graphql is stale").toBe(
+      fresh.supergraph,
+    );
   });
 });

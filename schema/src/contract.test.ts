@@ -14,25 +14,45 @@ async function operations() {
   const document = parse(await readFile(COPY, "utf8"));
   return document.definitions
     .filter((d): d is OperationDefinitionNode => d.kind === "OperationDefinition")
-    .map((operation) => ({ name: operation.name?.value ?? "", kind: operation.operation, document: { ...document, definitions: [operation] } }));
+    .map((operation) => ({
+      name: operation.name?.value ?? "",
+      kind: operation.operation,
+      document: { ...document, definitions: [operation] },
+    }));
 }
 
 describe("the contract's operations validate against schema/supergraph.graphql", () => {
-  it.runIf(existsSync(SHARED_CONTRACT))("schema/operations.graphql is the published contract, unchanged", async () => {
-    expect(await readFile(COPY, "utf8")).toBe(await readFile(SHARED_CONTRACT, "utf8"));
-  });
+  it.runIf(existsSync(SHARED_CONTRACT))(
+    "schema/operations.graphql is the published contract, unchanged",
+    async () => {
+      expect(await readFile(COPY, "utf8")).toBe(await readFile(SHARED_CONTRACT, "utf8"));
+    },
+  );
 
   it("every query document validates", async () => {
     const schema = apiSchemaOf(await readFile(SUPERGRAPH_PATH, "utf8"));
     const queries = (await operations()).filter((op) => op.kind === "query");
-    expect(queries.map((q) => q.name)).toEqual(["PersonCards", "PersonById", "PersonsByIds", "CardHistory"]);
-    for (const query of queries) expect(validate(schema, query.document).map((e) => e.message), query.name).toEqual([]);
+    expect(queries.map((q) => q.name)).toEqual([
+      "PersonCards",
+      "PersonById",
+      "PersonsByIds",
+      "CardHistory",
+    ]);
+    for (const query of queries)
+      expect(
+        validate(schema, query.document).map((e) => e.message),
+        query.name,
+      ).toEqual([]);
   });
 
   it("every mutation document validates", async () => {
     const schema = apiSchemaOf(await readFile(SUPERGRAPH_PATH, "utf8"));
     const mutations = (await operations()).filter((op) => op.kind === "mutation");
     expect(mutations).toHaveLength(16);
-    for (const mutation of mutations) expect(validate(schema, mutation.document).map((e) => e.message), mutation.name).toEqual([]);
+    for (const mutation of mutations)
+      expect(
+        validate(schema, mutation.document).map((e) => e.message),
+        mutation.name,
+      ).toEqual([]);
   });
 });

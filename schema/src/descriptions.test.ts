@@ -1,5 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { isEnumType, isInputObjectType, isInterfaceType, isIntrospectionType, isObjectType, isSpecifiedScalarType } from "graphql";
+import {
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isIntrospectionType,
+  isObjectType,
+  isSpecifiedScalarType,
+} from "graphql";
 import { describe, expect, it } from "vitest";
 import { apiSchemaOf } from "./api-schema.js";
 import { SUPERGRAPH_PATH } from "./paths.js";
@@ -20,11 +27,15 @@ describe("every type, field, argument and enum value of the supergraph has a des
       if (isObjectType(type) || isInterfaceType(type)) {
         for (const field of Object.values(type.getFields())) {
           need(`${type.name}.${field.name}`, field.description);
-          for (const arg of field.args) need(`${type.name}.${field.name}(${arg.name})`, arg.description);
+          for (const arg of field.args)
+            need(`${type.name}.${field.name}(${arg.name})`, arg.description);
         }
       }
-      if (isInputObjectType(type)) for (const field of Object.values(type.getFields())) need(`${type.name}.${field.name}`, field.description);
-      if (isEnumType(type)) for (const value of type.getValues()) need(`${type.name}.${value.name}`, value.description);
+      if (isInputObjectType(type))
+        for (const field of Object.values(type.getFields()))
+          need(`${type.name}.${field.name}`, field.description);
+      if (isEnumType(type))
+        for (const value of type.getValues()) need(`${type.name}.${value.name}`, value.description);
     }
     expect(missing).toEqual([]);
   });

@@ -15,6 +15,14 @@ export interface SubgraphDefinition {
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
   { name: "persons", defaultUrl: "http://127.0.0.1:4001/graphql", buildSchema: buildPersonsSchema },
   { name: "cards", defaultUrl: "http://127.0.0.1:4002/graphql", buildSchema: buildCardsSchema },
-  { name: "passwords", defaultUrl: "http://127.0.0.1:4003/graphql", buildSchema: buildPasswordsSchema },
-  { name: "bank-accounts", defaultUrl: "http://127.0.0.1:4004/graphql", buildSchema: buildBankAccountsSchema },
+  {
+    name: "passwords",
+    defaultUrl: "http://127.0.0.1:4003/graphql",
+    buildSchema: buildPasswordsSchema,
+  },
+  {
+    name: "bank-accounts",
+    defaultUrl: "http://127.0.0.1:4004/graphql",
+    buildSchema: buildBankAccountsSchema,
+  },
 ];

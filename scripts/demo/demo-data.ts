@@ -27,7 +27,32 @@ const BANKS = [
   { name: "招商银行", bin: "621483" },
 ];
 const SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高".split("");
-const GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "华", "慧", "建国", "婷", "志强", "晓燕"];
+const GIVEN = [
+  "伟",
+  "芳",
+  "娜",
+  "敏",
+  "静",
+  "丽",
+  "强",
+  "磊",
+  "军",
+  "洋",
+  "勇",
+  "艳",
+  "杰",
+  "娟",
+  "涛",
+  "明",
+  "超",
+  "秀英",
+  "华",
+  "慧",
+  "建国",
+  "婷",
+  "志强",
+  "晓燕",
+];
 const ECARD_CHANNELS: Channel[] = ["APP", "WECHAT", "ALIPAY"];
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -56,8 +81,29 @@ export interface DemoData {
   };
 }
 
-type Scenario = "normal" | "archived" | "overdue" | "temporaryLoss" | "lost" | "renewalDue" | "expired" | "replaced" | "cancelled" | "lockedPassword";
-const SCENARIOS: Scenario[] = ["normal", "archived", "overdue", "temporaryLoss", "lost", "renewalDue", "expired", "replaced", "cancelled", "lockedPassword"];
+type Scenario =
+  | "normal"
+  | "archived"
+  | "overdue"
+  | "temporaryLoss"
+  | "lost"
+  | "renewalDue"
+  | "expired"
+  | "replaced"
+  | "cancelled"
+  | "lockedPassword";
+const SCENARIOS: Scenario[] = [
+  "normal",
+  "archived",
+  "overdue",
+  "temporaryLoss",
+  "lost",
+  "renewalDue",
+  "expired",
+  "replaced",
+  "cancelled",
+  "lockedPassword",
+];
 
 interface CardPlan {
   province: string;
@@ -81,12 +127,29 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
   const random = seededRandom(20261125);
   const at = (daysAgo: number): Date => new Date(now.getTime() - daysAgo * DAY);
   const data: DemoData = {
-    persons: [], cards: [], events: [], cardPasswords: [], electronicPasswords: [], bankAccounts: [],
-    showcase: { duplicates: "", replaced: "", lockedCardPassword: "", lockedElectronicPassword: "", activationOverdue: "", renewalDue: "", expired: "" },
+    persons: [],
+    cards: [],
+    events: [],
+    cardPasswords: [],
+    electronicPasswords: [],
+    bankAccounts: [],
+    showcase: {
+      duplicates: "",
+      replaced: "",
+      lockedCardPassword: "",
+      lockedElectronicPassword: "",
+      activationOverdue: "",
+      renewalDue: "",
+      expired: "",
+    },
   };
   let cardSerial = 0;
 
-  const addCard = (personId: string, plan: CardPlan, links: { replacesId?: string } = {}): CardDocument => {
+  const addCard = (
+    personId: string,
+    plan: CardPlan,
+    links: { replacesId?: string } = {},
+  ): CardDocument => {
     cardSerial += 1;
     const bank = random.pick(BANKS);
     const id = `c_${random.hex(16)}`;
@@ -104,9 +167,15 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
       expiresAt: expires,
       collectedAt: plan.collectedAt,
       socialFunction: plan.enabled
-        ? { enabled: true, enabledAt: new Date((plan.collectedAt ?? issued).getTime() + 3 * DAY), channel: random.pick<Channel>(["COUNTER", "BANK_COUNTER", "HOSPITAL", "APP"]) }
+        ? {
+            enabled: true,
+            enabledAt: new Date((plan.collectedAt ?? issued).getTime() + 3 * DAY),
+            channel: random.pick<Channel>(["COUNTER", "BANK_COUNTER", "HOSPITAL", "APP"]),
+          }
         : { enabled: false, enabledAt: null, channel: null },
-      electronicCard: plan.ecardChannel ? { channel: plan.ecardChannel, issuedAt: at(random.int(10, 300)) } : null,
+      electronicCard: plan.ecardChannel
+        ? { channel: plan.ecardChannel, issuedAt: at(random.int(10, 300)) }
+        : null,
       replacesId: links.replacesId ?? null,
       replacedById: null,
       bankAccountStatus: plan.bankStatus,
@@ -120,7 +189,8 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
       bank: bank.name,
       accountNumber: `${bank.bin}${random.digits(13)}`,
       status: plan.bankStatus,
-      activatedAt: plan.bankStatus === "NOT_ACTIVATED" ? null : new Date(issued.getTime() + 10 * DAY),
+      activatedAt:
+        plan.bankStatus === "NOT_ACTIVATED" ? null : new Date(issued.getTime() + 10 * DAY),
       version: 1,
       updatedAt: now,
     });
@@ -130,18 +200,56 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
 
   const addHistory = (card: CardDocument, plan: CardPlan, rnd: Random): void => {
     let seq = 0;
-    const push = (time: Date, type: CardEventDocument["type"], channel: Channel, from: CardDocument["status"] | null, to: CardDocument["status"]) =>
-      data.events.push({ _id: `e_${rnd.hex(16)}`, cardId: card._id, at: time, seq: seq++, type, channel, fromStatus: from, toStatus: to, actor: "demo-seed", agent: null });
-    push(card.issuedAt, card.replacesId ? "ISSUED_AS_REPLACEMENT" : "ISSUED", "COUNTER", null, "ARCHIVED");
+    const push = (
+      time: Date,
+      type: CardEventDocument["type"],
+      channel: Channel,
+      from: CardDocument["status"] | null,
+      to: CardDocument["status"],
+    ) =>
+      data.events.push({
+        _id: `e_${rnd.hex(16)}`,
+        cardId: card._id,
+        at: time,
+        seq: seq++,
+        type,
+        channel,
+        fromStatus: from,
+        toStatus: to,
+        actor: "demo-seed",
+        agent: null,
+      });
+    push(
+      card.issuedAt,
+      card.replacesId ? "ISSUED_AS_REPLACEMENT" : "ISSUED",
+      "COUNTER",
+      null,
+      "ARCHIVED",
+    );
     if (card.collectedAt) push(card.collectedAt, "COLLECTED", "COUNTER", "ARCHIVED", "ARCHIVED");
     if (card.socialFunction.enabled && card.socialFunction.enabledAt) {
-      push(card.socialFunction.enabledAt, "SOCIAL_FUNCTION_ENABLED", card.socialFunction.channel ?? "COUNTER", "ARCHIVED", "NORMAL");
+      push(
+        card.socialFunction.enabledAt,
+        "SOCIAL_FUNCTION_ENABLED",
+        card.socialFunction.channel ?? "COUNTER",
+        "ARCHIVED",
+        "NORMAL",
+      );
     }
-    if (card.electronicCard) push(card.electronicCard.issuedAt, "ELECTRONIC_CARD_ISSUED", card.electronicCard.channel, "NORMAL", "NORMAL");
+    if (card.electronicCard)
+      push(
+        card.electronicCard.issuedAt,
+        "ELECTRONIC_CARD_ISSUED",
+        card.electronicCard.channel,
+        "NORMAL",
+        "NORMAL",
+      );
     const lossAt = at(rnd.int(2, 20));
-    if (card.status === "TEMPORARY_LOSS") push(lossAt, "LOSS_REPORTED_TEMPORARY", "PHONE_12333", "NORMAL", "TEMPORARY_LOSS");
+    if (card.status === "TEMPORARY_LOSS")
+      push(lossAt, "LOSS_REPORTED_TEMPORARY", "PHONE_12333", "NORMAL", "TEMPORARY_LOSS");
     if (card.status === "LOST") push(lossAt, "LOSS_REPORTED_FORMAL", "COUNTER", "NORMAL", "LOST");
-    if (card.status === "CANCELLED" && !plan.replaced) push(lossAt, "CANCELLED", "COUNTER", "NORMAL", "CANCELLED");
+    if (card.status === "CANCELLED" && !plan.replaced)
+      push(lossAt, "CANCELLED", "COUNTER", "NORMAL", "CANCELLED");
   };
 
   for (let i = 0; i < personCount; i++) {
@@ -162,15 +270,42 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
     const issuedAt = at(years * 365 + random.int(0, 200));
     const collectedAt = new Date(issuedAt.getTime() + random.int(5, 40) * DAY);
     const ecard = i % 3 === 0 ? random.pick(ECARD_CHANNELS) : null;
-    const base: CardPlan = { province, status: "NORMAL", issuedAt, collectedAt, enabled: true, bankStatus: "ACTIVE", ecardChannel: ecard };
+    const base: CardPlan = {
+      province,
+      status: "NORMAL",
+      issuedAt,
+      collectedAt,
+      enabled: true,
+      bankStatus: "ACTIVE",
+      ecardChannel: ecard,
+    };
 
     if (i === 0) {
       // The duplicates showcase: two cards in Guangdong (one lost, its bank account still open),
       // and one in Beijing after moving there.
       data.showcase.duplicates = person._id;
-      addCard(person._id, { ...base, province: "44", issuedAt: at(3000), collectedAt: at(2980), ecardChannel: null });
-      addCard(person._id, { ...base, province: "44", status: "LOST", issuedAt: at(2000), collectedAt: at(1990), ecardChannel: null });
-      addCard(person._id, { ...base, province: "11", issuedAt: at(700), collectedAt: at(690), ecardChannel: "APP" });
+      addCard(person._id, {
+        ...base,
+        province: "44",
+        issuedAt: at(3000),
+        collectedAt: at(2980),
+        ecardChannel: null,
+      });
+      addCard(person._id, {
+        ...base,
+        province: "44",
+        status: "LOST",
+        issuedAt: at(2000),
+        collectedAt: at(1990),
+        ecardChannel: null,
+      });
+      addCard(person._id, {
+        ...base,
+        province: "11",
+        issuedAt: at(700),
+        collectedAt: at(690),
+        ecardChannel: "APP",
+      });
       continue;
     }
     switch (scenario) {
@@ -178,11 +313,27 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
         addCard(person._id, base);
         break;
       case "archived":
-        addCard(person._id, { ...base, status: "ARCHIVED", issuedAt: at(20), collectedAt: null, enabled: false, bankStatus: "NOT_ACTIVATED", ecardChannel: null });
+        addCard(person._id, {
+          ...base,
+          status: "ARCHIVED",
+          issuedAt: at(20),
+          collectedAt: null,
+          enabled: false,
+          bankStatus: "NOT_ACTIVATED",
+          ecardChannel: null,
+        });
         break;
       case "overdue":
         data.showcase.activationOverdue ||= person._id;
-        addCard(person._id, { ...base, status: "ARCHIVED", issuedAt: at(260), collectedAt: at(240), enabled: false, bankStatus: "NOT_ACTIVATED", ecardChannel: null });
+        addCard(person._id, {
+          ...base,
+          status: "ARCHIVED",
+          issuedAt: at(260),
+          collectedAt: at(240),
+          enabled: false,
+          bankStatus: "NOT_ACTIVATED",
+          ecardChannel: null,
+        });
         break;
       case "temporaryLoss":
         addCard(person._id, { ...base, status: "TEMPORARY_LOSS" });
@@ -196,23 +347,63 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
         break;
       case "expired":
         data.showcase.expired ||= person._id;
-        addCard(person._id, { ...base, issuedAt: at(3653 + 20), collectedAt: at(3660), ecardChannel: null });
+        addCard(person._id, {
+          ...base,
+          issuedAt: at(3653 + 20),
+          collectedAt: at(3660),
+          ecardChannel: null,
+        });
         break;
       case "replaced": {
         data.showcase.replaced ||= person._id;
-        const old = addCard(person._id, { ...base, status: "CANCELLED", issuedAt: at(2500), collectedAt: at(2490), bankStatus: "CANCELLATION_REQUIRED", ecardChannel: null, replaced: true });
-        const replacement = addCard(person._id, { ...base, issuedAt: at(40), collectedAt: at(40) }, { replacesId: old._id });
+        const old = addCard(person._id, {
+          ...base,
+          status: "CANCELLED",
+          issuedAt: at(2500),
+          collectedAt: at(2490),
+          bankStatus: "CANCELLATION_REQUIRED",
+          ecardChannel: null,
+          replaced: true,
+        });
+        const replacement = addCard(
+          person._id,
+          { ...base, issuedAt: at(40), collectedAt: at(40) },
+          { replacesId: old._id },
+        );
         old.replacedById = replacement._id;
-        data.events.push({ _id: `e_${random.hex(16)}`, cardId: old._id, at: replacement.issuedAt, seq: 99, type: "REPLACED", channel: "COUNTER", fromStatus: "NORMAL", toStatus: "CANCELLED", actor: "demo-seed", agent: null });
+        data.events.push({
+          _id: `e_${random.hex(16)}`,
+          cardId: old._id,
+          at: replacement.issuedAt,
+          seq: 99,
+          type: "REPLACED",
+          channel: "COUNTER",
+          fromStatus: "NORMAL",
+          toStatus: "CANCELLED",
+          actor: "demo-seed",
+          agent: null,
+        });
         break;
       }
       case "cancelled":
-        addCard(person._id, { ...base, status: "CANCELLED", bankStatus: "CANCELLED", ecardChannel: null });
+        addCard(person._id, {
+          ...base,
+          status: "CANCELLED",
+          bankStatus: "CANCELLED",
+          ecardChannel: null,
+        });
         break;
       case "lockedPassword": {
         data.showcase.lockedCardPassword ||= person._id;
         const card = addCard(person._id, base);
-        data.cardPasswords.push({ _id: card._id, hash: null, state: "LOCKED", failedAttempts: 6, lockedAt: at(2), updatedAt: at(2) });
+        data.cardPasswords.push({
+          _id: card._id,
+          hash: null,
+          state: "LOCKED",
+          failedAttempts: 6,
+          lockedAt: at(2),
+          updatedAt: at(2),
+        });
         break;
       }
     }
@@ -224,19 +415,37 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
  * Password records need real scrypt hashes, which are slow by design; one hash of each demo
  * password is shared by the demo records that use it.
  */
-export function addDemoPasswords(data: DemoData, now: Date, cardHash: string, electronicHash: string): void {
+export function addDemoPasswords(
+  data: DemoData,
+  now: Date,
+  cardHash: string,
+  electronicHash: string,
+): void {
   const hours = (h: number) => new Date(now.getTime() - h * 60 * 60 * 1000);
   const locked = new Set(data.cardPasswords.map((p) => p._id));
   data.cards.forEach((card, index) => {
     if (card.status === "NORMAL" && !locked.has(card._id) && index % 2 === 0) {
-      data.cardPasswords.push({ _id: card._id, hash: cardHash, state: "SET", failedAttempts: index % 4 === 0 ? 2 : 0, lockedAt: null, updatedAt: hours(500) });
+      data.cardPasswords.push({
+        _id: card._id,
+        hash: cardHash,
+        state: "SET",
+        failedAttempts: index % 4 === 0 ? 2 : 0,
+        lockedAt: null,
+        updatedAt: hours(500),
+      });
     }
   });
   const withEcard = [...new Set(data.cards.filter((c) => c.electronicCard).map((c) => c.personId))];
   withEcard.forEach((personId, index) => {
     const isLocked = index === 1;
     if (isLocked) data.showcase.lockedElectronicPassword = personId;
-    data.electronicPasswords.push({ _id: personId, hash: electronicHash, failedAttempts: isLocked ? 7 : 0, lockedAt: isLocked ? hours(3) : null, updatedAt: hours(3) });
+    data.electronicPasswords.push({
+      _id: personId,
+      hash: electronicHash,
+      failedAttempts: isLocked ? 7 : 0,
+      lockedAt: isLocked ? hours(3) : null,
+      updatedAt: hours(3),
+    });
   });
 }
 

@@ -12,8 +12,10 @@ export function seededRandom(seed: number) {
     next,
     int: (min: number, max: number): number => min + Math.floor(next() * (max - min + 1)),
     pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-    hex: (length: number): string => Array.from({ length }, () => Math.floor(next() * 16).toString(16)).join(""),
-    digits: (length: number): string => Array.from({ length }, () => Math.floor(next() * 10)).join(""),
+    hex: (length: number): string =>
+      Array.from({ length }, () => Math.floor(next() * 16).toString(16)).join(""),
+    digits: (length: number): string =>
+      Array.from({ length }, () => Math.floor(next() * 10)).join(""),
   };
 }
 

@@ -1,7 +1,13 @@
 import { readFile } from "node:fs/promises";
 import { startBankAccountsSubgraph } from "@hub/bank-accounts";
 import { startCardsSubgraph } from "@hub/cards";
-import { persistedDocumentsOf, splitOperations, startGatewayServer, type GatewayServerOptions, type RunningGateway } from "@hub/gateway";
+import {
+  persistedDocumentsOf,
+  splitOperations,
+  startGatewayServer,
+  type GatewayServerOptions,
+  type RunningGateway,
+} from "@hub/gateway";
 import {
   connectMongo,
   createLogger,
@@ -43,7 +49,18 @@ export interface InProcessHubOptions {
   onCommand?: (event: CommandStartedEvent) => void;
   logLevel?: string;
   /** Gateway settings to override (mode, limits, rate limit, persisted-only). */
-  gateway?: Partial<Pick<GatewayServerOptions, "mode" | "limits" | "rateLimit" | "persistedOnly" | "upstreamTimeoutMs" | "maxBodyBytes" | "metricsToken">>;
+  gateway?: Partial<
+    Pick<
+      GatewayServerOptions,
+      | "mode"
+      | "limits"
+      | "rateLimit"
+      | "persistedOnly"
+      | "upstreamTimeoutMs"
+      | "maxBodyBytes"
+      | "metricsToken"
+    >
+  >;
   /** Serve the analyst sandbox at GET /graphql, with the contract's operations as tabs. */
   sandbox?: boolean;
   /** Subgraph URLs the gateway uses instead of the started ones (tests of slow subgraphs). */
@@ -94,7 +111,9 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
         // Resolved at delivery time: a subgraph started later (or restarted) is found by its port.
         target: (destination) => {
           const port = ports.get(destination);
-          return port ? eventTargetsFrom({ [destination]: `http://127.0.0.1:${port}/graphql` })(destination) : undefined;
+          return port
+            ? eventTargetsFrom({ [destination]: `http://127.0.0.1:${port}/graphql` })(destination)
+            : undefined;
         },
         serviceToken: hs256ServiceTokens(options.secret, name),
         pollMs: 50,
@@ -110,15 +129,22 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
   };
   for (const name of Object.keys(SUBGRAPH_STARTERS)) await startSubgraph(name);
 
-  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
+  const operations = splitOperations(
+    await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
+  );
   const gateway = await startGatewayServer({
     port: 0,
     persistedDocuments: persistedDocumentsOf(operations),
     rateLimit: { points: 100_000, windowSeconds: 60 },
     ...options.gateway,
-    sandbox: options.sandbox ? { operations, examples: demo ? sandboxExamples(demo) : {} } : undefined,
+    sandbox: options.sandbox
+      ? { operations, examples: demo ? sandboxExamples(demo) : {} }
+      : undefined,
     supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
-    subgraphUrls: { ...Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])), ...options.subgraphUrlOverrides },
+    subgraphUrls: {
+      ...Object.fromEntries([...subgraphs].map(([name, server]) => [name, server.url])),
+      ...options.subgraphUrlOverrides,
+    },
     verifier,
     logger: createLogger("gateway", options.logLevel ?? "silent", options.logDestination),
   });
@@ -136,7 +162,9 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
       await embedded.stop();
     },
     async startDatabase() {
-      embedded = await startEmbeddedMongo({ port: Number(new URL(mongoUri.replace("mongodb://", "http://")).port) });
+      embedded = await startEmbeddedMongo({
+        port: Number(new URL(mongoUri.replace("mongodb://", "http://")).port),
+      });
     },
     async stopSubgraph(name) {
       await subgraphs.get(name)?.stop();

@@ -2,19 +2,30 @@ import { spawn, type ChildProcess } from "node:child_process";
 
 /** Starts a TypeScript entry point in its own Node process (through tsx). */
 export function spawnTs(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", entry], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  return spawn(process.execPath, ["--import", "tsx", entry], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
 }
 
 /** Starts a bundled entry (`<package>/dist/main.mjs`, see scripts/build.ts) with plain Node. */
 export function spawnBundle(packageDir: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ["--enable-source-maps", `${packageDir}/dist/main.mjs`], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit"] });
+  return spawn(process.execPath, ["--enable-source-maps", `${packageDir}/dist/main.mjs`], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
 }
 
 /** Polls a URL until it answers 200, or fails after `timeoutMs`. */
-export async function waitForOk(url: string, timeoutMs: number, child?: ChildProcess): Promise<void> {
+export async function waitForOk(
+  url: string,
+  timeoutMs: number,
+  child?: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`${url}: the process exited with code ${child.exitCode}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`${url}: the process exited with code ${child.exitCode}`);
     try {
       const response = await fetch(url);
       if (response.ok) return;

@@ -29,36 +29,81 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
   it("R-BANK-1: the financial function is activated only at the bank counter or door to door; any other channel is told why", async () => {
     const cardId = await cardWithAccount();
     for (const channel of ["COUNTER", "APP", "WEBSITE", "PHARMACY"] as const) {
-      const refused = await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: `a-${channel}` }, channel);
+      const refused = await run(
+        url,
+        "ActivateFinancialFunction",
+        { cardId, idempotencyKey: `a-${channel}` },
+        channel,
+      );
       expect(codeOf(refused)).toBe("CHANNEL_NOT_ALLOWED");
       expect(refused.errors![0]!.message).toMatch(/counter of the card's partner bank/);
     }
     expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED");
-    const doorToDoor = await run<Activation>(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "d2d", agent: { idNumber: "11010519491231002X", name: "家属", powerOfAttorneyRef: "POA-7" } }, "DOOR_TO_DOOR");
-    expect(doorToDoor.data!.activateFinancialFunction.bankAccount).toMatchObject({ status: "ACTIVE", bank: "中国工商银行" });
-    const again = await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "again" }, "BANK_COUNTER");
+    const doorToDoor = await run<Activation>(
+      url,
+      "ActivateFinancialFunction",
+      {
+        cardId,
+        idempotencyKey: "d2d",
+        agent: { idNumber: "11010519491231002X", name: "家属", powerOfAttorneyRef: "POA-7" },
+      },
+      "DOOR_TO_DOOR",
+    );
+    expect(doorToDoor.data!.activateFinancialFunction.bankAccount).toMatchObject({
+      status: "ACTIVE",
+      bank: "中国工商银行",
+    });
+    const again = await run(
+      url,
+      "ActivateFinancialFunction",
+      { cardId, idempotencyKey: "again" },
+      "BANK_COUNTER",
+    );
     expect(codeOf(again)).toBe("INVALID_TRANSITION");
   });
 
   it("R-BANK-2: activating the financial function enables the card's social function, recorded as BANK_COUNTER by the original actor", async () => {
     const cardId = await cardWithAccount();
-    const activated = await run<Activation>(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "b2" }, "BANK_COUNTER", "bank-teller-3");
+    const activated = await run<Activation>(
+      url,
+      "ActivateFinancialFunction",
+      { cardId, idempotencyKey: "b2" },
+      "BANK_COUNTER",
+      "bank-teller-3",
+    );
     expect(activated.data!.activateFinancialFunction.bankAccount.status).toBe("ACTIVE");
     await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
-    expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({ type: "SOCIAL_FUNCTION_ENABLED", channel: "BANK_COUNTER", actor: "bank-teller-3" });
+    expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({
+      type: "SOCIAL_FUNCTION_ENABLED",
+      channel: "BANK_COUNTER",
+      actor: "bank-teller-3",
+    });
   });
 
   it("R-BANK-3: a cancelled card leaves its account CANCELLATION_REQUIRED until it is cancelled at the bank counter", async () => {
     const cardId = await cardWithAccount();
     await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "b3" }, "BANK_COUNTER");
     await run(url, "CancelCard", { cardId, reason: "moved abroad", idempotencyKey: "c3" });
-    await eventually(async () => expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED"));
-    expect(codeOf(await run(url, "CancelBankAccount", { cardId, idempotencyKey: "x" }, "COUNTER"))).toBe("CHANNEL_NOT_ALLOWED");
-    const cancelled = await run<{ cancelBankAccount: { bankAccount: { status: string } } }>(url, "CancelBankAccount", { cardId, idempotencyKey: "x" }, "BANK_COUNTER");
+    await eventually(async () =>
+      expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED"),
+    );
+    expect(
+      codeOf(await run(url, "CancelBankAccount", { cardId, idempotencyKey: "x" }, "COUNTER")),
+    ).toBe("CHANNEL_NOT_ALLOWED");
+    const cancelled = await run<{ cancelBankAccount: { bankAccount: { status: string } } }>(
+      url,
+      "CancelBankAccount",
+      { cardId, idempotencyKey: "x" },
+      "BANK_COUNTER",
+    );
     expect(cancelled.data!.cancelBankAccount.bankAccount.status).toBe("CANCELLED");
     // the cards subgraph's mirror follows, so the duplicate advice (R-DUP-2) no longer asks for it
-    const mirror = hub.client.db(`${hub.dbPrefix}_cards`).collection<{ _id: string; bankAccountStatus: string }>("cards");
-    await eventually(async () => expect((await mirror.findOne({ _id: cardId }))!.bankAccountStatus).toBe("CANCELLED"));
+    const mirror = hub.client
+      .db(`${hub.dbPrefix}_cards`)
+      .collection<{ _id: string; bankAccountStatus: string }>("cards");
+    await eventually(async () =>
+      expect((await mirror.findOne({ _id: cardId }))!.bankAccountStatus).toBe("CANCELLED"),
+    );
   });
 });
 
@@ -67,13 +112,22 @@ describe("cross-subgraph effects are never lost", () => {
     const cardId = await cardWithAccount();
     await hub.stopSubgraph("cards");
     try {
-      const activated = await run<Activation>(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "down-1" }, "BANK_COUNTER");
+      const activated = await run<Activation>(
+        url,
+        "ActivateFinancialFunction",
+        { cardId, idempotencyKey: "down-1" },
+        "BANK_COUNTER",
+      );
       expect(activated.errors).toBeUndefined();
       expect(activated.data!.activateFinancialFunction.bankAccount.status).toBe("ACTIVE");
       // the operator sees the queue waiting
       const outbox = hub.subgraphs.get("bank-accounts")!.url.replace(/graphql$/, "outbox");
       await eventually(async () => {
-        const stats = (await (await fetch(outbox)).json()) as { pending: number; oldestPendingMs: number; failedAttempts: number };
+        const stats = (await (await fetch(outbox)).json()) as {
+          pending: number;
+          oldestPendingMs: number;
+          failedAttempts: number;
+        };
         expect(stats.pending).toBeGreaterThan(0);
         expect(stats.failedAttempts).toBeGreaterThan(0);
         expect(stats.oldestPendingMs).toBeGreaterThan(0);
@@ -81,31 +135,62 @@ describe("cross-subgraph effects are never lost", () => {
     } finally {
       await hub.startSubgraph("cards");
     }
-    await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"), 20_000);
+    await eventually(
+      async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"),
+      20_000,
+    );
     // a relay restart mid-way delivers again; the card records the enabling once
     const relayed = hub.subgraphs.get("bank-accounts")!;
     await relayed.stop();
     hub.subgraphs.delete("bank-accounts");
     await hub.startSubgraph("bank-accounts");
-    const history = (await cardView(url, cardId)).history.filter((e) => e.type === "SOCIAL_FUNCTION_ENABLED");
+    const history = (await cardView(url, cardId)).history.filter(
+      (e) => e.type === "SOCIAL_FUNCTION_ENABLED",
+    );
     expect(history).toHaveLength(1);
   });
 
   it("replaying an already-applied event changes nothing", async () => {
     const cardId = await cardWithAccount();
-    await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "replay-1" }, "BANK_COUNTER");
+    await run(
+      url,
+      "ActivateFinancialFunction",
+      { cardId, idempotencyKey: "replay-1" },
+      "BANK_COUNTER",
+    );
     await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
     const before = await cardView(url, cardId);
     const delivered = await hub.client
       .db(`${hub.dbPrefix}_bank_accounts`)
-      .collection<{ eventId: string; type: string; payload: Record<string, unknown>; actor: string; channel: string; occurredAt: Date; source: string; deliveredAt: Date | null }>("outbox")
+      .collection<{
+        eventId: string;
+        type: string;
+        payload: Record<string, unknown>;
+        actor: string;
+        channel: string;
+        occurredAt: Date;
+        source: string;
+        deliveredAt: Date | null;
+      }>("outbox")
       .findOne({ type: "FinancialFunctionActivated", "payload.cardId": cardId });
     expect(delivered?.deliveredAt).toBeInstanceOf(Date);
-    const event = { id: delivered!.eventId, type: delivered!.type, payload: delivered!.payload, actor: delivered!.actor, channel: delivered!.channel, occurredAt: delivered!.occurredAt.toISOString(), source: delivered!.source };
+    const event = {
+      id: delivered!.eventId,
+      type: delivered!.type,
+      payload: delivered!.payload,
+      actor: delivered!.actor,
+      channel: delivered!.channel,
+      occurredAt: delivered!.occurredAt.toISOString(),
+      source: delivered!.source,
+    };
     const events = hub.subgraphs.get("cards")!.url.replace(/graphql$/, "events");
     const serviceToken = await hs256ServiceTokens(TEST_SECRET, "bank-accounts")();
     for (let i = 0; i < 3; i++) {
-      const response = await fetch(events, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` }, body: JSON.stringify(event) });
+      const response = await fetch(events, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
+        body: JSON.stringify(event),
+      });
       expect(await response.json()).toEqual({ applied: false });
     }
     expect(await cardView(url, cardId)).toEqual(before);
@@ -113,10 +198,34 @@ describe("cross-subgraph effects are never lost", () => {
 
   it("the /events endpoint accepts only the relay's service token", async () => {
     const events = hub.subgraphs.get("cards")!.url.replace(/graphql$/, "events");
-    const body = JSON.stringify({ id: "forged", type: "FinancialFunctionActivated", payload: { cardId: "c_x" }, actor: "x", channel: "BANK_COUNTER", occurredAt: new Date().toISOString(), source: "x" });
-    expect((await fetch(events, { method: "POST", headers: { "content-type": "application/json" }, body })).status).toBe(401);
+    const body = JSON.stringify({
+      id: "forged",
+      type: "FinancialFunctionActivated",
+      payload: { cardId: "c_x" },
+      actor: "x",
+      channel: "BANK_COUNTER",
+      occurredAt: new Date().toISOString(),
+      source: "x",
+    });
+    expect(
+      (
+        await fetch(events, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+        })
+      ).status,
+    ).toBe(401);
     const { token } = await import("./support/hub.js");
     const operator = await token();
-    expect((await fetch(events, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${operator}` }, body })).status).toBe(403);
+    expect(
+      (
+        await fetch(events, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${operator}` },
+          body,
+        })
+      ).status,
+    ).toBe(403);
   });
 });

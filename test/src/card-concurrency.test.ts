@@ -20,7 +20,12 @@ interface StoredCard {
   replacesId: string | null;
   replacedById: string | null;
 }
-const cardsOf = (personId: string) => hub.client.db(`${hub.dbPrefix}_cards`).collection<StoredCard>("cards").find({ personId }).toArray();
+const cardsOf = (personId: string) =>
+  hub.client
+    .db(`${hub.dbPrefix}_cards`)
+    .collection<StoredCard>("cards")
+    .find({ personId })
+    .toArray();
 
 describe("idempotency and concurrency of card mutations", () => {
   it("a replay with the same key returns the first result and changes nothing; the same key with other input is a CONFLICT", async () => {
@@ -34,17 +39,27 @@ describe("idempotency and concurrency of card mutations", () => {
     const different = await run(url, "ReplaceCard", { ...input, reason: "CRACKED" });
     expect(codeOf(different)).toBe("CONFLICT");
     // a key is unique per channel: another channel's same key is another request
-    const other = await run(url, "ReplaceCard", { cardId, reason: "STAINED", idempotencyKey: "same-key" }, "WEBSITE");
+    const other = await run(
+      url,
+      "ReplaceCard",
+      { cardId, reason: "STAINED", idempotencyKey: "same-key" },
+      "WEBSITE",
+    );
     expect(codeOf(other)).toBe("INVALID_TRANSITION");
     expect(await cardsOf(personId)).toHaveLength(2);
   });
 
   it("20 concurrent replaceCard calls with different keys: exactly one new card, the others INVALID_TRANSITION or CONFLICT", async () => {
     const { cardId, personId } = await personWithCard(url);
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => run(url, "ReplaceCard", { cardId, reason: "LOST", idempotencyKey: `k-${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        run(url, "ReplaceCard", { cardId, reason: "LOST", idempotencyKey: `k-${i}` }),
+      ),
+    );
     const winners = answers.filter((a) => !a.errors);
     expect(winners).toHaveLength(1);
-    for (const loser of answers.filter((a) => a.errors)) expect(["INVALID_TRANSITION", "CONFLICT"]).toContain(codeOf(loser));
+    for (const loser of answers.filter((a) => a.errors))
+      expect(["INVALID_TRANSITION", "CONFLICT"]).toContain(codeOf(loser));
     const cards = await cardsOf(personId);
     expect(cards).toHaveLength(2);
     const replacement = cards.find((c) => c._id !== cardId)!;
@@ -54,7 +69,11 @@ describe("idempotency and concurrency of card mutations", () => {
 
   it("20 concurrent calls with the same key: one new card and 20 identical answers", async () => {
     const { cardId, personId } = await personWithCard(url);
-    const answers = await Promise.all(Array.from({ length: 20 }, () => run(url, "ReplaceCard", { cardId, reason: "HUMAN_DAMAGE", idempotencyKey: "one-key" })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        run(url, "ReplaceCard", { cardId, reason: "HUMAN_DAMAGE", idempotencyKey: "one-key" }),
+      ),
+    );
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0]!.errors).toBeUndefined();
     expect(await cardsOf(personId)).toHaveLength(2);
@@ -65,29 +84,41 @@ describe("idempotency and concurrency of card mutations", () => {
     let key = 0;
     const command = fc.oneof(
       fc.constant(["ReplaceCard", { reason: "LOST" }, "COUNTER"] as const),
-      fc.constant(["ReplaceCard", { reason: "QUALITY_DEFECT", instant: true }, "BANK_COUNTER"] as const),
+      fc.constant([
+        "ReplaceCard",
+        { reason: "QUALITY_DEFECT", instant: true },
+        "BANK_COUNTER",
+      ] as const),
       fc.constant(["ReportCardLoss", { temporary: true }, "APP"] as const),
       fc.constant(["WithdrawLossReport", {}, "COUNTER"] as const),
       fc.constant(["CancelCard", { reason: "r" }, "COUNTER"] as const),
       fc.constant(["EnableSocialSecurityFunction", {}, "PHARMACY"] as const),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(command, fc.nat(5)), { minLength: 1, maxLength: 6 }), async (steps) => {
-        for (const [[operation, extra, channel], pick] of steps) {
-          const cards = await cardsOf(personId);
-          const target = cards[pick % cards.length]!._id;
-          await run(url, operation, { cardId: target, ...extra, idempotencyKey: `p-${key++}` }, channel);
-        }
-        const cards = await cardsOf(personId);
-        const byId = new Map(cards.map((c) => [c._id, c]));
-        for (const card of cards) {
-          if (card.replacedById) {
-            expect(card.status).toBe("CANCELLED");
-            expect(byId.get(card.replacedById)?.replacesId).toBe(card._id);
+      fc.asyncProperty(
+        fc.array(fc.tuple(command, fc.nat(5)), { minLength: 1, maxLength: 6 }),
+        async (steps) => {
+          for (const [[operation, extra, channel], pick] of steps) {
+            const cards = await cardsOf(personId);
+            const target = cards[pick % cards.length]!._id;
+            await run(
+              url,
+              operation,
+              { cardId: target, ...extra, idempotencyKey: `p-${key++}` },
+              channel,
+            );
           }
-          if (card.replacesId) expect(byId.get(card.replacesId)?.replacedById).toBe(card._id);
-        }
-      }),
+          const cards = await cardsOf(personId);
+          const byId = new Map(cards.map((c) => [c._id, c]));
+          for (const card of cards) {
+            if (card.replacedById) {
+              expect(card.status).toBe("CANCELLED");
+              expect(byId.get(card.replacedById)?.replacesId).toBe(card._id);
+            }
+            if (card.replacesId) expect(byId.get(card.replacesId)?.replacedById).toBe(card._id);
+          }
+        },
+      ),
       { numRuns: 8 },
     );
     expect(cardId).toMatch(/^c_/);

@@ -6,7 +6,10 @@ import { startTestHub, type TestHub } from "./support/hub.js";
 let hub: TestHub;
 let url: string;
 beforeAll(async () => {
-  hub = await startTestHub({ seed: false, logLevel: process.env["HUB_TEST_LOG_LEVEL"] ?? "silent" });
+  hub = await startTestHub({
+    seed: false,
+    logLevel: process.env["HUB_TEST_LOG_LEVEL"] ?? "silent",
+  });
   url = hub.gateway.url;
 });
 afterAll(async () => {
@@ -17,19 +20,41 @@ describe("card lifecycle through the gateway", () => {
   it("R-CARD-2/R-CARD-3/R-CARD-4: issue → collect → enable at a pharmacy; enabling again says so, without error", async () => {
     const { cardId } = await personWithCard(url);
     expect((await cardView(url, cardId)).status).toBe("ARCHIVED");
-    const collected = await run<{ collectCard: { card: { collectedAt: string; socialSecurityFunction: { activationOverdue: boolean } } } }>(url, "CollectCard", { cardId });
+    const collected = await run<{
+      collectCard: {
+        card: { collectedAt: string; socialSecurityFunction: { activationOverdue: boolean } };
+      };
+    }>(url, "CollectCard", { cardId });
     expect(collected.data!.collectCard.card.collectedAt).toMatch(/^\d{4}-/);
     expect(collected.data!.collectCard.card.socialSecurityFunction.activationOverdue).toBe(false);
 
-    const first = await run<{ enableSocialSecurityFunction: { firstActivation: boolean; card: { status: string; socialSecurityFunction: { enabled: boolean; channel: string } } } }>(url, "EnableSocialSecurityFunction", { cardId }, "PHARMACY");
+    const first = await run<{
+      enableSocialSecurityFunction: {
+        firstActivation: boolean;
+        card: { status: string; socialSecurityFunction: { enabled: boolean; channel: string } };
+      };
+    }>(url, "EnableSocialSecurityFunction", { cardId }, "PHARMACY");
     expect(first.errors).toBeUndefined();
-    expect(first.data!.enableSocialSecurityFunction).toMatchObject({ firstActivation: true, card: { status: "NORMAL", socialSecurityFunction: { enabled: true, channel: "PHARMACY" } } });
-    const again = await run<{ enableSocialSecurityFunction: { firstActivation: boolean } }>(url, "EnableSocialSecurityFunction", { cardId }, "PHONE_12333");
+    expect(first.data!.enableSocialSecurityFunction).toMatchObject({
+      firstActivation: true,
+      card: { status: "NORMAL", socialSecurityFunction: { enabled: true, channel: "PHARMACY" } },
+    });
+    const again = await run<{ enableSocialSecurityFunction: { firstActivation: boolean } }>(
+      url,
+      "EnableSocialSecurityFunction",
+      { cardId },
+      "PHONE_12333",
+    );
     expect(again.errors).toBeUndefined();
     expect(again.data!.enableSocialSecurityFunction.firstActivation).toBe(false);
     const history = (await cardView(url, cardId)).history;
     expect(history.map((e) => e.type)).toEqual(["ISSUED", "COLLECTED", "SOCIAL_FUNCTION_ENABLED"]);
-    expect(history[2]).toMatchObject({ channel: "PHARMACY", fromStatus: "ARCHIVED", toStatus: "NORMAL", actor: "op-test" });
+    expect(history[2]).toMatchObject({
+      channel: "PHARMACY",
+      fromStatus: "ARCHIVED",
+      toStatus: "NORMAL",
+      actor: "op-test",
+    });
   });
 
   it("R-CARD-10, R-BANK-3: temporary loss → formal loss (bank account under loss report) → withdrawn (account active again)", async () => {
@@ -37,38 +62,81 @@ describe("card lifecycle through the gateway", () => {
     await run(url, "EnableSocialSecurityFunction", { cardId });
     await eventually(async () => expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED"));
 
-    const temporary = await run<{ reportCardLoss: { card: { status: string } } }>(url, "ReportCardLoss", { cardId, temporary: true }, "APP");
+    const temporary = await run<{ reportCardLoss: { card: { status: string } } }>(
+      url,
+      "ReportCardLoss",
+      { cardId, temporary: true },
+      "APP",
+    );
     expect(temporary.data!.reportCardLoss.card.status).toBe("TEMPORARY_LOSS");
     const formalByApp = await run(url, "ReportCardLoss", { cardId, temporary: false }, "APP");
     expect(codeOf(formalByApp)).toBe("CHANNEL_NOT_ALLOWED");
     expect((await cardView(url, cardId)).status).toBe("TEMPORARY_LOSS");
-    const formal = await run<{ reportCardLoss: { card: { status: string } } }>(url, "ReportCardLoss", { cardId, temporary: false }, "BANK_COUNTER");
+    const formal = await run<{ reportCardLoss: { card: { status: string } } }>(
+      url,
+      "ReportCardLoss",
+      { cardId, temporary: false },
+      "BANK_COUNTER",
+    );
     expect(formal.data!.reportCardLoss.card.status).toBe("LOST");
-    const withdrawn = await run<{ withdrawLossReport: { card: { status: string } } }>(url, "WithdrawLossReport", { cardId }, "COUNTER");
+    const withdrawn = await run<{ withdrawLossReport: { card: { status: string } } }>(
+      url,
+      "WithdrawLossReport",
+      { cardId },
+      "COUNTER",
+    );
     expect(withdrawn.data!.withdrawLossReport.card.status).toBe("NORMAL");
-    expect((await cardView(url, cardId)).history.map((e) => e.type).slice(-3)).toEqual(["LOSS_REPORTED_TEMPORARY", "LOSS_REPORTED_FORMAL", "LOSS_REPORT_WITHDRAWN"]);
+    expect((await cardView(url, cardId)).history.map((e) => e.type).slice(-3)).toEqual([
+      "LOSS_REPORTED_TEMPORARY",
+      "LOSS_REPORTED_FORMAL",
+      "LOSS_REPORT_WITHDRAWN",
+    ]);
   });
 
   it("R-CARD-9, R-CARD-8: replacing a cracked card costs 20 yuan, cancels the old card and links both; instant issuance starts NORMAL", async () => {
     const { cardId, personId } = await personWithCard(url, { province: "31", bank: "招商银行" });
-    const replaced = await run<{ replaceCard: { oldCard: { id: string; status: string; replacedBy: { id: string } }; newCard: { id: string; number: string; status: string; province: string; replaces: { id: string } }; fee: { amount: number; currency: string; reason: string } } }>(
-      url, "ReplaceCard", { cardId, reason: "CRACKED", instant: true, idempotencyKey: "replace-1", agent: { idNumber: "11010519491231002X", name: "代理人", powerOfAttorneyRef: "POA-2026-001" } },
-    );
+    const replaced = await run<{
+      replaceCard: {
+        oldCard: { id: string; status: string; replacedBy: { id: string } };
+        newCard: {
+          id: string;
+          number: string;
+          status: string;
+          province: string;
+          replaces: { id: string };
+        };
+        fee: { amount: number; currency: string; reason: string };
+      };
+    }>(url, "ReplaceCard", {
+      cardId,
+      reason: "CRACKED",
+      instant: true,
+      idempotencyKey: "replace-1",
+      agent: { idNumber: "11010519491231002X", name: "代理人", powerOfAttorneyRef: "POA-2026-001" },
+    });
     expect(replaced.errors).toBeUndefined();
     const { oldCard, newCard, fee } = replaced.data!.replaceCard;
     expect(fee).toEqual({ amount: 20, currency: "CNY", reason: expect.stringMatching(/cracked/i) });
     expect(oldCard).toEqual({ id: cardId, status: "CANCELLED", replacedBy: { id: newCard.id } });
     expect(newCard).toMatchObject({ status: "NORMAL", province: "31", replaces: { id: cardId } });
     const oldHistory = await cardView(url, cardId);
-    expect(oldHistory.history.at(-1)).toMatchObject({ type: "REPLACED", toStatus: "CANCELLED", agentIdNumber: "11010519491231002X" });
-    await eventually(async () => expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED"));
+    expect(oldHistory.history.at(-1)).toMatchObject({
+      type: "REPLACED",
+      toStatus: "CANCELLED",
+      agentIdNumber: "11010519491231002X",
+    });
+    await eventually(async () =>
+      expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED"),
+    );
     await eventually(async () => expect(await bankStatus(url, newCard.id)).toBe("NOT_ACTIVATED"));
     expect(personId).toMatch(/^p_/);
   });
 
   it("R-CARD-8: a card with a quality defect within validity is replaced free of charge", async () => {
     const { cardId } = await personWithCard(url);
-    const replaced = await run<{ replaceCard: { fee: { amount: number }; newCard: { status: string } } }>(url, "ReplaceCard", { cardId, reason: "QUALITY_DEFECT", idempotencyKey: "qd-1" }, "WEBSITE");
+    const replaced = await run<{
+      replaceCard: { fee: { amount: number }; newCard: { status: string } };
+    }>(url, "ReplaceCard", { cardId, reason: "QUALITY_DEFECT", idempotencyKey: "qd-1" }, "WEBSITE");
     expect(replaced.errors).toBeUndefined();
     expect(replaced.data!.replaceCard.fee.amount).toBe(0);
     expect(replaced.data!.replaceCard.newCard.status).toBe("ARCHIVED");
@@ -76,7 +144,11 @@ describe("card lifecycle through the gateway", () => {
 
   it("R-CARD-10: a cancelled card never changes again: every command is INVALID_TRANSITION naming CANCELLED", async () => {
     const { cardId } = await personWithCard(url);
-    const cancelled = await run<{ cancelCard: { card: { status: string } } }>(url, "CancelCard", { cardId, reason: "holder request", idempotencyKey: "cancel-1" });
+    const cancelled = await run<{ cancelCard: { card: { status: string } } }>(url, "CancelCard", {
+      cardId,
+      reason: "holder request",
+      idempotencyKey: "cancel-1",
+    });
     expect(cancelled.data!.cancelCard.card.status).toBe("CANCELLED");
     const attempts: [string, Record<string, unknown>, string][] = [
       ["EnableSocialSecurityFunction", { cardId }, "COUNTER"],
@@ -92,12 +164,20 @@ describe("card lifecycle through the gateway", () => {
       expect(codeOf(response), operation).toBe("INVALID_TRANSITION");
       expect(response.errors?.[0]?.message).toMatch(/CANCELLED/);
     }
-    expect((await cardView(url, cardId)).history.map((e) => e.type)).toEqual(["ISSUED", "CANCELLED"]);
+    expect((await cardView(url, cardId)).history.map((e) => e.type)).toEqual([
+      "ISSUED",
+      "CANCELLED",
+    ]);
   });
 
   it("R-ECARD-1, R-ECARD-3: a failed face match answers FACE_MISMATCH with the four remedies; a match issues the electronic card and enables the card", async () => {
     const { cardId } = await personWithCard(url);
-    const mismatch = await run(url, "IssueElectronicCard", { cardId, faceMatched: false }, "WECHAT");
+    const mismatch = await run(
+      url,
+      "IssueElectronicCard",
+      { cardId, faceMatched: false },
+      "WECHAT",
+    );
     expect(codeOf(mismatch)).toBe("FACE_MISMATCH");
     const remedies = mismatch.errors![0]!.extensions!["remedies"] as string[];
     expect(remedies).toHaveLength(4);
@@ -105,12 +185,25 @@ describe("card lifecycle through the gateway", () => {
     expect(remedies.join(" ")).toMatch(/frame/);
     expect(remedies.join(" ")).toMatch(/real-name/);
     expect(remedies.join(" ")).toMatch(/photo/);
-    const issued = await run<{ issueElectronicCard: { card: { electronicCard: { channel: string; availability: string } } } }>(url, "IssueElectronicCard", { cardId, faceMatched: true }, "WECHAT");
-    expect(issued.data!.issueElectronicCard.card.electronicCard).toEqual({ channel: "WECHAT", availability: "USABLE" });
+    const issued = await run<{
+      issueElectronicCard: { card: { electronicCard: { channel: string; availability: string } } };
+    }>(url, "IssueElectronicCard", { cardId, faceMatched: true }, "WECHAT");
+    expect(issued.data!.issueElectronicCard.card.electronicCard).toEqual({
+      channel: "WECHAT",
+      availability: "USABLE",
+    });
     expect((await cardView(url, cardId)).status).toBe("NORMAL");
-    const lost = await run<{ reportCardLoss: { card: { electronicCard: { availability: string } } } }>(url, "ReportCardLoss", { cardId, temporary: true }, "WECHAT");
-    expect(lost.data!.reportCardLoss.card.electronicCard.availability).toBe("AUTHORIZATION_REQUIRED");
-    const cancelled = await run<{ cancelCard: { card: { electronicCard: { availability: string }; bankAccount: { status: string } } } }>(url, "CancelCard", { cardId, reason: "r", idempotencyKey: "c-e" });
+    const lost = await run<{
+      reportCardLoss: { card: { electronicCard: { availability: string } } };
+    }>(url, "ReportCardLoss", { cardId, temporary: true }, "WECHAT");
+    expect(lost.data!.reportCardLoss.card.electronicCard.availability).toBe(
+      "AUTHORIZATION_REQUIRED",
+    );
+    const cancelled = await run<{
+      cancelCard: {
+        card: { electronicCard: { availability: string }; bankAccount: { status: string } };
+      };
+    }>(url, "CancelCard", { cardId, reason: "r", idempotencyKey: "c-e" });
     expect(cancelled.data!.cancelCard.card.electronicCard.availability).toBe("UNAVAILABLE");
   });
 });

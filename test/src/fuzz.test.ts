@@ -23,41 +23,139 @@ interface Attempt {
 }
 
 async function attempts(): Promise<fc.Arbitrary<Attempt>> {
-  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
+  const operations = splitOperations(
+    await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
+  );
   const demo = hub.demo!;
-  const tokens = [await token(), await token({ channel: "PHARMACY", scopes: ["cards:read", "cards:write", "passwords:write"] }), await token({ channel: "APP", scopes: ["cards:read"] })];
+  const tokens = [
+    await token(),
+    await token({ channel: "PHARMACY", scopes: ["cards:read", "cards:write", "passwords:write"] }),
+    await token({ channel: "APP", scopes: ["cards:read"] }),
+  ];
   const authorization = fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(...tokens.map((t) => `Bearer ${t}`)) },
-    { weight: 1, arbitrary: fc.constantFrom(null, "Bearer", "Bearer x.y.z", "Basic abc", `Bearer ${tokens[0]!.slice(0, -3)}abc`) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        null,
+        "Bearer",
+        "Bearer x.y.z",
+        "Basic abc",
+        `Bearer ${tokens[0]!.slice(0, -3)}abc`,
+      ),
+    },
     { weight: 1, arbitrary: fc.string().map((s) => `Bearer ${s}`) },
   );
-  const idLike = fc.oneof(fc.constantFrom(...demo.persons.slice(0, 5).map((p) => p._id), ...demo.cards.slice(0, 5).map((c) => c._id), ...demo.persons.slice(0, 5).map((p) => p.idNumber)), fc.string(), fc.string({ unit: "grapheme", maxLength: 40 }));
-  const value: fc.Arbitrary<unknown> = fc.oneof(idLike, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(idLike, { maxLength: 5 }), fc.dictionary(fc.string({ maxLength: 12 }), idLike, { maxKeys: 5 }));
+  const idLike = fc.oneof(
+    fc.constantFrom(
+      ...demo.persons.slice(0, 5).map((p) => p._id),
+      ...demo.cards.slice(0, 5).map((c) => c._id),
+      ...demo.persons.slice(0, 5).map((p) => p.idNumber),
+    ),
+    fc.string(),
+    fc.string({ unit: "grapheme", maxLength: 40 }),
+  );
+  const value: fc.Arbitrary<unknown> = fc.oneof(
+    idLike,
+    fc.integer(),
+    fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(idLike, { maxLength: 5 }),
+    fc.dictionary(fc.string({ maxLength: 12 }), idLike, { maxKeys: 5 }),
+  );
   const variables = fc.oneof(
     fc.record({ idNumber: idLike }),
     fc.record({ id: idLike, cardId: idLike, ids: fc.array(idLike, { maxLength: 60 }) }),
-    fc.record({ input: fc.dictionary(fc.constantFrom("cardId", "personId", "idNumber", "name", "password", "newPassword", "currentPassword", "temporary", "reason", "instant", "faceMatched", "idempotencyKey", "province", "issuingBank", "agent", "collectedAt", "issuedAt"), value) }),
+    fc.record({
+      input: fc.dictionary(
+        fc.constantFrom(
+          "cardId",
+          "personId",
+          "idNumber",
+          "name",
+          "password",
+          "newPassword",
+          "currentPassword",
+          "temporary",
+          "reason",
+          "instant",
+          "faceMatched",
+          "idempotencyKey",
+          "province",
+          "issuingBank",
+          "agent",
+          "collectedAt",
+          "issuedAt",
+        ),
+        value,
+      ),
+    }),
     fc.dictionary(fc.string({ maxLength: 10 }), value),
     value,
   );
-  const document = fc.tuple(fc.constantFrom(...operations), fc.nat(), fc.nat(), fc.string({ maxLength: 8 }), fc.constantFrom("keep", "delete", "insert", "swap")).map(([op, at, len, text, how]) => {
-    const doc = op.document;
-    const i = at % (doc.length + 1);
-    if (how === "delete") return doc.slice(0, i) + doc.slice(i + (len % 12));
-    if (how === "insert") return doc.slice(0, i) + text + doc.slice(i);
-    if (how === "swap") return doc.slice(i) + doc.slice(0, i);
-    return doc;
-  });
+  const document = fc
+    .tuple(
+      fc.constantFrom(...operations),
+      fc.nat(),
+      fc.nat(),
+      fc.string({ maxLength: 8 }),
+      fc.constantFrom("keep", "delete", "insert", "swap"),
+    )
+    .map(([op, at, len, text, how]) => {
+      const doc = op.document;
+      const i = at % (doc.length + 1);
+      if (how === "delete") return doc.slice(0, i) + doc.slice(i + (len % 12));
+      if (how === "insert") return doc.slice(0, i) + text + doc.slice(i);
+      if (how === "swap") return doc.slice(i) + doc.slice(0, i);
+      return doc;
+    });
   const byName = (name: string) => operations.find((o) => o.name === name)!.document;
-  const valid = fc.oneof(
-    fc.constantFrom(...demo.persons.map((p) => p.idNumber)).map((idNumber) => ({ query: byName("PersonCards"), variables: { idNumber } })),
-    fc.constantFrom(...demo.persons.map((p) => p._id)).map((id) => ({ query: byName("PersonById"), variables: { id } })),
-    fc.subarray(demo.persons.map((p) => p._id), { maxLength: 60 }).map((ids) => ({ query: byName("PersonsByIds"), variables: { ids } })),
-    fc.constantFrom(...demo.cards.map((c) => c._id)).map((cardId) => ({ query: byName("CardHistory"), variables: { cardId } })),
-  ).map((b) => JSON.stringify(b));
-  const wellFormed = fc.record({ query: document, variables, operationName: fc.option(fc.constantFrom(...operations.map((o) => o.name), "Nope"), { nil: undefined }) }).map((b) => JSON.stringify(b));
-  const raw = fc.oneof(fc.string(), fc.json(), fc.constant("{"), fc.constant("[]"), fc.constant('{"query": 42}'), fc.constant('{"query":"{ __schema { types { name } } }"}'), fc.constant('[{"query":"{ __typename }"},{"query":"{ __typename }"}]'));
-  return fc.record({ body: fc.oneof({ weight: 2, arbitrary: valid }, { weight: 5, arbitrary: wellFormed }, { weight: 1, arbitrary: raw }), authorization });
+  const valid = fc
+    .oneof(
+      fc
+        .constantFrom(...demo.persons.map((p) => p.idNumber))
+        .map((idNumber) => ({ query: byName("PersonCards"), variables: { idNumber } })),
+      fc
+        .constantFrom(...demo.persons.map((p) => p._id))
+        .map((id) => ({ query: byName("PersonById"), variables: { id } })),
+      fc
+        .subarray(
+          demo.persons.map((p) => p._id),
+          { maxLength: 60 },
+        )
+        .map((ids) => ({ query: byName("PersonsByIds"), variables: { ids } })),
+      fc
+        .constantFrom(...demo.cards.map((c) => c._id))
+        .map((cardId) => ({ query: byName("CardHistory"), variables: { cardId } })),
+    )
+    .map((b) => JSON.stringify(b));
+  const wellFormed = fc
+    .record({
+      query: document,
+      variables,
+      operationName: fc.option(fc.constantFrom(...operations.map((o) => o.name), "Nope"), {
+        nil: undefined,
+      }),
+    })
+    .map((b) => JSON.stringify(b));
+  const raw = fc.oneof(
+    fc.string(),
+    fc.json(),
+    fc.constant("{"),
+    fc.constant("[]"),
+    fc.constant('{"query": 42}'),
+    fc.constant('{"query":"{ __schema { types { name } } }"}'),
+    fc.constant('[{"query":"{ __typename }"},{"query":"{ __typename }"}]'),
+  );
+  return fc.record({
+    body: fc.oneof(
+      { weight: 2, arbitrary: valid },
+      { weight: 5, arbitrary: wellFormed },
+      { weight: 1, arbitrary: raw },
+    ),
+    authorization,
+  });
 }
 
 interface Body {
@@ -77,40 +175,59 @@ function parseBody(text: string): Body | null {
 const STACK = /\bat [\w.<>]+ \(|\.ts:\d+:\d+|node_modules|stacktrace/i;
 
 describe(`fuzz: ${RUNS} generated and mutated operations through the gateway`, () => {
-  it("the gateway stays up; no 5xx without a GraphQL error body; no stack traces; every error has a code", async () => {
-    const samples = fc.sample(await attempts(), { numRuns: RUNS, seed: Number(process.env["HUB_FUZZ_SEED"] ?? 20261125) });
-    const failures: string[] = [];
-    const statuses = new Map<number, number>();
-    let answeredWithData = 0;
-    const fiveHundreds: string[] = [];
-    for (let start = 0; start < samples.length; start += 10) {
-      await Promise.all(
-        samples.slice(start, start + 10).map(async (attempt) => {
-          const headers: Record<string, string> = { "content-type": "application/json" };
-          if (attempt.authorization !== null) headers["authorization"] = attempt.authorization;
-          const response = await fetch(hub.gateway.url, { method: "POST", headers, body: attempt.body });
-          const text = await response.text();
-          statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-          if (response.status >= 500) fiveHundreds.push(`${attempt.body.slice(0, 200)} → ${text.slice(0, 300)}`);
+  it(
+    "the gateway stays up; no 5xx without a GraphQL error body; no stack traces; every error has a code",
+    async () => {
+      const samples = fc.sample(await attempts(), {
+        numRuns: RUNS,
+        seed: Number(process.env["HUB_FUZZ_SEED"] ?? 20261125),
+      });
+      const failures: string[] = [];
+      const statuses = new Map<number, number>();
+      let answeredWithData = 0;
+      const fiveHundreds: string[] = [];
+      for (let start = 0; start < samples.length; start += 10) {
+        await Promise.all(
+          samples.slice(start, start + 10).map(async (attempt) => {
+            const headers: Record<string, string> = { "content-type": "application/json" };
+            if (attempt.authorization !== null) headers["authorization"] = attempt.authorization;
+            const response = await fetch(hub.gateway.url, {
+              method: "POST",
+              headers,
+              body: attempt.body,
+            });
+            const text = await response.text();
+            statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+            if (response.status >= 500)
+              fiveHundreds.push(`${attempt.body.slice(0, 200)} → ${text.slice(0, 300)}`);
 
-          const body = parseBody(text);
-          const data = body?.data;
-          if (data && Object.values(data).some((v) => v !== null)) answeredWithData += 1;
-          const problem =
-            STACK.test(text) ? "stack trace"
-            : response.status >= 500 && !body?.errors?.length ? `HTTP ${response.status} without GraphQL errors`
-            : body?.errors?.some((e) => typeof e.extensions?.code !== "string") ? "error without code"
-            : response.status >= 400 && !body ? `HTTP ${response.status} without a JSON body`
-            : null;
-          if (problem) failures.push(`${problem}: ${attempt.body.slice(0, 160)} → ${response.status} ${text.slice(0, 240)}`);
-        }),
-      );
-    }
-    expect(failures.slice(0, 5)).toEqual([]);
-    if (process.env["HUB_FUZZ_SHOW_500"]) console.log(JSON.stringify([...statuses]), answeredWithData, fiveHundreds.slice(0, 5));
-    // the sample reached the resolvers as well as the guards
-    expect(answeredWithData).toBeGreaterThan(RUNS / 50);
-    expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 401]));
-    expect((await fetch(new URL("/healthz", hub.gateway.url))).status).toBe(200);
-  }, Math.max(60_000, RUNS * 40));
+            const body = parseBody(text);
+            const data = body?.data;
+            if (data && Object.values(data).some((v) => v !== null)) answeredWithData += 1;
+            const problem = STACK.test(text)
+              ? "stack trace"
+              : response.status >= 500 && !body?.errors?.length
+                ? `HTTP ${response.status} without GraphQL errors`
+                : body?.errors?.some((e) => typeof e.extensions?.code !== "string")
+                  ? "error without code"
+                  : response.status >= 400 && !body
+                    ? `HTTP ${response.status} without a JSON body`
+                    : null;
+            if (problem)
+              failures.push(
+                `${problem}: ${attempt.body.slice(0, 160)} → ${response.status} ${text.slice(0, 240)}`,
+              );
+          }),
+        );
+      }
+      expect(failures.slice(0, 5)).toEqual([]);
+      if (process.env["HUB_FUZZ_SHOW_500"])
+        console.log(JSON.stringify([...statuses]), answeredWithData, fiveHundreds.slice(0, 5));
+      // the sample reached the resolvers as well as the guards
+      expect(answeredWithData).toBeGreaterThan(RUNS / 50);
+      expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 401]));
+      expect((await fetch(new URL("/healthz", hub.gateway.url))).status).toBe(200);
+    },
+    Math.max(60_000, RUNS * 40),
+  );
 });

@@ -5,7 +5,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
-import { contractOperation, graphql, startTestHub, TEST_SECRET, token, type TestHub } from "./support/hub.js";
+import {
+  contractOperation,
+  graphql,
+  startTestHub,
+  TEST_SECRET,
+  token,
+  type TestHub,
+} from "./support/hub.js";
 
 const METRICS_TOKEN = "metrics-token-for-tests";
 let hub: TestHub;
@@ -17,12 +24,26 @@ afterAll(async () => {
 });
 
 interface PartialCards {
-  personByIdNumber: { name: string; cards: { id: string; status: string; password: { state: string } | null; bankAccount: { status: string } | null }[]; electronicCardPassword: { state: string } | null } | null;
+  personByIdNumber: {
+    name: string;
+    cards: {
+      id: string;
+      status: string;
+      password: { state: string } | null;
+      bankAccount: { status: string } | null;
+    }[];
+    electronicCardPassword: { state: string } | null;
+  } | null;
 }
 
 async function personCards() {
   const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
-  return graphql<PartialCards>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+  return graphql<PartialCards>(
+    hub.gateway.url,
+    await contractOperation("PersonCards"),
+    { idNumber: person.idNumber },
+    await token(),
+  );
 }
 
 const readyz = () => fetch(new URL("/readyz", hub.gateway.url));
@@ -45,7 +66,10 @@ describe("graceful degradation", () => {
       expect(JSON.stringify(partial.errors)).not.toMatch(/passwords|127\.0\.0\.1|ECONNREFUSED/);
       const ready = await readyz();
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ ready: false, subgraphs: { passwords: "unavailable", cards: "ready" } });
+      expect(await ready.json()).toMatchObject({
+        ready: false,
+        subgraphs: { passwords: "unavailable", cards: "ready" },
+      });
     } finally {
       await hub.startSubgraph("passwords");
     }
@@ -62,14 +86,26 @@ describe("graceful degradation", () => {
   it("a slow subgraph cannot hold a request: the per-subgraph timeout answers the rest with SERVICE_UNAVAILABLE for its part", async () => {
     const hanging: Server = createServer(() => undefined);
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
-    const slowHub = await startTestHub({ gateway: { upstreamTimeoutMs: 500 }, subgraphUrlOverrides: { "bank-accounts": `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql` } });
+    const slowHub = await startTestHub({
+      gateway: { upstreamTimeoutMs: 500 },
+      subgraphUrlOverrides: {
+        "bank-accounts": `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`,
+      },
+    });
     try {
       const person = slowHub.demo!.persons[0]!;
       const started = Date.now();
-      const response = await graphql<PartialCards>(slowHub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+      const response = await graphql<PartialCards>(
+        slowHub.gateway.url,
+        await contractOperation("PersonCards"),
+        { idNumber: person.idNumber },
+        await token(),
+      );
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(response.data!.personByIdNumber!.cards.length).toBeGreaterThan(0);
-      expect(response.data!.personByIdNumber!.cards.every((c) => c.bankAccount === null)).toBe(true);
+      expect(response.data!.personByIdNumber!.cards.every((c) => c.bankAccount === null)).toBe(
+        true,
+      );
       expect(response.errors!.map((e) => e.extensions?.["code"])).toContain("SERVICE_UNAVAILABLE");
       expect(JSON.stringify(response.errors)).not.toMatch(/127\.0\.0\.1|variables|endpoint/);
     } finally {
@@ -90,7 +126,13 @@ describe("graceful degradation", () => {
       expect(Date.now() - started).toBeLessThan(8_000);
       expect(down.errors!.map((e) => e.extensions?.["code"])).toContain("SERVICE_UNAVAILABLE");
       await dbHub.startDatabase();
-      await eventually(async () => expect((await graphql(dbHub.gateway.url, query, {}, await token())).errors).toBeUndefined(), 15_000);
+      await eventually(
+        async () =>
+          expect(
+            (await graphql(dbHub.gateway.url, query, {}, await token())).errors,
+          ).toBeUndefined(),
+        15_000,
+      );
     } finally {
       await dbHub.stop();
     }
@@ -101,12 +143,25 @@ describe("operations endpoints", () => {
   it("/healthz answers 200; /metrics needs its token and shows requests, latency, errors by code, subgraph fetches and the outbox", async () => {
     expect((await fetch(new URL("/healthz", hub.gateway.url))).status).toBe(200);
     await personCards();
-    await graphql(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: "bad" }, await token());
+    await graphql(
+      hub.gateway.url,
+      await contractOperation("PersonCards"),
+      { idNumber: "bad" },
+      await token(),
+    );
     expect((await fetch(new URL("/metrics", hub.gateway.url))).status).toBe(401);
-    const metrics = await (await fetch(new URL("/metrics", hub.gateway.url), { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
-    expect(metrics).toMatch(/graphql_envelop_request_duration_bucket\{.*operationName="PersonCards"/);
+    const metrics = await (
+      await fetch(new URL("/metrics", hub.gateway.url), {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+    ).text();
+    expect(metrics).toMatch(
+      /graphql_envelop_request_duration_bucket\{.*operationName="PersonCards"/,
+    );
     expect(metrics).toMatch(/hub_errors_total\{code="INVALID_ID_NUMBER"\} [1-9]/);
-    expect(metrics).toMatch(/graphql_gateway_subgraph_execute_duration_bucket\{.*subgraphName="cards"/);
+    expect(metrics).toMatch(
+      /graphql_gateway_subgraph_execute_duration_bucket\{.*subgraphName="cards"/,
+    );
     expect(metrics).toMatch(/hub_outbox_pending\{subgraph="cards"\} \d+/);
     expect(metrics).toMatch(/hub_outbox_lag_seconds\{subgraph="bank-accounts"\}/);
   });
@@ -115,14 +170,22 @@ describe("operations endpoints", () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
     const child = spawn(process.execPath, ["--import", "tsx", join(root, "gateway/src/main.ts")], {
       cwd: root,
-      env: { ...process.env, PORT: "0", HUB_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "info", HUB_SANDBOX: "off" },
+      env: {
+        ...process.env,
+        PORT: "0",
+        HUB_JWT_SECRET: TEST_SECRET,
+        LOG_LEVEL: "info",
+        HUB_SANDBOX: "off",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
     child.stdout.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr.on("data", (c: Buffer) => (output += c.toString()));
     await eventually(async () => expect(output).toMatch(/gateway listening/), 20_000);
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => resolve(code)),
+    );
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(output).toMatch(/stopping/);

@@ -20,7 +20,11 @@ interface PersonCardsData {
     idNumber: string;
     name: string;
     cards: CardView[];
-    duplicates: { province: string; cards: { id: string }[]; actions: { cardId: string; action: string }[] }[];
+    duplicates: {
+      province: string;
+      cards: { id: string }[];
+      actions: { cardId: string; action: string }[];
+    }[];
     electronicCardPassword: { state: string; lockedUntil: string | null };
   } | null;
 }
@@ -37,7 +41,12 @@ describe("PersonCards through the gateway", () => {
   it("answers fields owned by all four subgraphs, correct for the person", async () => {
     const demo = hub.demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
-    const result = await graphql<PersonCardsData>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+    const result = await graphql<PersonCardsData>(
+      hub.gateway.url,
+      await contractOperation("PersonCards"),
+      { idNumber: person.idNumber },
+      await token(),
+    );
     expect(result.errors).toBeUndefined();
     const answer = result.data!.personByIdNumber!;
     // persons subgraph
@@ -47,10 +56,20 @@ describe("PersonCards through the gateway", () => {
     expect(answer.cards.map((c) => c.id).sort()).toEqual(stored.map((c) => c._id).sort());
     for (const card of answer.cards) {
       const doc = stored.find((c) => c._id === card.id)!;
-      expect(card).toMatchObject({ number: doc.number, province: doc.province, issuingBank: doc.issuingBank, status: doc.status });
+      expect(card).toMatchObject({
+        number: doc.number,
+        province: doc.province,
+        issuingBank: doc.issuingBank,
+        status: doc.status,
+      });
       // bank-accounts subgraph
       const account = demo.bankAccounts.find((a) => a.cardId === card.id)!;
-      expect(card.bankAccount).toEqual({ id: account._id, bank: account.bank, accountNumber: account.accountNumber, status: account.status });
+      expect(card.bankAccount).toEqual({
+        id: account._id,
+        bank: account.bank,
+        accountNumber: account.accountNumber,
+        status: account.status,
+      });
       // passwords subgraph: no stored record means the initial password
       const password = demo.cardPasswords.find((p) => p._id === card.id);
       expect(card.password.state).toBe(password?.state ?? "INITIAL");
@@ -58,13 +77,20 @@ describe("PersonCards through the gateway", () => {
     }
     expect(answer.duplicates).toHaveLength(1);
     expect(answer.duplicates[0]!.province).toBe("44");
-    expect(answer.electronicCardPassword.state).toBe(demo.electronicPasswords.some((p) => p._id === person._id) ? "SET" : "NOT_SET");
+    expect(answer.electronicCardPassword.state).toBe(
+      demo.electronicPasswords.some((p) => p._id === person._id) ? "SET" : "NOT_SET",
+    );
   });
 
   it("R-DUP-1, R-DUP-2: the duplicates and what to do with each come in the same query as the cards", async () => {
     const demo = hub.demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
-    const result = await graphql<PersonCardsData>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+    const result = await graphql<PersonCardsData>(
+      hub.gateway.url,
+      await contractOperation("PersonCards"),
+      { idNumber: person.idNumber },
+      await token(),
+    );
     const answer = result.data!.personByIdNumber!;
     const guangdong = answer.cards.filter((c) => c.province === "44");
     expect(answer.duplicates).toEqual([
@@ -72,8 +98,14 @@ describe("PersonCards through the gateway", () => {
         province: "44",
         cards: guangdong.map((c) => ({ id: c.id, status: c.status })),
         actions: expect.arrayContaining([
-          expect.objectContaining({ cardId: guangdong.find((c) => c.status === "LOST")!.id, action: "CANCEL_BANK_ACCOUNT_AT_COUNTER" }),
-          expect.objectContaining({ cardId: guangdong.find((c) => c.status === "NORMAL")!.id, action: "KEEP" }),
+          expect.objectContaining({
+            cardId: guangdong.find((c) => c.status === "LOST")!.id,
+            action: "CANCEL_BANK_ACCOUNT_AT_COUNTER",
+          }),
+          expect.objectContaining({
+            cardId: guangdong.find((c) => c.status === "NORMAL")!.id,
+            action: "KEEP",
+          }),
         ]),
       },
     ]);
@@ -82,7 +114,12 @@ describe("PersonCards through the gateway", () => {
   it("links a replaced card pair both ways", async () => {
     const demo = hub.demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.replaced)!;
-    const result = await graphql<PersonCardsData>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber: person.idNumber }, await token());
+    const result = await graphql<PersonCardsData>(
+      hub.gateway.url,
+      await contractOperation("PersonCards"),
+      { idNumber: person.idNumber },
+      await token(),
+    );
     const cards = result.data!.personByIdNumber!.cards;
     const old = cards.find((c) => c.status === "CANCELLED")!;
     const replacement = cards.find((c) => c.id !== old.id)!;
@@ -114,17 +151,39 @@ describe("PersonCards through the gateway", () => {
     const query = await contractOperation("PersonCards");
     const cardsOf = async (personId: string) => {
       const person = demo.persons.find((p) => p._id === personId)!;
-      const result = await graphql<{ personByIdNumber: { cards: { status: string; renewalDue: boolean; socialSecurityFunction: { activationOverdue: boolean } }[] } }>(hub.gateway.url, query, { idNumber: person.idNumber }, await token());
+      const result = await graphql<{
+        personByIdNumber: {
+          cards: {
+            status: string;
+            renewalDue: boolean;
+            socialSecurityFunction: { activationOverdue: boolean };
+          }[];
+        };
+      }>(hub.gateway.url, query, { idNumber: person.idNumber }, await token());
       return result.data!.personByIdNumber.cards;
     };
-    expect((await cardsOf(demo.showcase.activationOverdue))[0]).toMatchObject({ status: "ARCHIVED", socialSecurityFunction: { activationOverdue: true } });
-    expect((await cardsOf(demo.showcase.renewalDue))[0]).toMatchObject({ status: "NORMAL", renewalDue: true });
-    expect((await cardsOf(demo.showcase.expired))[0]).toMatchObject({ status: "EXPIRED", renewalDue: false });
+    expect((await cardsOf(demo.showcase.activationOverdue))[0]).toMatchObject({
+      status: "ARCHIVED",
+      socialSecurityFunction: { activationOverdue: true },
+    });
+    expect((await cardsOf(demo.showcase.renewalDue))[0]).toMatchObject({
+      status: "NORMAL",
+      renewalDue: true,
+    });
+    expect((await cardsOf(demo.showcase.expired))[0]).toMatchObject({
+      status: "EXPIRED",
+      renewalDue: false,
+    });
   });
 
   it("R-CARD-6: status queries say contributions are unaffected and never say blocked", async () => {
     const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.activationOverdue)!;
-    const result = await graphql<{ personByIdNumber: { cards: { statusNote: string }[] } }>(hub.gateway.url, "query($n: String!) { personByIdNumber(idNumber: $n) { cards { statusNote } } }", { n: person.idNumber }, await token());
+    const result = await graphql<{ personByIdNumber: { cards: { statusNote: string }[] } }>(
+      hub.gateway.url,
+      "query($n: String!) { personByIdNumber(idNumber: $n) { cards { statusNote } } }",
+      { n: person.idNumber },
+      await token(),
+    );
     const note = result.data!.personByIdNumber.cards[0]!.statusNote;
     expect(note).toMatch(/Contributions are paid and recorded as usual/);
     expect(note.toLowerCase()).not.toMatch(/block/);
@@ -132,10 +191,24 @@ describe("PersonCards through the gateway", () => {
 
   it("the demo data shows every card status, password state and bank account status", async () => {
     const ids = hub.demo!.persons.map((p) => p._id);
-    const result = await graphql<{ persons: { cards: { status: string; password: { state: string }; bankAccount: { status: string } | null }[] }[] }>(hub.gateway.url, await contractOperation("PersonsByIds"), { ids }, await token());
+    const result = await graphql<{
+      persons: {
+        cards: {
+          status: string;
+          password: { state: string };
+          bankAccount: { status: string } | null;
+        }[];
+      }[];
+    }>(hub.gateway.url, await contractOperation("PersonsByIds"), { ids }, await token());
     const cards = result.data!.persons.flatMap((p) => p.cards);
-    expect(new Set(cards.map((c) => c.status))).toEqual(new Set(["ARCHIVED", "NORMAL", "TEMPORARY_LOSS", "LOST", "CANCELLED", "EXPIRED"]));
-    expect(new Set(cards.map((c) => c.password.state))).toEqual(new Set(["INITIAL", "SET", "LOCKED"]));
-    expect(new Set(cards.map((c) => c.bankAccount?.status))).toEqual(new Set(["NOT_ACTIVATED", "ACTIVE", "LOSS_REPORTED", "CANCELLATION_REQUIRED", "CANCELLED"]));
+    expect(new Set(cards.map((c) => c.status))).toEqual(
+      new Set(["ARCHIVED", "NORMAL", "TEMPORARY_LOSS", "LOST", "CANCELLED", "EXPIRED"]),
+    );
+    expect(new Set(cards.map((c) => c.password.state))).toEqual(
+      new Set(["INITIAL", "SET", "LOCKED"]),
+    );
+    expect(new Set(cards.map((c) => c.bankAccount?.status))).toEqual(
+      new Set(["NOT_ACTIVATED", "ACTIVE", "LOSS_REPORTED", "CANCELLATION_REQUIRED", "CANCELLED"]),
+    );
   });
 });

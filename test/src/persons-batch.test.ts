@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contractOperation, countByCollection, graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+import {
+  contractOperation,
+  countByCollection,
+  graphql,
+  startTestHub,
+  token,
+  type TestHub,
+} from "./support/hub.js";
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -13,7 +20,12 @@ async function commandsFor(ids: string[]): Promise<Map<string, number>> {
   const query = await contractOperation("PersonsByIds");
   const bearer = await token();
   hub.commands.length = 0;
-  const result = await graphql<{ persons: { id: string; cards: { id: string }[] }[] }>(hub.gateway.url, query, { ids }, bearer);
+  const result = await graphql<{ persons: { id: string; cards: { id: string }[] }[] }>(
+    hub.gateway.url,
+    query,
+    { ids },
+    bearer,
+  );
   expect(result.errors).toBeUndefined();
   expect(result.data!.persons.map((p) => p.id)).toEqual(ids);
   expect(result.data!.persons.flatMap((p) => p.cards).length).toBeGreaterThanOrEqual(ids.length);
@@ -28,13 +40,25 @@ describe("PersonsByIds: database round trips do not grow with the number of pers
     const fifty = await commandsFor(ids.slice(0, 50));
     expect(fifty).toEqual(ten);
     // persons, cards, card passwords and bank accounts are all read
-    expect([...ten.keys()].sort()).toEqual(expect.arrayContaining([expect.stringMatching(/_persons\.persons$/), expect.stringMatching(/_cards\.cards$/), expect.stringMatching(/_passwords\.card_passwords$/), expect.stringMatching(/_bank_accounts\.bank_accounts$/)]));
+    expect([...ten.keys()].sort()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/_persons\.persons$/),
+        expect.stringMatching(/_cards\.cards$/),
+        expect.stringMatching(/_passwords\.card_passwords$/),
+        expect.stringMatching(/_bank_accounts\.bank_accounts$/),
+      ]),
+    );
     for (const count of ten.values()) expect(count).toBeLessThanOrEqual(2);
   });
 
   it("answers null in place of an unknown id, keeping the order", async () => {
     const known = hub.demo!.persons[3]!._id;
-    const result = await graphql<{ persons: ({ id: string } | null)[] }>(hub.gateway.url, await contractOperation("PersonsByIds"), { ids: ["p_unknown", known] }, await token());
+    const result = await graphql<{ persons: ({ id: string } | null)[] }>(
+      hub.gateway.url,
+      await contractOperation("PersonsByIds"),
+      { ids: ["p_unknown", known] },
+      await token(),
+    );
     expect(result.data!.persons).toEqual([null, expect.objectContaining({ id: known })]);
   });
 });

@@ -12,11 +12,23 @@ const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts
 let hub: TestHub;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set HUB_CHROMIUM.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set HUB_CHROMIUM.`,
+    );
   hub = await startTestHub({ sandbox: true });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-quic",
+      "--no-first-run",
+    ],
   });
 });
 afterAll(async () => {
@@ -25,7 +37,11 @@ afterAll(async () => {
 });
 
 /** Replaces the content of the visible editor of the variables/headers pane. */
-async function fillToolEditor(page: import("playwright-core").Page, tab: "Variables" | "Headers", text: string): Promise<void> {
+async function fillToolEditor(
+  page: import("playwright-core").Page,
+  tab: "Variables" | "Headers",
+  text: string,
+): Promise<void> {
   await page.getByText(tab, { exact: true }).first().click();
   await page.locator(".graphiql-editor-tool .view-lines:visible").first().click();
   await page.keyboard.press("Control+A");
@@ -40,23 +56,52 @@ describe("the analyst sandbox in a real browser", () => {
     const outside: string[] = [];
     page.on("request", (request) => {
       const url = new URL(request.url());
-      if (!["127.0.0.1", "localhost"].includes(url.hostname) && !url.protocol.startsWith("data") && !url.protocol.startsWith("blob")) outside.push(request.url());
+      if (
+        !["127.0.0.1", "localhost"].includes(url.hostname) &&
+        !url.protocol.startsWith("data") &&
+        !url.protocol.startsWith("blob")
+      )
+        outside.push(request.url());
     });
     await page.goto(hub.gateway.url, { waitUntil: "networkidle" });
-    for (const name of ["PersonCards", "PersonsByIds", "CardHistory", "ReplaceCard"]) await expect(page.getByText(name, { exact: true }).first().isVisible()).resolves.toBe(true);
+    for (const name of ["PersonCards", "PersonsByIds", "CardHistory", "ReplaceCard"])
+      await expect(page.getByText(name, { exact: true }).first().isVisible()).resolves.toBe(true);
 
     const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
     await fillToolEditor(page, "Variables", JSON.stringify({ idNumber: person.idNumber }));
-    await fillToolEditor(page, "Headers", JSON.stringify({ Authorization: `Bearer ${await token({ sub: "analyst-1", scopes: ["cards:read", "schema:read"] })}` }));
-    const answered = page.waitForResponse((r) => r.request().method() === "POST" && (r.request().postData() ?? "").includes("PersonCards"));
+    await fillToolEditor(
+      page,
+      "Headers",
+      JSON.stringify({
+        Authorization: `Bearer ${await token({ sub: "analyst-1", scopes: ["cards:read", "schema:read"] })}`,
+      }),
+    );
+    const answered = page.waitForResponse(
+      (r) =>
+        r.request().method() === "POST" && (r.request().postData() ?? "").includes("PersonCards"),
+    );
     await page.getByLabel("Execute query (Ctrl-Enter)").click();
-    const body = (await (await answered).json()) as { data: { personByIdNumber: { cards: { number: string }[]; duplicates: { actions: { action: string }[] }[] } } };
+    const body = (await (await answered).json()) as {
+      data: {
+        personByIdNumber: {
+          cards: { number: string }[];
+          duplicates: { actions: { action: string }[] }[];
+        };
+      };
+    };
     const cards = hub.demo!.cards.filter((c) => c.personId === person._id);
-    expect(body.data.personByIdNumber.cards.map((c) => c.number).sort()).toEqual(cards.map((c) => c.number).sort());
-    expect(body.data.personByIdNumber.duplicates[0]!.actions.map((a) => a.action)).toContain("CANCEL_BANK_ACCOUNT_AT_COUNTER");
+    expect(body.data.personByIdNumber.cards.map((c) => c.number).sort()).toEqual(
+      cards.map((c) => c.number).sort(),
+    );
+    expect(body.data.personByIdNumber.duplicates[0]!.actions.map((a) => a.action)).toContain(
+      "CANCEL_BANK_ACCOUNT_AT_COUNTER",
+    );
     // The result pane shows the answer (its editor renders the lines in view: the first card).
     const result = page.getByLabel("Result Window");
-    await result.getByText(body.data.personByIdNumber.cards[0]!.number).first().waitFor({ timeout: 15_000 });
+    await result
+      .getByText(body.data.personByIdNumber.cards[0]!.number)
+      .first()
+      .waitFor({ timeout: 15_000 });
     await expect(result.innerText()).resolves.toMatch(/personByIdNumber/);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "sandbox.png") });

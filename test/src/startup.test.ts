@@ -16,9 +16,15 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function run(entry: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, entry)], { env: { ...process.env, ...env }, cwd: root });
+    const child = spawn(process.execPath, ["--import", "tsx", join(root, entry)], {
+      env: { ...process.env, ...env },
+      cwd: root,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -42,7 +48,11 @@ describe("start-up failures", () => {
   });
 
   it("bad configuration names each bad variable", async () => {
-    const result = await run("subgraphs/persons/src/main.ts", { MONGODB_URI: "postgres://x", HUB_JWT_SECRET: "short", PERSONS_PORT: "70000" });
+    const result = await run("subgraphs/persons/src/main.ts", {
+      MONGODB_URI: "postgres://x",
+      HUB_JWT_SECRET: "short",
+      PERSONS_PORT: "70000",
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toMatch(/MONGODB_URI/);

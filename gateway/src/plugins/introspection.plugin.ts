@@ -8,7 +8,12 @@ function noIntrospection(context: ValidationContext): ASTVisitor {
   return {
     Field(node) {
       if (node.name.value === "__schema" || node.name.value === "__type") {
-        context.reportError(new GraphQLError("Introspection needs the scope \"schema:read\".", { nodes: [node], extensions: { code: "FORBIDDEN" } }));
+        context.reportError(
+          new GraphQLError('Introspection needs the scope "schema:read".', {
+            nodes: [node],
+            extensions: { code: "FORBIDDEN" },
+          }),
+        );
       }
     },
   };
@@ -19,7 +24,8 @@ export function useIntrospectionPolicy(development: boolean): GatewayPlugin<Auth
   return {
     onValidate({ addValidationRule, context }) {
       const caller = callerOf((context as { request: Request }).request);
-      if (!development && !(caller && hasScope(caller, "schema:read"))) addValidationRule(noIntrospection);
+      if (!development && !(caller && hasScope(caller, "schema:read")))
+        addValidationRule(noIntrospection);
     },
   };
 }

@@ -6,7 +6,15 @@ import { isErrorCode, type Logger } from "@hub/kit";
 const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
 
 /** Extensions a client may see besides `code`: each is set deliberately by our own code. */
-const SAFE_EXTENSIONS = ["remedies", "correlationId", "currentStatus", "allowedChannels", "retryAfterSeconds", "attemptsLeft", "lockedUntil"];
+const SAFE_EXTENSIONS = [
+  "remedies",
+  "correlationId",
+  "currentStatus",
+  "allowedChannels",
+  "retryAfterSeconds",
+  "attemptsLeft",
+  "lockedUntil",
+];
 
 function safeExtensions(extensions: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
@@ -15,8 +23,13 @@ function safeExtensions(extensions: Record<string, unknown>): Record<string, unk
 }
 
 function isUnreachable(error: unknown): boolean {
-  const text = error instanceof Error ? `${error.name} ${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : "";
-  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|EHOSTUNREACH|ENOTFOUND|other side closed/i.test(text);
+  const text =
+    error instanceof Error
+      ? `${error.name} ${error.message} ${String((error as { cause?: unknown }).cause ?? "")}`
+      : "";
+  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up|EHOSTUNREACH|ENOTFOUND|other side closed/i.test(
+    text,
+  );
 }
 
 /**
@@ -25,7 +38,12 @@ function isUnreachable(error: unknown): boolean {
  */
 function asGraphQLError(error: unknown): GraphQLError | null {
   if (error instanceof GraphQLError) return error;
-  if (typeof error === "object" && error !== null && error instanceof Error && "extensions" in error) {
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    error instanceof Error &&
+    "extensions" in error
+  ) {
     return error as GraphQLError;
   }
   return null;
@@ -37,27 +55,41 @@ function asGraphQLError(error: unknown): GraphQLError | null {
  * failures into SERVICE_UNAVAILABLE, and replaces anything else with a correlation id that is also
  * logged here.
  */
-export function createErrorMasker(logger: Logger, onMasked: (code: string) => void = () => undefined) {
+export function createErrorMasker(
+  logger: Logger,
+  onMasked: (code: string) => void = () => undefined,
+) {
   const mask = (error: unknown): GraphQLError => {
     const graphqlError = asGraphQLError(error);
     const original = graphqlError?.originalError ?? error;
     const extensions = (graphqlError?.extensions ?? {}) as Record<string, unknown>;
     const code = extensions["code"];
-    const http = extensions["http"] as { status?: number; headers?: Record<string, string> } | undefined;
+    const http = extensions["http"] as
+      { status?: number; headers?: Record<string, string> } | undefined;
     const options = { path: graphqlError?.path, nodes: graphqlError?.nodes };
 
-    if (typeof code === "string" && (isErrorCode(code) || REQUEST_CODES.has(code)) && code !== "INTERNAL_SERVER_ERROR") {
+    if (
+      typeof code === "string" &&
+      (isErrorCode(code) || REQUEST_CODES.has(code)) &&
+      code !== "INTERNAL_SERVER_ERROR"
+    ) {
       return new GraphQLError(graphqlError?.message ?? "Error", {
         ...options,
         extensions: { code, ...safeExtensions(extensions), ...(http ? { http } : {}) },
       });
     }
-    const requestLevel = graphqlError && !graphqlError.path && (!graphqlError.originalError || asGraphQLError(graphqlError.originalError));
+    const requestLevel =
+      graphqlError &&
+      !graphqlError.path &&
+      (!graphqlError.originalError || asGraphQLError(graphqlError.originalError));
     if (requestLevel && code !== "GATEWAY_TIMEOUT" && code !== "DOWNSTREAM_SERVICE_ERROR") {
       // Raised by the GraphQL server about the request itself (a missing or mistyped variable, an
       // unknown operation name, a malformed body): the message describes the caller's input only.
       const status = http?.status && http.status >= 400 && http.status < 500 ? http.status : 400;
-      return new GraphQLError(graphqlError.message, { ...options, extensions: { code: "BAD_USER_INPUT", http: { status } } });
+      return new GraphQLError(graphqlError.message, {
+        ...options,
+        extensions: { code: "BAD_USER_INPUT", http: { status } },
+      });
     }
     if (code === "INTERNAL_SERVER_ERROR" && typeof extensions["correlationId"] === "string") {
       // Already logged by the subgraph that failed; pass its correlation id on.
@@ -66,12 +98,20 @@ export function createErrorMasker(logger: Logger, onMasked: (code: string) => vo
         extensions: { code, correlationId: extensions["correlationId"] },
       });
     }
-    if (code === "GATEWAY_TIMEOUT" || code === "DOWNSTREAM_SERVICE_ERROR" || isUnreachable(original) || isUnreachable(error)) {
+    if (
+      code === "GATEWAY_TIMEOUT" ||
+      code === "DOWNSTREAM_SERVICE_ERROR" ||
+      isUnreachable(original) ||
+      isUnreachable(error)
+    ) {
       logger.warn({ err: original }, "subgraph unavailable");
-      return new GraphQLError("A part of the hub is unavailable right now; the rest of the answer is complete.", {
-        ...options,
-        extensions: { code: "SERVICE_UNAVAILABLE" },
-      });
+      return new GraphQLError(
+        "A part of the hub is unavailable right now; the rest of the answer is complete.",
+        {
+          ...options,
+          extensions: { code: "SERVICE_UNAVAILABLE" },
+        },
+      );
     }
     const correlationId = randomUUID();
     logger.error({ err: original, correlationId }, "unexpected gateway error");

@@ -5,7 +5,12 @@ import { siblingUrl } from "../subgraph-directory.js";
 
 /** Counts every error a client receives, by its final (masked) code. */
 export function errorCounter(registry: Registry): Counter<"code"> {
-  return new Counter({ name: "hub_errors_total", help: "Errors returned to clients, by extensions.code.", labelNames: ["code"], registers: [registry] });
+  return new Counter({
+    name: "hub_errors_total",
+    help: "Errors returned to clients, by extensions.code.",
+    labelNames: ["code"],
+    registers: [registry],
+  });
 }
 
 /**
@@ -17,8 +22,13 @@ export function outboxGauges(registry: Registry, directory: Record<string, strin
     Promise.all(
       Object.entries(directory).map(async ([subgraph, url]) => {
         try {
-          const response = await fetch(siblingUrl(url, "/outbox"), { signal: AbortSignal.timeout(1_000) });
-          return { subgraph, stats: (await response.json()) as { pending: number; oldestPendingMs: number } };
+          const response = await fetch(siblingUrl(url, "/outbox"), {
+            signal: AbortSignal.timeout(1_000),
+          });
+          return {
+            subgraph,
+            stats: (await response.json()) as { pending: number; oldestPendingMs: number },
+          };
         } catch {
           return { subgraph, stats: null };
         }
@@ -30,7 +40,8 @@ export function outboxGauges(registry: Registry, directory: Record<string, strin
     labelNames: ["subgraph"],
     registers: [registry],
     async collect() {
-      for (const { subgraph, stats } of await read()) if (stats) this.set({ subgraph }, stats.pending);
+      for (const { subgraph, stats } of await read())
+        if (stats) this.set({ subgraph }, stats.pending);
     },
   });
   new Gauge({
@@ -39,7 +50,8 @@ export function outboxGauges(registry: Registry, directory: Record<string, strin
     labelNames: ["subgraph"],
     registers: [registry],
     async collect() {
-      for (const { subgraph, stats } of await read()) if (stats) this.set({ subgraph }, stats.oldestPendingMs / 1000);
+      for (const { subgraph, stats } of await read())
+        if (stats) this.set({ subgraph }, stats.oldestPendingMs / 1000);
     },
   });
 }

@@ -15,7 +15,13 @@ export interface QueryLimits {
  * Large enough for every contract operation (a test checks; the largest, PersonCards, costs about
  * 156), small enough to stop abuse.
  */
-export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 1500, maxCost: 500 };
+export const DEFAULT_QUERY_LIMITS: QueryLimits = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxDirectives: 20,
+  maxTokens: 1500,
+  maxCost: 500,
+};
 
 /**
  * Query limits by graphql-armor, applied while validating — before any subgraph is called. Every
@@ -24,7 +30,9 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxDepth: 10, maxAliases: 15,
  */
 export function queryLimitPlugins(limits: QueryLimits, development: boolean) {
   const reject: GraphQLArmorRejectCallback = (context, error) => {
-    const limitError = new GraphQLError(error.message.replace(/^Syntax Error: /, ""), { extensions: { code: "QUERY_TOO_COMPLEX" } });
+    const limitError = new GraphQLError(error.message.replace(/^Syntax Error: /, ""), {
+      extensions: { code: "QUERY_TOO_COMPLEX" },
+    });
     // The token limit is checked while parsing, where there is no validation context to report to.
     if (!context) throw limitError;
     context.reportError(limitError);

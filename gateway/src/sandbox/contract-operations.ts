@@ -11,7 +11,9 @@ export function splitOperations(source: string): NamedOperation[] {
   const definitions = parse(source).definitions;
   const fragments = definitions.filter((d: DefinitionNode) => d.kind === "FragmentDefinition");
   return definitions
-    .filter((d): d is OperationDefinitionNode => d.kind === "OperationDefinition" && Boolean(d.name))
+    .filter(
+      (d): d is OperationDefinitionNode => d.kind === "OperationDefinition" && Boolean(d.name),
+    )
     .map((operation) => ({
       name: operation.name?.value ?? "",
       kind: operation.operation,

@@ -10,11 +10,18 @@ export type ExampleVariables = Record<string, Record<string, unknown>>;
  * @graphql-yoga/render-graphiql, so it renders with no internet access. Each contract operation is
  * a ready tab; the token goes in the headers tab.
  */
-export function sandboxOptions(operations: NamedOperation[], examples: ExampleVariables): { graphiql: GraphiQLOptions; renderGraphiQL: typeof renderGraphiQL } {
+export function sandboxOptions(
+  operations: NamedOperation[],
+  examples: ExampleVariables,
+): { graphiql: GraphiQLOptions; renderGraphiQL: typeof renderGraphiQL } {
   return {
     graphiql: {
       title: "Card hub",
-      headers: JSON.stringify({ Authorization: "Bearer <paste the token printed by npm start>" }, null, 2),
+      headers: JSON.stringify(
+        { Authorization: "Bearer <paste the token printed by npm start>" },
+        null,
+        2,
+      ),
       shouldPersistHeaders: true,
       defaultTabs: operations.map((op) => ({
         query: op.document,

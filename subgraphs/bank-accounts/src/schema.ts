@@ -6,5 +6,11 @@ import { BankMutationsResolver } from "./resolvers/bank-mutations.resolver.js";
 import { bankAccountsReferences } from "./resolvers/references.js";
 
 export function buildBankAccountsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [CardBankAccountResolver, BankMutationsResolver], orphanedTypes: [Card, BankAccount] }, bankAccountsReferences);
+  return buildFederatedSchema(
+    {
+      resolvers: [CardBankAccountResolver, BankMutationsResolver],
+      orphanedTypes: [Card, BankAccount],
+    },
+    bankAccountsReferences,
+  );
 }

@@ -8,5 +8,11 @@ import { PersonCardsResolver } from "./resolvers/person.resolver.js";
 import { cardsReferences } from "./resolvers/references.js";
 
 export function buildCardsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [CardResolver, PersonCardsResolver, CardMutationsResolver], orphanedTypes: [Card, Person] }, cardsReferences);
+  return buildFederatedSchema(
+    {
+      resolvers: [CardResolver, PersonCardsResolver, CardMutationsResolver],
+      orphanedTypes: [Card, Person],
+    },
+    cardsReferences,
+  );
 }

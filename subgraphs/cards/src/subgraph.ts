@@ -1,11 +1,7 @@
 import {
   ensureIdempotencyIndexes,
-  Inbox,
   Outbox,
-  startOutboxRelay,
-  startSubgraphServer,
-  systemClock,
-  withRelay,
+  startHubSubgraph,
   type RunningServer,
   type SubgraphDeps,
 } from "@hub/kit";
@@ -23,26 +19,19 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
   const cards = new CardRepository(deps.db);
   const registry = new PersonRegistry(deps.db);
   const outbox = new Outbox(deps.db, "cards");
-  await Promise.all([cards.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  await Promise.all([
+    cards.ensureIndexes(),
+    outbox.ensureIndexes(),
+    ensureIdempotencyIndexes(deps.db),
+  ]);
   const commands = new CardCommands(cards, registry, outbox);
-  const clock = deps.clock ?? systemClock;
-  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
-  const server = await startSubgraphServer<CardsContext>({
+  return startHubSubgraph<CardsContext>({
     name: "cards",
+    deps,
     schema: await buildCardsSchema(),
-    port: deps.port,
-    host: deps.host,
-    verifier: deps.verifier,
-    logger: deps.logger,
-    outboxStats: () => relay.stats(),
-    dbStats: deps.dbStats,
+    outbox,
     isReady: () => cards.ping(),
-    inbox: new Inbox(deps.db, cardEventHandlers(commands, cards, registry)),
-    createContext: (caller, requestId) => {
-      // One instant per request, so every derived status in one answer agrees.
-      const at = clock();
-      return { caller, requestId, now: () => at, cards, commands, loaders: createCardLoaders(cards) };
-    },
+    handlers: cardEventHandlers(commands, cards, registry),
+    context: () => ({ cards, commands, loaders: createCardLoaders(cards) }),
   });
-  return withRelay(server, relay);
 }

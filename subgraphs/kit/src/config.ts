@@ -4,12 +4,19 @@ const port = z.coerce.number().int().min(0).max(65535);
 
 const subgraphEnv = z
   .object({
-    MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// or mongodb+srv:// URI"),
-    HUB_DB_PREFIX: z.string().regex(/^[a-z][a-z0-9_]*$/, "lower-case letters, digits and _").default("hub"),
+    MONGODB_URI: z
+      .string()
+      .regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// or mongodb+srv:// URI"),
+    HUB_DB_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*$/, "lower-case letters, digits and _")
+      .default("hub"),
     HUB_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     HUB_JWKS_URL: z.url().optional(),
     HOST: z.string().default("127.0.0.1"),
-    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
   })
   .refine((env) => env.HUB_JWT_SECRET || env.HUB_JWKS_URL, {
     message: "set HUB_JWT_SECRET (development) or HUB_JWKS_URL (production)",
@@ -22,11 +29,17 @@ export type SubgraphEnv = z.infer<typeof subgraphEnv> & { port: number };
 export class ConfigError extends Error {}
 
 function describe(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join(".") || "env"}: ${issue.message}`).join("; ");
+  return error.issues
+    .map((issue) => `${issue.path.join(".") || "env"}: ${issue.message}`)
+    .join("; ");
 }
 
 /** Reads and validates a subgraph's environment once, at start. */
-export function loadSubgraphEnv(portVariable: string, defaultPort: number, env = process.env): SubgraphEnv {
+export function loadSubgraphEnv(
+  portVariable: string,
+  defaultPort: number,
+  env = process.env,
+): SubgraphEnv {
   const parsed = subgraphEnv.safeParse(env);
   const parsedPort = port.safeParse(env[portVariable] ?? defaultPort);
   const problems = [

@@ -28,3 +28,5 @@ export * from "./events/relay.js";
 export * from "./mongo/idempotency.js";
 export * from "./identity/identity-number.js";
 export * from "./mongo/transactions.js";
+export * from "./graphql/agent-input.js";
+export * from "./server/hub-subgraph.js";

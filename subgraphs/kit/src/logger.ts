@@ -6,7 +6,11 @@ export type { Logger };
  * Structured JSON logs. Redaction is a second line of defence: secrets are never passed to the
  * logger on purpose, but headers and inputs that might carry them are censored anyway.
  */
-export function createLogger(name: string, level = process.env["LOG_LEVEL"] ?? "info", destination?: DestinationStream): Logger {
+export function createLogger(
+  name: string,
+  level = process.env["LOG_LEVEL"] ?? "info",
+  destination?: DestinationStream,
+): Logger {
   const options = {
     name,
     level,

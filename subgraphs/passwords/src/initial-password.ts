@@ -4,6 +4,7 @@
  */
 export function initialCardPassword(env = process.env): string {
   const value = env["HUB_INITIAL_CARD_PASSWORD"] ?? "123456";
-  if (!/^\d{6}$/.test(value)) throw new Error("Invalid configuration: HUB_INITIAL_CARD_PASSWORD: must be 6 digits");
+  if (!/^\d{6}$/.test(value))
+    throw new Error("Invalid configuration: HUB_INITIAL_CARD_PASSWORD: must be 6 digits");
   return value;
 }

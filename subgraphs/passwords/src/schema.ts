@@ -6,5 +6,11 @@ import { PasswordMutationsResolver } from "./resolvers/password-mutations.resolv
 import { passwordsReferences } from "./resolvers/references.js";
 
 export function buildPasswordsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [CardPasswordResolver, ElectronicPasswordResolver, PasswordMutationsResolver], orphanedTypes: [Card, Person] }, passwordsReferences);
+  return buildFederatedSchema(
+    {
+      resolvers: [CardPasswordResolver, ElectronicPasswordResolver, PasswordMutationsResolver],
+      orphanedTypes: [Card, Person],
+    },
+    passwordsReferences,
+  );
 }

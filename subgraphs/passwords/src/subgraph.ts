@@ -1,11 +1,7 @@
 import {
   ensureIdempotencyIndexes,
-  Inbox,
   Outbox,
-  startOutboxRelay,
-  startSubgraphServer,
-  systemClock,
-  withRelay,
+  startHubSubgraph,
   type RunningServer,
   type SubgraphDeps,
 } from "@hub/kit";
@@ -23,26 +19,23 @@ export const PASSWORDS_DEFAULT_PORT = 4003;
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
   const outbox = new Outbox(deps.db, "passwords");
-  await Promise.all([passwords.ensureIndexes(), outbox.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  await Promise.all([
+    passwords.ensureIndexes(),
+    outbox.ensureIndexes(),
+    ensureIdempotencyIndexes(deps.db),
+  ]);
   const initial = initialCardPassword();
-  const service = new PasswordService(passwords, outbox, { password: initial, hash: await hashPassword(initial) });
-  const clock = deps.clock ?? systemClock;
-  const relay = startOutboxRelay({ outbox, ...deps.events, logger: deps.logger });
-  const server = await startSubgraphServer<PasswordsContext>({
-    name: "passwords",
-    schema: await buildPasswordsSchema(),
-    port: deps.port,
-    host: deps.host,
-    verifier: deps.verifier,
-    logger: deps.logger,
-    outboxStats: () => relay.stats(),
-    dbStats: deps.dbStats,
-    isReady: () => passwords.ping(),
-    inbox: new Inbox(deps.db, passwordEventHandlers(passwords)),
-    createContext: (caller, requestId) => {
-      const at = clock();
-      return { caller, requestId, now: () => at, passwords, service, loaders: createPasswordLoaders(passwords) };
-    },
+  const service = new PasswordService(passwords, outbox, {
+    password: initial,
+    hash: await hashPassword(initial),
   });
-  return withRelay(server, relay);
+  return startHubSubgraph<PasswordsContext>({
+    name: "passwords",
+    deps,
+    schema: await buildPasswordsSchema(),
+    outbox,
+    isReady: () => passwords.ping(),
+    handlers: passwordEventHandlers(passwords),
+    context: () => ({ passwords, service, loaders: createPasswordLoaders(passwords) }),
+  });
 }

@@ -6,5 +6,8 @@ import { PersonResolver } from "./resolvers/person.resolver.js";
 import { RegisterPersonResolver } from "./resolvers/register-person.resolver.js";
 
 export function buildPersonsSchema(): Promise<GraphQLSchema> {
-  return buildFederatedSchema({ resolvers: [PersonResolver, RegisterPersonResolver], orphanedTypes: [Person] }, personReference);
+  return buildFederatedSchema(
+    { resolvers: [PersonResolver, RegisterPersonResolver], orphanedTypes: [Person] },
+    personReference,
+  );
 }

@@ -11,8 +11,19 @@ export function freshIdNumber(): string {
   return composeIdNumber("440106", "19850615", serial);
 }
 
-export async function run<T = Record<string, unknown>>(url: string, operation: string, input: Record<string, unknown>, channel: Channel = "COUNTER", sub = "op-test"): Promise<GraphQLResponse<T>> {
-  return graphql<T>(url, await contractOperation(operation), { input }, await token({ channel, sub }));
+export async function run<T = Record<string, unknown>>(
+  url: string,
+  operation: string,
+  input: Record<string, unknown>,
+  channel: Channel = "COUNTER",
+  sub = "op-test",
+): Promise<GraphQLResponse<T>> {
+  return graphql<T>(
+    url,
+    await contractOperation(operation),
+    { input },
+    await token({ channel, sub }),
+  );
 }
 
 export function codeOf(response: GraphQLResponse<unknown>): unknown {
@@ -20,27 +31,62 @@ export function codeOf(response: GraphQLResponse<unknown>): unknown {
 }
 
 /** Registers a person and issues a card (waiting until the person is known to the cards subgraph). */
-export async function personWithCard(url: string, options: { province?: string; bank?: string } = {}): Promise<{ personId: string; cardId: string; idNumber: string }> {
+export async function personWithCard(
+  url: string,
+  options: { province?: string; bank?: string } = {},
+): Promise<{ personId: string; cardId: string; idNumber: string }> {
   const idNumber = freshIdNumber();
-  const registered = await run<{ registerPerson: { person: { id: string } } }>(url, "RegisterPerson", { idNumber, name: "测试人" });
+  const registered = await run<{ registerPerson: { person: { id: string } } }>(
+    url,
+    "RegisterPerson",
+    { idNumber, name: "测试人" },
+  );
   expect(registered.errors).toBeUndefined();
   const personId = registered.data!.registerPerson.person.id;
   const issued = await eventually(async () => {
-    const response = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", { personId, province: options.province ?? "44", issuingBank: options.bank ?? "中国工商银行" });
+    const response = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
+      personId,
+      province: options.province ?? "44",
+      issuingBank: options.bank ?? "中国工商银行",
+    });
     expect(response.errors).toBeUndefined();
     return response;
   });
   return { personId, cardId: issued.data!.issueCard.card.id, idNumber };
 }
 
-export async function cardView(url: string, cardId: string): Promise<{ id: string; status: string; history: { type: string; channel: string; actor: string; fromStatus: string | null; toStatus: string; agentIdNumber: string | null }[] }> {
-  const response = await graphql<{ card: { id: string; status: string; history: never[] } }>(url, await contractOperation("CardHistory"), { cardId }, await token());
+export async function cardView(
+  url: string,
+  cardId: string,
+): Promise<{
+  id: string;
+  status: string;
+  history: {
+    type: string;
+    channel: string;
+    actor: string;
+    fromStatus: string | null;
+    toStatus: string;
+    agentIdNumber: string | null;
+  }[];
+}> {
+  const response = await graphql<{ card: { id: string; status: string; history: never[] } }>(
+    url,
+    await contractOperation("CardHistory"),
+    { cardId },
+    await token(),
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.card;
 }
 
 export async function bankStatus(url: string, cardId: string): Promise<string | null> {
-  const response = await graphql<{ card: { bankAccount: { status: string } | null } }>(url, "query($id: ID!) { card(id: $id) { bankAccount { status } } }", { id: cardId }, await token());
+  const response = await graphql<{ card: { bankAccount: { status: string } | null } }>(
+    url,
+    "query($id: ID!) { card(id: $id) { bankAccount { status } } }",
+    { id: cardId },
+    await token(),
+  );
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data?.card.bankAccount?.status ?? null;
 }

@@ -4,7 +4,11 @@ import { SCHEMA_DIR } from "@hub/schema";
 import { splitOperations } from "@hub/gateway/contract-operations";
 import type { CommandStartedEvent } from "mongodb";
 import { join } from "node:path";
-import { startInProcessHub, type InProcessHub, type InProcessHubOptions } from "../../../scripts/lib/in-process-hub.js";
+import {
+  startInProcessHub,
+  type InProcessHub,
+  type InProcessHubOptions,
+} from "../../../scripts/lib/in-process-hub.js";
 
 export const TEST_SECRET = "test-secret-of-at-least-thirty-two-characters";
 
@@ -26,7 +30,9 @@ export async function startTestHub(options: Partial<InProcessHubOptions> = {}): 
   return Object.assign(hub, { commands });
 }
 
-export function token(claims: { channel?: Channel; scopes?: readonly Scope[]; sub?: string; expiresIn?: string } = {}): Promise<string> {
+export function token(
+  claims: { channel?: Channel; scopes?: readonly Scope[]; sub?: string; expiresIn?: string } = {},
+): Promise<string> {
   return mintDevToken(TEST_SECRET, {
     sub: claims.sub ?? "test-operator",
     channel: claims.channel ?? "COUNTER",
@@ -48,15 +54,25 @@ export async function graphql<T = Record<string, unknown>>(
   authorization?: string | null,
 ): Promise<GraphQLResponse<T>> {
   const headers: Record<string, string> = { "content-type": "application/json" };
-  if (authorization) headers["authorization"] = authorization.startsWith("Bearer ") || authorization.includes(" ") ? authorization : `Bearer ${authorization}`;
-  const response = await fetch(url, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  if (authorization)
+    headers["authorization"] =
+      authorization.startsWith("Bearer ") || authorization.includes(" ")
+        ? authorization
+        : `Bearer ${authorization}`;
+  const response = await fetch(url, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as Omit<GraphQLResponse<T>, "status">;
   return { status: response.status, ...body };
 }
 
 /** The contract's operations (../shared/contract/operations.graphql, checked in as schema/operations.graphql). */
 export async function contractOperation(name: string): Promise<string> {
-  const operations = splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"));
+  const operations = splitOperations(
+    await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
+  );
   const operation = operations.find((op) => op.name === name);
   if (!operation) throw new Error(`no contract operation ${name}`);
   return operation.document;

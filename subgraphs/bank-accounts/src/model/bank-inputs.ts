@@ -1,27 +1,24 @@
+import { AgentInput } from "@hub/kit";
 import { Field, ID, InputType, ObjectType } from "type-graphql";
 import { BankAccount } from "./bank-account.js";
 
-@InputType({ description: "An agent acting for an elderly, seriously ill or disabled holder, with a power of attorney (R-BANK-1, R-ID-2)." })
-export class BankAgentInput {
-  @Field(() => String, { description: "The agent's own identity number." })
-  idNumber!: string;
-
-  @Field(() => String, { description: "The agent's name." })
-  name!: string;
-
-  @Field(() => String, { description: "Reference of the power of attorney that was checked." })
-  powerOfAttorneyRef!: string;
-}
-
-@InputType({ description: "Activate the card's financial function, in person at the partner bank (R-BANK-1)." })
+@InputType({
+  description: "Activate the card's financial function, in person at the partner bank (R-BANK-1).",
+})
 export class ActivateFinancialFunctionInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
 
-  @Field(() => BankAgentInput, { nullable: true, description: "The agent acting for the holder, if any." })
-  agent?: BankAgentInput | null;
+  @Field(() => AgentInput, {
+    nullable: true,
+    description:
+      "The agent acting for an elderly, seriously ill or disabled holder, if any (R-BANK-1).",
+  })
+  agent?: AgentInput | null;
 
-  @Field(() => String, { description: "Makes a retry safe: the same key from the same channel returns the first result." })
+  @Field(() => String, {
+    description: "Makes a retry safe: the same key from the same channel returns the first result.",
+  })
   idempotencyKey!: string;
 }
 
@@ -30,7 +27,9 @@ export class CancelBankAccountInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
 
-  @Field(() => String, { description: "Makes a retry safe: the same key from the same channel returns the first result." })
+  @Field(() => String, {
+    description: "Makes a retry safe: the same key from the same channel returns the first result.",
+  })
   idempotencyKey!: string;
 }
 

@@ -5,8 +5,15 @@ import type { BankAccountRecord } from "../store/bank-account-repository.js";
 
 @Resolver(() => Card)
 export class CardBankAccountResolver {
-  @FieldResolver(() => BankAccount, { nullable: true, description: "The bank account of the card's financial function; null if the bank has none on record." })
-  bankAccount(@Root() card: Card, @Ctx() ctx: BankAccountsContext): Promise<BankAccountRecord | null> {
+  @FieldResolver(() => BankAccount, {
+    nullable: true,
+    description:
+      "The bank account of the card's financial function; null if the bank has none on record.",
+  })
+  bankAccount(
+    @Root() card: Card,
+    @Ctx() ctx: BankAccountsContext,
+  ): Promise<BankAccountRecord | null> {
     return ctx.loaders.accountByCardId.load(card.id);
   }
 }

@@ -1,7 +1,11 @@
-import { AllowedChannels, checkIdNumber, HubError } from "@hub/kit";
+import { AllowedChannels, validateAgent } from "@hub/kit";
 import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { BankAccountsContext } from "../context.js";
-import { ActivateFinancialFunctionInput, BankAccountPayload, CancelBankAccountInput } from "../model/bank-inputs.js";
+import {
+  ActivateFinancialFunctionInput,
+  BankAccountPayload,
+  CancelBankAccountInput,
+} from "../model/bank-inputs.js";
 import { activate, cancel } from "../rules/account-rules.js";
 import type { BankAccountRecord } from "../store/bank-account-repository.js";
 
@@ -15,24 +19,45 @@ async function load(ctx: BankAccountsContext, id: string): Promise<BankAccountRe
 export class BankMutationsResolver {
   @Authorized("bank:write")
   @UseMiddleware(AllowedChannels("activateFinancialFunction"))
-  @Mutation(() => BankAccountPayload, { description: "Activates the financial function at a counter of the card's partner bank (or door to door; an agent with a power of attorney for the elderly, seriously ill or disabled) (R-BANK-1). Also enables the card's social security function (R-BANK-2)." })
-  async activateFinancialFunction(@Arg("input", () => ActivateFinancialFunctionInput, { description: "The request; see its input type for each field." }) input: ActivateFinancialFunctionInput, @Ctx() ctx: BankAccountsContext) {
-    let agent = null;
-    if (input.agent) {
-      const id = checkIdNumber(input.agent.idNumber, ctx.now());
-      if (!id.valid) throw new HubError("INVALID_ID_NUMBER", `Agent: ${id.reason}`);
-      if (!input.agent.powerOfAttorneyRef.trim()) throw new HubError("BAD_USER_INPUT", "An agent needs a power of attorney (its reference).");
-      agent = { idNumber: id.idNumber, name: input.agent.name, powerOfAttorneyRef: input.agent.powerOfAttorneyRef };
-    }
-    const id = await ctx.commands.change("activateFinancialFunction", input.cardId, activate, { caller: ctx.caller, now: ctx.now(), key: input.idempotencyKey, agent });
+  @Mutation(() => BankAccountPayload, {
+    description:
+      "Activates the financial function at a counter of the card's partner bank (or door to door; an agent with a power of attorney for the elderly, seriously ill or disabled) (R-BANK-1). Also enables the card's social security function (R-BANK-2).",
+  })
+  async activateFinancialFunction(
+    @Arg("input", () => ActivateFinancialFunctionInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: ActivateFinancialFunctionInput,
+    @Ctx() ctx: BankAccountsContext,
+  ) {
+    const agent = validateAgent(input.agent, ctx.now());
+    const id = await ctx.commands.change("activateFinancialFunction", input.cardId, activate, {
+      caller: ctx.caller,
+      now: ctx.now(),
+      key: input.idempotencyKey,
+      agent,
+    });
     return { bankAccount: await load(ctx, id) };
   }
 
   @Authorized("bank:write")
   @UseMiddleware(AllowedChannels("cancelBankAccount"))
-  @Mutation(() => BankAccountPayload, { description: "Cancels the card's bank account over the counter of the partner bank (R-BANK-3, R-DUP-2)." })
-  async cancelBankAccount(@Arg("input", () => CancelBankAccountInput, { description: "The request; see its input type for each field." }) input: CancelBankAccountInput, @Ctx() ctx: BankAccountsContext) {
-    const id = await ctx.commands.change("cancelBankAccount", input.cardId, cancel, { caller: ctx.caller, now: ctx.now(), key: input.idempotencyKey });
+  @Mutation(() => BankAccountPayload, {
+    description:
+      "Cancels the card's bank account over the counter of the partner bank (R-BANK-3, R-DUP-2).",
+  })
+  async cancelBankAccount(
+    @Arg("input", () => CancelBankAccountInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: CancelBankAccountInput,
+    @Ctx() ctx: BankAccountsContext,
+  ) {
+    const id = await ctx.commands.change("cancelBankAccount", input.cardId, cancel, {
+      caller: ctx.caller,
+      now: ctx.now(),
+      key: input.idempotencyKey,
+    });
     return { bankAccount: await load(ctx, id) };
   }
 }

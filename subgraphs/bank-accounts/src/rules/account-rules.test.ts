@@ -11,7 +11,9 @@ describe("R-BANK-3: the bank account follows the card's loss reports and cancell
   it("a cancelled or replaced card leaves every open account CANCELLATION_REQUIRED", () => {
     for (const status of Object.values(BankAccountStatus)) {
       for (const change of ["CANCELLED", "REPLACED"]) {
-        expect(accountStatusAfter(status, change)).toBe(status === "CANCELLED" ? "CANCELLED" : "CANCELLATION_REQUIRED");
+        expect(accountStatusAfter(status, change)).toBe(
+          status === "CANCELLED" ? "CANCELLED" : "CANCELLATION_REQUIRED",
+        );
       }
     }
   });

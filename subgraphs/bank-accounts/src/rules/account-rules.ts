@@ -2,7 +2,8 @@ import { HubError } from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
 
 /** The card changes (CardStatusChanged.change) that matter to the bank account. */
-export type CardChange = "LOSS_REPORTED_FORMAL" | "LOSS_REPORT_WITHDRAWN" | "CANCELLED" | "REPLACED" | string;
+export type CardChange =
+  "LOSS_REPORTED_FORMAL" | "LOSS_REPORT_WITHDRAWN" | "CANCELLED" | "REPLACED" | string;
 
 /**
  * R-BANK-3 and issue #5: a formal loss report of the card puts an active account under loss
@@ -10,7 +11,10 @@ export type CardChange = "LOSS_REPORTED_FORMAL" | "LOSS_REPORT_WITHDRAWN" | "CAN
  * account CANCELLATION_REQUIRED until it is cancelled at the bank. Other changes (temporary loss,
  * enabling, collection) do not touch the account.
  */
-export function accountStatusAfter(current: BankAccountStatus, change: CardChange): BankAccountStatus {
+export function accountStatusAfter(
+  current: BankAccountStatus,
+  change: CardChange,
+): BankAccountStatus {
   switch (change) {
     case "LOSS_REPORTED_FORMAL":
       return current === "ACTIVE" ? "LOSS_REPORTED" : current;
@@ -39,12 +43,15 @@ export function accountNumberFor(bank: string, random: (digits: number) => strin
 }
 
 function invalid(current: BankAccountStatus, what: string): HubError {
-  return new HubError("INVALID_TRANSITION", `The bank account is ${current}: ${what}.`, { currentStatus: current });
+  return new HubError("INVALID_TRANSITION", `The bank account is ${current}: ${what}.`, {
+    currentStatus: current,
+  });
 }
 
 /** R-BANK-1: only an account not yet activated can be activated. */
 export function activate(current: BankAccountStatus): BankAccountStatus {
-  if (current !== "NOT_ACTIVATED") throw invalid(current, "only an account that is not activated yet can be activated");
+  if (current !== "NOT_ACTIVATED")
+    throw invalid(current, "only an account that is not activated yet can be activated");
   return "ACTIVE";
 }
 

@@ -11,7 +11,13 @@ export interface BankAccountRecord {
 }
 
 export function toBankAccountRecord(doc: BankAccountDocument): BankAccountRecord {
-  return { id: doc._id, cardId: doc.cardId, bank: doc.bank, accountNumber: doc.accountNumber, status: doc.status };
+  return {
+    id: doc._id,
+    cardId: doc.cardId,
+    bank: doc.bank,
+    accountNumber: doc.accountNumber,
+    status: doc.status,
+  };
 }
 
 export class BankAccountRepository {
@@ -26,11 +32,15 @@ export class BankAccountRepository {
   }
 
   async findByIds(ids: readonly string[]): Promise<BankAccountRecord[]> {
-    return (await this.accounts.find({ _id: { $in: [...ids] } }).toArray()).map(toBankAccountRecord);
+    return (await this.accounts.find({ _id: { $in: [...ids] } }).toArray()).map(
+      toBankAccountRecord,
+    );
   }
 
   async findByCardIds(cardIds: readonly string[]): Promise<BankAccountRecord[]> {
-    return (await this.accounts.find({ cardId: { $in: [...cardIds] } }).toArray()).map(toBankAccountRecord);
+    return (await this.accounts.find({ cardId: { $in: [...cardIds] } }).toArray()).map(
+      toBankAccountRecord,
+    );
   }
 
   async ping(): Promise<boolean> {

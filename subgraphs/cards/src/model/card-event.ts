@@ -3,7 +3,10 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ObjectType, UseMiddleware } from "type-graphql";
 import { CardEventType, CardStatus } from "./enums.js";
 
-@ObjectType({ description: "One recorded change of a card: who, which channel, when, status before and after, agent if any." })
+@ObjectType({
+  description:
+    "One recorded change of a card: who, which channel, when, status before and after, agent if any.",
+})
 export class CardEvent {
   @Field(() => GraphQLDateTime, { description: "When the change happened." })
   at!: Date;
@@ -14,18 +17,24 @@ export class CardEvent {
   @Field(() => ChannelEnum, { description: "The channel through which the change was made." })
   channel!: Channel;
 
-  @Field(() => CardStatus, { nullable: true, description: "Status before the change (null when the card was created by it)." })
+  @Field(() => CardStatus, {
+    nullable: true,
+    description: "Status before the change (null when the card was created by it).",
+  })
   fromStatus!: CardStatus | null;
 
   @Field(() => CardStatus, { description: "Status after the change." })
   toStatus!: CardStatus;
 
-  @Field(() => String, { description: "The operator or system that made the change (the token subject)." })
+  @Field(() => String, {
+    description: "The operator or system that made the change (the token subject).",
+  })
   actor!: string;
 
   @Field(() => String, {
     nullable: true,
-    description: "Identity number of the agent who acted for the cardholder with a power of attorney (R-ID-2); masked unless pii:read.",
+    description:
+      "Identity number of the agent who acted for the cardholder with a power of attorney (R-ID-2); masked unless pii:read.",
   })
   @UseMiddleware(MaskedPii(maskIdNumber))
   agentIdNumber!: string | null;

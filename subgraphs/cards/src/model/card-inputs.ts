@@ -1,9 +1,10 @@
+import { AgentInput } from "@hub/kit";
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ID, InputType } from "type-graphql";
-import { AgentInput } from "./agent-input.js";
 import { ReplacementReason } from "./replacement-reason.js";
 
-const KEY = "Makes a retry safe: the same key from the same channel returns the first result and changes nothing; reused with other input it is a CONFLICT.";
+const KEY =
+  "Makes a retry safe: the same key from the same channel returns the first result and changes nothing; reused with other input it is a CONFLICT.";
 
 @InputType({ description: "Issue a new card to a registered person." })
 export class IssueCardInput {
@@ -28,7 +29,10 @@ export class CollectCardInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "Collection time; defaults to now." })
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: "Collection time; defaults to now.",
+  })
   collectedAt?: Date | null;
 
   @Field(() => String, { nullable: true, description: KEY })
@@ -44,12 +48,16 @@ export class EnableSocialSecurityFunctionInput {
   idempotencyKey?: string | null;
 }
 
-@InputType({ description: "Report the card lost: temporarily (remote channels) or formally (counters)." })
+@InputType({
+  description: "Report the card lost: temporarily (remote channels) or formally (counters).",
+})
 export class ReportCardLossInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
 
-  @Field(() => Boolean, { description: "true: temporary loss report; false: formal loss report at a counter." })
+  @Field(() => Boolean, {
+    description: "true: temporary loss report; false: formal loss report at a counter.",
+  })
   temporary!: boolean;
 
   @Field(() => String, { nullable: true, description: KEY })
@@ -65,7 +73,10 @@ export class WithdrawLossReportInput {
   idempotencyKey?: string | null;
 }
 
-@InputType({ description: "Cancel a card (counter only). Its bank account must then be cancelled at the bank (R-BANK-3)." })
+@InputType({
+  description:
+    "Cancel a card (counter only). Its bank account must then be cancelled at the bank (R-BANK-3).",
+})
 export class CancelCardInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
@@ -73,14 +84,20 @@ export class CancelCardInput {
   @Field(() => String, { description: "Why the card is cancelled." })
   reason!: string;
 
-  @Field(() => AgentInput, { nullable: true, description: "The agent acting for the holder, if any (R-ID-2)." })
+  @Field(() => AgentInput, {
+    nullable: true,
+    description: "The agent acting for the holder, if any (R-ID-2).",
+  })
   agent?: AgentInput | null;
 
   @Field(() => String, { description: KEY })
   idempotencyKey!: string;
 }
 
-@InputType({ description: "Replace a card: the old one is cancelled and a new one (new number, same holder and region) is issued (R-CARD-9)." })
+@InputType({
+  description:
+    "Replace a card: the old one is cancelled and a new one (new number, same holder and region) is issued (R-CARD-9).",
+})
 export class ReplaceCardInput {
   @Field(() => ID, { description: "The card to replace." })
   cardId!: string;
@@ -88,15 +105,23 @@ export class ReplaceCardInput {
   @Field(() => ReplacementReason, { description: "Why; decides the fee (R-CARD-8)." })
   reason!: ReplacementReason;
 
-  @Field(() => Boolean, { nullable: true, description: "Instant issuance (counters only): the new card starts NORMAL instead of ARCHIVED." })
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      "Instant issuance (counters only): the new card starts NORMAL instead of ARCHIVED.",
+  })
   instant?: boolean | null;
 
-  @Field(() => AgentInput, { nullable: true, description: "The agent acting for the holder, if any (R-ID-2)." })
+  @Field(() => AgentInput, {
+    nullable: true,
+    description: "The agent acting for the holder, if any (R-ID-2).",
+  })
   agent?: AgentInput | null;
 
   @Field(() => String, {
     nullable: true,
-    description: "When the holder has no original ID card and household register: reference of the police-station certificate that was checked instead (R-CARD-9). Recorded on the history.",
+    description:
+      "When the holder has no original ID card and household register: reference of the police-station certificate that was checked instead (R-CARD-9). Recorded on the history.",
   })
   policeCertificateRef?: string | null;
 
@@ -104,12 +129,18 @@ export class ReplaceCardInput {
   idempotencyKey!: string;
 }
 
-@InputType({ description: "Issue the electronic card bound to a physical card, after face verification (R-ECARD-1)." })
+@InputType({
+  description:
+    "Issue the electronic card bound to a physical card, after face verification (R-ECARD-1).",
+})
 export class IssueElectronicCardInput {
   @Field(() => ID, { description: "The physical card's id." })
   cardId!: string;
 
-  @Field(() => Boolean, { description: "Result of the channel's face verification; false answers FACE_MISMATCH with remedies (R-ECARD-3)." })
+  @Field(() => Boolean, {
+    description:
+      "Result of the channel's face verification; false answers FACE_MISMATCH with remedies (R-ECARD-3).",
+  })
   faceMatched!: boolean;
 
   @Field(() => String, { nullable: true, description: KEY })

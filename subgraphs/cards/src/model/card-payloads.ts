@@ -9,7 +9,10 @@ export class CardPayload {
 
 @ObjectType({ description: "Result of enabling the social security function (R-CARD-4)." })
 export class EnableSocialSecurityFunctionPayload {
-  @Field(() => Boolean, { description: "true: activation successful, first activation; false: it was already enabled (not an error)." })
+  @Field(() => Boolean, {
+    description:
+      "true: activation successful, first activation; false: it was already enabled (not an error).",
+  })
   firstActivation!: boolean;
 
   @Field(() => Card, { description: "The card after the change." })
@@ -28,7 +31,9 @@ export class Fee {
   reason!: string;
 }
 
-@ObjectType({ description: "Result of a replacement: the cancelled card, the new card and the fee." })
+@ObjectType({
+  description: "Result of a replacement: the cancelled card, the new card and the fee.",
+})
 export class ReplaceCardPayload {
   @Field(() => Card, { description: "The replaced card, now CANCELLED." })
   oldCard!: Card;

@@ -3,7 +3,10 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { Directive, Field, ID, ObjectType } from "type-graphql";
 import { CardStatus, ElectronicCardAvailability } from "./enums.js";
 
-@ObjectType({ description: "The card's social security function (medical, pension, employment services; R-CARD-1)." })
+@ObjectType({
+  description:
+    "The card's social security function (medical, pension, employment services; R-CARD-1).",
+})
 export class SocialSecurityFunction {
   @Field(() => Boolean, { description: "Whether the function has been enabled (R-CARD-3)." })
   enabled!: boolean;
@@ -11,7 +14,10 @@ export class SocialSecurityFunction {
   @Field(() => GraphQLDateTime, { nullable: true, description: "When it was first enabled." })
   enabledAt!: Date | null;
 
-  @Field(() => ChannelEnum, { nullable: true, description: "The channel through which it was first enabled." })
+  @Field(() => ChannelEnum, {
+    nullable: true,
+    description: "The channel through which it was first enabled.",
+  })
   channel!: Channel | null;
 
   @Field(() => Boolean, {
@@ -21,49 +27,73 @@ export class SocialSecurityFunction {
   activationOverdue!: boolean;
 }
 
-@ObjectType({ description: "An electronic social security card, bound to a physical card (R-ECARD-1)." })
+@ObjectType({
+  description: "An electronic social security card, bound to a physical card (R-ECARD-1).",
+})
 export class ElectronicCard {
-  @Field(() => ChannelEnum, { description: "The channel that issued it (app, WeChat, Alipay, national platform)." })
+  @Field(() => ChannelEnum, {
+    description: "The channel that issued it (app, WeChat, Alipay, national platform).",
+  })
   channel!: Channel;
 
   @Field(() => GraphQLDateTime, { description: "When it was issued, after face verification." })
   issuedAt!: Date;
 
-  @Field(() => ElectronicCardAvailability, { description: "What it can be used for now, following the physical card (R-ECARD-2)." })
+  @Field(() => ElectronicCardAvailability, {
+    description: "What it can be used for now, following the physical card (R-ECARD-2).",
+  })
   availability!: ElectronicCardAvailability;
 }
 
 @Directive('@key(fields: "id")')
-@ObjectType({ description: "A physical social security card, with its social security and financial functions (R-CARD-1)." })
+@ObjectType({
+  description:
+    "A physical social security card, with its social security and financial functions (R-CARD-1).",
+})
 export class Card {
   @Field(() => ID, { description: "Opaque, stable id of the card." })
   id!: string;
 
-  @Field(() => String, { description: "The card number printed on the card (a new number on every replacement)." })
+  @Field(() => String, {
+    description: "The card number printed on the card (a new number on every replacement).",
+  })
   number!: string;
 
-  @Field(() => String, { description: "2-digit GB/T 2260 code of the province that issued the card (e.g. 11 Beijing)." })
+  @Field(() => String, {
+    description: "2-digit GB/T 2260 code of the province that issued the card (e.g. 11 Beijing).",
+  })
   province!: string;
 
-  @Field(() => String, { description: "The partner bank whose account is loaded on the card and whose logo is on its face." })
+  @Field(() => String, {
+    description:
+      "The partner bank whose account is loaded on the card and whose logo is on its face.",
+  })
   issuingBank!: string;
 
-  @Field(() => CardStatus, { description: "Application status (R-CARD-2); EXPIRED is derived from expiresAt." })
+  @Field(() => CardStatus, {
+    description: "Application status (R-CARD-2); EXPIRED is derived from expiresAt.",
+  })
   status!: CardStatus;
 
   @Field(() => GraphQLDateTime, {
     nullable: true,
-    description: "When the holder collected the card; null while not collected. Not collecting it does not affect paying contributions (R-CARD-6).",
+    description:
+      "When the holder collected the card; null while not collected. Not collecting it does not affect paying contributions (R-CARD-6).",
   })
   collectedAt!: Date | null;
 
   @Field(() => GraphQLDateTime, { description: "When the card was issued." })
   issuedAt!: Date;
 
-  @Field(() => GraphQLDateTime, { description: "End of validity: 10 years after issue (R-CARD-7)." })
+  @Field(() => GraphQLDateTime, {
+    description: "End of validity: 10 years after issue (R-CARD-7).",
+  })
   expiresAt!: Date;
 
-  @Field(() => Boolean, { description: "True within 60 days before expiry: a replacement may be issued with the holder's consent (R-CARD-7)." })
+  @Field(() => Boolean, {
+    description:
+      "True within 60 days before expiry: a replacement may be issued with the holder's consent (R-CARD-7).",
+  })
   renewalDue!: boolean;
 
   @Field(() => String, {

@@ -22,6 +22,8 @@ export class DuplicateGroup {
   @Field(() => [Card], { description: "The duplicate cards, oldest first." })
   cards!: Card[];
 
-  @Field(() => [DuplicateRecommendation], { description: "What to do with each card that needs an action (R-DUP-2)." })
+  @Field(() => [DuplicateRecommendation], {
+    description: "What to do with each card that needs an action (R-DUP-2).",
+  })
   actions!: DuplicateRecommendation[];
 }

@@ -13,14 +13,24 @@ export type CardStatus = (typeof CardStatus)[keyof typeof CardStatus];
 
 registerEnumType(CardStatus, {
   name: "CardStatus",
-  description: "Application status of a physical card (R-CARD-2). Collection is tracked separately (collectedAt).",
+  description:
+    "Application status of a physical card (R-CARD-2). Collection is tracked separately (collectedAt).",
   valuesConfig: {
-    ARCHIVED: { description: "Issued, social security function not yet enabled (platforms show it as sealed/archived)." },
+    ARCHIVED: {
+      description:
+        "Issued, social security function not yet enabled (platforms show it as sealed/archived).",
+    },
     NORMAL: { description: "In use: the social security function is enabled." },
-    TEMPORARY_LOSS: { description: "Reported lost temporarily (by phone, website or app); can be withdrawn." },
-    LOST: { description: "Formally reported lost at a counter; can be withdrawn or end in a replacement." },
+    TEMPORARY_LOSS: {
+      description: "Reported lost temporarily (by phone, website or app); can be withdrawn.",
+    },
+    LOST: {
+      description: "Formally reported lost at a counter; can be withdrawn or end in a replacement.",
+    },
     CANCELLED: { description: "Cancelled; a cancelled card never changes again (R-CARD-10)." },
-    EXPIRED: { description: "Past its 10-year validity (R-CARD-7); derived from expiresAt when read." },
+    EXPIRED: {
+      description: "Past its 10-year validity (R-CARD-7); derived from expiresAt when read.",
+    },
   },
 });
 
@@ -30,15 +40,22 @@ export const ElectronicCardAvailability = {
   AUTHORIZATION_REQUIRED: "AUTHORIZATION_REQUIRED",
   UNAVAILABLE: "UNAVAILABLE",
 } as const;
-export type ElectronicCardAvailability = (typeof ElectronicCardAvailability)[keyof typeof ElectronicCardAvailability];
+export type ElectronicCardAvailability =
+  (typeof ElectronicCardAvailability)[keyof typeof ElectronicCardAvailability];
 
 registerEnumType(ElectronicCardAvailability, {
   name: "ElectronicCardAvailability",
-  description: "Whether the electronic card can be used, which follows its physical card (R-ECARD-2).",
+  description:
+    "Whether the electronic card can be used, which follows its physical card (R-ECARD-2).",
   valuesConfig: {
     USABLE: { description: "The physical card is normal or archived: the electronic card works." },
-    AUTHORIZATION_REQUIRED: { description: "The physical card is reported lost: usable only with the holder's authorization." },
-    UNAVAILABLE: { description: "The physical card is cancelled or expired: personal business is unavailable." },
+    AUTHORIZATION_REQUIRED: {
+      description:
+        "The physical card is reported lost: usable only with the holder's authorization.",
+    },
+    UNAVAILABLE: {
+      description: "The physical card is cancelled or expired: personal business is unavailable.",
+    },
   },
 });
 
@@ -57,11 +74,15 @@ registerEnumType(DuplicateAction, {
   valuesConfig: {
     KEEP: { description: "Keep this card: it is the one in use in this province." },
     CONFIRM_LOCAL_USE: {
-      description: "Keep it only if the holder uses local employment/social security services with it; otherwise cancel it with its bank account.",
+      description:
+        "Keep it only if the holder uses local employment/social security services with it; otherwise cancel it with its bank account.",
     },
-    CANCEL_CARD_AND_BANK_ACCOUNT: { description: "Apply to cancel this card together with its bank account." },
+    CANCEL_CARD_AND_BANK_ACCOUNT: {
+      description: "Apply to cancel this card together with its bank account.",
+    },
     CANCEL_BANK_ACCOUNT_AT_COUNTER: {
-      description: "The card is unavailable but its bank account is still open: cancel the account over the counter at a partner bank outlet.",
+      description:
+        "The card is unavailable but its bank account is still open: cancel the account over the counter at a partner bank outlet.",
     },
   },
 });
@@ -87,10 +108,14 @@ registerEnumType(CardEventType, {
   valuesConfig: {
     ISSUED: { description: "The card was issued (made and registered to the holder)." },
     COLLECTED: { description: "The holder collected the card." },
-    SOCIAL_FUNCTION_ENABLED: { description: "The social security function was enabled (R-CARD-3)." },
+    SOCIAL_FUNCTION_ENABLED: {
+      description: "The social security function was enabled (R-CARD-3).",
+    },
     LOSS_REPORTED_TEMPORARY: { description: "A temporary loss report was made." },
     LOSS_REPORTED_FORMAL: { description: "A formal loss report was made at a counter." },
-    LOSS_REPORT_WITHDRAWN: { description: "The loss report was withdrawn: the card is back to normal." },
+    LOSS_REPORT_WITHDRAWN: {
+      description: "The loss report was withdrawn: the card is back to normal.",
+    },
     CANCELLED: { description: "The card was cancelled." },
     REPLACED: { description: "The card was replaced by a new card (and cancelled)." },
     ISSUED_AS_REPLACEMENT: { description: "The card was issued to replace an earlier card." },
@@ -100,8 +125,4 @@ registerEnumType(CardEventType, {
 
 /** R-BANK-*: status of the card's bank account, mirrored here from the bank-accounts subgraph. */
 export type MirroredBankAccountStatus =
-  | "NOT_ACTIVATED"
-  | "ACTIVE"
-  | "LOSS_REPORTED"
-  | "CANCELLATION_REQUIRED"
-  | "CANCELLED";
+  "NOT_ACTIVATED" | "ACTIVE" | "LOSS_REPORTED" | "CANCELLATION_REQUIRED" | "CANCELLED";

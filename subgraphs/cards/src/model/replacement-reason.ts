@@ -23,7 +23,13 @@ registerEnumType(ReplacementReason, {
     HUMAN_DAMAGE: { description: "Damaged by a person (20 yuan)." },
     LOST: { description: "The card is lost (20 yuan)." },
     EXPIRED: { description: "Past its 10-year validity (20 yuan)." },
-    QUALITY_DEFECT: { description: "Within validity and intact but does not work: a quality defect (0 yuan; 20 once past validity)." },
-    RENEWAL: { description: "Renewal within 60 days before expiry, with the holder's consent (R-CARD-7; the hub charges 0 yuan)." },
+    QUALITY_DEFECT: {
+      description:
+        "Within validity and intact but does not work: a quality defect (0 yuan; 20 once past validity).",
+    },
+    RENEWAL: {
+      description:
+        "Renewal within 60 days before expiry, with the holder's consent (R-CARD-7; the hub charges 0 yuan).",
+    },
   },
 });

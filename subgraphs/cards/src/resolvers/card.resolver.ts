@@ -13,7 +13,10 @@ import type { CardRecord } from "../store/card-repository.js";
 export class CardResolver {
   @Authorized("cards:read")
   @Query(() => Card, { nullable: true, description: "A card by id; null when unknown." })
-  card(@Arg("id", () => ID, { description: "The card's id." }) id: string, @Ctx() ctx: CardsContext): Promise<CardRecord | null> {
+  card(
+    @Arg("id", () => ID, { description: "The card's id." }) id: string,
+    @Ctx() ctx: CardsContext,
+  ): Promise<CardRecord | null> {
     return ctx.loaders.cardById.load(id);
   }
 
@@ -32,24 +35,44 @@ export class CardResolver {
     return statusNote(effectiveStatus(card, ctx.now()), card.collectedAt !== null);
   }
 
-  @FieldResolver(() => SocialSecurityFunction, { description: "The social security function and its activation (R-CARD-3..5)." })
-  socialSecurityFunction(@Root() card: CardRecord, @Ctx() ctx: CardsContext): SocialSecurityFunction {
+  @FieldResolver(() => SocialSecurityFunction, {
+    description: "The social security function and its activation (R-CARD-3..5).",
+  })
+  socialSecurityFunction(
+    @Root() card: CardRecord,
+    @Ctx() ctx: CardsContext,
+  ): SocialSecurityFunction {
     return { ...card.socialFunction, activationOverdue: isActivationOverdue(card, ctx.now()) };
   }
 
-  @FieldResolver(() => ElectronicCard, { nullable: true, description: "The electronic card bound to this card, if one was issued (R-ECARD-1)." })
+  @FieldResolver(() => ElectronicCard, {
+    nullable: true,
+    description: "The electronic card bound to this card, if one was issued (R-ECARD-1).",
+  })
   electronicCard(@Root() card: CardRecord, @Ctx() ctx: CardsContext): ElectronicCard | null {
     if (!card.electronicCard) return null;
-    return { ...card.electronicCard, availability: electronicCardAvailability(effectiveStatus(card, ctx.now())) };
+    return {
+      ...card.electronicCard,
+      availability: electronicCardAvailability(effectiveStatus(card, ctx.now())),
+    };
   }
 
-  @FieldResolver(() => Card, { nullable: true, description: "The earlier card this card replaced (R-CARD-9)." })
+  @FieldResolver(() => Card, {
+    nullable: true,
+    description: "The earlier card this card replaced (R-CARD-9).",
+  })
   replaces(@Root() card: CardRecord, @Ctx() ctx: CardsContext): Promise<CardRecord | null> | null {
     return card.replacesId ? ctx.loaders.cardById.load(card.replacesId) : null;
   }
 
-  @FieldResolver(() => Card, { nullable: true, description: "The card that replaced this one (R-CARD-9)." })
-  replacedBy(@Root() card: CardRecord, @Ctx() ctx: CardsContext): Promise<CardRecord | null> | null {
+  @FieldResolver(() => Card, {
+    nullable: true,
+    description: "The card that replaced this one (R-CARD-9).",
+  })
+  replacedBy(
+    @Root() card: CardRecord,
+    @Ctx() ctx: CardsContext,
+  ): Promise<CardRecord | null> | null {
     return card.replacedById ? ctx.loaders.cardById.load(card.replacedById) : null;
   }
 
@@ -58,7 +81,9 @@ export class CardResolver {
     return { id: card.personId };
   }
 
-  @FieldResolver(() => [CardEvent], { description: "Every recorded change of the card, oldest first." })
+  @FieldResolver(() => [CardEvent], {
+    description: "Every recorded change of the card, oldest first.",
+  })
   async history(@Root() card: CardRecord, @Ctx() ctx: CardsContext): Promise<CardEvent[]> {
     const events = await ctx.loaders.eventsByCardId.load(card.id);
     return events.map((e) => ({

@@ -2,9 +2,21 @@ import { describe, expect, it } from "vitest";
 import { findDuplicates, type DuplicateCandidate } from "./duplicates.js";
 
 let n = 0;
-function card(province: string, status: DuplicateCandidate["status"], year: number, bank: DuplicateCandidate["bankAccountStatus"] = "ACTIVE"): DuplicateCandidate {
+function card(
+  province: string,
+  status: DuplicateCandidate["status"],
+  year: number,
+  bank: DuplicateCandidate["bankAccountStatus"] = "ACTIVE",
+): DuplicateCandidate {
   n += 1;
-  return { id: `c${n}`, province, status, issuedAt: new Date(Date.UTC(year, 0, 1)), issuingBank: "工商银行", bankAccountStatus: bank };
+  return {
+    id: `c${n}`,
+    province,
+    status,
+    issuedAt: new Date(Date.UTC(year, 0, 1)),
+    issuingBank: "工商银行",
+    bankAccountStatus: bank,
+  };
 }
 
 describe("R-DUP-1: two or more cards of one person in one province are duplicates", () => {
@@ -27,7 +39,11 @@ describe("R-DUP-2: each duplicate gets a recommended action", () => {
       const open = card("44", status, 2012, "ACTIVE");
       const keep = card("44", "NORMAL", 2020);
       const actions = findDuplicates([open, keep])[0]!.actions;
-      expect(actions).toContainEqual({ cardId: open.id, action: "CANCEL_BANK_ACCOUNT_AT_COUNTER", reason: expect.stringMatching(/counter/) });
+      expect(actions).toContainEqual({
+        cardId: open.id,
+        action: "CANCEL_BANK_ACCOUNT_AT_COUNTER",
+        reason: expect.stringMatching(/counter/),
+      });
       expect(actions).toContainEqual(expect.objectContaining({ cardId: keep.id, action: "KEEP" }));
     }
   });
@@ -42,13 +58,21 @@ describe("R-DUP-2: each duplicate gets a recommended action", () => {
     const newer = card("31", "NORMAL", 2022);
     const actions = findDuplicates([older, newer])[0]!.actions;
     expect(actions).toContainEqual(expect.objectContaining({ cardId: newer.id, action: "KEEP" }));
-    expect(actions).toContainEqual(expect.objectContaining({ cardId: older.id, action: "CONFIRM_LOCAL_USE", reason: expect.stringMatching(/local employment or social security services/) }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({
+        cardId: older.id,
+        action: "CONFIRM_LOCAL_USE",
+        reason: expect.stringMatching(/local employment or social security services/),
+      }),
+    );
   });
   it("a never-enabled duplicate beside a NORMAL card: cancel it with its bank account", () => {
     const normal = card("51", "NORMAL", 2015);
     const archived = card("51", "ARCHIVED", 2023, "NOT_ACTIVATED");
     const actions = findDuplicates([normal, archived])[0]!.actions;
-    expect(actions).toContainEqual(expect.objectContaining({ cardId: archived.id, action: "CANCEL_CARD_AND_BANK_ACCOUNT" }));
+    expect(actions).toContainEqual(
+      expect.objectContaining({ cardId: archived.id, action: "CANCEL_CARD_AND_BANK_ACCOUNT" }),
+    );
     expect(actions).toContainEqual(expect.objectContaining({ cardId: normal.id, action: "KEEP" }));
   });
 });

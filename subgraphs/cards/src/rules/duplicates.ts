@@ -23,8 +23,17 @@ export interface DuplicateGroupResult<C extends DuplicateCandidate> {
 }
 
 /** An account that still has to be closed at the bank (NOT_ACTIVATED never held money). */
-const OPEN_ACCOUNT: ReadonlySet<MirroredBankAccountStatus> = new Set(["ACTIVE", "LOSS_REPORTED", "CANCELLATION_REQUIRED"]);
-const UNAVAILABLE: ReadonlySet<CardStatus> = new Set(["TEMPORARY_LOSS", "LOST", "CANCELLED", "EXPIRED"]);
+const OPEN_ACCOUNT: ReadonlySet<MirroredBankAccountStatus> = new Set([
+  "ACTIVE",
+  "LOSS_REPORTED",
+  "CANCELLATION_REQUIRED",
+]);
+const UNAVAILABLE: ReadonlySet<CardStatus> = new Set([
+  "TEMPORARY_LOSS",
+  "LOST",
+  "CANCELLED",
+  "EXPIRED",
+]);
 
 /**
  * R-DUP-1: two or more cards of one person in the same province are duplicates.
@@ -37,7 +46,9 @@ const UNAVAILABLE: ReadonlySet<CardStatus> = new Set(["TEMPORARY_LOSS", "LOST", 
  *   local services, otherwise cancel it with its bank account); every other ARCHIVED card was
  *   never used → cancel it together with its bank account.
  */
-export function findDuplicates<C extends DuplicateCandidate>(cards: readonly C[]): DuplicateGroupResult<C>[] {
+export function findDuplicates<C extends DuplicateCandidate>(
+  cards: readonly C[],
+): DuplicateGroupResult<C>[] {
   const byProvince = new Map<string, C[]>();
   for (const card of cards) {
     const group = byProvince.get(card.province);
@@ -68,18 +79,24 @@ function recommend(cards: readonly DuplicateCandidate[]): DuplicateRecommendatio
         });
       }
     } else if (card === keep) {
-      actions.push({ cardId: card.id, action: "KEEP", reason: "This is the card to keep in this province." });
+      actions.push({
+        cardId: card.id,
+        action: "KEEP",
+        reason: "This is the card to keep in this province.",
+      });
     } else if (card.status === "NORMAL") {
       actions.push({
         cardId: card.id,
         action: "CONFIRM_LOCAL_USE",
-        reason: "Keep this card if the holder uses local employment or social security services with it; otherwise apply to cancel it together with its bank account.",
+        reason:
+          "Keep this card if the holder uses local employment or social security services with it; otherwise apply to cancel it together with its bank account.",
       });
     } else {
       actions.push({
         cardId: card.id,
         action: "CANCEL_CARD_AND_BANK_ACCOUNT",
-        reason: "This duplicate card was never enabled: apply to cancel it together with its bank account.",
+        reason:
+          "This duplicate card was never enabled: apply to cancel it together with its bank account.",
       });
     }
   }

@@ -9,5 +9,7 @@ export const FACE_MISMATCH_REMEDIES = [
 ] as const;
 
 export function faceMismatch(): HubError {
-  return new HubError("FACE_MISMATCH", "The face does not match the identity on record.", { remedies: [...FACE_MISMATCH_REMEDIES] });
+  return new HubError("FACE_MISMATCH", "The face does not match the identity on record.", {
+    remedies: [...FACE_MISMATCH_REMEDIES],
+  });
 }

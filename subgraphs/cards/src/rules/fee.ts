@@ -27,20 +27,43 @@ const CHARGED: Record<Exclude<ReplacementReason, "QUALITY_DEFECT" | "RENEWAL">, 
  * (R-CARD-7, within 60 days before expiry) is free; a quality defect past validity costs 20.
  * EXPIRED needs an expired card and RENEWAL a card in its renewal window (else BAD_USER_INPUT).
  */
-export function replacementFee(reason: ReplacementReason, card: Pick<CardFacts, "status" | "expiresAt">, now: Date): Fee {
+export function replacementFee(
+  reason: ReplacementReason,
+  card: Pick<CardFacts, "status" | "expiresAt">,
+  now: Date,
+): Fee {
   const expired = now.getTime() >= card.expiresAt.getTime();
   switch (reason) {
     case "QUALITY_DEFECT":
       return expired
-        ? { amount: 20, currency: "CNY", reason: "Quality defect, but the card is past its 10-year validity." }
-        : { amount: 0, currency: "CNY", reason: "Quality defect of a card within validity: free of charge." };
+        ? {
+            amount: 20,
+            currency: "CNY",
+            reason: "Quality defect, but the card is past its 10-year validity.",
+          }
+        : {
+            amount: 0,
+            currency: "CNY",
+            reason: "Quality defect of a card within validity: free of charge.",
+          };
     case "RENEWAL":
       if (!isRenewalDue(card, now)) {
-        throw new HubError("BAD_USER_INPUT", "A renewal is only possible within 60 days before the card expires; use EXPIRED for an expired card.");
+        throw new HubError(
+          "BAD_USER_INPUT",
+          "A renewal is only possible within 60 days before the card expires; use EXPIRED for an expired card.",
+        );
       }
-      return { amount: 0, currency: "CNY", reason: "Renewal before expiry with the holder's consent: free of charge." };
+      return {
+        amount: 0,
+        currency: "CNY",
+        reason: "Renewal before expiry with the holder's consent: free of charge.",
+      };
     case "EXPIRED":
-      if (!expired) throw new HubError("BAD_USER_INPUT", "The card is still within its validity; choose another reason.");
+      if (!expired)
+        throw new HubError(
+          "BAD_USER_INPUT",
+          "The card is still within its validity; choose another reason.",
+        );
       return { amount: 20, currency: "CNY", reason: CHARGED.EXPIRED };
     default:
       return { amount: 20, currency: "CNY", reason: CHARGED[reason] };

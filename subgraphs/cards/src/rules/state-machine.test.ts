@@ -11,9 +11,20 @@ const now = new Date("2026-11-25T12:00:00Z");
 function card(overrides: Partial<CardFacts> = {}): CardFacts {
   const issuedAt = new Date("2022-03-01T00:00:00Z");
   return {
-    id: "c1", personId: "p1", province: "44", issuingBank: "Bank", status: "ARCHIVED", issuedAt, expiresAt: expiryFor(issuedAt),
-    collectedAt: null, socialFunction: { enabled: false, enabledAt: null, channel: null }, electronicCard: null,
-    replacesId: null, replacedById: null, bankAccountStatus: "NOT_ACTIVATED", ...overrides,
+    id: "c1",
+    personId: "p1",
+    province: "44",
+    issuingBank: "Bank",
+    status: "ARCHIVED",
+    issuedAt,
+    expiresAt: expiryFor(issuedAt),
+    collectedAt: null,
+    socialFunction: { enabled: false, enabledAt: null, channel: null },
+    electronicCard: null,
+    replacesId: null,
+    replacedById: null,
+    bankAccountStatus: "NOT_ACTIVATED",
+    ...overrides,
   };
 }
 
@@ -31,33 +42,76 @@ describe("the card state machine", () => {
     const t = applyCommand(card(), { kind: "ENABLE_SOCIAL_FUNCTION" }, "HOSPITAL", now);
     expect(t.card.status).toBe("NORMAL");
     expect(t.card.socialFunction).toEqual({ enabled: true, enabledAt: now, channel: "HOSPITAL" });
-    expect(t.change).toEqual({ type: "SOCIAL_FUNCTION_ENABLED", fromStatus: "ARCHIVED", toStatus: "NORMAL" });
+    expect(t.change).toEqual({
+      type: "SOCIAL_FUNCTION_ENABLED",
+      fromStatus: "ARCHIVED",
+      toStatus: "NORMAL",
+    });
     expect(t.firstActivation).toBe(true);
   });
 
   it("R-CARD-4: enabling an enabled card changes nothing and says it was already enabled", () => {
-    const enabled = card({ status: "NORMAL", socialFunction: { enabled: true, enabledAt: now, channel: "COUNTER" } });
+    const enabled = card({
+      status: "NORMAL",
+      socialFunction: { enabled: true, enabledAt: now, channel: "COUNTER" },
+    });
     const t = applyCommand(enabled, { kind: "ENABLE_SOCIAL_FUNCTION" }, "APP", now);
     expect(t).toEqual({ card: enabled, change: null, firstActivation: false });
   });
 
   it("R-CARD-10: a loss report can be withdrawn back to use; a formal report needs a counter", () => {
-    const normal = card({ status: "NORMAL", socialFunction: { enabled: true, enabledAt: now, channel: "COUNTER" } });
-    const temporary = applyCommand(normal, { kind: "REPORT_LOSS", temporary: true }, "PHONE_12333", now).card;
+    const normal = card({
+      status: "NORMAL",
+      socialFunction: { enabled: true, enabledAt: now, channel: "COUNTER" },
+    });
+    const temporary = applyCommand(
+      normal,
+      { kind: "REPORT_LOSS", temporary: true },
+      "PHONE_12333",
+      now,
+    ).card;
     expect(temporary.status).toBe("TEMPORARY_LOSS");
-    expect(codeOf(() => applyCommand(temporary, { kind: "REPORT_LOSS", temporary: false }, "PHONE_12333", now))).toBe("CHANNEL_NOT_ALLOWED");
-    const lost = applyCommand(temporary, { kind: "REPORT_LOSS", temporary: false }, "COUNTER", now).card;
+    expect(
+      codeOf(() =>
+        applyCommand(temporary, { kind: "REPORT_LOSS", temporary: false }, "PHONE_12333", now),
+      ),
+    ).toBe("CHANNEL_NOT_ALLOWED");
+    const lost = applyCommand(
+      temporary,
+      { kind: "REPORT_LOSS", temporary: false },
+      "COUNTER",
+      now,
+    ).card;
     expect(lost.status).toBe("LOST");
-    expect(applyCommand(lost, { kind: "WITHDRAW_LOSS_REPORT" }, "COUNTER", now).card.status).toBe("NORMAL");
+    expect(applyCommand(lost, { kind: "WITHDRAW_LOSS_REPORT" }, "COUNTER", now).card.status).toBe(
+      "NORMAL",
+    );
     // never enabled before the loss: back to ARCHIVED
-    const archivedLost = applyCommand(card(), { kind: "REPORT_LOSS", temporary: true }, "APP", now).card;
-    expect(applyCommand(archivedLost, { kind: "WITHDRAW_LOSS_REPORT" }, "COUNTER", now).card.status).toBe("ARCHIVED");
+    const archivedLost = applyCommand(
+      card(),
+      { kind: "REPORT_LOSS", temporary: true },
+      "APP",
+      now,
+    ).card;
+    expect(
+      applyCommand(archivedLost, { kind: "WITHDRAW_LOSS_REPORT" }, "COUNTER", now).card.status,
+    ).toBe("ARCHIVED");
   });
 
   it("R-CARD-9: instant issuance only at counters; the new card starts NORMAL, otherwise ARCHIVED", () => {
-    expect(codeOf(() => applyCommand(card(), { kind: "REPLACE", reason: "LOST", instant: true }, "APP", now))).toBe("CHANNEL_NOT_ALLOWED");
-    expect(applyCommand(card(), { kind: "REPLACE", reason: "LOST", instant: true }, "BANK_COUNTER", now).replacement?.startsAs).toBe("NORMAL");
-    expect(applyCommand(card(), { kind: "REPLACE", reason: "LOST", instant: false }, "APP", now).replacement?.startsAs).toBe("ARCHIVED");
+    expect(
+      codeOf(() =>
+        applyCommand(card(), { kind: "REPLACE", reason: "LOST", instant: true }, "APP", now),
+      ),
+    ).toBe("CHANNEL_NOT_ALLOWED");
+    expect(
+      applyCommand(card(), { kind: "REPLACE", reason: "LOST", instant: true }, "BANK_COUNTER", now)
+        .replacement?.startsAs,
+    ).toBe("NORMAL");
+    expect(
+      applyCommand(card(), { kind: "REPLACE", reason: "LOST", instant: false }, "APP", now)
+        .replacement?.startsAs,
+    ).toBe("ARCHIVED");
   });
 
   it("R-ECARD-3: a failed face match carries the four remedies", () => {
@@ -78,7 +132,9 @@ const commands: fc.Arbitrary<CardCommand> = fc.oneof(
   fc.boolean().map<CardCommand>((temporary) => ({ kind: "REPORT_LOSS", temporary })),
   fc.constant<CardCommand>({ kind: "WITHDRAW_LOSS_REPORT" }),
   fc.constant<CardCommand>({ kind: "CANCEL", reason: "holder request" }),
-  fc.record({ reason: reasons, instant: fc.boolean() }).map<CardCommand>((r) => ({ kind: "REPLACE", ...r })),
+  fc
+    .record({ reason: reasons, instant: fc.boolean() })
+    .map<CardCommand>((r) => ({ kind: "REPLACE", ...r })),
   fc.boolean().map<CardCommand>((faceMatched) => ({ kind: "ISSUE_ELECTRONIC_CARD", faceMatched })),
   fc.constant<CardCommand>({ kind: "COLLECT", collectedAt: new Date("2025-01-01T00:00:00Z") }),
 );
@@ -125,7 +181,8 @@ describe("state machine properties (fast-check)", () => {
   it("R-CARD-8: every replacement fee is 0 or 20 yuan", () => {
     fc.assert(
       fc.property(startCards, sequences, (start, steps) => {
-        for (const outcome of replay(start, steps)) if (outcome.fee !== undefined) expect([0, 20]).toContain(outcome.fee);
+        for (const outcome of replay(start, steps))
+          if (outcome.fee !== undefined) expect([0, 20]).toContain(outcome.fee);
       }),
       { numRuns: 500 },
     );
@@ -135,7 +192,13 @@ describe("state machine properties (fast-check)", () => {
     fc.assert(
       fc.property(startCards, sequences, (start, steps) => {
         for (const outcome of replay(start, steps)) {
-          if (outcome.error) expect(["INVALID_TRANSITION", "CHANNEL_NOT_ALLOWED", "BAD_USER_INPUT", "FACE_MISMATCH"]).toContain(outcome.error);
+          if (outcome.error)
+            expect([
+              "INVALID_TRANSITION",
+              "CHANNEL_NOT_ALLOWED",
+              "BAD_USER_INPUT",
+              "FACE_MISMATCH",
+            ]).toContain(outcome.error);
         }
       }),
       { numRuns: 300 },
@@ -145,9 +208,14 @@ describe("state machine properties (fast-check)", () => {
   it("the input-dependent channel rules hold: formal loss reports and instant issuance only where the contract allows", () => {
     fc.assert(
       fc.property(channels, fc.boolean(), (channel, temporary) => {
-        const normal = card({ status: "NORMAL", socialFunction: { enabled: true, enabledAt: now, channel: "COUNTER" } });
+        const normal = card({
+          status: "NORMAL",
+          socialFunction: { enabled: true, enabledAt: now, channel: "COUNTER" },
+        });
         const key = temporary ? "reportCardLoss:temporary" : "reportCardLoss:formal";
-        const refused = codeOf(() => applyCommand(normal, { kind: "REPORT_LOSS", temporary }, channel, now)) === "CHANNEL_NOT_ALLOWED";
+        const refused =
+          codeOf(() => applyCommand(normal, { kind: "REPORT_LOSS", temporary }, channel, now)) ===
+          "CHANNEL_NOT_ALLOWED";
         expect(refused).toBe(!isChannelAllowed(key, channel));
       }),
     );

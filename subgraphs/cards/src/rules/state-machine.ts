@@ -36,7 +36,9 @@ const IN_USE: ReadonlySet<StoredCardStatus> = new Set(["ARCHIVED", "NORMAL"]);
 const REPORTED_LOST: ReadonlySet<StoredCardStatus> = new Set(["TEMPORARY_LOSS", "LOST"]);
 
 function invalid(status: CardStatus, what: string): HubError {
-  return new HubError("INVALID_TRANSITION", `The card is ${status}: ${what}.`, { currentStatus: status });
+  return new HubError("INVALID_TRANSITION", `The card is ${status}: ${what}.`, {
+    currentStatus: status,
+  });
 }
 
 /** The status a card in use returns to: enabled → NORMAL, otherwise ARCHIVED. */
@@ -50,32 +52,52 @@ function inUseStatus(card: CardFacts): StoredCardStatus {
  * channel may run which operation is the contract's (kit/policy); the parts of it that depend on
  * the input (formal loss report, instant issuance) are checked here.
  */
-export function applyCommand(card: CardFacts, command: CardCommand, channel: Channel, now: Date): Transition {
+export function applyCommand(
+  card: CardFacts,
+  command: CardCommand,
+  channel: Channel,
+  now: Date,
+): Transition {
   const status = effectiveStatus(card, now);
   // R-CARD-10: a cancelled card never changes again.
-  if (card.status === "CANCELLED") throw invalid("CANCELLED", "a cancelled card never changes again");
-  const to = (next: StoredCardStatus, type: CardEventType, patch: Partial<CardFacts> = {}): Transition => ({
+  if (card.status === "CANCELLED")
+    throw invalid("CANCELLED", "a cancelled card never changes again");
+  const to = (
+    next: StoredCardStatus,
+    type: CardEventType,
+    patch: Partial<CardFacts> = {},
+  ): Transition => ({
     card: { ...card, ...patch, status: next },
     change: { type, fromStatus: card.status, toStatus: next },
   });
 
   switch (command.kind) {
     case "COLLECT": {
-      if (card.collectedAt) throw invalid(status, `it was already collected on ${card.collectedAt.toISOString()}`);
-      if (command.collectedAt.getTime() < card.issuedAt.getTime()) throw new HubError("BAD_USER_INPUT", "A card cannot be collected before it was issued.");
-      if (command.collectedAt.getTime() > now.getTime()) throw new HubError("BAD_USER_INPUT", "collectedAt lies in the future.");
+      if (card.collectedAt)
+        throw invalid(status, `it was already collected on ${card.collectedAt.toISOString()}`);
+      if (command.collectedAt.getTime() < card.issuedAt.getTime())
+        throw new HubError("BAD_USER_INPUT", "A card cannot be collected before it was issued.");
+      if (command.collectedAt.getTime() > now.getTime())
+        throw new HubError("BAD_USER_INPUT", "collectedAt lies in the future.");
       return to(card.status, "COLLECTED", { collectedAt: command.collectedAt });
     }
     case "ENABLE_SOCIAL_FUNCTION": {
       // R-CARD-4: enabling twice is not an error; it says it was already enabled.
       if (card.socialFunction.enabled) return { card, change: null, firstActivation: false };
-      if (status !== "ARCHIVED") throw invalid(status, "only an archived card in use can be enabled");
-      return { ...to("NORMAL", "SOCIAL_FUNCTION_ENABLED", { socialFunction: { enabled: true, enabledAt: now, channel } }), firstActivation: true };
+      if (status !== "ARCHIVED")
+        throw invalid(status, "only an archived card in use can be enabled");
+      return {
+        ...to("NORMAL", "SOCIAL_FUNCTION_ENABLED", {
+          socialFunction: { enabled: true, enabledAt: now, channel },
+        }),
+        firstActivation: true,
+      };
     }
     case "REPORT_LOSS": {
       if (command.temporary) {
         requireChannel("reportCardLoss:temporary", channel);
-        if (!IN_USE.has(card.status)) throw invalid(status, "only a card in use can be reported lost temporarily");
+        if (!IN_USE.has(card.status))
+          throw invalid(status, "only a card in use can be reported lost temporarily");
         return to("TEMPORARY_LOSS", "LOSS_REPORTED_TEMPORARY");
       }
       requireChannel("reportCardLoss:formal", channel);
@@ -83,26 +105,37 @@ export function applyCommand(card: CardFacts, command: CardCommand, channel: Cha
       return to("LOST", "LOSS_REPORTED_FORMAL");
     }
     case "WITHDRAW_LOSS_REPORT": {
-      if (!REPORTED_LOST.has(card.status)) throw invalid(status, "there is no loss report to withdraw");
+      if (!REPORTED_LOST.has(card.status))
+        throw invalid(status, "there is no loss report to withdraw");
       return to(inUseStatus(card), "LOSS_REPORT_WITHDRAWN");
     }
     case "CANCEL": {
-      if (command.reason.trim().length === 0) throw new HubError("BAD_USER_INPUT", "A cancellation needs a reason.");
+      if (command.reason.trim().length === 0)
+        throw new HubError("BAD_USER_INPUT", "A cancellation needs a reason.");
       return to("CANCELLED", "CANCELLED");
     }
     case "REPLACE": {
       if (command.instant) requireChannel("replaceCard:instant", channel);
       const fee = replacementFee(command.reason, card, now);
       // R-CARD-9: the new card starts ARCHIVED, or NORMAL when issued instantly at a counter.
-      return { ...to("CANCELLED", "REPLACED"), replacement: { fee, startsAs: command.instant ? "NORMAL" : "ARCHIVED" } };
+      return {
+        ...to("CANCELLED", "REPLACED"),
+        replacement: { fee, startsAs: command.instant ? "NORMAL" : "ARCHIVED" },
+      };
     }
     case "ISSUE_ELECTRONIC_CARD": {
       if (!command.faceMatched) throw faceMismatch();
-      if (!IN_USE.has(card.status) || status === "EXPIRED") throw invalid(status, "an electronic card is issued only for a card in use");
+      if (!IN_USE.has(card.status) || status === "EXPIRED")
+        throw invalid(status, "an electronic card is issued only for a card in use");
       if (card.electronicCard) return { card, change: null };
       // R-CARD-3: the electronic card after face verification also enables the social function.
-      const socialFunction = card.socialFunction.enabled ? card.socialFunction : { enabled: true, enabledAt: now, channel };
-      return to("NORMAL", "ELECTRONIC_CARD_ISSUED", { electronicCard: { channel, issuedAt: now }, socialFunction });
+      const socialFunction = card.socialFunction.enabled
+        ? card.socialFunction
+        : { enabled: true, enabledAt: now, channel };
+      return to("NORMAL", "ELECTRONIC_CARD_ISSUED", {
+        electronicCard: { channel, issuedAt: now },
+        socialFunction,
+      });
     }
   }
 }

@@ -25,8 +25,14 @@ export function expiryFor(issuedAt: Date): Date {
  * no job has to flip it. Decision: only a card in use (ARCHIVED/NORMAL) shows EXPIRED; a loss
  * report or a cancellation stays visible as such, because it is what the holder must act on.
  */
-export function effectiveStatus(card: Pick<CardFacts, "status" | "expiresAt">, now: Date): CardStatus {
-  if ((card.status === "NORMAL" || card.status === "ARCHIVED") && now.getTime() >= card.expiresAt.getTime()) {
+export function effectiveStatus(
+  card: Pick<CardFacts, "status" | "expiresAt">,
+  now: Date,
+): CardStatus {
+  if (
+    (card.status === "NORMAL" || card.status === "ARCHIVED") &&
+    now.getTime() >= card.expiresAt.getTime()
+  ) {
     return "EXPIRED";
   }
   return card.status;
@@ -47,6 +53,7 @@ export function isActivationOverdue(
   card: Pick<CardFacts, "status" | "collectedAt" | "socialFunction">,
   now: Date,
 ): boolean {
-  if (card.socialFunction.enabled || card.collectedAt === null || card.status === "CANCELLED") return false;
+  if (card.socialFunction.enabled || card.collectedAt === null || card.status === "CANCELLED")
+    return false;
   return now.getTime() > addUtcMonths(card.collectedAt, ACTIVATION_DEADLINE_MONTHS).getTime();
 }

@@ -39,7 +39,10 @@ export class CardCommands {
     private readonly outbox: Outbox,
   ) {}
 
-  async issue(meta: CommandMeta, plan: { personId: string; province: string; issuingBank: string; issuedAt: Date }): Promise<CommandResult> {
+  async issue(
+    meta: CommandMeta,
+    plan: { personId: string; province: string; issuingBank: string; issuedAt: Date },
+  ): Promise<CommandResult> {
     return runIdempotent({
       db: this.repository.db,
       channel: meta.caller.channel,
@@ -48,9 +51,17 @@ export class CardCommands {
       input: meta.input,
       work: async (session) => {
         if (!(await this.registry.isKnown(plan.personId, session))) {
-          throw new HubError("NOT_FOUND", "No registered person has this id (a person registered moments ago is known here within a second).");
+          throw new HubError(
+            "NOT_FOUND",
+            "No registered person has this id (a person registered moments ago is known here within a second).",
+          );
         }
-        const card = await this.insertCard(session, meta, { ...plan, status: "ARCHIVED", replacesId: null }, "ISSUED");
+        const card = await this.insertCard(
+          session,
+          meta,
+          { ...plan, status: "ARCHIVED", replacesId: null },
+          "ISSUED",
+        );
         return { cardId: card._id };
       },
     });
@@ -68,29 +79,53 @@ export class CardCommands {
   }
 
   /** Applies a command inside an existing transaction (also used for events from other subgraphs). */
-  async applyIn(session: ClientSession, cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
-        const doc = await this.repository.cards.findOne({ _id: cardId }, { session });
-        if (!doc) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
-        const before = toCardRecord(doc);
-        const transition = applyCommand(before, command, meta.caller.channel, meta.now);
-        const result: CommandResult = { cardId, firstActivation: transition.firstActivation };
-        if (!transition.change) return result;
-        if (transition.replacement) {
-          const replacement = await this.insertCard(
-            session,
-            { ...meta, details: { ...meta.details, fee: transition.replacement.fee.amount, feeReason: transition.replacement.fee.reason } },
-            { personId: before.personId, province: before.province, issuingBank: before.issuingBank, issuedAt: meta.now, status: transition.replacement.startsAs, replacesId: before.id },
-            "ISSUED_AS_REPLACEMENT",
-          );
-          transition.card.replacedById = replacement._id;
-          result.newCardId = replacement._id;
-          result.fee = transition.replacement.fee;
-        }
-        await this.save(session, before, transition, meta);
-        return result;
+  async applyIn(
+    session: ClientSession,
+    cardId: string,
+    command: CardCommand,
+    meta: CommandMeta,
+  ): Promise<CommandResult> {
+    const doc = await this.repository.cards.findOne({ _id: cardId }, { session });
+    if (!doc) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
+    const before = toCardRecord(doc);
+    const transition = applyCommand(before, command, meta.caller.channel, meta.now);
+    const result: CommandResult = { cardId, firstActivation: transition.firstActivation };
+    if (!transition.change) return result;
+    if (transition.replacement) {
+      const replacement = await this.insertCard(
+        session,
+        {
+          ...meta,
+          details: {
+            ...meta.details,
+            fee: transition.replacement.fee.amount,
+            feeReason: transition.replacement.fee.reason,
+          },
+        },
+        {
+          personId: before.personId,
+          province: before.province,
+          issuingBank: before.issuingBank,
+          issuedAt: meta.now,
+          status: transition.replacement.startsAs,
+          replacesId: before.id,
+        },
+        "ISSUED_AS_REPLACEMENT",
+      );
+      transition.card.replacedById = replacement._id;
+      result.newCardId = replacement._id;
+      result.fee = transition.replacement.fee;
+    }
+    await this.save(session, before, transition, meta);
+    return result;
   }
 
-  private async save(session: ClientSession, before: CardRecord, transition: Transition, meta: CommandMeta): Promise<void> {
+  private async save(
+    session: ClientSession,
+    before: CardRecord,
+    transition: Transition,
+    meta: CommandMeta,
+  ): Promise<void> {
     const after = transition.card;
     const updated = await this.repository.cards.updateOne(
       { _id: before.id, version: before.version },
@@ -107,14 +142,36 @@ export class CardCommands {
       },
       { session },
     );
-    if (updated.matchedCount === 0) throw new HubError("CONFLICT", "The card was changed by a concurrent request; read it again and retry.");
+    if (updated.matchedCount === 0)
+      throw new HubError(
+        "CONFLICT",
+        "The card was changed by a concurrent request; read it again and retry.",
+      );
     const change = transition.change;
     if (!change) return;
-    await this.recordEvent(session, before.id, meta, change.type, change.fromStatus, change.toStatus);
+    await this.recordEvent(
+      session,
+      before.id,
+      meta,
+      change.type,
+      change.fromStatus,
+      change.toStatus,
+    );
     if (change.fromStatus !== change.toStatus || change.type === "REPLACED") {
       await this.outbox.add(
         session,
-        { type: "CardStatusChanged", payload: { cardId: before.id, change: change.type, fromStatus: change.fromStatus, toStatus: change.toStatus }, actor: meta.caller.sub, channel: meta.caller.channel, occurredAt: meta.now },
+        {
+          type: "CardStatusChanged",
+          payload: {
+            cardId: before.id,
+            change: change.type,
+            fromStatus: change.fromStatus,
+            toStatus: change.toStatus,
+          },
+          actor: meta.caller.sub,
+          channel: meta.caller.channel,
+          occurredAt: meta.now,
+        },
         ["bank-accounts"],
       );
     }
@@ -123,7 +180,14 @@ export class CardCommands {
   private async insertCard(
     session: ClientSession,
     meta: CommandMeta,
-    plan: { personId: string; province: string; issuingBank: string; issuedAt: Date; status: CardDocument["status"]; replacesId: string | null },
+    plan: {
+      personId: string;
+      province: string;
+      issuingBank: string;
+      issuedAt: Date;
+      status: CardDocument["status"];
+      replacesId: string | null;
+    },
     type: CardEventDocument["type"],
   ): Promise<CardDocument> {
     for (let attempt = 0; ; attempt++) {
@@ -137,7 +201,10 @@ export class CardCommands {
         issuedAt: plan.issuedAt,
         expiresAt: expiryFor(plan.issuedAt),
         collectedAt: plan.status === "NORMAL" ? meta.now : null,
-        socialFunction: plan.status === "NORMAL" ? { enabled: true, enabledAt: meta.now, channel: meta.caller.channel } : { enabled: false, enabledAt: null, channel: null },
+        socialFunction:
+          plan.status === "NORMAL"
+            ? { enabled: true, enabledAt: meta.now, channel: meta.caller.channel }
+            : { enabled: false, enabledAt: null, channel: null },
         electronicCard: null,
         replacesId: plan.replacesId,
         replacedById: null,
@@ -155,7 +222,13 @@ export class CardCommands {
       await this.recordEvent(session, card._id, meta, type, null, card.status);
       await this.outbox.add(
         session,
-        { type: "CardIssued", payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank }, actor: meta.caller.sub, channel: meta.caller.channel, occurredAt: meta.now },
+        {
+          type: "CardIssued",
+          payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank },
+          actor: meta.caller.sub,
+          channel: meta.caller.channel,
+          occurredAt: meta.now,
+        },
         ["bank-accounts", "passwords"],
       );
       return card;
@@ -172,7 +245,19 @@ export class CardCommands {
   ): Promise<void> {
     const seq = await this.repository.events.countDocuments({ cardId }, { session });
     await this.repository.events.insertOne(
-      { _id: newId("e"), cardId, at: meta.now, seq, type, channel: meta.caller.channel, fromStatus, toStatus, actor: meta.caller.sub, agent: meta.agent ?? null, details: meta.details ?? null },
+      {
+        _id: newId("e"),
+        cardId,
+        at: meta.now,
+        seq,
+        type,
+        channel: meta.caller.channel,
+        fromStatus,
+        toStatus,
+        actor: meta.caller.sub,
+        agent: meta.agent ?? null,
+        details: meta.details ?? null,
+      },
       { session },
     );
   }

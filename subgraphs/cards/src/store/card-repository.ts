@@ -24,7 +24,9 @@ export function toCardRecord(doc: CardDocument): CardRecord {
       enabledAt: doc.socialFunction.enabledAt,
       channel: doc.socialFunction.channel,
     },
-    electronicCard: doc.electronicCard ? { channel: doc.electronicCard.channel, issuedAt: doc.electronicCard.issuedAt } : null,
+    electronicCard: doc.electronicCard
+      ? { channel: doc.electronicCard.channel, issuedAt: doc.electronicCard.issuedAt }
+      : null,
     replacesId: doc.replacesId,
     replacedById: doc.replacedById,
     bankAccountStatus: doc.bankAccountStatus,
@@ -53,12 +55,18 @@ export class CardRepository {
   }
 
   async findByPersonIds(personIds: readonly string[]): Promise<CardRecord[]> {
-    const docs = await this.cards.find({ personId: { $in: [...personIds] } }).sort({ issuedAt: 1, _id: 1 }).toArray();
+    const docs = await this.cards
+      .find({ personId: { $in: [...personIds] } })
+      .sort({ issuedAt: 1, _id: 1 })
+      .toArray();
     return docs.map(toCardRecord);
   }
 
   async findEventsByCardIds(cardIds: readonly string[]): Promise<CardEventDocument[]> {
-    return this.events.find({ cardId: { $in: [...cardIds] } }).sort({ at: 1, seq: 1 }).toArray();
+    return this.events
+      .find({ cardId: { $in: [...cardIds] } })
+      .sort({ at: 1, seq: 1 })
+      .toArray();
   }
 
   async ping(): Promise<boolean> {

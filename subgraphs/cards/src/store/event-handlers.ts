@@ -15,24 +15,36 @@ function cardIdOf(event: HubEvent): string {
  * and channel (R-BANK-2: BANK_COUNTER; R-PWD-2: the channel of the password change). A card that
  * can no longer be enabled (cancelled meanwhile) consumes the event without change.
  */
-export function cardEventHandlers(commands: CardCommands, repository: CardRepository, registry: PersonRegistry): Record<string, EventHandler> {
-  const enableFrom = (via: string): EventHandler => async (event, session) => {
-    try {
-      await commands.applyIn(session, cardIdOf(event), { kind: "ENABLE_SOCIAL_FUNCTION" }, {
-        caller: { sub: event.actor, channel: event.channel, scopes: new Set() },
-        now: new Date(event.occurredAt),
-        operation: "enableSocialSecurityFunction",
-        input: null,
-        details: { via, eventId: event.id },
-      });
-    } catch (error) {
-      if (!(error instanceof HubError)) throw error;
-    }
-  };
+export function cardEventHandlers(
+  commands: CardCommands,
+  repository: CardRepository,
+  registry: PersonRegistry,
+): Record<string, EventHandler> {
+  const enableFrom =
+    (via: string): EventHandler =>
+    async (event, session) => {
+      try {
+        await commands.applyIn(
+          session,
+          cardIdOf(event),
+          { kind: "ENABLE_SOCIAL_FUNCTION" },
+          {
+            caller: { sub: event.actor, channel: event.channel, scopes: new Set() },
+            now: new Date(event.occurredAt),
+            operation: "enableSocialSecurityFunction",
+            input: null,
+            details: { via, eventId: event.id },
+          },
+        );
+      } catch (error) {
+        if (!(error instanceof HubError)) throw error;
+      }
+    };
   return {
     PersonRegistered: async (event, session) => {
       const personId = event.payload["personId"];
-      if (typeof personId === "string") await registry.add(personId, new Date(event.occurredAt), session);
+      if (typeof personId === "string")
+        await registry.add(personId, new Date(event.occurredAt), session);
     },
     BankAccountStatusChanged: async (event, session) => {
       await repository.cards.updateOne(

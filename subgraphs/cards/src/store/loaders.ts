@@ -4,7 +4,10 @@ import type { CardRepository } from "./card-repository.js";
 /** Per-request loaders: one round trip per batch, however many cards or persons a query has. */
 export function createCardLoaders(repository: CardRepository) {
   return {
-    cardById: keyedLoader((ids: readonly string[]) => repository.findByIds(ids), (card) => card.id),
+    cardById: keyedLoader(
+      (ids: readonly string[]) => repository.findByIds(ids),
+      (card) => card.id,
+    ),
     cardsByPersonId: groupedLoader(
       (personIds: readonly string[]) => repository.findByPersonIds(personIds),
       (card) => card.personId,

@@ -21,6 +21,10 @@ export class PersonRegistry {
   }
 
   async add(personId: string, at: Date, session?: ClientSession): Promise<void> {
-    await this.persons.updateOne({ _id: personId }, { $set: { registeredAt: at } }, { upsert: true, session });
+    await this.persons.updateOne(
+      { _id: personId },
+      { $set: { registeredAt: at } },
+      { upsert: true, session },
+    );
   }
 }

@@ -6,7 +6,12 @@ import { PersonRegistry } from "./person-registry.js";
 export type { CardDocument, CardEventDocument };
 
 /** Writes demo cards and their histories that are not stored yet (idempotent). */
-export async function seedCards(db: Db, cards: CardDocument[], events: CardEventDocument[], personIds: readonly string[]): Promise<number> {
+export async function seedCards(
+  db: Db,
+  cards: CardDocument[],
+  events: CardEventDocument[],
+  personIds: readonly string[],
+): Promise<number> {
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
   const inserted = await insertMissing(repository.cards, cards);

@@ -21,7 +21,9 @@ async function rejection(promise: Promise<unknown>): Promise<string> {
 describe("token verification", () => {
   it("reads sub, channel and scopes from a valid HS256 token", async () => {
     const verify = createTokenVerifier({ secret: SECRET });
-    const caller = await verify(`Bearer ${await mintDevToken(SECRET, { sub: "op-7", channel: "PHARMACY", scopes: ["cards:read", "pii:read"] })}`);
+    const caller = await verify(
+      `Bearer ${await mintDevToken(SECRET, { sub: "op-7", channel: "PHARMACY", scopes: ["cards:read", "pii:read"] })}`,
+    );
     expect(caller.sub).toBe("op-7");
     expect(caller.channel).toBe("PHARMACY");
     expect([...caller.scopes]).toEqual(["cards:read", "pii:read"]);
@@ -29,14 +31,23 @@ describe("token verification", () => {
 
   it("rejects an unknown channel claim", async () => {
     const verify = createTokenVerifier({ secret: SECRET });
-    const bad = await new SignJWT({ channel: "FAX", scope: "cards:read" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setExpirationTime("1h").sign(new TextEncoder().encode(SECRET));
+    const bad = await new SignJWT({ channel: "FAX", scope: "cards:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("x")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(SECRET));
     expect(await rejection(verify(`Bearer ${bad}`))).toBe("UNAUTHENTICATED");
   });
 
   it("rejects a token that is not valid yet", async () => {
     const verify = createTokenVerifier({ secret: SECRET });
     const future = Math.floor(Date.now() / 1000) + 3600;
-    const early = await new SignJWT({ channel: "COUNTER" }).setProtectedHeader({ alg: "HS256" }).setSubject("x").setNotBefore(future).setExpirationTime(future + 60).sign(new TextEncoder().encode(SECRET));
+    const early = await new SignJWT({ channel: "COUNTER" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("x")
+      .setNotBefore(future)
+      .setExpirationTime(future + 60)
+      .sign(new TextEncoder().encode(SECRET));
     expect(await rejection(verify(`Bearer ${early}`))).toBe("UNAUTHENTICATED");
   });
 
@@ -49,8 +60,14 @@ describe("token verification", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
-      const verify = createTokenVerifier({ jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json` });
-      const good = await new SignJWT({ channel: "APP", scope: "cards:read" }).setProtectedHeader({ alg: "RS256", kid: "k1" }).setSubject("app-1").setExpirationTime("5m").sign(privateKey);
+      const verify = createTokenVerifier({
+        jwksUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+      });
+      const good = await new SignJWT({ channel: "APP", scope: "cards:read" })
+        .setProtectedHeader({ alg: "RS256", kid: "k1" })
+        .setSubject("app-1")
+        .setExpirationTime("5m")
+        .sign(privateKey);
       expect((await verify(`Bearer ${good}`)).channel).toBe("APP");
       const hs = await mintDevToken(SECRET, { sub: "x", channel: "APP" });
       expect(await rejection(verify(`Bearer ${hs}`))).toBe("UNAUTHENTICATED");

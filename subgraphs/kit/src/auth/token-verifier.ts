@@ -71,8 +71,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 function describeJoseError(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return "The token has expired.";
   if (error instanceof joseErrors.JWTClaimValidationFailed) return "The token is not valid yet.";
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return "The token's algorithm is not accepted.";
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return "The token's signature is invalid.";
+  if (error instanceof joseErrors.JOSEAlgNotAllowed)
+    return "The token's algorithm is not accepted.";
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed)
+    return "The token's signature is invalid.";
   // Malformed tokens, unknown keys and an unreachable key set all end here: the caller learns
   // only that the token was not accepted.
   return "The token is not valid.";

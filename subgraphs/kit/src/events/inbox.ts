@@ -19,7 +19,10 @@ export type EventHandler = (event: HubEvent, session: ClientSession) => Promise<
 export class Inbox {
   readonly processed: Collection<ProcessedEvent>;
 
-  constructor(private readonly db: Db, private readonly handlers: Record<string, EventHandler>) {
+  constructor(
+    private readonly db: Db,
+    private readonly handlers: Record<string, EventHandler>,
+  ) {
     this.processed = db.collection<ProcessedEvent>("processed_events");
   }
 
@@ -36,7 +39,10 @@ export class Inbox {
       return await runTransaction(this.db, async (session) => {
         // Checked again inside the transaction: a concurrent delivery may have applied it.
         if (await this.processed.findOne({ _id: event.id }, { session })) return false;
-        await this.processed.insertOne({ _id: event.id, type: event.type, source: event.source, appliedAt: new Date() }, { session });
+        await this.processed.insertOne(
+          { _id: event.id, type: event.type, source: event.source, appliedAt: new Date() },
+          { session },
+        );
         await handler(event, session);
         return true;
       });

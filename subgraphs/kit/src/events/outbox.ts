@@ -39,16 +39,26 @@ export const FREE_LEASE = new Date(0);
 export class Outbox {
   readonly events: Collection<OutboxDocument>;
 
-  constructor(db: Db, readonly source: string) {
+  constructor(
+    db: Db,
+    readonly source: string,
+  ) {
     this.events = db.collection<OutboxDocument>("outbox");
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.events.createIndex({ destination: 1, deliveredAt: 1, enqueuedAt: 1 }, { name: "pending_by_destination" });
+    await this.events.createIndex(
+      { destination: 1, deliveredAt: 1, enqueuedAt: 1 },
+      { name: "pending_by_destination" },
+    );
   }
 
   /** Adds an event for each destination, inside the caller's transaction. */
-  async add(session: ClientSession, event: NewEvent, destinations: readonly string[]): Promise<string> {
+  async add(
+    session: ClientSession,
+    event: NewEvent,
+    destinations: readonly string[],
+  ): Promise<string> {
     const eventId = randomUUID();
     const enqueuedAt = new Date();
     const docs: OutboxDocument[] = destinations.map((destination) => ({
@@ -70,6 +80,14 @@ export class Outbox {
   }
 
   static toHubEvent(doc: OutboxDocument): HubEvent {
-    return { id: doc.eventId, type: doc.type, payload: doc.payload, actor: doc.actor, channel: doc.channel, occurredAt: doc.occurredAt.toISOString(), source: doc.source };
+    return {
+      id: doc.eventId,
+      type: doc.type,
+      payload: doc.payload,
+      actor: doc.actor,
+      channel: doc.channel,
+      occurredAt: doc.occurredAt.toISOString(),
+      source: doc.source,
+    };
   }
 }

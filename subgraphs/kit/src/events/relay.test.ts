@@ -30,7 +30,10 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
   let failures = options.failFirst ?? 0;
   const inbox = new Inbox(db, {
     Numbered: async (event, session) => {
-      await applied.insertOne({ _id: event.id, n: Number(event.payload["n"]), order: order++ }, { session });
+      await applied.insertOne(
+        { _id: event.id, n: Number(event.payload["n"]), order: order++ },
+        { session },
+      );
     },
   });
   const server: Server = createServer((request, response) => {
@@ -50,13 +53,28 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, applied, deliveries: () => deliveries, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+    applied,
+    deliveries: () => deliveries,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 async function enqueue(outbox: Outbox, count: number): Promise<void> {
   for (let n = 0; n < count; n++) {
     await runTransaction(outbox.events.db, (session) =>
-      outbox.add(session, { type: "Numbered", payload: { n }, actor: "t", channel: "COUNTER", occurredAt: new Date() }, ["consumer"]),
+      outbox.add(
+        session,
+        {
+          type: "Numbered",
+          payload: { n },
+          actor: "t",
+          channel: "COUNTER",
+          occurredAt: new Date(),
+        },
+        ["consumer"],
+      ),
     );
   }
 }
@@ -76,7 +94,13 @@ describe("outbox relay", () => {
     const target = await consumer(`relay_two_target_${Date.now()}`);
     await enqueue(outbox, 30);
     const logger = createLogger("relay-test", "silent");
-    const options = { outbox, target: () => target.url, serviceToken: async () => "t", logger, pollMs: 20 };
+    const options = {
+      outbox,
+      target: () => target.url,
+      serviceToken: async () => "t",
+      logger,
+      pollMs: 20,
+    };
     const relays = [startOutboxRelay(options), startOutboxRelay(options)];
     try {
       await until(async () => (await outbox.events.countDocuments({ deliveredAt: null })) === 0);
@@ -95,7 +119,14 @@ describe("outbox relay", () => {
     await outbox.ensureIndexes();
     const target = await consumer(`relay_retry_target_${Date.now()}`, { failFirst: 3 });
     await enqueue(outbox, 2);
-    const relay = startOutboxRelay({ outbox, target: () => target.url, serviceToken: async () => "t", logger: createLogger("relay-test", "silent"), pollMs: 20, maxBackoffMs: 300 });
+    const relay = startOutboxRelay({
+      outbox,
+      target: () => target.url,
+      serviceToken: async () => "t",
+      logger: createLogger("relay-test", "silent"),
+      pollMs: 20,
+      maxBackoffMs: 300,
+    });
     try {
       await until(async () => (await relay.stats()).failedAttempts >= 1);
       const waiting = await relay.stats();

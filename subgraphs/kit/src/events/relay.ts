@@ -51,7 +51,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
 
   async function claimHead(destination: string): Promise<OutboxDocument | null> {
     const now = new Date();
-    const head = await events.find({ destination, deliveredAt: null }).sort({ enqueuedAt: 1, _id: 1 }).limit(1).next();
+    const head = await events
+      .find({ destination, deliveredAt: null })
+      .sort({ enqueuedAt: 1, _id: 1 })
+      .limit(1)
+      .next();
     if (!head || head.nextAttemptAt > now || head.leaseUntil > now) return null;
     return events.findOneAndUpdate(
       { _id: head._id, deliveredAt: null, leaseUntil: head.leaseUntil },
@@ -66,23 +70,47 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       if (!url) throw new Error(`no address known for ${doc.destination}`);
       const response = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${await options.serviceToken()}` },
+        headers: {
+          "content-type": "application/json",
+          authorization: `Bearer ${await options.serviceToken()}`,
+        },
         body: JSON.stringify(Outbox.toHubEvent(doc)),
         signal: AbortSignal.timeout(options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2)),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       // Marked whoever holds the lease now: the event did arrive, and consumers ignore repeats.
-      await events.updateOne({ _id: doc._id }, { $set: { deliveredAt: new Date(), leaseUntil: FREE_LEASE, leaseOwner: null } });
+      await events.updateOne(
+        { _id: doc._id },
+        { $set: { deliveredAt: new Date(), leaseUntil: FREE_LEASE, leaseOwner: null } },
+      );
       delivered += 1;
     } catch (error) {
       failedAttempts += 1;
       const attempts = doc.attempts + 1;
       const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10));
       const message = error instanceof Error ? error.message : String(error);
-      options.logger.warn({ eventId: doc.eventId, type: doc.type, destination: doc.destination, attempts, retryInMs: backoff, error: message }, "event delivery failed; will retry");
+      options.logger.warn(
+        {
+          eventId: doc.eventId,
+          type: doc.type,
+          destination: doc.destination,
+          attempts,
+          retryInMs: backoff,
+          error: message,
+        },
+        "event delivery failed; will retry",
+      );
       await events.updateOne(
         { _id: doc._id, leaseOwner: instance },
-        { $set: { attempts, nextAttemptAt: new Date(Date.now() + backoff), leaseUntil: FREE_LEASE, leaseOwner: null, lastError: message } },
+        {
+          $set: {
+            attempts,
+            nextAttemptAt: new Date(Date.now() + backoff),
+            leaseUntil: FREE_LEASE,
+            leaseOwner: null,
+            lastError: message,
+          },
+        },
       );
     }
   }
@@ -96,7 +124,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       while (doc && running) {
         worked = true;
         await deliver(doc);
-        if (!doc.deliveredAt && (await events.countDocuments({ _id: doc._id, deliveredAt: null })) > 0) break;
+        if (
+          !doc.deliveredAt &&
+          (await events.countDocuments({ _id: doc._id, deliveredAt: null })) > 0
+        )
+          break;
         doc = await claimHead(destination);
       }
     }
@@ -111,7 +143,15 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     if (!oldest || Date.now() - oldest.enqueuedAt.getTime() < 10_000) return;
     lastLagReport = Date.now();
     const pending = await events.countDocuments({ deliveredAt: null });
-    options.logger.warn({ pending, oldestPendingMs: Date.now() - oldest.enqueuedAt.getTime(), destination: oldest.destination, lastError: oldest.lastError }, "outbox lag: events are waiting for delivery");
+    options.logger.warn(
+      {
+        pending,
+        oldestPendingMs: Date.now() - oldest.enqueuedAt.getTime(),
+        destination: oldest.destination,
+        lastError: oldest.lastError,
+      },
+      "outbox lag: events are waiting for delivery",
+    );
   }
 
   const loop = (async () => {
@@ -123,7 +163,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       } catch (error) {
         options.logger.warn({ err: error }, "outbox relay pass failed");
       }
-      if (!worked && running) await new Promise<void>((resolve) => { wake = resolve; setTimeout(resolve, pollMs); });
+      if (!worked && running)
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, pollMs);
+        });
       wake = null;
     }
   })();
@@ -141,14 +185,26 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     },
     async stats() {
       const pending = await events.countDocuments({ deliveredAt: null });
-      const oldest = await events.find({ deliveredAt: null }).sort({ enqueuedAt: 1 }).limit(1).next();
-      return { pending, oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0, delivered, failedAttempts };
+      const oldest = await events
+        .find({ deliveredAt: null })
+        .sort({ enqueuedAt: 1 })
+        .limit(1)
+        .next();
+      return {
+        pending,
+        oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0,
+        delivered,
+        failedAttempts,
+      };
     },
   };
 }
 
 /** A subgraph server whose stop also stops its relay (first, so no delivery is cut mid-way). */
-export function withRelay(server: { url: string; stop(): Promise<void> }, relay: OutboxRelay): { url: string; relay: OutboxRelay; stop(): Promise<void> } {
+export function withRelay(
+  server: { url: string; stop(): Promise<void> },
+  relay: OutboxRelay,
+): { url: string; relay: OutboxRelay; stop(): Promise<void> } {
   return {
     url: server.url,
     relay,

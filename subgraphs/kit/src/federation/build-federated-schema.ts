@@ -7,7 +7,10 @@ import { scopeAuthChecker } from "../graphql/auth-checker.js";
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from "type-graphql";
 
 /** Entity lookups (`__resolveReference`) per type name, added beside TypeGraphQL's resolvers. */
-export type ReferenceResolvers = Record<string, { __resolveReference: (...args: never[]) => unknown }>;
+export type ReferenceResolvers = Record<
+  string,
+  { __resolveReference: (...args: never[]) => unknown }
+>;
 
 const FEDERATION_LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 

@@ -4,11 +4,20 @@ import { checkCharacter, checkIdNumber, composeIdNumber } from "./identity-numbe
 describe("R-ID-1: the identity number is validated (length, birth date, MOD 11-2 check)", () => {
   it("accepts a valid number and reads province, birth date and sex from it", () => {
     // 11010519491231002X is the published GB 11643 example.
-    expect(checkIdNumber("11010519491231002X")).toEqual({ valid: true, idNumber: "11010519491231002X", province: "11", birthDate: "19491231", sex: "FEMALE" });
+    expect(checkIdNumber("11010519491231002X")).toEqual({
+      valid: true,
+      idNumber: "11010519491231002X",
+      province: "11",
+      birthDate: "19491231",
+      sex: "FEMALE",
+    });
   });
 
   it("normalises a lower-case x and surrounding spaces", () => {
-    expect(checkIdNumber(" 11010519491231002x ")).toMatchObject({ valid: true, idNumber: "11010519491231002X" });
+    expect(checkIdNumber(" 11010519491231002x ")).toMatchObject({
+      valid: true,
+      idNumber: "11010519491231002X",
+    });
   });
 
   it.each([

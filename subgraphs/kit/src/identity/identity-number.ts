@@ -6,9 +6,40 @@
 
 /** GB/T 2260 province-level codes. */
 export const PROVINCE_CODES: ReadonlySet<string> = new Set([
-  "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-  "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
-  "71", "81", "82",
+  "11",
+  "12",
+  "13",
+  "14",
+  "15",
+  "21",
+  "22",
+  "23",
+  "31",
+  "32",
+  "33",
+  "34",
+  "35",
+  "36",
+  "37",
+  "41",
+  "42",
+  "43",
+  "44",
+  "45",
+  "46",
+  "50",
+  "51",
+  "52",
+  "53",
+  "54",
+  "61",
+  "62",
+  "63",
+  "64",
+  "65",
+  "71",
+  "81",
+  "82",
 ]);
 
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -46,7 +77,10 @@ export function checkIdNumber(input: string, today: Date = new Date()): IdNumber
     birth.getUTCDate() !== day ||
     birth.getTime() > today.getTime()
   ) {
-    return { valid: false, reason: "The birth date part of the identity number is not a valid date." };
+    return {
+      valid: false,
+      reason: "The birth date part of the identity number is not a valid date.",
+    };
   }
   if (checkCharacter(idNumber.slice(0, 17)) !== idNumber[17]) {
     return { valid: false, reason: "The check character of the identity number is wrong." };

@@ -17,7 +17,10 @@ export function redactMongoUri(uri: string): string {
  * request. Timeouts are bounded: a request against a lost database fails quickly instead of
  * hanging.
  */
-export async function connectMongo(uri: string, options: MongoConnectOptions = {}): Promise<MongoClient> {
+export async function connectMongo(
+  uri: string,
+  options: MongoConnectOptions = {},
+): Promise<MongoClient> {
   const client = new MongoClient(uri, {
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3_000,
     connectTimeoutMS: 3_000,
@@ -41,7 +44,9 @@ export async function connectMongo(uri: string, options: MongoConnectOptions = {
 }
 
 export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === 11000;
+  return (
+    typeof error === "object" && error !== null && (error as { code?: unknown }).code === 11000
+  );
 }
 
 export type { Db, MongoClient };

@@ -30,7 +30,9 @@ function binaryPath(): string {
  * Starts jongodb, the MongoDB-wire-compatible server that installs from npm (see
  * EMBEDDED-MONGO.md). It keeps data in memory only: every start is a fresh database.
  */
-export async function startEmbeddedMongo(options: { startTimeoutMs?: number; port?: number } = {}): Promise<EmbeddedMongo> {
+export async function startEmbeddedMongo(
+  options: { startTimeoutMs?: number; port?: number } = {},
+): Promise<EmbeddedMongo> {
   const child: ChildProcess = spawn(
     binaryPath(),
     [

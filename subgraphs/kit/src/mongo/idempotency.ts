@@ -47,15 +47,23 @@ export interface IdempotentRun<R extends Record<string, unknown>> {
  * with one change: the losers see the winner's record (on retry, or by its unique key) and answer
  * its result.
  */
-export async function runIdempotent<R extends Record<string, unknown>>(run: IdempotentRun<R>): Promise<R> {
-  const keys: Collection<IdempotencyRecord> = run.db.collection<IdempotencyRecord>("idempotency_keys");
+export async function runIdempotent<R extends Record<string, unknown>>(
+  run: IdempotentRun<R>,
+): Promise<R> {
+  const keys: Collection<IdempotencyRecord> =
+    run.db.collection<IdempotencyRecord>("idempotency_keys");
   const id = run.key ? `${run.channel}:${run.key}` : null;
-  const fingerprint = createHash("sha256").update(`${run.operation}\n${stableJson(run.input)}`).digest("hex");
+  const fingerprint = createHash("sha256")
+    .update(`${run.operation}\n${stableJson(run.input)}`)
+    .digest("hex");
 
   const replay = (record: IdempotencyRecord | null): R | null => {
     if (!record) return null;
     if (record.fingerprint !== fingerprint) {
-      throw new HubError("CONFLICT", `The idempotency key "${run.key}" was already used by this channel for a different request.`);
+      throw new HubError(
+        "CONFLICT",
+        `The idempotency key "${run.key}" was already used by this channel for a different request.`,
+      );
     }
     return record.result as R;
   };
@@ -71,7 +79,17 @@ export async function runIdempotent<R extends Record<string, unknown>>(run: Idem
         if (earlier) return earlier;
       }
       const produced = await run.work(session);
-      if (id) await keys.insertOne({ _id: id, operation: run.operation, fingerprint, result: produced, createdAt: new Date() }, { session });
+      if (id)
+        await keys.insertOne(
+          {
+            _id: id,
+            operation: run.operation,
+            fingerprint,
+            result: produced,
+            createdAt: new Date(),
+          },
+          { session },
+        );
       return produced;
     });
   } catch (error) {

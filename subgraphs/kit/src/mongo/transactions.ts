@@ -9,7 +9,10 @@ import type { ClientSession, Db, MongoClient } from "mongodb";
  * this process. A real MongoDB replica set detects the conflict itself (WriteConflict → retry), so
  * there transactions run concurrently and nothing is serialised.
  */
-export async function runTransaction<T>(db: Db, work: (session: ClientSession) => Promise<T>): Promise<T> {
+export async function runTransaction<T>(
+  db: Db,
+  work: (session: ClientSession) => Promise<T>,
+): Promise<T> {
   const gate = (await needsSerialTransactions(db.client)) ? gateFor(db) : null;
   const release = gate ? await gate.acquire() : () => undefined;
   const session = db.client.startSession();

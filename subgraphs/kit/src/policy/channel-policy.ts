@@ -9,8 +9,28 @@ export const CHANNEL_POLICY = {
   registerPerson: ["COUNTER", "NATIONAL_PLATFORM"],
   issueCard: ["COUNTER", "NATIONAL_PLATFORM"],
   collectCard: ["COUNTER", "BANK_COUNTER", "GRASSROOTS"],
-  enableSocialSecurityFunction: ["COUNTER", "BANK_COUNTER", "HOSPITAL", "PHARMACY", "PHONE_12333", "WEBSITE", "APP", "WECHAT", "ALIPAY", "GRASSROOTS"],
-  "reportCardLoss:temporary": ["COUNTER", "BANK_COUNTER", "PHONE_12333", "WEBSITE", "APP", "WECHAT", "ALIPAY", "NATIONAL_PLATFORM"],
+  enableSocialSecurityFunction: [
+    "COUNTER",
+    "BANK_COUNTER",
+    "HOSPITAL",
+    "PHARMACY",
+    "PHONE_12333",
+    "WEBSITE",
+    "APP",
+    "WECHAT",
+    "ALIPAY",
+    "GRASSROOTS",
+  ],
+  "reportCardLoss:temporary": [
+    "COUNTER",
+    "BANK_COUNTER",
+    "PHONE_12333",
+    "WEBSITE",
+    "APP",
+    "WECHAT",
+    "ALIPAY",
+    "NATIONAL_PLATFORM",
+  ],
   "reportCardLoss:formal": ["COUNTER", "BANK_COUNTER"],
   withdrawLossReport: ["COUNTER", "BANK_COUNTER"],
   cancelCard: ["COUNTER"],
@@ -30,10 +50,13 @@ export type PolicyOperation = keyof typeof CHANNEL_POLICY;
 
 /** Why a channel may not do something, where the contract or the rule book says more. */
 const REASONS: Partial<Record<PolicyOperation, string>> = {
-  activateFinancialFunction: "The financial function must be activated in person at a counter of the card's partner bank (door-to-door service for the elderly, seriously ill or disabled) (R-BANK-1).",
+  activateFinancialFunction:
+    "The financial function must be activated in person at a counter of the card's partner bank (door-to-door service for the elderly, seriously ill or disabled) (R-BANK-1).",
   cancelBankAccount: "A bank account is cancelled over the counter at the partner bank (R-BANK-3).",
-  resetCardPassword: "A locked password is reset only in person at a service institution or on the official website (R-PWD-3).",
-  "replaceCard:instant": "Instant issuance is only possible at a service counter or a bank counter.",
+  resetCardPassword:
+    "A locked password is reset only in person at a service institution or on the official website (R-PWD-3).",
+  "replaceCard:instant":
+    "Instant issuance is only possible at a service counter or a bank counter.",
 };
 
 export function isChannelAllowed(operation: PolicyOperation, channel: Channel): boolean {
@@ -45,5 +68,9 @@ export function requireChannel(operation: PolicyOperation, channel: Channel): vo
   if (isChannelAllowed(operation, channel)) return;
   const allowed = CHANNEL_POLICY[operation].join(", ");
   const reason = REASONS[operation] ?? `Allowed channels: ${allowed}.`;
-  throw new HubError("CHANNEL_NOT_ALLOWED", `The ${channel} channel may not ${operation.replace(":", " (")}${operation.includes(":") ? ")" : ""}. ${reason}`, { allowedChannels: [...CHANNEL_POLICY[operation]] });
+  throw new HubError(
+    "CHANNEL_NOT_ALLOWED",
+    `The ${channel} channel may not ${operation.replace(":", " (")}${operation.includes(":") ? ")" : ""}. ${reason}`,
+    { allowedChannels: [...CHANNEL_POLICY[operation]] },
+  );
 }

@@ -35,14 +35,21 @@ export function hs256ServiceTokens(secret: string, source: string): () => Promis
   let cached: { token: string; until: number } | null = null;
   return async () => {
     if (cached && cached.until > Date.now()) return cached.token;
-    const token = await mintDevToken(secret, { sub: `relay:${source}`, channel: "NATIONAL_PLATFORM", scopes: [EVENTS_SCOPE as Scope], expiresIn: "10m" });
+    const token = await mintDevToken(secret, {
+      sub: `relay:${source}`,
+      channel: "NATIONAL_PLATFORM",
+      scopes: [EVENTS_SCOPE as Scope],
+      expiresIn: "10m",
+    });
     cached = { token, until: Date.now() + 5 * 60_000 };
     return token;
   };
 }
 
 /** `/events` URLs of the subgraphs, from their GraphQL URLs. */
-export function eventTargetsFrom(graphqlUrls: Record<string, string | undefined>): (destination: string) => string | undefined {
+export function eventTargetsFrom(
+  graphqlUrls: Record<string, string | undefined>,
+): (destination: string) => string | undefined {
   return (destination) => {
     const url = graphqlUrls[destination];
     return url ? url.replace(/\/graphql$/, "/events") : undefined;
@@ -74,9 +81,12 @@ export async function runSubgraphMain(
     const dbStats = { commands: 0 };
     const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
     const client = await connectMongo(env.MONGODB_URI, {
-      onCommand: countCommands ? (event) => void (event.command[event.commandName] !== "outbox" && dbStats.commands++) : undefined,
+      onCommand: countCommands
+        ? (event) => void (event.command[event.commandName] !== "outbox" && dbStats.commands++)
+        : undefined,
     });
-    if (!env.HUB_JWT_SECRET) throw new Error("HUB_JWT_SECRET is needed to sign the event relay's service tokens");
+    if (!env.HUB_JWT_SECRET)
+      throw new Error("HUB_JWT_SECRET is needed to sign the event relay's service tokens");
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
       events: {

@@ -87,7 +87,9 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     handle(request, response).catch((error: unknown) => {
       logger.error({ err: error }, "request handling failed");
       if (!response.headersSent) {
-        sendJson(response, 500, { errors: [{ message: "Internal error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+        sendJson(response, 500, {
+          errors: [{ message: "Internal error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }],
+        });
       } else response.end();
     });
   });
@@ -97,16 +99,26 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     if (url.pathname === "/healthz") return sendJson(response, 200, { status: "ok" });
     if (url.pathname === "/readyz") {
       const ready = await options.isReady().catch(() => false);
-      return sendJson(response, ready ? 200 : 503, { status: ready ? "ready" : "database unavailable" });
+      return sendJson(response, ready ? 200 : 503, {
+        status: ready ? "ready" : "database unavailable",
+      });
     }
-    if (url.pathname === "/dbstats" && options.dbStats) return sendJson(response, 200, options.dbStats());
-    if (url.pathname === "/outbox" && options.outboxStats) return sendJson(response, 200, await options.outboxStats());
-    if (url.pathname === "/events" && request.method === "POST" && options.inbox) return receiveEvent(request, response, options.inbox);
+    if (url.pathname === "/dbstats" && options.dbStats)
+      return sendJson(response, 200, options.dbStats());
+    if (url.pathname === "/outbox" && options.outboxStats)
+      return sendJson(response, 200, await options.outboxStats());
+    if (url.pathname === "/events" && request.method === "POST" && options.inbox)
+      return receiveEvent(request, response, options.inbox);
     if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });
 
     const requestId = (request.headers["x-request-id"] as string | undefined) ?? randomUUID();
     const started = performance.now();
-    response.once("finish", () => logger.info({ requestId, status: response.statusCode, ms: Math.round(performance.now() - started) }, "request"));
+    response.once("finish", () =>
+      logger.info(
+        { requestId, status: response.statusCode, ms: Math.round(performance.now() - started) },
+        "request",
+      ),
+    );
     let caller: Caller;
     try {
       caller = await options.verifier(request.headers.authorization);
@@ -119,7 +131,11 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       raw = await readBody(request, maxBody);
     } catch (error) {
       if (error instanceof BodyTooLarge) {
-        return sendJson(response, 413, errorBody(new HubError("QUERY_TOO_COMPLEX", "The request body is too large.")));
+        return sendJson(
+          response,
+          413,
+          errorBody(new HubError("QUERY_TOO_COMPLEX", "The request body is too large.")),
+        );
       }
       throw error;
     }
@@ -127,7 +143,11 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     try {
       body = raw.length > 0 ? JSON.parse(raw) : undefined;
     } catch {
-      return sendJson(response, 400, errorBody(new HubError("BAD_USER_INPUT", "The request body is not valid JSON.")));
+      return sendJson(
+        response,
+        400,
+        errorBody(new HubError("BAD_USER_INPUT", "The request body is not valid JSON.")),
+      );
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(request.headers)) {
@@ -148,7 +168,11 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     response.end();
   }
 
-  async function receiveEvent(request: IncomingMessage, response: ServerResponse, inbox: Inbox): Promise<void> {
+  async function receiveEvent(
+    request: IncomingMessage,
+    response: ServerResponse,
+    inbox: Inbox,
+  ): Promise<void> {
     let caller: Caller;
     try {
       caller = await options.verifier(request.headers.authorization);
@@ -156,10 +180,18 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       if (error instanceof HubError) return sendJson(response, 401, errorBody(error));
       throw error;
     }
-    if (!caller.scopes.has(EVENTS_SCOPE)) return sendJson(response, 403, errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")));
+    if (!caller.scopes.has(EVENTS_SCOPE))
+      return sendJson(
+        response,
+        403,
+        errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")),
+      );
     const event = JSON.parse(await readBody(request, maxBody)) as HubEvent;
     if (!inbox.handles(event.type)) {
-      logger.warn({ eventId: event.id, type: event.type }, "ignored an event this subgraph does not handle");
+      logger.warn(
+        { eventId: event.id, type: event.type },
+        "ignored an event this subgraph does not handle",
+      );
       return sendJson(response, 200, { applied: false });
     }
     const applied = await inbox.apply(event);

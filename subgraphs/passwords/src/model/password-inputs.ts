@@ -1,16 +1,5 @@
+import { AgentInput } from "@hub/kit";
 import { Field, ID, InputType } from "type-graphql";
-
-@InputType({ description: "An agent acting in person for the cardholder with a power of attorney (R-ID-2)." })
-export class PasswordAgentInput {
-  @Field(() => String, { description: "The agent's own identity number." })
-  idNumber!: string;
-
-  @Field(() => String, { description: "The agent's name." })
-  name!: string;
-
-  @Field(() => String, { description: "Reference of the power of attorney that was checked." })
-  powerOfAttorneyRef!: string;
-}
 
 @InputType({ description: "A social security password entry." })
 export class VerifyCardPasswordInput {
@@ -21,7 +10,10 @@ export class VerifyCardPasswordInput {
   password!: string;
 }
 
-@InputType({ description: "Change a card's social security password; changing the initial one also enables the card (R-PWD-2)." })
+@InputType({
+  description:
+    "Change a card's social security password; changing the initial one also enables the card (R-PWD-2).",
+})
 export class ChangeCardPasswordInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
@@ -29,28 +21,46 @@ export class ChangeCardPasswordInput {
   @Field(() => String, { description: "The current password (the initial one for a new card)." })
   currentPassword!: string;
 
-  @Field(() => String, { description: "The new password: 6 digits, not the initial one, not one digit repeated, not a run." })
+  @Field(() => String, {
+    description:
+      "The new password: 6 digits, not the initial one, not one digit repeated, not a run.",
+  })
   newPassword!: string;
 }
 
-@InputType({ description: "Unlock and reset a card's password to the initial one (counter or website only, R-PWD-3)." })
+@InputType({
+  description:
+    "Unlock and reset a card's password to the initial one (counter or website only, R-PWD-3).",
+})
 export class ResetCardPasswordInput {
   @Field(() => ID, { description: "The card's id." })
   cardId!: string;
 
-  @Field(() => PasswordAgentInput, { nullable: true, description: "The agent acting for the holder, if any (R-ID-2)." })
-  agent?: PasswordAgentInput | null;
+  @Field(() => AgentInput, {
+    nullable: true,
+    description: "The agent acting for the holder, if any (R-ID-2).",
+  })
+  agent?: AgentInput | null;
 
-  @Field(() => String, { nullable: true, description: "Makes a retry safe: the same key from the same channel returns the first result." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Makes a retry safe: the same key from the same channel returns the first result.",
+  })
   idempotencyKey?: string | null;
 }
 
-@InputType({ description: "Set or change the person's electronic-card password (one for every channel, R-PWD-4/5)." })
+@InputType({
+  description:
+    "Set or change the person's electronic-card password (one for every channel, R-PWD-4/5).",
+})
 export class SetElectronicCardPasswordInput {
   @Field(() => ID, { description: "The person's id." })
   personId!: string;
 
-  @Field(() => String, { nullable: true, description: "The current password; required once one is set." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The current password; required once one is set.",
+  })
   currentPassword?: string | null;
 
   @Field(() => String, { description: "The new password: 6 digits, not weak." })

@@ -12,7 +12,9 @@ registerEnumType(VerifyResult, {
   description: "Outcome of a password entry. Nothing says how close a wrong guess was (R-PWD-6).",
   valuesConfig: {
     OK: { description: "Correct; the count of wrong entries is reset." },
-    WRONG: { description: "Wrong; attemptsLeft says how many more wrong entries lock the password." },
+    WRONG: {
+      description: "Wrong; attemptsLeft says how many more wrong entries lock the password.",
+    },
     LOCKED: { description: "The password is locked (possibly by this entry)." },
   },
 });
@@ -22,13 +24,18 @@ export class VerifyCardPasswordPayload {
   @Field(() => VerifyResult, { description: "OK, WRONG or LOCKED." })
   result!: VerifyResult;
 
-  @Field(() => Int, { description: "Wrong entries left before the password locks (0 when locked)." })
+  @Field(() => Int, {
+    description: "Wrong entries left before the password locks (0 when locked).",
+  })
   attemptsLeft!: number;
 }
 
 @ObjectType({ description: "Result of changing a social security password." })
 export class ChangeCardPasswordPayload {
-  @Field(() => VerifyResult, { description: "OK when changed; WRONG when the current password was wrong (it counts as a wrong entry); LOCKED when that entry locked it." })
+  @Field(() => VerifyResult, {
+    description:
+      "OK when changed; WRONG when the current password was wrong (it counts as a wrong entry); LOCKED when that entry locked it.",
+  })
   result!: VerifyResult;
 
   @Field(() => CardPassword, { description: "The password state afterwards." })
@@ -37,13 +44,17 @@ export class ChangeCardPasswordPayload {
 
 @ObjectType({ description: "Result of an in-person or website reset (R-PWD-3)." })
 export class ResetCardPasswordPayload {
-  @Field(() => CardPassword, { description: "The password state afterwards: INITIAL with 0 failures." })
+  @Field(() => CardPassword, {
+    description: "The password state afterwards: INITIAL with 0 failures.",
+  })
   password!: CardPassword;
 }
 
 @ObjectType({ description: "Result of setting the electronic-card password." })
 export class SetElectronicCardPasswordPayload {
-  @Field(() => ElectronicCardPasswordStatus, { description: "The status afterwards, the same on every channel (R-PWD-5)." })
+  @Field(() => ElectronicCardPasswordStatus, {
+    description: "The status afterwards, the same on every channel (R-PWD-5).",
+  })
   status!: ElectronicCardPasswordStatus;
 }
 
@@ -52,9 +63,14 @@ export class VerifyElectronicCardPasswordPayload {
   @Field(() => VerifyResult, { description: "OK, WRONG or LOCKED." })
   result!: VerifyResult;
 
-  @Field(() => Int, { description: "Wrong entries left before every electronic-card service locks (0 when locked)." })
+  @Field(() => Int, {
+    description: "Wrong entries left before every electronic-card service locks (0 when locked).",
+  })
   attemptsLeft!: number;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: "When a lock lifts by itself; null unless LOCKED." })
+  @Field(() => GraphQLDateTime, {
+    nullable: true,
+    description: "When a lock lifts by itself; null unless LOCKED.",
+  })
   lockedUntil!: Date | null;
 }

@@ -1,4 +1,4 @@
-import { AllowedChannels, checkIdNumber, HubError } from "@hub/kit";
+import { AllowedChannels, validateAgent } from "@hub/kit";
 import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { PasswordsContext } from "../context.js";
 import {
@@ -20,44 +20,103 @@ import {
 export class PasswordMutationsResolver {
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("verifyCardPassword"))
-  @Mutation(() => VerifyCardPasswordPayload, { description: "Checks a social security password entry. Six consecutive wrong entries lock it (R-PWD-3); a correct one resets the count." })
-  verifyCardPassword(@Arg("input", () => VerifyCardPasswordInput, { description: "The request; see its input type for each field." }) input: VerifyCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  @Mutation(() => VerifyCardPasswordPayload, {
+    description:
+      "Checks a social security password entry. Six consecutive wrong entries lock it (R-PWD-3); a correct one resets the count.",
+  })
+  verifyCardPassword(
+    @Arg("input", () => VerifyCardPasswordInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: VerifyCardPasswordInput,
+    @Ctx() ctx: PasswordsContext,
+  ) {
     return ctx.service.verifyCard(input.cardId, input.password, ctx.now(), ctx.caller);
   }
 
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("changeCardPassword"))
-  @Mutation(() => ChangeCardPasswordPayload, { description: "Changes the social security password. Changing the initial password also enables the card's social security function (R-PWD-2). A locked password is PASSWORD_LOCKED." })
-  changeCardPassword(@Arg("input", () => ChangeCardPasswordInput, { description: "The request; see its input type for each field." }) input: ChangeCardPasswordInput, @Ctx() ctx: PasswordsContext) {
-    return ctx.service.changeCard(input.cardId, input.currentPassword, input.newPassword, ctx.now(), ctx.caller);
+  @Mutation(() => ChangeCardPasswordPayload, {
+    description:
+      "Changes the social security password. Changing the initial password also enables the card's social security function (R-PWD-2). A locked password is PASSWORD_LOCKED.",
+  })
+  changeCardPassword(
+    @Arg("input", () => ChangeCardPasswordInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: ChangeCardPasswordInput,
+    @Ctx() ctx: PasswordsContext,
+  ) {
+    return ctx.service.changeCard(
+      input.cardId,
+      input.currentPassword,
+      input.newPassword,
+      ctx.now(),
+      ctx.caller,
+    );
   }
 
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("resetCardPassword"))
-  @Mutation(() => ResetCardPasswordPayload, { description: "Unlocks and resets the password to the initial one, in person at a service institution (ID checked, form signed) or on the official website (R-PWD-3)." })
-  async resetCardPassword(@Arg("input", () => ResetCardPasswordInput, { description: "The request; see its input type for each field." }) input: ResetCardPasswordInput, @Ctx() ctx: PasswordsContext) {
-    let agent = null;
-    if (input.agent) {
-      const id = checkIdNumber(input.agent.idNumber, ctx.now());
-      if (!id.valid) throw new HubError("INVALID_ID_NUMBER", `Agent: ${id.reason}`);
-      if (!input.agent.powerOfAttorneyRef.trim()) throw new HubError("BAD_USER_INPUT", "An agent needs a power of attorney (its reference).");
-      agent = { idNumber: id.idNumber, name: input.agent.name, powerOfAttorneyRef: input.agent.powerOfAttorneyRef };
-    }
-    return { password: await ctx.service.resetCard(input.cardId, agent, input.idempotencyKey, ctx.now(), ctx.caller) };
+  @Mutation(() => ResetCardPasswordPayload, {
+    description:
+      "Unlocks and resets the password to the initial one, in person at a service institution (ID checked, form signed) or on the official website (R-PWD-3).",
+  })
+  async resetCardPassword(
+    @Arg("input", () => ResetCardPasswordInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: ResetCardPasswordInput,
+    @Ctx() ctx: PasswordsContext,
+  ) {
+    const agent = validateAgent(input.agent, ctx.now());
+    return {
+      password: await ctx.service.resetCard(
+        input.cardId,
+        agent,
+        input.idempotencyKey,
+        ctx.now(),
+        ctx.caller,
+      ),
+    };
   }
 
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("setElectronicCardPassword"))
-  @Mutation(() => SetElectronicCardPasswordPayload, { description: "Sets or changes the person's electronic-card password; it takes effect on every channel at once (R-PWD-5)." })
-  async setElectronicCardPassword(@Arg("input", () => SetElectronicCardPasswordInput, { description: "The request; see its input type for each field." }) input: SetElectronicCardPasswordInput, @Ctx() ctx: PasswordsContext) {
-    const view = await ctx.service.setElectronic(input.personId, input.currentPassword, input.newPassword, ctx.now(), ctx.caller);
+  @Mutation(() => SetElectronicCardPasswordPayload, {
+    description:
+      "Sets or changes the person's electronic-card password; it takes effect on every channel at once (R-PWD-5).",
+  })
+  async setElectronicCardPassword(
+    @Arg("input", () => SetElectronicCardPasswordInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: SetElectronicCardPasswordInput,
+    @Ctx() ctx: PasswordsContext,
+  ) {
+    const view = await ctx.service.setElectronic(
+      input.personId,
+      input.currentPassword,
+      input.newPassword,
+      ctx.now(),
+      ctx.caller,
+    );
     return { status: { state: view.state, lockedUntil: view.lockedUntil } };
   }
 
   @Authorized("passwords:write")
   @UseMiddleware(AllowedChannels("verifyElectronicCardPassword"))
-  @Mutation(() => VerifyElectronicCardPasswordPayload, { description: "Checks an electronic-card password entry. More than six wrong entries lock every electronic-card service on every channel for 24 hours (R-PWD-4)." })
-  verifyElectronicCardPassword(@Arg("input", () => VerifyElectronicCardPasswordInput, { description: "The request; see its input type for each field." }) input: VerifyElectronicCardPasswordInput, @Ctx() ctx: PasswordsContext) {
+  @Mutation(() => VerifyElectronicCardPasswordPayload, {
+    description:
+      "Checks an electronic-card password entry. More than six wrong entries lock every electronic-card service on every channel for 24 hours (R-PWD-4).",
+  })
+  verifyElectronicCardPassword(
+    @Arg("input", () => VerifyElectronicCardPasswordInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: VerifyElectronicCardPasswordInput,
+    @Ctx() ctx: PasswordsContext,
+  ) {
     return ctx.service.verifyElectronic(input.personId, input.password, ctx.now(), ctx.caller);
   }
 }

@@ -10,8 +10,14 @@ describe("password state views", () => {
     const lockedAt = new Date("2026-11-25T08:00:00Z");
     const record = { hasPassword: true, failedAttempts: 7, lockedAt };
     const justBefore = new Date(lockedAt.getTime() + ELECTRONIC_LOCK_MS - 1);
-    expect(electronicPasswordView(record, justBefore)).toEqual({ state: "LOCKED", failedAttempts: 7, lockedUntil: new Date("2026-11-26T08:00:00Z") });
-    expect(electronicPasswordView(record, new Date(lockedAt.getTime() + ELECTRONIC_LOCK_MS))).toEqual({ state: "SET", failedAttempts: 0, lockedUntil: null });
+    expect(electronicPasswordView(record, justBefore)).toEqual({
+      state: "LOCKED",
+      failedAttempts: 7,
+      lockedUntil: new Date("2026-11-26T08:00:00Z"),
+    });
+    expect(
+      electronicPasswordView(record, new Date(lockedAt.getTime() + ELECTRONIC_LOCK_MS)),
+    ).toEqual({ state: "SET", failedAttempts: 0, lockedUntil: null });
   });
 
   it("R-PWD-4: a person without an electronic-card password is NOT_SET", () => {

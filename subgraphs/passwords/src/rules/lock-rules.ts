@@ -16,7 +16,11 @@ export interface CardPasswordRecord {
 /** No stored record means the card still has its initial password and no failures. */
 export function cardPasswordView(record: CardPasswordRecord | null): CardPasswordRecord {
   if (!record) return { state: "INITIAL", failedAttempts: 0, lockedAt: null };
-  return { state: record.state, failedAttempts: record.failedAttempts, lockedAt: record.state === "LOCKED" ? record.lockedAt : null };
+  return {
+    state: record.state,
+    failedAttempts: record.failedAttempts,
+    lockedAt: record.state === "LOCKED" ? record.lockedAt : null,
+  };
 }
 
 export interface ElectronicPasswordRecord {
@@ -49,11 +53,15 @@ export function electronicLockEnds(lockedAt: Date): Date {
  * R-PWD-4: the lock is derived from the stored lock time when read — no job or TTL lifts it.
  * Once 24 hours have passed the password is usable again with a fresh count.
  */
-export function electronicPasswordView(record: ElectronicPasswordRecord | null, now: Date): ElectronicPasswordView {
+export function electronicPasswordView(
+  record: ElectronicPasswordRecord | null,
+  now: Date,
+): ElectronicPasswordView {
   if (!record?.hasPassword) return { state: "NOT_SET", failedAttempts: 0, lockedUntil: null };
   if (record.lockedAt) {
     const until = electronicLockEnds(record.lockedAt);
-    if (now.getTime() < until.getTime()) return { state: "LOCKED", failedAttempts: record.failedAttempts, lockedUntil: until };
+    if (now.getTime() < until.getTime())
+      return { state: "LOCKED", failedAttempts: record.failedAttempts, lockedUntil: until };
     return { state: "SET", failedAttempts: 0, lockedUntil: null };
   }
   return { state: "SET", failedAttempts: record.failedAttempts, lockedUntil: null };

@@ -6,11 +6,17 @@ import { HubError } from "@hub/kit";
  * old password.
  */
 export function checkNewPassword(candidate: string, initialPassword: string): void {
-  if (!/^\d{6}$/.test(candidate)) throw new HubError("BAD_USER_INPUT", "A password is exactly 6 digits.");
-  if (candidate === initialPassword) throw new HubError("BAD_USER_INPUT", "The new password must differ from the initial password.");
-  if (/^(\d)\1{5}$/.test(candidate)) throw new HubError("BAD_USER_INPUT", "A password cannot be one digit repeated.");
+  if (!/^\d{6}$/.test(candidate))
+    throw new HubError("BAD_USER_INPUT", "A password is exactly 6 digits.");
+  if (candidate === initialPassword)
+    throw new HubError("BAD_USER_INPUT", "The new password must differ from the initial password.");
+  if (/^(\d)\1{5}$/.test(candidate))
+    throw new HubError("BAD_USER_INPUT", "A password cannot be one digit repeated.");
   const steps = [...candidate].slice(1).map((digit, i) => Number(digit) - Number(candidate[i]));
   if (steps.every((s) => s === 1) || steps.every((s) => s === -1)) {
-    throw new HubError("BAD_USER_INPUT", "A password cannot be an ascending or descending run of digits.");
+    throw new HubError(
+      "BAD_USER_INPUT",
+      "A password cannot be an ascending or descending run of digits.",
+    );
   }
 }

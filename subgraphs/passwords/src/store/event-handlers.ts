@@ -2,9 +2,23 @@ import type { EventHandler } from "@hub/kit";
 import type { PasswordRepository } from "./password-repository.js";
 
 /** The cards and persons this subgraph may hold passwords for, learnt from their events. */
-export function passwordEventHandlers(repository: PasswordRepository): Record<string, EventHandler> {
+export function passwordEventHandlers(
+  repository: PasswordRepository,
+): Record<string, EventHandler> {
   return {
-    CardIssued: async (event, session) => repository.remember("card", String(event.payload["cardId"]), new Date(event.occurredAt), session),
-    PersonRegistered: async (event, session) => repository.remember("person", String(event.payload["personId"]), new Date(event.occurredAt), session),
+    CardIssued: async (event, session) =>
+      repository.remember(
+        "card",
+        String(event.payload["cardId"]),
+        new Date(event.occurredAt),
+        session,
+      ),
+    PersonRegistered: async (event, session) =>
+      repository.remember(
+        "person",
+        String(event.payload["personId"]),
+        new Date(event.occurredAt),
+        session,
+      ),
   };
 }

@@ -3,7 +3,10 @@ import type { PasswordRepository } from "./password-repository.js";
 
 export function createPasswordLoaders(repository: PasswordRepository) {
   return {
-    cardPasswordByCardId: keyedLoader((ids: readonly string[]) => repository.cardPasswordsFor(ids), (r) => r.cardId),
+    cardPasswordByCardId: keyedLoader(
+      (ids: readonly string[]) => repository.cardPasswordsFor(ids),
+      (r) => r.cardId,
+    ),
     electronicPasswordByPersonId: keyedLoader(
       (ids: readonly string[]) => repository.electronicPasswordsFor(ids),
       (r) => r.personId,

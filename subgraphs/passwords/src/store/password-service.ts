@@ -38,15 +38,22 @@ export class PasswordService {
   ) {}
 
   private async requireCard(cardId: string): Promise<void> {
-    if (!(await this.repository.isKnownCard(cardId))) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
+    if (!(await this.repository.isKnownCard(cardId)))
+      throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
   }
 
   private async requirePerson(personId: string): Promise<void> {
-    if (!(await this.repository.isKnownPerson(personId))) throw new HubError("NOT_FOUND", `No person has the id "${personId}".`);
+    if (!(await this.repository.isKnownPerson(personId)))
+      throw new HubError("NOT_FOUND", `No person has the id "${personId}".`);
   }
 
   /** R-PWD-3: one entry of the card password, counted atomically. */
-  async verifyCard(cardId: string, password: string, now: Date, caller: Caller): Promise<CardVerification> {
+  async verifyCard(
+    cardId: string,
+    password: string,
+    now: Date,
+    caller: Caller,
+  ): Promise<CardVerification> {
     await this.requireCard(cardId);
     const stored = await this.repository.cardPassword(cardId);
     if (stored?.state === "LOCKED") return { result: "LOCKED", attemptsLeft: 0 };
@@ -59,34 +66,73 @@ export class PasswordService {
     if (!after) return { result: "LOCKED", attemptsLeft: 0 };
     if (after.failedAttempts >= CARD_PASSWORD_MAX_FAILURES) {
       await this.repository.lockCard(cardId, now);
-      await this.repository.record({ subject: cardId, kind: "CARD", type: "LOCKED", at: now, caller });
+      await this.repository.record({
+        subject: cardId,
+        kind: "CARD",
+        type: "LOCKED",
+        at: now,
+        caller,
+      });
       return { result: "LOCKED", attemptsLeft: 0 };
     }
     return { result: "WRONG", attemptsLeft: cardAttemptsLeft(after.failedAttempts) };
   }
 
   /** R-PWD-2: a change needs the current password; changing the initial one enables the card. */
-  async changeCard(cardId: string, current: string, next: string, now: Date, caller: Caller): Promise<{ result: VerifyResult; password: CardPasswordRecord }> {
+  async changeCard(
+    cardId: string,
+    current: string,
+    next: string,
+    now: Date,
+    caller: Caller,
+  ): Promise<{ result: VerifyResult; password: CardPasswordRecord }> {
     await this.requireCard(cardId);
     checkNewPassword(next, this.initial.password);
     const before = await this.repository.cardPassword(cardId);
-    if (before?.state === "LOCKED") throw new HubError("PASSWORD_LOCKED", "The password is locked; it can be reset in person at a service institution or on the official website (R-PWD-3).");
+    if (before?.state === "LOCKED")
+      throw new HubError(
+        "PASSWORD_LOCKED",
+        "The password is locked; it can be reset in person at a service institution or on the official website (R-PWD-3).",
+      );
     const check = await this.verifyCard(cardId, current, now, caller);
-    if (check.result !== "OK") return { result: check.result, password: cardPasswordView(await this.repository.cardPassword(cardId)) };
+    if (check.result !== "OK")
+      return {
+        result: check.result,
+        password: cardPasswordView(await this.repository.cardPassword(cardId)),
+      };
     const wasInitial = (before?.state ?? "INITIAL") === "INITIAL";
     const hash = await hashPassword(next);
     await runTransaction(this.repository.db, async (session) => {
       await this.repository.setCardPassword(session, cardId, hash, "SET", now);
-      await this.repository.record({ subject: cardId, kind: "CARD", type: "CHANGED", at: now, caller }, session);
+      await this.repository.record(
+        { subject: cardId, kind: "CARD", type: "CHANGED", at: now, caller },
+        session,
+      );
       if (wasInitial) {
-        await this.outbox.add(session, { type: "InitialPasswordChanged", payload: { cardId }, actor: caller.sub, channel: caller.channel, occurredAt: now }, ["cards"]);
+        await this.outbox.add(
+          session,
+          {
+            type: "InitialPasswordChanged",
+            payload: { cardId },
+            actor: caller.sub,
+            channel: caller.channel,
+            occurredAt: now,
+          },
+          ["cards"],
+        );
       }
     });
     return { result: "OK", password: cardPasswordView(await this.repository.cardPassword(cardId)) };
   }
 
   /** R-PWD-3: an in-person or website reset unlocks and returns to the initial password. */
-  async resetCard(cardId: string, agent: Agent, key: string | null | undefined, now: Date, caller: Caller): Promise<CardPasswordRecord> {
+  async resetCard(
+    cardId: string,
+    agent: Agent,
+    key: string | null | undefined,
+    now: Date,
+    caller: Caller,
+  ): Promise<CardPasswordRecord> {
     await this.requireCard(cardId);
     await runIdempotent({
       db: this.repository.db,
@@ -96,7 +142,10 @@ export class PasswordService {
       input: { cardId, agent },
       work: async (session) => {
         await this.repository.setCardPassword(session, cardId, null, "INITIAL", now);
-        await this.repository.record({ subject: cardId, kind: "CARD", type: "RESET", at: now, caller, agent }, session);
+        await this.repository.record(
+          { subject: cardId, kind: "CARD", type: "RESET", at: now, caller, agent },
+          session,
+        );
         return { cardId };
       },
     });
@@ -104,50 +153,96 @@ export class PasswordService {
   }
 
   /** R-PWD-4/5: one password per person for every channel; a change applies everywhere at once. */
-  async setElectronic(personId: string, current: string | null | undefined, next: string, now: Date, caller: Caller) {
+  async setElectronic(
+    personId: string,
+    current: string | null | undefined,
+    next: string,
+    now: Date,
+    caller: Caller,
+  ) {
     await this.requirePerson(personId);
     checkNewPassword(next, this.initial.password);
     const stored = await this.repository.electronicPassword(personId);
     const view = electronicPasswordView(stored, now);
     if (view.state === "LOCKED") {
-      throw new HubError("PASSWORD_LOCKED", "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.", { lockedUntil: view.lockedUntil?.toISOString() });
+      throw new HubError(
+        "PASSWORD_LOCKED",
+        "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.",
+        { lockedUntil: view.lockedUntil?.toISOString() },
+      );
     }
     if (view.state === "SET") {
-      if (!current) throw new HubError("BAD_USER_INPUT", "The current electronic-card password is required to change it.");
+      if (!current)
+        throw new HubError(
+          "BAD_USER_INPUT",
+          "The current electronic-card password is required to change it.",
+        );
       const check = await this.verifyElectronic(personId, current, now, caller);
-      if (check.result === "LOCKED") throw new HubError("PASSWORD_LOCKED", "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.", { lockedUntil: check.lockedUntil?.toISOString() });
-      if (check.result === "WRONG") throw new HubError("BAD_USER_INPUT", "The current electronic-card password is wrong.", { attemptsLeft: check.attemptsLeft });
+      if (check.result === "LOCKED")
+        throw new HubError(
+          "PASSWORD_LOCKED",
+          "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.",
+          { lockedUntil: check.lockedUntil?.toISOString() },
+        );
+      if (check.result === "WRONG")
+        throw new HubError("BAD_USER_INPUT", "The current electronic-card password is wrong.", {
+          attemptsLeft: check.attemptsLeft,
+        });
     }
     const hash = await hashPassword(next);
     await runTransaction(this.repository.db, async (session) => {
       await this.repository.setElectronicPassword(session, personId, hash, now);
-      await this.repository.record({ subject: personId, kind: "ELECTRONIC", type: "SET", at: now, caller }, session);
+      await this.repository.record(
+        { subject: personId, kind: "ELECTRONIC", type: "SET", at: now, caller },
+        session,
+      );
     });
     return electronicPasswordView(await this.repository.electronicPassword(personId), now);
   }
 
   /** R-PWD-4: the seventh wrong entry locks every electronic-card service for 24 hours. */
-  async verifyElectronic(personId: string, password: string, now: Date, caller: Caller): Promise<ElectronicVerification> {
+  async verifyElectronic(
+    personId: string,
+    password: string,
+    now: Date,
+    caller: Caller,
+  ): Promise<ElectronicVerification> {
     await this.requirePerson(personId);
     const stored = await this.repository.electronicPassword(personId);
-    if (!stored?.hasPassword) throw new HubError("BAD_USER_INPUT", "No electronic-card password has been set for this person.");
+    if (!stored?.hasPassword)
+      throw new HubError(
+        "BAD_USER_INPUT",
+        "No electronic-card password has been set for this person.",
+      );
     if (stored.lockedAt) {
       const until = electronicLockEnds(stored.lockedAt);
-      if (now.getTime() < until.getTime()) return { result: "LOCKED", attemptsLeft: 0, lockedUntil: until };
+      if (now.getTime() < until.getTime())
+        return { result: "LOCKED", attemptsLeft: 0, lockedUntil: until };
       await this.repository.liftElectronicLock(personId, stored.lockedAt, now);
     }
     if (await verifyPassword(password, stored.hash)) {
-      if (await this.repository.clearElectronicFailures(personId, now)) return { result: "OK", attemptsLeft: ELECTRONIC_PASSWORD_LOCK_AT, lockedUntil: null };
+      if (await this.repository.clearElectronicFailures(personId, now))
+        return { result: "OK", attemptsLeft: ELECTRONIC_PASSWORD_LOCK_AT, lockedUntil: null };
       return this.lockedAnswer(personId, now);
     }
     const after = await this.repository.countElectronicFailure(personId, now);
     if (!after) return this.lockedAnswer(personId, now);
     if (after.failedAttempts >= ELECTRONIC_PASSWORD_LOCK_AT) {
       await this.repository.lockElectronic(personId, now);
-      await this.repository.record({ subject: personId, kind: "ELECTRONIC", type: "LOCKED", at: now, caller });
+      await this.repository.record({
+        subject: personId,
+        kind: "ELECTRONIC",
+        type: "LOCKED",
+        at: now,
+        caller,
+      });
       return this.lockedAnswer(personId, now);
     }
-    return { result: "WRONG", attemptsLeft: electronicAttemptsLeft(after.failedAttempts), lockedUntil: null };
+    return {
+      result: "WRONG",
+      attemptsLeft: electronicAttemptsLeft(after.failedAttempts),
+      lockedUntil: null,
+    };
   }
 
   private async lockedAnswer(personId: string, now: Date): Promise<ElectronicVerification> {

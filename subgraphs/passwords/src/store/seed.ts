@@ -14,8 +14,14 @@ export async function seedPasswords(
 ): Promise<number> {
   const repository = new PasswordRepository(db);
   await repository.ensureIndexes();
-  await insertMissing(repository.knownCards, known.cardIds.map((id) => ({ _id: id, at: new Date(0) })));
-  await insertMissing(repository.knownPersons, known.personIds.map((id) => ({ _id: id, at: new Date(0) })));
+  await insertMissing(
+    repository.knownCards,
+    known.cardIds.map((id) => ({ _id: id, at: new Date(0) })),
+  );
+  await insertMissing(
+    repository.knownPersons,
+    known.personIds.map((id) => ({ _id: id, at: new Date(0) })),
+  );
   return (
     (await insertMissing(repository.cardPasswords, cardPasswords)) +
     (await insertMissing(repository.electronicPasswords, electronicPasswords))

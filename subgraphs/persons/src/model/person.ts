@@ -19,7 +19,8 @@ export class Person {
 
   @Field(() => String, {
     nullable: true,
-    description: "Contact phone number, masked as `138****5678` unless the caller has scope pii:read (R-ID-3).",
+    description:
+      "Contact phone number, masked as `138****5678` unless the caller has scope pii:read (R-ID-3).",
   })
   @UseMiddleware(MaskedPii(maskPhone))
   phone?: string | null;

@@ -12,7 +12,10 @@ export class RegisterPersonInput {
   @Field(() => String, { nullable: true, description: "Mainland mobile number (11 digits)." })
   phone?: string | null;
 
-  @Field(() => String, { nullable: true, description: "Makes a retry safe: the same key from the same channel returns the first result." })
+  @Field(() => String, {
+    nullable: true,
+    description: "Makes a retry safe: the same key from the same channel returns the first result.",
+  })
   idempotencyKey?: string | null;
 }
 

@@ -27,7 +27,10 @@ export class PersonResolver {
     @Ctx() ctx: PersonsContext,
   ): Promise<(Person | null)[]> {
     if (ids.length > MAX_PERSON_IDS) {
-      throw new HubError("BAD_USER_INPUT", `At most ${MAX_PERSON_IDS} ids may be asked for at once.`);
+      throw new HubError(
+        "BAD_USER_INPUT",
+        `At most ${MAX_PERSON_IDS} ids may be asked for at once.`,
+      );
     }
     return ctx.loaders.personById.loadMany(ids).then((rows) =>
       rows.map((row) => {
@@ -44,7 +47,8 @@ export class PersonResolver {
       "A person by citizen identity number (the social security number, R-ID-1). A malformed number is an INVALID_ID_NUMBER error; an unknown one answers null.",
   })
   async personByIdNumber(
-    @Arg("idNumber", () => String, { description: "18-character citizen identity number." }) idNumber: string,
+    @Arg("idNumber", () => String, { description: "18-character citizen identity number." })
+    idNumber: string,
     @Ctx() ctx: PersonsContext,
   ): Promise<Person | null> {
     const check = checkIdNumber(idNumber, ctx.now());

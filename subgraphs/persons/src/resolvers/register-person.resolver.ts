@@ -8,8 +8,17 @@ import { validatePersonInput } from "../rules/person-input.js";
 export class RegisterPersonResolver {
   @Authorized("persons:write")
   @UseMiddleware(AllowedChannels("registerPerson"))
-  @Mutation(() => RegisterPersonPayload, { description: "Registers a cardholder. A second registration of one identity number is a CONFLICT." })
-  async registerPerson(@Arg("input", () => RegisterPersonInput, { description: "The request; see its input type for each field." }) input: RegisterPersonInput, @Ctx() ctx: PersonsContext): Promise<RegisterPersonPayload> {
+  @Mutation(() => RegisterPersonPayload, {
+    description:
+      "Registers a cardholder. A second registration of one identity number is a CONFLICT.",
+  })
+  async registerPerson(
+    @Arg("input", () => RegisterPersonInput, {
+      description: "The request; see its input type for each field.",
+    })
+    input: RegisterPersonInput,
+    @Ctx() ctx: PersonsContext,
+  ): Promise<RegisterPersonPayload> {
     const person = validatePersonInput(input, ctx.now());
     try {
       const { personId } = await runIdempotent({
@@ -18,13 +27,16 @@ export class RegisterPersonResolver {
         key: input.idempotencyKey,
         operation: "registerPerson",
         input: person,
-        work: async (session) => ({ personId: await ctx.persons.register(session, person, ctx.now(), ctx.caller) }),
+        work: async (session) => ({
+          personId: await ctx.persons.register(session, person, ctx.now(), ctx.caller),
+        }),
       });
       const stored = await ctx.loaders.personById.load(personId);
       if (!stored) throw new Error(`registered person ${personId} not found`);
       return { person: stored };
     } catch (error) {
-      if (isDuplicateKeyError(error)) throw new HubError("CONFLICT", "A person with this identity number is already registered.");
+      if (isDuplicateKeyError(error))
+        throw new HubError("CONFLICT", "A person with this identity number is already registered.");
       throw error;
     }
   }

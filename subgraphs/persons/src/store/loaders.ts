@@ -4,7 +4,10 @@ import type { PersonRepository } from "./person-repository.js";
 /** Per-request loaders: one database round trip per batch, whatever the number of persons. */
 export function createPersonLoaders(repository: PersonRepository) {
   return {
-    personById: keyedLoader((ids: readonly string[]) => repository.findByIds(ids), (p) => p.id),
+    personById: keyedLoader(
+      (ids: readonly string[]) => repository.findByIds(ids),
+      (p) => p.id,
+    ),
     personByIdNumber: keyedLoader(
       (idNumbers: readonly string[]) => repository.findByIdNumbers(idNumbers),
       (p) => p.idNumber,

@@ -12,7 +12,10 @@ export function toPerson(doc: PersonDocument): Person {
 export class PersonRepository {
   readonly persons: Collection<PersonDocument>;
 
-  constructor(readonly db: Db, private readonly outbox?: Outbox) {
+  constructor(
+    readonly db: Db,
+    private readonly outbox?: Outbox,
+  ) {
     this.persons = db.collection<PersonDocument>("persons");
   }
 
@@ -31,10 +34,25 @@ export class PersonRepository {
   }
 
   /** Inserts the person and announces it to the cards subgraph, in the caller's transaction. */
-  async register(session: ClientSession, person: { idNumber: string; name: string; phone: string | null }, now: Date, caller: Caller): Promise<string> {
+  async register(
+    session: ClientSession,
+    person: { idNumber: string; name: string; phone: string | null },
+    now: Date,
+    caller: Caller,
+  ): Promise<string> {
     const id = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
     await this.persons.insertOne({ _id: id, ...person, createdAt: now }, { session });
-    await this.outbox?.add(session, { type: "PersonRegistered", payload: { personId: id }, actor: caller.sub, channel: caller.channel, occurredAt: now }, ["cards", "passwords"]);
+    await this.outbox?.add(
+      session,
+      {
+        type: "PersonRegistered",
+        payload: { personId: id },
+        actor: caller.sub,
+        channel: caller.channel,
+        occurredAt: now,
+      },
+      ["cards", "passwords"],
+    );
     return id;
   }
 

@@ -1,0 +1,52 @@
+import type { GraphQLSchema } from "graphql";
+import { systemClock, type Clock } from "../clock.js";
+import { Inbox, type EventHandler } from "../events/inbox.js";
+import type { Outbox } from "../events/outbox.js";
+import { startOutboxRelay, withRelay } from "../events/relay.js";
+import type { HubContext } from "../graphql/context.js";
+import type { SubgraphDeps } from "./subgraph-main.js";
+import { startSubgraphServer, type RunningServer } from "./subgraph-server.js";
+
+export interface HubSubgraphSpec<TContext extends HubContext> {
+  name: string;
+  deps: SubgraphDeps;
+  schema: GraphQLSchema;
+  /** The subgraph's outbox; its relay starts and stops with the server. */
+  outbox: Outbox;
+  isReady: () => Promise<boolean>;
+  /** Events from other subgraphs this one applies (POST /events). */
+  handlers?: Record<string, EventHandler>;
+  /** The subgraph's own part of each request's context (fresh DataLoaders, services). */
+  context: (now: Clock) => Omit<TContext, keyof HubContext>;
+}
+
+/**
+ * The wiring every subgraph shares: its outbox relay, its inbox, and a request context whose
+ * clock is fixed per request, so every derived status in one answer agrees.
+ */
+export async function startHubSubgraph<TContext extends HubContext>(
+  spec: HubSubgraphSpec<TContext>,
+): Promise<RunningServer> {
+  const { deps } = spec;
+  const relay = startOutboxRelay({ outbox: spec.outbox, ...deps.events, logger: deps.logger });
+  const clock = deps.clock ?? systemClock;
+  const server = await startSubgraphServer<TContext>({
+    name: spec.name,
+    schema: spec.schema,
+    port: deps.port,
+    host: deps.host,
+    verifier: deps.verifier,
+    logger: deps.logger,
+    isReady: spec.isReady,
+    outboxStats: () => relay.stats(),
+    dbStats: deps.dbStats,
+    inbox: spec.handlers ? new Inbox(deps.db, spec.handlers) : undefined,
+    createContext: (caller, requestId) => {
+      const at = clock();
+      const now = () => at;
+      // The spread is exactly HubContext plus the subgraph's part, which TypeScript cannot prove for a generic.
+      return { caller, requestId, now, ...spec.context(now) } as TContext;
+    },
+  });
+  return withRelay(server, relay);
+}
