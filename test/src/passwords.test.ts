@@ -51,8 +51,11 @@ async function passwordOf(cardId: string) {
   return response.data!.card.password;
 }
 
+const idNumbers: string[] = [];
+
 async function registeredPerson(): Promise<{ personId: string; cardId: string }> {
   const created = await personWithCard(url);
+  idNumbers.push(created.idNumber);
   // wait until the passwords subgraph has learnt of the person and the card
   await eventually(async () =>
     expect(
@@ -352,8 +355,9 @@ describe("passwords through the gateway", () => {
       ...hashes.map((h) => h.split("$").at(-1)!),
     ];
     expect(logLines.length).toBeGreaterThan(10);
-    // nor does the bearer token sent with the request-id scenario
-    secrets.push(...sentTokens);
+    // nor does the bearer token sent with the request-id scenario, nor an identity number
+    secrets.push(...sentTokens, ...idNumbers);
+    expect(idNumbers.length).toBeGreaterThan(3);
     for (const text of [...responses, ...logLines])
       for (const secret of secrets)
         expect(

@@ -111,6 +111,30 @@ describe("PersonCards through the gateway", () => {
     ]);
   });
 
+  it("R-CARD-1: a card carries its social security function and its financial function (the partner bank's account) in one answer", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const result = await graphql<{
+      personByIdNumber: {
+        cards: {
+          issuingBank: string;
+          socialSecurityFunction: { enabled: boolean };
+          bankAccount: { bank: string };
+        }[];
+      };
+    }>(
+      hub.gateway.url,
+      "query($n: String!) { personByIdNumber(idNumber: $n) { cards { issuingBank socialSecurityFunction { enabled } bankAccount { bank } } } }",
+      { n: person.idNumber },
+      await token(),
+    );
+    for (const card of result.data!.personByIdNumber.cards) {
+      expect(typeof card.socialSecurityFunction.enabled).toBe("boolean");
+      // the account is held by the bank whose logo is on the card
+      expect(card.bankAccount.bank).toBe(card.issuingBank);
+    }
+  });
+
   it("links a replaced card pair both ways", async () => {
     const demo = hub.demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.replaced)!;
