@@ -244,6 +244,7 @@ async function main(): Promise<void> {
   const usable = demo.cards
     .filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id))
     .map((c) => c._id);
+  if (usable.length < CONNECTIONS) throw new Error(`the mutation mix needs ${CONNECTIONS} cards with the initial password, the demo data has ${usable.length}`);
   let cardCursor = 0;
   let key = 0;
   const mutationSteps = [
@@ -326,12 +327,33 @@ async function main(): Promise<void> {
   const dbCommands10 = await dbFor(10);
   const dbCommands100 = await dbFor(100);
 
+  /** Every card the mutation mix uses starts from NORMAL (a run may stop between loss and withdrawal). */
+  const resetMutationCards = async () => {
+    for (const cardId of usable) {
+      await fetch(targets[0]!.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: doc("WithdrawLossReport"),
+          variables: { input: { cardId } },
+        }),
+      });
+    }
+  };
+
   const samples: Record<string, Record<string, Sample[]>> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const workload of workloads) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
+        if (workload.cycle > 1) await resetMutationCards();
+        // Each connection keeps its own card for the whole run: no two connections share one.
+        cardCursor = 0;
         await load(target.url, token, workload, WARMUP, null);
+        if (workload.cycle > 1) {
+          await resetMutationCards();
+          cardCursor = 0;
+        }
         const sample = await load(target.url, token, workload, DURATION, target.pid);
         ((samples[workload.name] ??= {})[target.name] ??= []).push(sample);
         console.log(
