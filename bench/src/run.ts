@@ -244,7 +244,10 @@ async function main(): Promise<void> {
   const usable = demo.cards
     .filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id))
     .map((c) => c._id);
-  if (usable.length < CONNECTIONS) throw new Error(`the mutation mix needs ${CONNECTIONS} cards with the initial password, the demo data has ${usable.length}`);
+  if (usable.length < CONNECTIONS)
+    throw new Error(
+      `the mutation mix needs ${CONNECTIONS} cards with the initial password, the demo data has ${usable.length}`,
+    );
   let cardCursor = 0;
   let key = 0;
   const mutationSteps = [

@@ -110,10 +110,12 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
           },
         }
       : {}),
+    // The request id reaches subgraphs through Hive's own requestId plugin (set on each fetch).
+    // Propagating a per-request header here instead costs about half the gateway's CPU per request:
+    // measured with bench/src/attribution.ts (PersonCards 15 → 8 ms CPU, 47 → 116 req/s).
     propagateHeaders: {
       fromClientToSubgraphs: ({ request }) => ({
         authorization: request.headers.get("authorization"),
-        "x-request-id": request.headers.get("x-request-id"),
       }),
     },
     // Order matters: the caller is known before limits by caller apply.
