@@ -5,7 +5,13 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { connectMongo, generateDevSecret, mintDevToken, startEmbeddedMongo } from "@hub/kit";
+import {
+  connectMongo,
+  generateDevSecret,
+  mintDevToken,
+  siblingUrl,
+  startEmbeddedMongo,
+} from "@hub/kit";
 import { splitOperations } from "@hub/gateway";
 import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
 import { seedDemoData } from "../../scripts/demo/seed-demo.js";
@@ -52,9 +58,8 @@ const urlVariables: Record<string, string> = {
 async function dbCommands(): Promise<number> {
   let total = 0;
   for (const url of Object.values(subgraphUrls))
-    total += (
-      (await (await fetch(url.replace(/graphql$/, "dbstats"))).json()) as { commands: number }
-    ).commands;
+    total += ((await (await fetch(siblingUrl(url, "/dbstats"))).json()) as { commands: number })
+      .commands;
   return total;
 }
 

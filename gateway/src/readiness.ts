@@ -1,4 +1,4 @@
-import { siblingUrl } from "./subgraph-directory.js";
+import { siblingUrl } from "@hub/kit";
 
 export interface Readiness {
   ready: boolean;

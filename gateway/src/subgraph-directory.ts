@@ -10,7 +10,3 @@ export function subgraphDirectory(
   }
   return directory;
 }
-
-/** A subgraph's own endpoints live beside its /graphql. */
-export const siblingUrl = (graphqlUrl: string, path: string): string =>
-  graphqlUrl.replace(/\/graphql$/, path);

@@ -1,13 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 
-/** Starts a TypeScript entry point in its own Node process (through tsx). */
-export function spawnTs(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", entry], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-}
-
 /** Starts a bundled entry (`<package>/dist/main.mjs`, see scripts/build.ts) with plain Node. */
 export function spawnBundle(packageDir: string, env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, ["--enable-source-maps", `${packageDir}/dist/main.mjs`], {

@@ -1,7 +1,7 @@
 import usePrometheus from "@graphql-mesh/plugin-prometheus";
 import type { GatewayConfigContext, GatewayPlugin } from "@graphql-hive/gateway-runtime";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { siblingUrl } from "../subgraph-directory.js";
+import { siblingUrl } from "@hub/kit";
 
 /** Counts every error a client receives, by its final (masked) code. */
 export function errorCounter(registry: Registry): Counter<"code"> {

@@ -64,7 +64,8 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     );
   }
 
-  async function deliver(doc: OutboxDocument): Promise<void> {
+  /** True when the consumer accepted the event. */
+  async function deliver(doc: OutboxDocument): Promise<boolean> {
     const url = options.target(doc.destination);
     try {
       if (!url) throw new Error(`no address known for ${doc.destination}`);
@@ -84,6 +85,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
         { $set: { deliveredAt: new Date(), leaseUntil: FREE_LEASE, leaseOwner: null } },
       );
       delivered += 1;
+      return true;
     } catch (error) {
       failedAttempts += 1;
       const attempts = doc.attempts + 1;
@@ -112,6 +114,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
           },
         },
       );
+      return false;
     }
   }
 
@@ -123,12 +126,8 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       let doc = await claimHead(destination);
       while (doc && running) {
         worked = true;
-        await deliver(doc);
-        if (
-          !doc.deliveredAt &&
-          (await events.countDocuments({ _id: doc._id, deliveredAt: null })) > 0
-        )
-          break;
+        // A failed head waits for its backoff: later events for that destination wait behind it.
+        if (!(await deliver(doc))) break;
         doc = await claimHead(destination);
       }
     }
@@ -137,9 +136,12 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
 
   let lastLagReport = 0;
   /** A stuck queue shows in the logs: pending count and lag, at most every 30 s while it lasts. */
+  const oldestPending = () =>
+    events.find({ deliveredAt: null }).sort({ enqueuedAt: 1 }).limit(1).next();
+
   async function reportLag(): Promise<void> {
     if (Date.now() - lastLagReport < 30_000) return;
-    const oldest = await events.find({ deliveredAt: null }).sort({ enqueuedAt: 1 }).limit(1).next();
+    const oldest = await oldestPending();
     if (!oldest || Date.now() - oldest.enqueuedAt.getTime() < 10_000) return;
     lastLagReport = Date.now();
     const pending = await events.countDocuments({ deliveredAt: null });
@@ -185,11 +187,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     },
     async stats() {
       const pending = await events.countDocuments({ deliveredAt: null });
-      const oldest = await events
-        .find({ deliveredAt: null })
-        .sort({ enqueuedAt: 1 })
-        .limit(1)
-        .next();
+      const oldest = await oldestPending();
       return {
         pending,
         oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0,

@@ -46,13 +46,17 @@ export function hs256ServiceTokens(secret: string, source: string): () => Promis
   };
 }
 
+/** A subgraph's own endpoints (/events, /readyz, /outbox, /dbstats) live beside its /graphql. */
+export const siblingUrl = (graphqlUrl: string, path: string): string =>
+  graphqlUrl.replace(/\/graphql$/, path);
+
 /** `/events` URLs of the subgraphs, from their GraphQL URLs. */
 export function eventTargetsFrom(
   graphqlUrls: Record<string, string | undefined>,
 ): (destination: string) => string | undefined {
   return (destination) => {
     const url = graphqlUrls[destination];
-    return url ? url.replace(/\/graphql$/, "/events") : undefined;
+    return url ? siblingUrl(url, "/events") : undefined;
   };
 }
 

@@ -23,6 +23,15 @@ export interface ElectronicVerification extends CardVerification {
   lockedUntil: Date | null;
 }
 
+/** R-PWD-4: every electronic-card service is locked until the lock lifts by itself. */
+function electronicLocked(until: Date | null): HubError {
+  return new HubError(
+    "PASSWORD_LOCKED",
+    "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.",
+    { lockedUntil: until?.toISOString() },
+  );
+}
+
 type Agent = { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
 
 /**
@@ -165,11 +174,7 @@ export class PasswordService {
     const stored = await this.repository.electronicPassword(personId);
     const view = electronicPasswordView(stored, now);
     if (view.state === "LOCKED") {
-      throw new HubError(
-        "PASSWORD_LOCKED",
-        "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.",
-        { lockedUntil: view.lockedUntil?.toISOString() },
-      );
+      throw electronicLocked(view.lockedUntil);
     }
     if (view.state === "SET") {
       if (!current)
@@ -178,12 +183,7 @@ export class PasswordService {
           "The current electronic-card password is required to change it.",
         );
       const check = await this.verifyElectronic(personId, current, now, caller);
-      if (check.result === "LOCKED")
-        throw new HubError(
-          "PASSWORD_LOCKED",
-          "Electronic-card services are locked after too many wrong passwords; the lock lifts by itself.",
-          { lockedUntil: check.lockedUntil?.toISOString() },
-        );
+      if (check.result === "LOCKED") throw electronicLocked(check.lockedUntil);
       if (check.result === "WRONG")
         throw new HubError("BAD_USER_INPUT", "The current electronic-card password is wrong.", {
           attemptsLeft: check.attemptsLeft,
