@@ -16,6 +16,7 @@ const gatewayEnv = z
     HUB_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
     HUB_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    HUB_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
     PERSONS_URL: url.optional(),
     CARDS_URL: url.optional(),
     PASSWORDS_URL: url.optional(),

@@ -5,6 +5,7 @@ import {
 } from "@graphql-hive/gateway-runtime";
 import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
 import httpTransport from "@graphql-mesh/transport-http";
+import { unifiedGraphHandler } from "@graphql-hive/router-runtime";
 import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
 import { errorCounter, metricsPlugin, outboxGauges } from "./plugins/metrics.plugin.js";
@@ -18,6 +19,7 @@ import {
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
 import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./plugins/mask-errors.js";
+import { useUpstreamDeadline } from "./plugins/upstream-deadline.plugin.js";
 import type { NamedOperation } from "./sandbox/contract-operations.js";
 import { sandboxOptions, type ExampleVariables } from "./sandbox/sandbox.js";
 
@@ -63,6 +65,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
   return createGatewayRuntime<AuthContext>({
     supergraph: () => options.supergraphSdl,
     transportEntries,
+    unifiedGraphHandler,
     // Given, not imported by name on demand: a dynamic import per subgraph call costs CPU.
     transports: { http: httpTransport },
     logging: false,
@@ -75,7 +78,6 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     // Subgraph names and URLs are internal: errors must not name them.
     subgraphErrors: { subgraphNameProp: false, errorCode: "DOWNSTREAM_SERVICE_ERROR" },
     maskedErrors: { maskError: createErrorMasker(options.logger, (code) => errors.inc({ code })) },
-    upstreamTimeout: () => options.upstreamTimeoutMs ?? 10_000,
     // At most 5 operations in one batched request.
     batching: { limit: 5 },
     ...(byHash.size > 0
@@ -121,6 +123,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     // Order matters: the caller is known before limits by caller apply.
     plugins: (context) => [
       metricsPlugin(context, registry),
+      useUpstreamDeadline(options.upstreamTimeoutMs ?? 10_000),
       useHubAuth(options.verifier) as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,

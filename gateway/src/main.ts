@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,9 @@ import { startGatewayServer } from "./server.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
 const logger = createLogger("gateway");
+// Each in-flight subgraph call listens on its request's and its transport's abort signal until it
+// settles; 20 concurrent calls are normal load, not the leak Node's default limit of 10 warns of.
+setMaxListeners(1_000);
 
 try {
   const env = loadGatewayEnv();
@@ -35,6 +39,7 @@ try {
     verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
     logger,
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
+    maxInFlight: env.HUB_MAX_IN_FLIGHT,
     mode: env.HUB_MODE,
     metricsToken: env.HUB_METRICS_TOKEN,
     persistedDocuments: persistedDocumentsOf(operations),

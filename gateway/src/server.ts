@@ -13,13 +13,25 @@ export interface GatewayServerOptions extends HubGatewayOptions {
   metricsToken?: string;
   /** Largest request body accepted, in bytes (the contract's biggest request is far below it). */
   maxBodyBytes?: number;
+  /**
+   * GraphQL requests served at once; more are turned away with 503 and Retry-After. Bounding the
+   * work in progress bounds the gateway's memory (its heap is capped, see scripts/lib/processes.ts)
+   * and keeps latency for the requests it accepts.
+   */
+  maxInFlight?: number;
 }
 
-function tooLarge(response: ServerResponse, status: number, message: string): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  response.end(
-    JSON.stringify({ errors: [{ message, extensions: { code: "QUERY_TOO_COMPLEX" } }] }),
-  );
+function refuse(
+  response: ServerResponse,
+  status: number,
+  code: "QUERY_TOO_COMPLEX" | "SERVICE_UNAVAILABLE",
+  message: string,
+): void {
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    ...(status === 503 ? { "retry-after": "1" } : {}),
+  });
+  response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 export interface RunningGateway extends RunningServer {
@@ -31,6 +43,8 @@ export interface RunningGateway extends RunningServer {
 export async function startGatewayServer(options: GatewayServerOptions): Promise<RunningGateway> {
   const gateway = createHubGateway(options);
   const maxBody = options.maxBodyBytes ?? 100_000;
+  const maxInFlight = options.maxInFlight ?? 128;
+  let inFlight = 0;
   const directory = subgraphDirectory(options.supergraphSdl, options.subgraphUrls);
   // The body limit is checked before the gateway reads anything: a POST must declare its length.
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -76,10 +90,33 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     if (request.method === "POST") {
       const length = Number(request.headers["content-length"] ?? Number.NaN);
       if (Number.isNaN(length))
-        return tooLarge(response, 411, "A request must declare its Content-Length.");
+        return refuse(
+          response,
+          411,
+          "QUERY_TOO_COMPLEX",
+          "A request must declare its Content-Length.",
+        );
       if (length > maxBody)
-        return tooLarge(response, 413, `The request body is larger than ${maxBody} bytes.`);
+        return refuse(
+          response,
+          413,
+          "QUERY_TOO_COMPLEX",
+          `The request body is larger than ${maxBody} bytes.`,
+        );
     }
+    // Liveness is answered whatever the load: an orchestrator must not restart a busy gateway.
+    if (path === "/healthz") return gateway(request, response);
+    if (inFlight >= maxInFlight)
+      return refuse(
+        response,
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The hub is at capacity; retry in a second.",
+      );
+    inFlight += 1;
+    response.once("close", () => {
+      inFlight -= 1;
+    });
     return gateway(request, response);
   });
   await new Promise<void>((resolve, reject) => {

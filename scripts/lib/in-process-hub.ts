@@ -58,6 +58,7 @@ export interface InProcessHubOptions {
       | "persistedOnly"
       | "upstreamTimeoutMs"
       | "maxBodyBytes"
+      | "maxInFlight"
       | "metricsToken"
     >
   >;

@@ -83,11 +83,11 @@ describe("graceful degradation", () => {
     expect((await readyz()).status).toBe(200);
   });
 
-  it("a slow subgraph cannot hold a request: the per-subgraph timeout answers the rest with SERVICE_UNAVAILABLE for its part", async () => {
+  it("a slow subgraph cannot hold a request: the per-subgraph timeout answers the rest with SERVICE_UNAVAILABLE for its part; requests past the in-flight limit are shed with 503", async () => {
     const hanging: Server = createServer(() => undefined);
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
     const slowHub = await startTestHub({
-      gateway: { upstreamTimeoutMs: 500 },
+      gateway: { upstreamTimeoutMs: 500, maxInFlight: 1 },
       subgraphUrlOverrides: {
         "bank-accounts": `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`,
       },
@@ -95,12 +95,27 @@ describe("graceful degradation", () => {
     try {
       const person = slowHub.demo!.persons[0]!;
       const started = Date.now();
-      const response = await graphql<PartialCards>(
+      const held = graphql<PartialCards>(
         slowHub.gateway.url,
         await contractOperation("PersonCards"),
         { idNumber: person.idNumber },
         await token(),
       );
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      // The one request allowed in flight is waiting on the slow subgraph: the next is shed.
+      const shed = await fetch(slowHub.gateway.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${await token()}` },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
+      expect(shed.status).toBe(503);
+      expect(shed.headers.get("retry-after")).toBe("1");
+      expect(
+        ((await shed.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!
+          .extensions.code,
+      ).toBe("SERVICE_UNAVAILABLE");
+      expect((await fetch(`${slowHub.gateway.origin}/healthz`)).status).toBe(200);
+      const response = await held;
       expect(Date.now() - started).toBeLessThan(5_000);
       expect(response.data!.personByIdNumber!.cards.length).toBeGreaterThan(0);
       expect(response.data!.personByIdNumber!.cards.every((c) => c.bankAccount === null)).toBe(
@@ -108,6 +123,14 @@ describe("graceful degradation", () => {
       );
       expect(response.errors!.map((e) => e.extensions?.["code"])).toContain("SERVICE_UNAVAILABLE");
       expect(JSON.stringify(response.errors)).not.toMatch(/127\.0\.0\.1|variables|endpoint/);
+      // Its slot is free again once it has been answered.
+      const after = await graphql<{ __typename: string }>(
+        slowHub.gateway.url,
+        "{ __typename }",
+        {},
+        await token(),
+      );
+      expect(after.data?.__typename).toBe("Query");
     } finally {
       await slowHub.stop();
       hanging.closeAllConnections();

@@ -75,4 +75,27 @@ describe("token verification", () => {
       server.close();
     }
   });
+
+  it("remembers a verified token's caller, but never past the token's expiry", async () => {
+    const verify = createTokenVerifier({ secret: SECRET, clockToleranceSeconds: 0 });
+    const token = await new SignJWT({ channel: "COUNTER", scope: "cards:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("op-1")
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+      .sign(new TextEncoder().encode(SECRET));
+    const first = await verify(`Bearer ${token}`);
+    expect(await verify(`Bearer ${token}`)).toBe(first);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await rejection(verify(`Bearer ${token}`))).toBe("UNAUTHENTICATED");
+  });
+
+  it("never remembers a token that failed verification", async () => {
+    const verify = createTokenVerifier({ secret: SECRET });
+    const forged = await mintDevToken("another-secret-of-at-least-32-chars!", {
+      sub: "x",
+      channel: "COUNTER",
+    });
+    expect(await rejection(verify(`Bearer ${forged}`))).toBe("UNAUTHENTICATED");
+    expect(await rejection(verify(`Bearer ${forged}`))).toBe("UNAUTHENTICATED");
+  });
 });

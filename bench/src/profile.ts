@@ -1,0 +1,168 @@
+/**
+ * `npm run profile -w @hub/bench -- <workload> [seconds] [target]`: runs one workload against one
+ * gateway started with `node --cpu-prof`, then writes the raw profile (open it in Chrome DevTools
+ * or speedscope for a flame graph) and a self-time summary by package and function to
+ * bench/results/profiles/. Workloads: PersonCards (the showcase person with duplicates, every
+ * request), PersonCardsVaried (a different person each request), PersonsByIds (100 ids). Targets: ours (default), apollo.
+ */
+import "reflect-metadata";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { SUPERGRAPH_PATH } from "@hub/schema";
+import { bundle } from "../../scripts/build.js";
+import { spawnBundle, stopProcess } from "../../scripts/lib/processes.js";
+import { summarise, type CpuProfile } from "./cpu-profile-summary.js";
+import { cpuMs, peakRssMb, rssMb } from "./proc.js";
+import { root, startBenchStack } from "./stack.js";
+
+/** Waits until something answers HTTP at the URL (Apollo Server 5 has no health endpoint). */
+async function waitForListening(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(url, { method: "POST" });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+const [workload = "PersonCards", secondsArg = "15", target = "ours"] = process.argv.slice(2);
+const seconds = Number(secondsArg);
+const outDir = join(root, "bench", "results", "profiles");
+const rawDir = join(outDir, `${target}-${workload}`);
+await rm(rawDir, { recursive: true, force: true });
+await mkdir(rawDir, { recursive: true });
+
+const stack = await startBenchStack({ prefix: "profile", firstPort: 4521, personCount: 120 });
+try {
+  const port = 4620;
+  // BENCH_NODE_FLAGS: extra flags for the gateway process (memory experiments, for instance).
+  const extraFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean);
+  // BENCH_CPU_PROF=off: no profiler (its sampling costs CPU itself), figures only.
+  const profiling = process.env["BENCH_CPU_PROF"] !== "off";
+  const profileFlags = [
+    ...(profiling ? [`--cpu-prof`, `--cpu-prof-dir=${rawDir}`] : []),
+    ...extraFlags,
+  ];
+  let gateway;
+  const spawnedAt = Date.now();
+  if (target === "apollo") {
+    await bundle(
+      join(root, "bench", "src", "apollo-gateway.ts"),
+      join(root, "bench", "apollo", "dist", "main.mjs"),
+    );
+    gateway = spawnBundle(
+      join(root, "bench", "apollo"),
+      {
+        PORT: String(port),
+        SUPERGRAPH_PATH,
+        SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
+        NODE_ENV: "production",
+      },
+      profileFlags,
+    );
+  } else {
+    gateway = spawnBundle(
+      join(root, "gateway"),
+      {
+        ...stack.gatewayEnv,
+        PORT: String(port),
+        HUB_MODE: "production",
+        NODE_ENV: "production",
+        HUB_SANDBOX: "off",
+        HUB_RATE_LIMIT_PER_MINUTE: "100000000",
+      },
+      profileFlags,
+    );
+  }
+  stack.own(gateway);
+  const dup = stack.demo.persons.find((p) => p._id === stack.demo.showcase.duplicates)!;
+  let next = 0;
+  const body = () =>
+    JSON.stringify(
+      workload === "PersonsByIds"
+        ? {
+            query: stack.document("PersonsByIds"),
+            variables: { ids: stack.demo.persons.slice(0, 100).map((p) => p._id) },
+          }
+        : workload === "PersonCardsVaried"
+          ? {
+              query: stack.document("PersonCards"),
+              variables: {
+                idNumber: stack.demo.persons[next++ % stack.demo.persons.length]!.idNumber,
+              },
+            }
+          : { query: stack.document("PersonCards"), variables: { idNumber: dup.idNumber } },
+    );
+  const requests = [{ setupRequest: (request: object) => ({ ...request, body: body() }) }];
+  await waitForListening(`http://127.0.0.1:${port}/graphql`, 60_000);
+  const idleRss = rssMb(gateway.pid!);
+  // A short warm-up, so the profile shows the steady state rather than first-request compilation.
+  await autocannon({
+    url: `http://127.0.0.1:${port}/graphql`,
+    connections: 20,
+    duration: 2,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
+    requests,
+  });
+  const loadStartedMs = Date.now() - spawnedAt;
+  const before = cpuMs(gateway.pid!);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/graphql`,
+    connections: Number(process.env["BENCH_CONNECTIONS"] ?? 20),
+    // BENCH_RATE: a fixed request rate (req/s) below saturation gives steadier CPU per request
+    // than an all-out run, whose figure moves with the CPU share the OS gives the gateway.
+    ...(process.env["BENCH_RATE"] ? { overallRate: Number(process.env["BENCH_RATE"]) } : {}),
+    duration: seconds,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
+    requests,
+  });
+  const cpuPerRequest = (cpuMs(gateway.pid!) - before) / Math.max(1, result.requests.total);
+  const memory = { idleRssMb: idleRss, peakRssMb: peakRssMb(gateway.pid!) };
+  await stopProcess(gateway);
+  if (!profiling) {
+    console.log(
+      `${target} ${workload}: ${result.requests.total} requests, ` +
+        `${Math.round(cpuPerRequest * 100) / 100} ms CPU/request, ` +
+        `RSS ${memory.idleRssMb} MB idle, ${memory.peakRssMb} MB peak`,
+    );
+  } else {
+    const [file] = (await readdir(rawDir)).filter((f) => f.endsWith(".cpuprofile"));
+    if (!file) throw new Error("the gateway wrote no profile");
+    const summary = summarise(
+      JSON.parse(await readFile(join(rawDir, file), "utf8")) as CpuProfile,
+      loadStartedMs,
+    );
+    const report = {
+      target,
+      workload,
+      seconds,
+      requests: result.requests.total,
+      non2xx: result.non2xx,
+      statusCodes: result.statusCodeStats,
+      cpuMsPerRequest: Math.round(cpuPerRequest * 100) / 100,
+      ...memory,
+      profile: join("bench", "results", "profiles", `${target}-${workload}`, file),
+      ...summary,
+    };
+    const reportFile = join(outDir, `${target}-${workload}.json`);
+    await writeFile(reportFile, JSON.stringify(report, null, 2) + "\n");
+    console.log(
+      `${target} ${workload}: ${report.requests} requests, ${report.cpuMsPerRequest} ms CPU/request, ` +
+        `RSS ${memory.idleRssMb} MB idle, ${memory.peakRssMb} MB peak`,
+    );
+    console.table(summary.byPackage.slice(0, 15));
+    console.table(summary.byCallerPackage.slice(0, 15));
+    console.table(summary.byFunction.slice(0, 25));
+    console.table(summary.inclusive.slice(0, 40));
+    console.log(`written to ${reportFile}`);
+  }
+} finally {
+  await stack.stop();
+}
