@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,9 +9,6 @@ import { startGatewayServer } from "./server.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
 const logger = createLogger("gateway");
-// Each in-flight subgraph call listens on its request's and its transport's abort signal until it
-// settles; 20 concurrent calls are normal load, not the leak Node's default limit of 10 warns of.
-setMaxListeners(1_000);
 
 try {
   const env = loadGatewayEnv();
