@@ -28,16 +28,7 @@ try {
     {
       name: "ours",
       port: 4610,
-      child: stack.own(
-        spawnBundle(join(root, "gateway"), {
-          ...stack.gatewayEnv,
-          PORT: "4610",
-          NODE_ENV: "production",
-          HUB_MODE: "production",
-          HUB_SANDBOX: "off",
-          HUB_RATE_LIMIT_PER_MINUTE: "100000000",
-        }),
-      ),
+      child: stack.startOurGateway(4610),
     },
     {
       name: "bare hive (default runtime)",
@@ -58,21 +49,11 @@ try {
   ];
   await waitForOk("http://127.0.0.1:4610/healthz", 30_000, targets[0]!.child);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const showcase = stack.demo.persons.find((p) => p._id === stack.demo.showcase.duplicates)!;
-  let next = 0;
-  const body = () =>
-    JSON.stringify({
-      query: stack.document("PersonCards"),
-      variables: {
-        idNumber: varied
-          ? stack.demo.persons[next++ % stack.demo.persons.length]!.idNumber
-          : showcase.idNumber,
-      },
-    });
+  const body = stack.bodies(varied ? "PersonCardsVaried" : "PersonCards");
   const request = {
     connections: 10,
     method: "POST" as const,
-    headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
+    headers: stack.headers,
     requests: [{ setupRequest: (r: object) => ({ ...r, body: body() }) }],
   };
   for (const round of [1, 2])

@@ -8,7 +8,7 @@ import "reflect-metadata";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { spawnBundle, waitForOk } from "../../scripts/lib/processes.js";
+import { waitForOk } from "../../scripts/lib/processes.js";
 import { summariseHeap } from "./heap-summary.js";
 import { peakRssMb, rssMb } from "./proc.js";
 import { root, startBenchStack } from "./stack.js";
@@ -20,20 +20,10 @@ await rm(snapshotDir, { recursive: true, force: true });
 await mkdir(snapshotDir, { recursive: true });
 const stack = await startBenchStack({ prefix: "heap", firstPort: 4531, personCount: 120 });
 try {
-  const gateway = stack.own(
-    spawnBundle(
-      join(root, "gateway"),
-      {
-        ...stack.gatewayEnv,
-        PORT: "4630",
-        NODE_ENV: "production",
-        HUB_MODE: "production",
-        HUB_SANDBOX: "off",
-        HUB_RATE_LIMIT_PER_MINUTE: "100000000",
-      },
-      [`--heapsnapshot-signal=SIGUSR2`, `--diagnostic-dir=${snapshotDir}`],
-    ),
-  );
+  const gateway = stack.startOurGateway(4630, [
+    `--heapsnapshot-signal=SIGUSR2`,
+    `--diagnostic-dir=${snapshotDir}`,
+  ]);
   await waitForOk("http://127.0.0.1:4630/healthz", 60_000, gateway);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const idleRssMb = rssMb(gateway.pid!);
@@ -42,11 +32,8 @@ try {
     connections: 20,
     duration: seconds,
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
-    body: JSON.stringify({
-      query: stack.document("PersonsByIds"),
-      variables: { ids: stack.demo.persons.slice(0, 100).map((p) => p._id) },
-    }),
+    headers: stack.headers,
+    body: stack.bodies("PersonsByIds")(),
   });
   const loadedRssMb = rssMb(gateway.pid!);
   const peak = peakRssMb(gateway.pid!);

@@ -9,12 +9,10 @@ import "reflect-metadata";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { SUPERGRAPH_PATH } from "@hub/schema";
-import { bundle } from "../../scripts/build.js";
-import { spawnBundle, stopProcess } from "../../scripts/lib/processes.js";
+import { stopProcess } from "../../scripts/lib/processes.js";
 import { summarise, type CpuProfile } from "./cpu-profile-summary.js";
 import { cpuMs, peakRssMb, rssMb } from "./proc.js";
-import { root, startBenchStack } from "./stack.js";
+import { root, startBenchStack, type ReadWorkload } from "./stack.js";
 
 /** Waits until something answers HTTP at the URL (Apollo Server 5 has no health endpoint). */
 async function waitForListening(url: string, timeoutMs: number): Promise<void> {
@@ -31,6 +29,9 @@ async function waitForListening(url: string, timeoutMs: number): Promise<void> {
 }
 
 const [workload = "PersonCards", secondsArg = "15", target = "ours"] = process.argv.slice(2);
+const WORKLOADS: readonly ReadWorkload[] = ["PersonCards", "PersonCardsVaried", "PersonsByIds"];
+if (!WORKLOADS.includes(workload as ReadWorkload))
+  throw new Error(`unknown workload ${workload}; one of ${WORKLOADS.join(", ")}`);
 const seconds = Number(secondsArg);
 const outDir = join(root, "bench", "results", "profiles");
 const rawDir = join(outDir, `${target}-${workload}`);
@@ -48,80 +49,33 @@ try {
     ...(profiling ? [`--cpu-prof`, `--cpu-prof-dir=${rawDir}`] : []),
     ...extraFlags,
   ];
-  let gateway;
   const spawnedAt = Date.now();
-  if (target === "apollo") {
-    await bundle(
-      join(root, "bench", "src", "apollo-gateway.ts"),
-      join(root, "bench", "apollo", "dist", "main.mjs"),
-    );
-    gateway = spawnBundle(
-      join(root, "bench", "apollo"),
-      {
-        PORT: String(port),
-        SUPERGRAPH_PATH,
-        SUBGRAPH_URLS: JSON.stringify(stack.subgraphUrls),
-        NODE_ENV: "production",
-      },
-      profileFlags,
-    );
-  } else {
-    gateway = spawnBundle(
-      join(root, "gateway"),
-      {
-        ...stack.gatewayEnv,
-        PORT: String(port),
-        HUB_MODE: "production",
-        NODE_ENV: "production",
-        HUB_SANDBOX: "off",
-        HUB_RATE_LIMIT_PER_MINUTE: "100000000",
-      },
-      profileFlags,
-    );
-  }
-  stack.own(gateway);
-  const dup = stack.demo.persons.find((p) => p._id === stack.demo.showcase.duplicates)!;
-  let next = 0;
-  const body = () =>
-    JSON.stringify(
-      workload === "PersonsByIds"
-        ? {
-            query: stack.document("PersonsByIds"),
-            variables: { ids: stack.demo.persons.slice(0, 100).map((p) => p._id) },
-          }
-        : workload === "PersonCardsVaried"
-          ? {
-              query: stack.document("PersonCards"),
-              variables: {
-                idNumber: stack.demo.persons[next++ % stack.demo.persons.length]!.idNumber,
-              },
-            }
-          : { query: stack.document("PersonCards"), variables: { idNumber: dup.idNumber } },
-    );
-  const requests = [{ setupRequest: (request: object) => ({ ...request, body: body() }) }];
+  const gateway =
+    target === "apollo"
+      ? await stack.startApolloGateway(port, profileFlags)
+      : stack.startOurGateway(port, profileFlags);
+  const body = stack.bodies(workload as ReadWorkload);
+  const run = (duration: number, options: Partial<autocannon.Options> = {}) =>
+    autocannon({
+      url: `http://127.0.0.1:${port}/graphql`,
+      connections: 20,
+      duration,
+      method: "POST",
+      headers: stack.headers,
+      requests: [{ setupRequest: (request: object) => ({ ...request, body: body() }) }],
+      ...options,
+    });
   await waitForListening(`http://127.0.0.1:${port}/graphql`, 60_000);
   const idleRss = rssMb(gateway.pid!);
   // A short warm-up, so the profile shows the steady state rather than first-request compilation.
-  await autocannon({
-    url: `http://127.0.0.1:${port}/graphql`,
-    connections: 20,
-    duration: 2,
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
-    requests,
-  });
+  await run(2);
   const loadStartedMs = Date.now() - spawnedAt;
   const before = cpuMs(gateway.pid!);
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/graphql`,
+  const result = await run(seconds, {
     connections: Number(process.env["BENCH_CONNECTIONS"] ?? 20),
     // BENCH_RATE: a fixed request rate (req/s) below saturation gives steadier CPU per request
     // than an all-out run, whose figure moves with the CPU share the OS gives the gateway.
     ...(process.env["BENCH_RATE"] ? { overallRate: Number(process.env["BENCH_RATE"]) } : {}),
-    duration: seconds,
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${stack.token}` },
-    requests,
   });
   const cpuPerRequest = (cpuMs(gateway.pid!) - before) / Math.max(1, result.requests.total);
   const memory = { idleRssMb: idleRss, peakRssMb: peakRssMb(gateway.pid!) };

@@ -5,7 +5,6 @@ import os from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { siblingUrl } from "@hub/kit";
-import { SUPERGRAPH_PATH } from "@hub/schema";
 import { bundle } from "../../scripts/build.js";
 import { spawnBundle, waitForOk } from "../../scripts/lib/processes.js";
 import { cpuMs, peakRssMb } from "./proc.js";
@@ -76,7 +75,6 @@ interface Sample {
 
 async function load(
   url: string,
-  token: string,
   workload: Workload,
   seconds: number,
   pid: number | null,
@@ -91,7 +89,7 @@ async function load(
     connections,
     duration: seconds,
     method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    headers: stack!.headers,
     requests: Array.from({ length: workload.cycle }, (_, index) => ({
       setupRequest: (request: Record<string, unknown>, context: Record<string, unknown>) => ({
         ...request,
@@ -192,33 +190,13 @@ async function main(): Promise<void> {
   subgraphUrls = stack.subgraphUrls;
   const demo = stack.demo;
   await bundle(
-    join(root, "bench", "src", "apollo-gateway.ts"),
-    join(root, "bench", "apollo", "dist", "main.mjs"),
-  );
-  await bundle(
     join(root, "bench", "src", "floor-server.ts"),
     join(root, "bench", "floor", "dist", "main.mjs"),
   );
   // Both gateways run as they would in production (NODE_ENV=production: graphql-js skips its
   // development-only checks).
-  const ours = stack.own(
-    spawnBundle(join(root, "gateway"), {
-      ...stack.gatewayEnv,
-      PORT: "4600",
-      HUB_MODE: "production",
-      NODE_ENV: "production",
-      HUB_SANDBOX: "off",
-      HUB_RATE_LIMIT_PER_MINUTE: "100000000",
-    }),
-  );
-  const apollo = stack.own(
-    spawnBundle(join(root, "bench", "apollo"), {
-      PORT: "4601",
-      SUPERGRAPH_PATH,
-      SUBGRAPH_URLS: JSON.stringify(subgraphUrls),
-      NODE_ENV: "production",
-    }),
-  );
+  const ours = stack.startOurGateway(4600);
+  const apollo = await stack.startApolloGateway(4601);
   const floor = stack.own(
     spawnBundle(join(root, "bench", "floor"), {
       PORT: "4602",
@@ -228,10 +206,7 @@ async function main(): Promise<void> {
   await waitForOk("http://127.0.0.1:4600/healthz", 60_000, ours);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
 
-  const token = stack.token;
   const doc = (name: string) => stack!.document(name);
-  const dup = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
-  const ids = (n: number) => demo.persons.slice(0, n).map((p) => p._id);
   // Cards in use without a password record: the initial password (123456) verifies.
   const passwordCards = new Set(demo.cardPasswords.map((p) => p._id));
   const usable = demo.cards
@@ -242,7 +217,6 @@ async function main(): Promise<void> {
       `the mutation mix needs ${CONNECTIONS} cards with the initial password, the demo data has ${usable.length}`,
     );
   let cardCursor = 0;
-  let personCursor = 0;
   let key = 0;
   const mutationSteps = [
     (cardId: string) => ({
@@ -267,38 +241,15 @@ async function main(): Promise<void> {
     }),
   ];
   const workloads: Workload[] = [
-    {
-      name: "PersonCards (person with duplicates)",
-      cycle: 1,
-      body: () =>
-        JSON.stringify({
-          query: doc("PersonCards"),
-          operationName: "PersonCards",
-          variables: { idNumber: dup.idNumber },
-        }),
-    },
+    { name: "PersonCards (person with duplicates)", cycle: 1, body: stack.bodies("PersonCards") },
     {
       // Every connection asking for the same person lets the gateway share in-flight subgraph
       // fetches; real desks ask about different people, which this workload shows.
       name: "PersonCards (a different person each request)",
       cycle: 1,
-      body: () =>
-        JSON.stringify({
-          query: doc("PersonCards"),
-          operationName: "PersonCards",
-          variables: { idNumber: demo.persons[personCursor++ % demo.persons.length]!.idNumber },
-        }),
+      body: stack.bodies("PersonCardsVaried"),
     },
-    {
-      name: "PersonsByIds (100 ids)",
-      cycle: 1,
-      body: () =>
-        JSON.stringify({
-          query: doc("PersonsByIds"),
-          operationName: "PersonsByIds",
-          variables: { ids: ids(100) },
-        }),
-    },
+    { name: "PersonsByIds (100 ids)", cycle: 1, body: stack.bodies("PersonsByIds") },
     {
       name: "mutation mix (enable, verify password, report loss, withdraw)",
       cycle: mutationSteps.length,
@@ -325,11 +276,10 @@ async function main(): Promise<void> {
     (
       await load(
         targets[0]!.url,
-        token,
         {
           name: `ids ${n}`,
           cycle: 1,
-          body: () => JSON.stringify({ query: doc("PersonsByIds"), variables: { ids: ids(n) } }),
+          body: stack!.bodies("PersonsByIds", n),
         },
         2,
         null,
@@ -344,7 +294,7 @@ async function main(): Promise<void> {
     for (const cardId of usable) {
       await fetch(targets[0]!.url, {
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        headers: stack!.headers,
         body: JSON.stringify({
           query: doc("WithdrawLossReport"),
           variables: { input: { cardId } },
@@ -361,13 +311,13 @@ async function main(): Promise<void> {
         if (workload.cycle > 1) await resetMutationCards();
         // Each connection keeps its own card for the whole run: no two connections share one.
         cardCursor = 0;
-        await load(target.url, token, workload, WARMUP, null);
+        await load(target.url, workload, WARMUP, null);
         if (workload.cycle > 1) {
           await resetMutationCards();
           cardCursor = 0;
         }
         await outboxesDrained();
-        const sample = await load(target.url, token, workload, DURATION, target.pid);
+        const sample = await load(target.url, workload, DURATION, target.pid);
         ((samples[workload.name] ??= {})[target.name] ??= []).push(sample);
         console.log(
           `round ${round + 1} ${workload.name} ${target.name}: ${sample.rps} rps, p50 ${sample.p50} ms, cpu ${sample.cpuPerRequestUs} µs/req, errors ${sample.errors}`,

@@ -10,10 +10,10 @@ import {
   type EmbeddedMongo,
 } from "@hub/kit";
 import { splitOperations } from "@hub/gateway";
-import { SCHEMA_DIR } from "@hub/schema";
+import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
 import type { DemoData } from "../../scripts/demo/demo-data.js";
 import { seedDemoData } from "../../scripts/demo/seed-demo.js";
-import { buildAll } from "../../scripts/build.js";
+import { buildAll, bundle } from "../../scripts/build.js";
 import { spawnBundle, stopProcess, waitForOk } from "../../scripts/lib/processes.js";
 
 /**
@@ -35,6 +35,9 @@ const URL_VARIABLES: Record<string, string> = {
   "bank-accounts": "BANK_ACCOUNTS_URL",
 };
 
+/** The read workloads the bench scripts share. */
+export type ReadWorkload = "PersonCards" | "PersonCardsVaried" | "PersonsByIds";
+
 export interface BenchStack {
   secret: string;
   demo: DemoData;
@@ -42,8 +45,20 @@ export interface BenchStack {
   /** Environment a gateway of ours needs (database, secret, subgraph URLs, quiet logs). */
   gatewayEnv: Record<string, string>;
   token: string;
+  /** Request headers of every bench request: JSON, with the bench's token. */
+  headers: Record<string, string>;
   /** A contract operation's document by name. */
   document(name: string): string;
+  /**
+   * Request bodies of a read workload, one per call: PersonCards for the showcase person with
+   * duplicates (every request alike), PersonCardsVaried (the next demo person each request),
+   * PersonsByIds (the first `ids` demo persons, default 100).
+   */
+  bodies(workload: ReadWorkload, ids?: number): () => string;
+  /** Starts our gateway on `port` as production runs it, with every limit out of the bench's way. */
+  startOurGateway(port: number, nodeOptions?: string[]): ChildProcess;
+  /** Bundles and starts @apollo/gateway (bench/src/apollo-gateway.ts) on the same subgraphs. */
+  startApolloGateway(port: number, nodeOptions?: string[]): Promise<ChildProcess>;
   /** Tracks a process so `stop` ends it. */
   own(child: ChildProcess): ChildProcess;
   stop(): Promise<void>;
@@ -91,21 +106,84 @@ export async function startBenchStack(options: {
     const operations = splitOperations(
       await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
     );
+    const token = await mintDevToken(secret, { sub: "bench", channel: "COUNTER", expiresIn: "2h" });
+    const document = (name: string) => {
+      const found = operations.find((o) => o.name === name);
+      if (!found) throw new Error(`no contract operation named ${name}`);
+      return found.document;
+    };
+    const own = (child: ChildProcess) => {
+      children.push(child);
+      return child;
+    };
+    const showcase = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     return {
       secret,
       demo,
       subgraphUrls,
       gatewayEnv,
-      token: await mintDevToken(secret, { sub: "bench", channel: "COUNTER", expiresIn: "2h" }),
-      document(name) {
-        const found = operations.find((o) => o.name === name);
-        if (!found) throw new Error(`no contract operation named ${name}`);
-        return found.document;
+      token,
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      document,
+      bodies(workload, ids = 100) {
+        const operationName = workload === "PersonsByIds" ? "PersonsByIds" : "PersonCards";
+        const query = document(operationName);
+        if (workload === "PersonCardsVaried") {
+          let next = 0;
+          return () =>
+            JSON.stringify({
+              query,
+              operationName,
+              variables: { idNumber: demo.persons[next++ % demo.persons.length]!.idNumber },
+            });
+        }
+        const fixed = JSON.stringify({
+          query,
+          operationName,
+          variables:
+            workload === "PersonsByIds"
+              ? { ids: demo.persons.slice(0, ids).map((p) => p._id) }
+              : { idNumber: showcase.idNumber },
+        });
+        return () => fixed;
       },
-      own(child) {
-        children.push(child);
-        return child;
+      startOurGateway(port, nodeOptions = []) {
+        return own(
+          spawnBundle(
+            join(root, "gateway"),
+            {
+              ...gatewayEnv,
+              PORT: String(port),
+              // As production runs it (graphql-js skips its development-only checks).
+              NODE_ENV: "production",
+              HUB_MODE: "production",
+              HUB_SANDBOX: "off",
+              HUB_RATE_LIMIT_PER_MINUTE: "100000000",
+            },
+            nodeOptions,
+          ),
+        );
       },
+      async startApolloGateway(port, nodeOptions = []) {
+        const dir = join(root, "bench", "apollo");
+        await bundle(
+          join(root, "bench", "src", "apollo-gateway.ts"),
+          join(dir, "dist", "main.mjs"),
+        );
+        return own(
+          spawnBundle(
+            dir,
+            {
+              PORT: String(port),
+              SUPERGRAPH_PATH,
+              SUBGRAPH_URLS: JSON.stringify(subgraphUrls),
+              NODE_ENV: "production",
+            },
+            nodeOptions,
+          ),
+        );
+      },
+      own,
       stop,
     };
   } catch (error) {

@@ -40,7 +40,7 @@ export function useUpstreamDeadline(timeoutMs: number): GatewayPlugin {
           parent?.removeEventListener("abort", cancel);
           if (!controller.signal.aborted) controller.abort(SETTLED);
         };
-        let result: ReturnType<typeof executor>;
+        let result: ReturnType<Executor>;
         try {
           result = executor({ ...request, signal: controller.signal });
         } catch (error) {
