@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RunningServer } from "@hub/kit";
@@ -42,9 +41,6 @@ export interface RunningGateway extends RunningServer {
 
 /** Serves the gateway runtime over node:http; `stop` drains it and disposes the runtime. */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<RunningGateway> {
-  // Each in-flight subgraph call listens on its transport's abort signal until it settles; 20
-  // concurrent calls are normal load, not the leak Node's default limit of 10 warns about.
-  setMaxListeners(1_000);
   const gateway = createHubGateway(options);
   const maxBody = options.maxBodyBytes ?? 100_000;
   const maxInFlight = options.maxInFlight ?? 128;

@@ -236,3 +236,55 @@ describe("PersonCards through the gateway", () => {
     );
   });
 });
+
+describe("identical PersonCards requests in flight at the same moment", () => {
+  it("are answered from one execution for one token: no more database commands than a single request", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const query = await contractOperation("PersonCards");
+    const bearer = await token();
+    const ask = () =>
+      graphql<PersonCardsData>(hub.gateway.url, query, { idNumber: person.idNumber }, bearer);
+    const queryCommands = () =>
+      hub.commands.filter((e) => e.command[e.commandName] !== "outbox").length;
+
+    hub.commands.length = 0;
+    const single = await ask();
+    const singleCommands = queryCommands();
+    expect(single.errors).toBeUndefined();
+
+    hub.commands.length = 0;
+    const answers = await Promise.all(Array.from({ length: 10 }, ask));
+    for (const answer of answers) expect(answer).toEqual(single);
+    // Ten separate executions would read the database ten times over; a straggler that arrives
+    // after the shared execution ended may run once more.
+    expect(queryCommands()).toBeLessThanOrEqual(2 * singleCommands);
+  });
+
+  it("are never shared between tokens: a caller without pii:read never receives another caller's unmasked answer", async () => {
+    const demo = hub.demo!;
+    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const query = await contractOperation("PersonCards");
+    const [full, masked] = await Promise.all([token(), token({ scopes: ["cards:read"] })]);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        graphql<PersonCardsData>(
+          hub.gateway.url,
+          query,
+          { idNumber: person.idNumber },
+          i % 2 === 0 ? full : masked,
+        ),
+      ),
+    );
+    answers.forEach((answer, i) => {
+      const expected = i % 2 === 0 ? person.idNumber : maskIdNumber(person.idNumber);
+      expect(answer.data!.personByIdNumber!.idNumber).toBe(expected);
+      for (const card of answer.data!.personByIdNumber!.cards) {
+        const account = demo.bankAccounts.find((a) => a.cardId === card.id)!;
+        expect(card.bankAccount!.accountNumber).toBe(
+          i % 2 === 0 ? account.accountNumber : maskAccountNumber(account.accountNumber),
+        );
+      }
+    });
+  });
+});
