@@ -1,6 +1,7 @@
 import { randomInt, randomUUID } from "node:crypto";
-import { HubError, isDuplicateKeyError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
+import { HubError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
 import type { ClientSession } from "mongodb";
+import { drawCardNumber } from "../rules/card-number.js";
 import type { Fee } from "../rules/fee.js";
 import { applyCommand, type CardCommand, type Transition } from "../rules/state-machine.js";
 import { expiryFor } from "../rules/validity.js";
@@ -37,6 +38,7 @@ export class CardCommands {
     private readonly repository: CardRepository,
     private readonly registry: PersonRegistry,
     private readonly outbox: Outbox,
+    private readonly drawNumber: () => string = () => drawCardNumber(randomInt),
   ) {}
 
   async issue(
@@ -190,49 +192,56 @@ export class CardCommands {
     },
     type: CardEventDocument["type"],
   ): Promise<CardDocument> {
-    for (let attempt = 0; ; attempt++) {
-      const card: CardDocument = {
-        _id: newId("c"),
-        personId: plan.personId,
-        number: `${"ABCDEFGHJKLMNPQRSTUVWXYZ"[randomInt(24)]}${String(randomInt(100_000_000)).padStart(8, "0")}`,
-        province: plan.province,
-        issuingBank: plan.issuingBank,
-        status: plan.status,
-        issuedAt: plan.issuedAt,
-        expiresAt: expiryFor(plan.issuedAt),
-        collectedAt: plan.status === "NORMAL" ? meta.now : null,
-        socialFunction:
-          plan.status === "NORMAL"
-            ? { enabled: true, enabledAt: meta.now, channel: meta.caller.channel }
-            : { enabled: false, enabledAt: null, channel: null },
-        electronicCard: null,
-        replacesId: plan.replacesId,
-        replacedById: null,
-        bankAccountStatus: null,
-        version: 1,
-        updatedAt: meta.now,
-      };
-      try {
-        await this.repository.cards.insertOne(card, { session });
-      } catch (error) {
-        // A card number collision: draw another number.
-        if (isDuplicateKeyError(error) && attempt < 5) continue;
-        throw error;
-      }
-      await this.recordEvent(session, card._id, meta, type, null, card.status);
-      await this.outbox.add(
-        session,
-        {
-          type: "CardIssued",
-          payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank },
-          actor: meta.caller.sub,
-          channel: meta.caller.channel,
-          occurredAt: meta.now,
-        },
-        ["bank-accounts", "passwords"],
-      );
-      return card;
+    const card: CardDocument = {
+      _id: newId("c"),
+      personId: plan.personId,
+      number: await this.unusedNumber(session),
+      province: plan.province,
+      issuingBank: plan.issuingBank,
+      status: plan.status,
+      issuedAt: plan.issuedAt,
+      expiresAt: expiryFor(plan.issuedAt),
+      collectedAt: plan.status === "NORMAL" ? meta.now : null,
+      socialFunction:
+        plan.status === "NORMAL"
+          ? { enabled: true, enabledAt: meta.now, channel: meta.caller.channel }
+          : { enabled: false, enabledAt: null, channel: null },
+      electronicCard: null,
+      replacesId: plan.replacesId,
+      replacedById: null,
+      bankAccountStatus: null,
+      version: 1,
+      updatedAt: meta.now,
+    };
+    await this.repository.cards.insertOne(card, { session });
+    await this.recordEvent(session, card._id, meta, type, null, card.status);
+    await this.outbox.add(
+      session,
+      {
+        type: "CardIssued",
+        payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank },
+        actor: meta.caller.sub,
+        channel: meta.caller.channel,
+        occurredAt: meta.now,
+      },
+      ["bank-accounts", "passwords"],
+    );
+    return card;
+  }
+
+  /**
+   * A card number no card has. Looked up before inserting rather than caught as a duplicate key
+   * after: on a MongoDB replica set a failed write aborts the whole transaction, so a retry inside
+   * it would fail. Two transactions drawing the same number at the same moment (odds ~1 in 2.4e9)
+   * still meet at the unique index: the later one fails instead of issuing a second card with it.
+   */
+  private async unusedNumber(session: ClientSession): Promise<string> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const number = this.drawNumber();
+      const taken = await this.repository.cards.countDocuments({ number }, { session, limit: 1 });
+      if (taken === 0) return number;
     }
+    throw new Error("Five card numbers drawn in a row were all taken.");
   }
 
   private async recordEvent(

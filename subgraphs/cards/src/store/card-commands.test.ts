@@ -1,0 +1,89 @@
+import {
+  connectMongo,
+  ensureIdempotencyIndexes,
+  Outbox,
+  startEmbeddedMongo,
+  type Caller,
+  type EmbeddedMongo,
+  type MongoClient,
+} from "@hub/kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CardDocument } from "./card-document.js";
+import { CardCommands, type CommandMeta } from "./card-commands.js";
+import { CardRepository } from "./card-repository.js";
+import { PersonRegistry } from "./person-registry.js";
+
+let mongo: EmbeddedMongo | null = null;
+let client: MongoClient;
+/** Commands the server refused: on a replica set, any failed write aborts its transaction. */
+const failedCommands: string[] = [];
+beforeAll(async () => {
+  const uri = process.env["TEST_MONGODB_URI"] ?? (mongo = await startEmbeddedMongo()).uri;
+  client = await connectMongo(uri, { onCommand: () => undefined });
+  client.on("commandFailed", (event) => failedCommands.push(event.commandName));
+  // A duplicate key comes back as a write error inside a successful reply.
+  client.on("commandSucceeded", (event) => {
+    if ((event.reply as { writeErrors?: unknown[] }).writeErrors?.length)
+      failedCommands.push(event.commandName);
+  });
+});
+afterAll(async () => {
+  await client?.close();
+  await mongo?.stop();
+});
+
+const caller: Caller = { sub: "op-1", channel: "COUNTER", scopes: new Set(["cards:write"]) };
+const meta = (): CommandMeta => ({
+  caller,
+  now: new Date("2026-11-25T09:00:00Z"),
+  operation: "IssueCard",
+  input: {},
+});
+const plan = {
+  personId: "p_1",
+  province: "44",
+  issuingBank: "ICBC",
+  issuedAt: new Date("2026-11-25T09:00:00Z"),
+};
+
+/** A cards database holding one card numbered `taken`, and commands drawing `draws` in turn. */
+async function cardsWith(taken: string, draws: string[]) {
+  const db = client.db(`cards_number_${Math.random().toString(36).slice(2, 10)}`);
+  const repository = new CardRepository(db);
+  const registry = new PersonRegistry(db);
+  const outbox = new Outbox(db, "cards");
+  await Promise.all([
+    repository.ensureIndexes(),
+    outbox.ensureIndexes(),
+    ensureIdempotencyIndexes(db),
+  ]);
+  await registry.add(plan.personId, plan.issuedAt);
+  await repository.cards.insertOne({ _id: "c_existing", number: taken } as CardDocument);
+  let next = 0;
+  const commands = new CardCommands(
+    repository,
+    registry,
+    outbox,
+    () => draws[next++ % draws.length]!,
+  );
+  return { repository, commands };
+}
+
+describe("issuing a card", () => {
+  it("draws again when the number is already on a card, and issues the card with a free one", async () => {
+    const { repository, commands } = await cardsWith("A00000001", ["A00000001", "B00000002"]);
+    failedCommands.length = 0;
+    const { cardId } = await commands.issue(meta(), plan);
+    expect(failedCommands).toEqual([]);
+    const issued = await repository.cards.findOne({ _id: cardId });
+    expect(issued?.number).toBe("B00000002");
+    expect(await repository.cards.countDocuments({ number: "A00000001" })).toBe(1);
+  });
+
+  it("fails without writing anything when every draw is taken", async () => {
+    const { repository, commands } = await cardsWith("A00000001", ["A00000001"]);
+    await expect(commands.issue(meta(), plan)).rejects.toThrow(/all taken/);
+    expect(await repository.cards.countDocuments({})).toBe(1);
+    expect(await repository.events.countDocuments({})).toBe(0);
+  });
+});
