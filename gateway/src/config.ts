@@ -1,3 +1,4 @@
+import { withoutEmptyValues } from "@hub/kit";
 import { z } from "zod";
 
 const url = z.url();
@@ -34,7 +35,7 @@ export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
 /** Reads and validates the gateway's environment once; the message names every bad variable. */
 export function loadGatewayEnv(env = process.env): GatewayEnv {
-  const parsed = gatewayEnv.safeParse(env);
+  const parsed = gatewayEnv.safeParse(withoutEmptyValues(env));
   if (!parsed.success) {
     throw new Error(
       `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,

@@ -59,4 +59,16 @@ describe("start-up failures", () => {
     expect(result.stderr).toMatch(/HUB_JWT_SECRET/);
     expect(result.stderr).toMatch(/PERSONS_PORT/);
   });
+
+  it("a key-set deployment without HUB_SERVICE_SECRET (nor HUB_JWT_SECRET) says the relay needs it", async () => {
+    const env: Record<string, string> = {
+      MONGODB_URI: "mongodb://127.0.0.1:1/",
+      HUB_JWKS_URL: "https://idp.example/jwks.json",
+      CARDS_PORT: "0",
+    };
+    const result = await run("subgraphs/cards/src/main.ts", { ...env, HUB_JWT_SECRET: "" });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/HUB_SERVICE_SECRET/);
+  });
 });

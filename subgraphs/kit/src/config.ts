@@ -13,6 +13,12 @@ const subgraphEnv = z
       .default("hub"),
     HUB_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     HUB_JWKS_URL: z.url().optional(),
+    /**
+     * Signs and verifies the event relay's deliveries between subgraphs. Needed when callers'
+     * tokens come from HUB_JWKS_URL: the hub cannot add its own key to an identity provider's key
+     * set. Defaults to HUB_JWT_SECRET.
+     */
+    HUB_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     HOST: z.string().default("127.0.0.1"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -21,9 +27,21 @@ const subgraphEnv = z
   .refine((env) => env.HUB_JWT_SECRET || env.HUB_JWKS_URL, {
     message: "set HUB_JWT_SECRET (development) or HUB_JWKS_URL (production)",
     path: ["HUB_JWT_SECRET"],
+  })
+  .refine((env) => env.HUB_SERVICE_SECRET || env.HUB_JWT_SECRET, {
+    message: "set HUB_SERVICE_SECRET (signs event deliveries between subgraphs) with HUB_JWKS_URL",
+    path: ["HUB_SERVICE_SECRET"],
   });
 
 export type SubgraphEnv = z.infer<typeof subgraphEnv> & { port: number };
+
+/**
+ * The environment without its empty variables: `VAR=` (a compose file, a shell export) means
+ * "not set", so a default or an alternative applies instead of a length or URL check failing.
+ */
+export function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+}
 
 /** Thrown for bad configuration: its message names every bad variable, on one line. */
 export class ConfigError extends Error {}
@@ -40,8 +58,9 @@ export function loadSubgraphEnv(
   defaultPort: number,
   env = process.env,
 ): SubgraphEnv {
-  const parsed = subgraphEnv.safeParse(env);
-  const parsedPort = port.safeParse(env[portVariable] ?? defaultPort);
+  const present = withoutEmptyValues(env);
+  const parsed = subgraphEnv.safeParse(present);
+  const parsedPort = port.safeParse(present[portVariable] ?? defaultPort);
   const problems = [
     ...(parsed.success ? [] : [describe(parsed.error)]),
     ...(parsedPort.success ? [] : [`${portVariable}: must be a port number`]),

@@ -36,6 +36,7 @@ export async function startHubSubgraph<TContext extends HubContext>(
     port: deps.port,
     host: deps.host,
     verifier: deps.verifier,
+    eventVerifier: deps.eventVerifier,
     logger: deps.logger,
     isReady: spec.isReady,
     outboxStats: () => relay.stats(),

@@ -16,7 +16,10 @@ export interface SubgraphDeps {
   events: EventDelivery;
   port: number;
   host?: string;
+  /** Verifies callers' tokens at /graphql. */
   verifier: TokenVerifier;
+  /** Verifies the relay's service tokens at /events; `verifier` when absent. */
+  eventVerifier?: TokenVerifier;
   logger: Logger;
   clock?: Clock;
   /** Database command counts, served at GET /dbstats when given. */
@@ -30,7 +33,7 @@ export interface EventDelivery {
   pollMs?: number;
 }
 
-/** Mints the relay's service token (HS256 deployments; a JWKS deployment supplies its own). */
+/** Mints the relay's service token, HS256 with the hub's service secret (HUB_SERVICE_SECRET). */
 export function hs256ServiceTokens(secret: string, source: string): () => Promise<string> {
   let cached: { token: string; until: number } | null = null;
   return async () => {
@@ -89,8 +92,8 @@ export async function runSubgraphMain(
         ? (event) => void (event.command[event.commandName] !== "outbox" && dbStats.commands++)
         : undefined,
     });
-    if (!env.HUB_JWT_SECRET)
-      throw new Error("HUB_JWT_SECRET is needed to sign the event relay's service tokens");
+    // Checked by loadSubgraphEnv: one of the two is set.
+    const serviceSecret = (env.HUB_SERVICE_SECRET ?? env.HUB_JWT_SECRET) as string;
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
       events: {
@@ -100,11 +103,12 @@ export async function runSubgraphMain(
           passwords: process.env["PASSWORDS_URL"] ?? "http://127.0.0.1:4003/graphql",
           "bank-accounts": process.env["BANK_ACCOUNTS_URL"] ?? "http://127.0.0.1:4004/graphql",
         }),
-        serviceToken: hs256ServiceTokens(env.HUB_JWT_SECRET, name),
+        serviceToken: hs256ServiceTokens(serviceSecret, name),
       },
       port: env.port,
       host: env.HOST,
       verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
+      eventVerifier: createTokenVerifier({ secret: serviceSecret }),
       logger,
       clock: systemClock,
       dbStats: countCommands ? () => dbStats : undefined,

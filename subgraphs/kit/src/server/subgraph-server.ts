@@ -17,6 +17,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   port: number;
   host?: string;
   verifier: TokenVerifier;
+  /** Verifies the relay's service tokens at POST /events; `verifier` when absent. */
+  eventVerifier?: TokenVerifier;
   logger: Logger;
   /** Builds the per-request context (fresh DataLoaders) for a verified caller. */
   createContext: (caller: Caller, requestId: string) => TContext;
@@ -175,7 +177,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   ): Promise<void> {
     let caller: Caller;
     try {
-      caller = await options.verifier(request.headers.authorization);
+      caller = await (options.eventVerifier ?? options.verifier)(request.headers.authorization);
     } catch (error) {
       if (error instanceof HubError) return sendJson(response, 401, errorBody(error));
       throw error;
