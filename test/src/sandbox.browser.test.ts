@@ -68,6 +68,10 @@ describe("the analyst sandbox in a real browser", () => {
       await expect(page.getByText(name, { exact: true }).first().isVisible()).resolves.toBe(true);
 
     const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
+    // GraphiQL drops tab variables, so the open tab names its example in a comment.
+    await expect(
+      page.getByText(`"idNumber":"${person.idNumber}"`, { exact: false }).first().isVisible(),
+    ).resolves.toBe(true);
     await fillToolEditor(page, "Variables", JSON.stringify({ idNumber: person.idNumber }));
     await fillToolEditor(
       page,

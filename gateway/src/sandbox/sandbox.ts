@@ -5,6 +5,19 @@ import type { NamedOperation } from "./contract-operations.js";
 export type ExampleVariables = Record<string, Record<string, unknown>>;
 
 /**
+ * The GraphiQL bundled with Yoga keeps each tab's variables in its tab state but neither shows nor
+ * sends them (the variables pane opens empty; graphql/graphiql#3392), so the tab's document itself
+ * names the example values to paste. A comment changes nothing the server runs.
+ */
+export function withExampleComment(
+  document: string,
+  variables: Record<string, unknown> | undefined,
+): string {
+  if (!variables || Object.keys(variables).length === 0) return document;
+  return `# Example variables from the demo data (paste them into Variables below):\n# ${JSON.stringify(variables)}\n${document}`;
+}
+
+/**
  * The analyst sandbox: GraphiQL whose scripts and styles are inlined by
  * @graphql-yoga/render-graphiql, so it renders with no internet access. Each contract operation is
  * a ready tab; the token goes in the headers tab.
@@ -23,7 +36,7 @@ export function sandboxOptions(
       ),
       shouldPersistHeaders: true,
       defaultTabs: operations.map((op) => ({
-        query: op.document,
+        query: withExampleComment(op.document, examples[op.name]),
         variables: JSON.stringify(examples[op.name] ?? {}, null, 2),
       })),
     },
