@@ -23,6 +23,7 @@ export * from "./graphql/channel-middleware.js";
 export * from "./policy/channel-policy.js";
 export * from "./events/hub-event.js";
 export * from "./events/inbox.js";
+export * from "./events/known-ids.js";
 export * from "./events/outbox.js";
 export * from "./events/relay.js";
 export * from "./mongo/idempotency.js";

@@ -52,7 +52,7 @@ export class CardCommands {
       operation: meta.operation,
       input: meta.input,
       work: async (session) => {
-        if (!(await this.registry.isKnown(plan.personId, session))) {
+        if (!(await this.registry.has(plan.personId, session))) {
           throw new HubError(
             "NOT_FOUND",
             "No registered person has this id (a person registered moments ago is known here within a second).",

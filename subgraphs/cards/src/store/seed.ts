@@ -15,8 +15,10 @@ export async function seedCards(
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
   const inserted = await insertMissing(repository.cards, cards);
-  const registry = new PersonRegistry(db);
-  for (const personId of new Set(personIds)) await registry.add(personId, new Date(0));
+  await insertMissing(
+    new PersonRegistry(db).collection,
+    [...new Set(personIds)].map((id) => ({ _id: id, at: new Date(0) })),
+  );
   await insertMissing(repository.events, events);
   return inserted;
 }

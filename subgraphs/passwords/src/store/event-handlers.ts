@@ -7,15 +7,13 @@ export function passwordEventHandlers(
 ): Record<string, EventHandler> {
   return {
     CardIssued: async (event, session) =>
-      repository.remember(
-        "card",
+      repository.knownCards.add(
         String(event.payload["cardId"]),
         new Date(event.occurredAt),
         session,
       ),
     PersonRegistered: async (event, session) =>
-      repository.remember(
-        "person",
+      repository.knownPersons.add(
         String(event.payload["personId"]),
         new Date(event.occurredAt),
         session,

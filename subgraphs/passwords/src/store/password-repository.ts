@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { insertMissing, type Caller } from "@hub/kit";
+import { insertMissing, KnownIds, type Caller } from "@hub/kit";
 import type { ClientSession, Collection, Db } from "mongodb";
 import type { PasswordState } from "../model/enums.js";
 import {
@@ -9,11 +9,6 @@ import {
   type ElectronicPasswordRecord,
 } from "../rules/lock-rules.js";
 import type { CardPasswordDocument, ElectronicPasswordDocument } from "./password-documents.js";
-
-interface KnownId {
-  _id: string;
-  at: Date;
-}
 
 /** An audit record of a password change, reset or lock: never the password or its hash. */
 interface PasswordEventDocument {
@@ -43,8 +38,9 @@ export class PasswordRepository {
   readonly cardPasswords: Collection<CardPasswordDocument>;
   readonly electronicPasswords: Collection<ElectronicPasswordDocument>;
   readonly events: Collection<PasswordEventDocument>;
-  readonly knownCards: Collection<KnownId>;
-  readonly knownPersons: Collection<KnownId>;
+  /** Cards and persons announced by their subgraphs' events: passwords exist only for these. */
+  readonly knownCards: KnownIds;
+  readonly knownPersons: KnownIds;
 
   constructor(readonly db: Db) {
     this.cardPasswords = db.collection<CardPasswordDocument>("card_passwords");
@@ -52,31 +48,13 @@ export class PasswordRepository {
       "electronic_card_passwords",
     );
     this.events = db.collection<PasswordEventDocument>("password_events");
-    this.knownCards = db.collection<KnownId>("known_cards");
-    this.knownPersons = db.collection<KnownId>("known_persons");
+    this.knownCards = new KnownIds(db, "known_cards");
+    this.knownPersons = new KnownIds(db, "known_persons");
   }
 
   async ensureIndexes(): Promise<void> {
     await this.cardPasswords.createIndex({ state: 1 }, { name: "state" });
     await this.events.createIndex({ subject: 1, at: 1 }, { name: "subject_history" });
-  }
-
-  async isKnownCard(cardId: string): Promise<boolean> {
-    return (await this.knownCards.countDocuments({ _id: cardId }, { limit: 1 })) > 0;
-  }
-
-  async isKnownPerson(personId: string): Promise<boolean> {
-    return (await this.knownPersons.countDocuments({ _id: personId }, { limit: 1 })) > 0;
-  }
-
-  async remember(
-    kind: "card" | "person",
-    id: string,
-    at: Date,
-    session?: ClientSession,
-  ): Promise<void> {
-    const collection = kind === "card" ? this.knownCards : this.knownPersons;
-    await collection.updateOne({ _id: id }, { $set: { at } }, { upsert: true, session });
   }
 
   async cardPasswordsFor(

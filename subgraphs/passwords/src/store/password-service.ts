@@ -47,12 +47,12 @@ export class PasswordService {
   ) {}
 
   private async requireCard(cardId: string): Promise<void> {
-    if (!(await this.repository.isKnownCard(cardId)))
+    if (!(await this.repository.knownCards.has(cardId)))
       throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
   }
 
   private async requirePerson(personId: string): Promise<void> {
-    if (!(await this.repository.isKnownPerson(personId)))
+    if (!(await this.repository.knownPersons.has(personId)))
       throw new HubError("NOT_FOUND", `No person has the id "${personId}".`);
   }
 

@@ -15,11 +15,11 @@ export async function seedPasswords(
   const repository = new PasswordRepository(db);
   await repository.ensureIndexes();
   await insertMissing(
-    repository.knownCards,
+    repository.knownCards.collection,
     known.cardIds.map((id) => ({ _id: id, at: new Date(0) })),
   );
   await insertMissing(
-    repository.knownPersons,
+    repository.knownPersons.collection,
     known.personIds.map((id) => ({ _id: id, at: new Date(0) })),
   );
   return (

@@ -1,0 +1,29 @@
+import type { ClientSession, Collection, Db } from "mongodb";
+
+export interface KnownId {
+  _id: string;
+  /** When the owning subgraph announced it (the event's time). */
+  at: Date;
+}
+
+/**
+ * Ids another subgraph owns and has announced by event (a person registered, a card issued),
+ * kept in this subgraph's own database: checking that an id exists never reads another
+ * subgraph's database, and never calls it.
+ */
+export class KnownIds {
+  readonly collection: Collection<KnownId>;
+
+  constructor(db: Db, collectionName: string) {
+    this.collection = db.collection<KnownId>(collectionName);
+  }
+
+  async has(id: string, session?: ClientSession): Promise<boolean> {
+    return (await this.collection.countDocuments({ _id: id }, { session, limit: 1 })) > 0;
+  }
+
+  /** Idempotent: a replayed event leaves one record. */
+  async add(id: string, at: Date, session?: ClientSession): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { at } }, { upsert: true, session });
+  }
+}
