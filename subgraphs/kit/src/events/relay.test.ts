@@ -61,7 +61,11 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
   };
 }
 
-async function enqueue(outbox: Outbox, count: number): Promise<void> {
+async function enqueue(
+  outbox: Outbox,
+  count: number,
+  destinations: string[] = ["consumer"],
+): Promise<void> {
   for (let n = 0; n < count; n++) {
     await runTransaction(outbox.events.db, (session) =>
       outbox.add(
@@ -73,7 +77,7 @@ async function enqueue(outbox: Outbox, count: number): Promise<void> {
           channel: "COUNTER",
           occurredAt: new Date(),
         },
-        ["consumer"],
+        destinations,
       ),
     );
   }
@@ -138,6 +142,39 @@ describe("outbox relay", () => {
     } finally {
       await relay.stop();
       await target.close();
+    }
+  });
+
+  it("a destination that hangs does not hold back another destination's events", async () => {
+    const outbox = new Outbox(client.db(`relay_hang_source_${Date.now()}`), "source");
+    await outbox.ensureIndexes();
+    const healthy = await consumer(`relay_hang_target_${Date.now()}`);
+    const held: import("node:http").ServerResponse[] = [];
+    const hanging = createServer((_request, response) => void held.push(response));
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    const hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/events`;
+    await enqueue(outbox, 3, ["stuck", "consumer"]);
+    const relay = startOutboxRelay({
+      outbox,
+      target: (destination) => (destination === "stuck" ? hangingUrl : healthy.url),
+      serviceToken: async () => "t",
+      logger: createLogger("relay-test", "silent"),
+      pollMs: 20,
+      // Far longer than the wait below: the healthy events must not queue behind it.
+      deliveryTimeoutMs: 60_000,
+    });
+    try {
+      await until(async () => (await healthy.applied.countDocuments()) === 3, 10_000);
+      expect(held).toHaveLength(1);
+      expect(await outbox.events.countDocuments({ destination: "stuck", deliveredAt: null })).toBe(
+        3,
+      );
+    } finally {
+      for (const response of held) response.writeHead(503).end();
+      await relay.stop();
+      hanging.closeAllConnections();
+      hanging.close();
+      await healthy.close();
     }
   });
 });

@@ -118,20 +118,28 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     }
   }
 
-  /** One pass over every destination with pending events; true when something was attempted. */
-  async function pass(): Promise<boolean> {
-    const destinations = await events.distinct("destination", { deliveredAt: null });
+  /** Delivers one destination's due events in order; true when something was attempted. */
+  async function serve(destination: string): Promise<boolean> {
     let worked = false;
-    for (const destination of destinations) {
-      let doc = await claimHead(destination);
-      while (doc && running) {
-        worked = true;
-        // A failed head waits for its backoff: later events for that destination wait behind it.
-        if (!(await deliver(doc))) break;
-        doc = await claimHead(destination);
-      }
+    let doc = await claimHead(destination);
+    while (doc && running) {
+      worked = true;
+      // A failed head waits for its backoff: later events for that destination wait behind it.
+      if (!(await deliver(doc))) break;
+      doc = await claimHead(destination);
     }
     return worked;
+  }
+
+  /**
+   * One pass over every destination with pending events, the destinations side by side: order
+   * matters only within a destination, so a slow or hanging subgraph must not hold back the
+   * events of the others (nor its database the others' transactions).
+   */
+  async function pass(): Promise<boolean> {
+    const destinations = await events.distinct("destination", { deliveredAt: null });
+    const worked = await Promise.all(destinations.map((destination) => serve(destination)));
+    return worked.some(Boolean);
   }
 
   let lastLagReport = 0;
