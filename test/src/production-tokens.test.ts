@@ -1,23 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hs256ServiceTokens, startEmbeddedMongo, type EmbeddedMongo } from "@hub/kit";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
+import { unusedPort } from "./support/ports.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SERVICE_SECRET = "service-secret-of-at-least-thirty-two-chars";
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let mongo: EmbeddedMongo;
 let keySet: Server;
@@ -44,7 +37,7 @@ beforeAll(async () => {
     .setSubject("teller-7")
     .setExpirationTime("5m")
     .sign(privateKey);
-  const port = await freePort();
+  const port = await unusedPort();
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env["HUB_JWT_SECRET"];
   origin = `http://127.0.0.1:${port}`;

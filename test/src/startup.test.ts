@@ -1,20 +1,11 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { TEST_SECRET } from "./support/hub.js";
+import { unusedPort } from "./support/ports.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function run(
   entry: string,
@@ -35,7 +26,7 @@ function run(
 
 describe("start-up failures", () => {
   it("a database that cannot be reached: one line on stderr and a non-zero exit, no stack dump", async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const result = await run("subgraphs/cards/src/main.ts", {
       MONGODB_URI: `mongodb://127.0.0.1:${port}/?serverSelectionTimeoutMS=500`,
       HUB_JWT_SECRET: TEST_SECRET,

@@ -29,7 +29,7 @@ export class SubgraphConnection {
   private readonly path: string;
 
   constructor(
-    readonly url: string,
+    url: string,
     private readonly timeoutMs: number,
     connections = 64,
   ) {

@@ -33,7 +33,11 @@ const subgraphEnv = z
     path: ["HUB_SERVICE_SECRET"],
   });
 
-export type SubgraphEnv = z.infer<typeof subgraphEnv> & { port: number };
+export type SubgraphEnv = z.infer<typeof subgraphEnv> & {
+  port: number;
+  /** HUB_SERVICE_SECRET, or HUB_JWT_SECRET when it is not set (one of them is, see above). */
+  serviceSecret: string;
+};
 
 /**
  * The environment without its empty variables: `VAR=` (a compose file, a shell export) means
@@ -68,5 +72,6 @@ export function loadSubgraphEnv(
   if (!parsed.success || !parsedPort.success) {
     throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   }
-  return { ...parsed.data, port: parsedPort.data };
+  const serviceSecret = parsed.data.HUB_SERVICE_SECRET ?? parsed.data.HUB_JWT_SECRET ?? "";
+  return { ...parsed.data, port: parsedPort.data, serviceSecret };
 }

@@ -1,35 +1,21 @@
-import {
-  connectMongo,
-  ensureIdempotencyIndexes,
-  Outbox,
-  startEmbeddedMongo,
-  type Caller,
-  type EmbeddedMongo,
-  type MongoClient,
-} from "@hub/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureIdempotencyIndexes, Outbox, type Caller } from "@hub/kit";
+import { useTestMongo } from "@hub/kit/testing";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { CardDocument } from "./card-document.js";
 import { CardCommands, type CommandMeta } from "./card-commands.js";
 import { CardRepository } from "./card-repository.js";
 import { PersonRegistry } from "./person-registry.js";
 
-let mongo: EmbeddedMongo | null = null;
-let client: MongoClient;
+const client = useTestMongo({ onCommand: () => undefined });
 /** Commands the server refused: on a replica set, any failed write aborts its transaction. */
 const failedCommands: string[] = [];
-beforeAll(async () => {
-  const uri = process.env["TEST_MONGODB_URI"] ?? (mongo = await startEmbeddedMongo()).uri;
-  client = await connectMongo(uri, { onCommand: () => undefined });
-  client.on("commandFailed", (event) => failedCommands.push(event.commandName));
+beforeAll(() => {
+  client().on("commandFailed", (event) => failedCommands.push(event.commandName));
   // A duplicate key comes back as a write error inside a successful reply.
-  client.on("commandSucceeded", (event) => {
+  client().on("commandSucceeded", (event) => {
     if ((event.reply as { writeErrors?: unknown[] }).writeErrors?.length)
       failedCommands.push(event.commandName);
   });
-});
-afterAll(async () => {
-  await client?.close();
-  await mongo?.stop();
 });
 
 const caller: Caller = { sub: "op-1", channel: "COUNTER", scopes: new Set(["cards:write"]) };
@@ -48,7 +34,7 @@ const plan = {
 
 /** A cards database holding one card numbered `taken`, and commands drawing `draws` in turn. */
 async function cardsWith(taken: string, draws: string[]) {
-  const db = client.db(`cards_number_${Math.random().toString(36).slice(2, 10)}`);
+  const db = client().db(`cards_number_${Math.random().toString(36).slice(2, 10)}`);
   const repository = new CardRepository(db);
   const registry = new PersonRegistry(db);
   const outbox = new Outbox(db, "cards");

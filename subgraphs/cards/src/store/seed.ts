@@ -15,10 +15,7 @@ export async function seedCards(
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
   const inserted = await insertMissing(repository.cards, cards);
-  await insertMissing(
-    new PersonRegistry(db).collection,
-    [...new Set(personIds)].map((id) => ({ _id: id, at: new Date(0) })),
-  );
+  await new PersonRegistry(db).addMissing(personIds, new Date(0));
   await insertMissing(repository.events, events);
   return inserted;
 }

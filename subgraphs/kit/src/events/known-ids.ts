@@ -26,4 +26,20 @@ export class KnownIds {
   async add(id: string, at: Date, session?: ClientSession): Promise<void> {
     await this.collection.updateOne({ _id: id }, { $set: { at } }, { upsert: true, session });
   }
+
+  /**
+   * Seeding: adds the ids not known yet, all at `at`, leaving known ones as they are. Upserts in
+   * one bulk write rather than `insertMissing`: the embedded server stops an unordered insert at
+   * its first duplicate key, so ids after a known one would be left out.
+   */
+  async addMissing(ids: Iterable<string>, at: Date): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    await this.collection.bulkWrite(
+      unique.map((id) => ({
+        updateOne: { filter: { _id: id }, update: { $setOnInsert: { at } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
 }

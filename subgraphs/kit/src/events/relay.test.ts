@@ -1,29 +1,19 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import { connectMongo, type MongoClient } from "../mongo/connect.js";
-import { startEmbeddedMongo, type EmbeddedMongo } from "../mongo/embedded-mongo.js";
+import { useTestMongo } from "../testing/test-mongo.js";
 import { runTransaction } from "../mongo/transactions.js";
 import type { HubEvent } from "./hub-event.js";
 import { Inbox } from "./inbox.js";
 import { Outbox } from "./outbox.js";
 import { startOutboxRelay } from "./relay.js";
 
-let mongo: EmbeddedMongo | null = null;
-let client: MongoClient;
-beforeAll(async () => {
-  const uri = process.env["TEST_MONGODB_URI"] ?? (mongo = await startEmbeddedMongo()).uri;
-  client = await connectMongo(uri);
-});
-afterAll(async () => {
-  await client?.close();
-  await mongo?.stop();
-});
+const client = useTestMongo();
 
 /** A consumer subgraph stand-in: a real HTTP endpoint applying events through a real Inbox. */
 async function consumer(dbName: string, options: { failFirst?: number } = {}) {
-  const db = client.db(dbName);
+  const db = client().db(dbName);
   const applied = db.collection<{ _id: string; n: number; order: number }>("applied");
   let order = 0;
   let deliveries = 0;
@@ -93,7 +83,7 @@ async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise
 
 describe("outbox relay", () => {
   it("two relays on one outbox deliver every event, in order, and none is applied twice", async () => {
-    const outbox = new Outbox(client.db(`relay_two_source_${Date.now()}`), "source");
+    const outbox = new Outbox(client().db(`relay_two_source_${Date.now()}`), "source");
     await outbox.ensureIndexes();
     const target = await consumer(`relay_two_target_${Date.now()}`);
     await enqueue(outbox, 30);
@@ -119,7 +109,7 @@ describe("outbox relay", () => {
   });
 
   it("retries with backoff while the consumer fails, reports the lag, and then delivers", async () => {
-    const outbox = new Outbox(client.db(`relay_retry_source_${Date.now()}`), "source");
+    const outbox = new Outbox(client().db(`relay_retry_source_${Date.now()}`), "source");
     await outbox.ensureIndexes();
     const target = await consumer(`relay_retry_target_${Date.now()}`, { failFirst: 3 });
     await enqueue(outbox, 2);
@@ -146,7 +136,7 @@ describe("outbox relay", () => {
   });
 
   it("a destination that hangs does not hold back another destination's events", async () => {
-    const outbox = new Outbox(client.db(`relay_hang_source_${Date.now()}`), "source");
+    const outbox = new Outbox(client().db(`relay_hang_source_${Date.now()}`), "source");
     await outbox.ensureIndexes();
     const healthy = await consumer(`relay_hang_target_${Date.now()}`);
     const held: import("node:http").ServerResponse[] = [];

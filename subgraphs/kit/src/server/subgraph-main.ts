@@ -92,8 +92,6 @@ export async function runSubgraphMain(
         ? (event) => void (event.command[event.commandName] !== "outbox" && dbStats.commands++)
         : undefined,
     });
-    // Checked by loadSubgraphEnv: one of the two is set.
-    const serviceSecret = (env.HUB_SERVICE_SECRET ?? env.HUB_JWT_SECRET) as string;
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
       events: {
@@ -103,12 +101,12 @@ export async function runSubgraphMain(
           passwords: process.env["PASSWORDS_URL"] ?? "http://127.0.0.1:4003/graphql",
           "bank-accounts": process.env["BANK_ACCOUNTS_URL"] ?? "http://127.0.0.1:4004/graphql",
         }),
-        serviceToken: hs256ServiceTokens(serviceSecret, name),
+        serviceToken: hs256ServiceTokens(env.serviceSecret, name),
       },
       port: env.port,
       host: env.HOST,
       verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
-      eventVerifier: createTokenVerifier({ secret: serviceSecret }),
+      eventVerifier: createTokenVerifier({ secret: env.serviceSecret }),
       logger,
       clock: systemClock,
       dbStats: countCommands ? () => dbStats : undefined,

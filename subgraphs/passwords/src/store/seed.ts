@@ -14,14 +14,8 @@ export async function seedPasswords(
 ): Promise<number> {
   const repository = new PasswordRepository(db);
   await repository.ensureIndexes();
-  await insertMissing(
-    repository.knownCards.collection,
-    known.cardIds.map((id) => ({ _id: id, at: new Date(0) })),
-  );
-  await insertMissing(
-    repository.knownPersons.collection,
-    known.personIds.map((id) => ({ _id: id, at: new Date(0) })),
-  );
+  await repository.knownCards.addMissing(known.cardIds, new Date(0));
+  await repository.knownPersons.addMissing(known.personIds, new Date(0));
   return (
     (await insertMissing(repository.cardPasswords, cardPasswords)) +
     (await insertMissing(repository.electronicPasswords, electronicPasswords))
