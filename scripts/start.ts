@@ -5,8 +5,13 @@ import { fileURLToPath } from "node:url";
 import {
   connectMongo,
   generateDevSecret,
+  loadSubgraphUrls,
   mintDevToken,
   startEmbeddedMongo,
+  SUBGRAPH_NAMES,
+  SUBGRAPHS,
+  siblingUrl,
+  withoutEmptyValues,
   type EmbeddedMongo,
 } from "@hub/kit";
 import { seedDemoData } from "./demo/seed-demo.js";
@@ -24,18 +29,6 @@ const startedAt = Date.now();
 const children: ChildProcess[] = [];
 let embedded: EmbeddedMongo | null = null;
 let stopping = false;
-
-const SUBGRAPHS = [
-  { name: "persons", portVariable: "PERSONS_PORT", urlVariable: "PERSONS_URL", port: 4001 },
-  { name: "cards", portVariable: "CARDS_PORT", urlVariable: "CARDS_URL", port: 4002 },
-  { name: "passwords", portVariable: "PASSWORDS_PORT", urlVariable: "PASSWORDS_URL", port: 4003 },
-  {
-    name: "bank-accounts",
-    portVariable: "BANK_ACCOUNTS_PORT",
-    urlVariable: "BANK_ACCOUNTS_URL",
-    port: 4004,
-  },
-];
 
 async function shutdown(code: number): Promise<never> {
   stopping = true;
@@ -76,16 +69,20 @@ try {
     HUB_JWT_SECRET: secret,
     LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn",
   };
-  const urls: Record<string, string> = {};
-  const launched = SUBGRAPHS.map((s) => {
-    const port = Number(process.env[s.portVariable] ?? s.port);
-    urls[s.urlVariable] = `http://127.0.0.1:${port}/graphql`;
-    const child = spawnBundle(join(root, "subgraphs", s.name), {
-      ...common,
-      [s.portVariable]: String(port),
-    });
+  // One reading of where every subgraph is, handed to every process: the gateway calls them and
+  // each subgraph's relay delivers its events to them.
+  const subgraphUrls = loadSubgraphUrls(withoutEmptyValues(process.env));
+  const placement: Record<string, string> = {};
+  for (const name of SUBGRAPH_NAMES) {
+    const url = subgraphUrls[name];
+    if (!url) throw new Error(`${SUBGRAPHS[name].portVariable}: npm start needs a fixed port`);
+    placement[SUBGRAPHS[name].urlVariable] = url;
+    placement[SUBGRAPHS[name].portVariable] = new URL(url).port;
+  }
+  const launched = SUBGRAPH_NAMES.map((name) => {
+    const child = spawnBundle(join(root, "subgraphs", name), { ...common, ...placement });
     children.push(child);
-    return { child, ready: `http://127.0.0.1:${port}/readyz` };
+    return { child, ready: siblingUrl(subgraphUrls[name] ?? "", "/readyz") };
   });
   // The gateway starts beside the subgraphs, not after them: it needs only their URLs to start,
   // and loading it takes as long as a subgraph does (cold start 1–2 s shorter).
@@ -93,7 +90,7 @@ try {
   const examples = demo ? sandboxExamples(demo) : {};
   const gateway = spawnBundle(join(root, "gateway"), {
     ...common,
-    ...urls,
+    ...placement,
     PORT: String(gatewayPort),
     HUB_MODE: process.env["HUB_MODE"] ?? "development",
     HUB_SANDBOX_EXAMPLES: JSON.stringify(examples),

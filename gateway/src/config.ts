@@ -1,4 +1,4 @@
-import { withoutEmptyValues } from "@hub/kit";
+import { loadSubgraphUrls, withoutEmptyValues, type SubgraphName } from "@hub/kit";
 import { z } from "zod";
 
 const url = z.url();
@@ -18,10 +18,6 @@ const gatewayEnv = z
     HUB_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     HUB_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
-    PERSONS_URL: url.optional(),
-    CARDS_URL: url.optional(),
-    PASSWORDS_URL: url.optional(),
-    BANK_ACCOUNTS_URL: url.optional(),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -31,28 +27,25 @@ const gatewayEnv = z
     path: ["HUB_JWT_SECRET"],
   });
 
-export type GatewayEnv = z.infer<typeof gatewayEnv>;
+export type GatewayEnv = z.infer<typeof gatewayEnv> & {
+  /** Every subgraph's URL, read as every subgraph reads it (kit `loadSubgraphUrls`). */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+};
 
 /** Reads and validates the gateway's environment once; the message names every bad variable. */
 export function loadGatewayEnv(env = process.env): GatewayEnv {
-  const parsed = gatewayEnv.safeParse(withoutEmptyValues(env));
-  if (!parsed.success) {
-    throw new Error(
-      `Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
+  const present = withoutEmptyValues(env);
+  const parsed = gatewayEnv.safeParse(present);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  let subgraphUrls: Partial<Record<SubgraphName, string>> = {};
+  try {
+    subgraphUrls = loadSubgraphUrls(present);
+  } catch (error) {
+    problems.push((error as Error).message);
   }
-  return parsed.data;
-}
-
-/** Subgraph URL overrides given in the environment, by subgraph name. */
-export function subgraphUrlsFrom(env: GatewayEnv): Record<string, string> {
-  const urls: Record<string, string | undefined> = {
-    persons: env.PERSONS_URL,
-    cards: env.CARDS_URL,
-    passwords: env.PASSWORDS_URL,
-    "bank-accounts": env.BANK_ACCOUNTS_URL,
-  };
-  return Object.fromEntries(
-    Object.entries(urls).filter((e): e is [string, string] => typeof e[1] === "string"),
-  );
+  if (!parsed.success || problems.length > 0)
+    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
+  return { ...parsed.data, subgraphUrls };
 }

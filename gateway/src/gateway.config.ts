@@ -18,6 +18,7 @@ import {
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
 import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./plugins/mask-errors.js";
+import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
 import { createSubgraphTransport } from "./transport/subgraph-transport.js";
 import type { NamedOperation } from "./sandbox/contract-operations.js";
 import { sandboxOptions, type ExampleVariables } from "./sandbox/sandbox.js";
@@ -132,6 +133,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
       useHubAuth(options.verifier) as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,
+      usePendingEffects() as GatewayPlugin,
       ...(queryLimitPlugins(
         options.limits ?? DEFAULT_QUERY_LIMITS,
         development,

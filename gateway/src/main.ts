@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, createTokenVerifier } from "@hub/kit";
-import { loadGatewayEnv, subgraphUrlsFrom } from "./config.js";
+import { loadGatewayEnv } from "./config.js";
 import { persistedDocumentsOf } from "./persisted-documents.js";
 import { splitOperations } from "./sandbox/contract-operations.js";
 import { startGatewayServer } from "./server.js";
@@ -31,7 +31,7 @@ try {
     port: env.PORT,
     host: env.HOST,
     supergraphSdl,
-    subgraphUrls: subgraphUrlsFrom(env),
+    subgraphUrls: env.subgraphUrls,
     verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
     logger,
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,

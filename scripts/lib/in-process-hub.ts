@@ -29,6 +29,7 @@ import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
 import { join } from "node:path";
 import type { CommandStartedEvent } from "mongodb";
 import { seedDemoData } from "../demo/seed-demo.js";
+import { unusedPort } from "./ports.js";
 import { sandboxExamples, type DemoData } from "../demo/demo-data.js";
 
 export const SUBGRAPH_STARTERS: Record<string, StartSubgraph> = {
@@ -101,7 +102,10 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
   const verifier = createTokenVerifier({ secret: options.secret });
   const clock = options.clock ?? systemClock;
   const subgraphs = new Map<string, RunningServer>();
+  // Every port is chosen before any subgraph starts: a relay needs every destination's address
+  // at start (as in a deployment), and a restarted subgraph comes back where it was.
   const ports = new Map<string, number>();
+  for (const name of Object.keys(SUBGRAPH_STARTERS)) ports.set(name, await unusedPort());
 
   const startSubgraph = async (name: string) => {
     const start = SUBGRAPH_STARTERS[name];
@@ -109,23 +113,19 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     const server = await start({
       db: client.db(subgraphDatabaseName(prefix, name)),
       events: {
-        // Resolved at delivery time: a subgraph started later (or restarted) is found by its port.
-        target: (destination) => {
-          const port = ports.get(destination);
-          return port
-            ? eventTargetsFrom({ [destination]: `http://127.0.0.1:${port}/graphql` })(destination)
-            : undefined;
-        },
+        target: eventTargetsFrom(
+          Object.fromEntries(
+            [...ports].map(([subgraph, port]) => [subgraph, `http://127.0.0.1:${port}/graphql`]),
+          ),
+        ),
         serviceToken: hs256ServiceTokens(options.secret, name),
-        pollMs: 50,
+        pollMs: 100,
       },
       port: ports.get(name) ?? 0,
       verifier,
       logger: createLogger(name, options.logLevel ?? "silent", options.logDestination),
       clock,
     });
-    // Keep the port, so a restarted subgraph is found where the gateway expects it.
-    ports.set(name, Number(new URL(server.url).port));
     subgraphs.set(name, server);
   };
   for (const name of Object.keys(SUBGRAPH_STARTERS)) await startSubgraph(name);

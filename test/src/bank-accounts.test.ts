@@ -118,8 +118,20 @@ describe("cross-subgraph effects are never lost", () => {
         { cardId, idempotencyKey: "down-1" },
         "BANK_COUNTER",
       );
-      expect(activated.errors).toBeUndefined();
+      // The bank's part answers; the card's part (served by the stopped subgraph) says why not,
+      // and the answer names the effect still on its way (contract v2).
       expect(activated.data!.activateFinancialFunction.bankAccount.status).toBe("ACTIVE");
+      expect(activated.errors?.map((e) => [e.path?.join("."), e.extensions?.["code"]])).toEqual([
+        ["activateFinancialFunction.card", "SERVICE_UNAVAILABLE"],
+      ]);
+      const pending = activated.extensions?.["pendingEffects"] as {
+        type: string;
+        destination: string;
+      }[];
+      expect(pending.map((e) => `${e.type} → ${e.destination}`).sort()).toEqual([
+        "BankAccountStatusChanged → cards",
+        "FinancialFunctionActivated → cards",
+      ]);
       // the operator sees the queue waiting
       const outbox = hub.subgraphs.get("bank-accounts")!.url.replace(/graphql$/, "outbox");
       await eventually(async () => {
@@ -160,28 +172,21 @@ describe("cross-subgraph effects are never lost", () => {
     );
     await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
     const before = await cardView(url, cardId);
-    const delivered = await hub.client
-      .db(`${hub.dbPrefix}_bank_accounts`)
-      .collection<{
-        eventId: string;
-        type: string;
-        payload: Record<string, unknown>;
-        actor: string;
-        channel: string;
-        occurredAt: Date;
-        source: string;
-        deliveredAt: Date | null;
-      }>("outbox")
-      .findOne({ type: "FinancialFunctionActivated", "payload.cardId": cardId });
-    expect(delivered?.deliveredAt).toBeInstanceOf(Date);
+    // Delivered events leave the outbox; the receiver's inbox keeps the ids it applied.
+    const applied = await hub.client
+      .db(`${hub.dbPrefix}_cards`)
+      .collection<{ _id: string; type: string; source: string }>("processed_events")
+      .find({ type: "FinancialFunctionActivated" })
+      .toArray();
+    expect(applied.length).toBeGreaterThan(0);
     const event = {
-      id: delivered!.eventId,
-      type: delivered!.type,
-      payload: delivered!.payload,
-      actor: delivered!.actor,
-      channel: delivered!.channel,
-      occurredAt: delivered!.occurredAt.toISOString(),
-      source: delivered!.source,
+      id: applied.at(-1)!._id,
+      type: "FinancialFunctionActivated",
+      payload: { cardId },
+      actor: "bank-operator",
+      channel: "BANK_COUNTER",
+      occurredAt: new Date().toISOString(),
+      source: "bank-accounts",
     };
     const events = hub.subgraphs.get("cards")!.url.replace(/graphql$/, "events");
     const serviceToken = await hs256ServiceTokens(TEST_SECRET, "bank-accounts")();
@@ -189,9 +194,9 @@ describe("cross-subgraph effects are never lost", () => {
       const response = await fetch(events, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
-        body: JSON.stringify(event),
+        body: JSON.stringify({ events: [event] }),
       });
-      expect(await response.json()).toEqual({ applied: false });
+      expect(await response.json()).toEqual({ applied: 0, pending: {} });
     }
     expect(await cardView(url, cardId)).toEqual(before);
   });
@@ -199,13 +204,17 @@ describe("cross-subgraph effects are never lost", () => {
   it("the /events endpoint accepts only the relay's service token", async () => {
     const events = hub.subgraphs.get("cards")!.url.replace(/graphql$/, "events");
     const body = JSON.stringify({
-      id: "forged",
-      type: "FinancialFunctionActivated",
-      payload: { cardId: "c_x" },
-      actor: "x",
-      channel: "BANK_COUNTER",
-      occurredAt: new Date().toISOString(),
-      source: "x",
+      events: [
+        {
+          id: "forged",
+          type: "FinancialFunctionActivated",
+          payload: { cardId: "c_x" },
+          actor: "x",
+          channel: "BANK_COUNTER",
+          occurredAt: new Date().toISOString(),
+          source: "x",
+        },
+      ],
     });
     expect(
       (

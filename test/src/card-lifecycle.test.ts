@@ -188,7 +188,7 @@ describe("card lifecycle through the gateway", () => {
     const issued = await run<{
       issueElectronicCard: { card: { electronicCard: { channel: string; availability: string } } };
     }>(url, "IssueElectronicCard", { cardId, faceMatched: true }, "WECHAT");
-    expect(issued.data!.issueElectronicCard.card.electronicCard).toEqual({
+    expect(issued.data!.issueElectronicCard.card.electronicCard).toMatchObject({
       channel: "WECHAT",
       availability: "USABLE",
     });

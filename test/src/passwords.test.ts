@@ -117,7 +117,7 @@ describe("passwords through the gateway", () => {
       { cardId, currentPassword: INITIAL, newPassword: "802615" },
       "PHARMACY",
     );
-    expect(changed.data!.changeCardPassword).toEqual({ result: "OK", password: { state: "SET" } });
+    expect(changed.data!.changeCardPassword).toMatchObject({ result: "OK", password: { state: "SET" } });
     await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
     expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({
       type: "SOCIAL_FUNCTION_ENABLED",
@@ -134,14 +134,14 @@ describe("passwords through the gateway", () => {
         { cardId, password: "000001" },
         "HOSPITAL",
       );
-      expect(wrong.data!.verifyCardPassword).toEqual({ result: "WRONG", attemptsLeft: 6 - i });
+      expect(wrong.data!.verifyCardPassword).toMatchObject({ result: "WRONG", attemptsLeft: 6 - i });
     }
     const ok = await call<{ verifyCardPassword: { result: string; attemptsLeft: number } }>(
       "VerifyCardPassword",
       { cardId, password: INITIAL },
       "HOSPITAL",
     );
-    expect(ok.data!.verifyCardPassword).toEqual({ result: "OK", attemptsLeft: 6 });
+    expect(ok.data!.verifyCardPassword).toMatchObject({ result: "OK", attemptsLeft: 6 });
     expect((await passwordOf(cardId)).failedAttempts).toBe(0);
     for (let i = 1; i <= 5; i++)
       await call("VerifyCardPassword", { cardId, password: "000001" }, "SELF_SERVICE");
@@ -150,7 +150,7 @@ describe("passwords through the gateway", () => {
       { cardId, password: "000001" },
       "SELF_SERVICE",
     );
-    expect(sixth.data!.verifyCardPassword).toEqual({ result: "LOCKED", attemptsLeft: 0 });
+    expect(sixth.data!.verifyCardPassword).toMatchObject({ result: "LOCKED", attemptsLeft: 0 });
     const correctButLocked = await call<{ verifyCardPassword: { result: string } }>(
       "VerifyCardPassword",
       { cardId, password: INITIAL },
@@ -193,7 +193,7 @@ describe("passwords through the gateway", () => {
       },
       "WEBSITE",
     );
-    expect(reset.data!.resetCardPassword.password).toEqual({ state: "INITIAL", failedAttempts: 0 });
+    expect(reset.data!.resetCardPassword.password).toMatchObject({ state: "INITIAL", failedAttempts: 0 });
     const ok = await call<{ verifyCardPassword: { result: string } }>(
       "VerifyCardPassword",
       { cardId, password: INITIAL },
@@ -242,7 +242,7 @@ describe("passwords through the gateway", () => {
       verifyElectronicCardPassword: { result: string; lockedUntil: string };
     }>("VerifyElectronicCardPassword", { personId, password: "000002" }, "WECHAT");
     const until = new Date(lockedAt.getTime() + 24 * 3600_000).toISOString();
-    expect(seventh.data!.verifyElectronicCardPassword).toEqual({
+    expect(seventh.data!.verifyElectronicCardPassword).toMatchObject({
       result: "LOCKED",
       attemptsLeft: 0,
       lockedUntil: until,

@@ -7,7 +7,7 @@ import { hs256ServiceTokens, startEmbeddedMongo, type EmbeddedMongo } from "@hub
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
-import { unusedPort } from "./support/ports.js";
+import { unusedPort } from "../../scripts/lib/ports.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SERVICE_SECRET = "service-secret-of-at-least-thirty-two-chars";
@@ -78,14 +78,26 @@ function post(path: string, token: string, body: unknown): Promise<Response> {
   });
 }
 
-const ignoredEvent = { id: "ev-prod-1", type: "NothingThisSubgraphHandles", payload: {} };
+const ignoredEvent = {
+  events: [
+    {
+      id: "ev-prod-1",
+      type: "NothingThisSubgraphHandles",
+      payload: {},
+      actor: "relay",
+      channel: "NATIONAL_PLATFORM",
+      occurredAt: new Date().toISOString(),
+      source: "cards",
+    },
+  ],
+};
 
 describe("a deployment with an identity provider's key set (HUB_JWKS_URL) and HUB_SERVICE_SECRET", () => {
   it("accepts the relay's deliveries signed with the service secret", async () => {
     const relayToken = await hs256ServiceTokens(SERVICE_SECRET, "cards")();
     const delivered = await post("/events", relayToken, ignoredEvent);
     expect(delivered.status).toBe(200);
-    expect(await delivered.json()).toEqual({ applied: false });
+    expect(await delivered.json()).toEqual({ applied: 0, pending: {} });
   });
 
   it("serves callers with key-set tokens, and refuses them at /events", async () => {

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { TEST_SECRET } from "./support/hub.js";
-import { unusedPort } from "./support/ports.js";
+import { unusedPort } from "../../scripts/lib/ports.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -61,5 +61,17 @@ describe("start-up failures", () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toMatch(/HUB_SERVICE_SECRET/);
+  });
+
+  it("a subgraph address that is not a GraphQL URL stops the process before anything starts", async () => {
+    const result = await run("subgraphs/cards/src/main.ts", {
+      MONGODB_URI: "mongodb://127.0.0.1:1/",
+      HUB_JWT_SECRET: TEST_SECRET,
+      BANK_ACCOUNTS_URL: "127.0.0.1:4004",
+      CARDS_PORT: "0",
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/^cards: Invalid configuration: BANK_ACCOUNTS_URL/);
   });
 });

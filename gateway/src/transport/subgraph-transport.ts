@@ -5,6 +5,7 @@ import {
   type Executor,
 } from "@graphql-tools/utils";
 import { GraphQLError, Kind, print, type DocumentNode } from "graphql";
+import { notePendingEffects } from "../plugins/pending-effects.plugin.js";
 import { SharedCalls } from "./shared-calls.js";
 import { SubgraphCallFailure, SubgraphConnection, type SubgraphAnswer } from "./subgraph-call.js";
 
@@ -125,7 +126,8 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
           variables: request.variables,
           operationName: request.operationName,
         });
-        const client = (request.context as { request?: Request } | undefined)?.request?.headers;
+        const clientRequest = (request.context as { request?: Request } | undefined)?.request;
+        const client = clientRequest?.headers;
         const headers: Record<string, string> = {
           "content-type": "application/json",
           accept: "application/graphql-response+json, application/json",
@@ -147,7 +149,10 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
             ? await shared.run(`${identity}${body}`, call)
             : await call();
           // Each request gets its own parse of a shared answer: the planner writes into results.
-          return toResult(answer, subgraphName);
+          const result = toResult(answer, subgraphName);
+          if (!isQuery(request))
+            notePendingEffects(clientRequest, result.extensions?.["pendingEffects"]);
+          return result;
         } catch (error) {
           if (error instanceof SubgraphCallFailure)
             return failed(

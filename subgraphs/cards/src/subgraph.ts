@@ -18,10 +18,9 @@ export const CARDS_DEFAULT_PORT = 4002;
 export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const cards = new CardRepository(deps.db);
   const registry = new PersonRegistry(deps.db);
-  const outbox = new Outbox(deps.db, "cards");
+  const outbox = new Outbox(deps.db, "cards", ["bank-accounts", "passwords"]);
   await Promise.all([
     cards.ensureIndexes(),
-    outbox.ensureIndexes(),
     ensureIdempotencyIndexes(deps.db),
   ]);
   const commands = new CardCommands(cards, registry, outbox);

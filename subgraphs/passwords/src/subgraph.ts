@@ -18,10 +18,9 @@ export const PASSWORDS_DEFAULT_PORT = 4003;
 
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
-  const outbox = new Outbox(deps.db, "passwords");
+  const outbox = new Outbox(deps.db, "passwords", ["cards"]);
   await Promise.all([
     passwords.ensureIndexes(),
-    outbox.ensureIndexes(),
     ensureIdempotencyIndexes(deps.db),
   ]);
   const initial = initialCardPassword();

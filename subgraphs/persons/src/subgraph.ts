@@ -13,11 +13,10 @@ import { PersonRepository } from "./store/person-repository.js";
 export const PERSONS_DEFAULT_PORT = 4001;
 
 export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
-  const outbox = new Outbox(deps.db, "persons");
+  const outbox = new Outbox(deps.db, "persons", ["cards", "passwords"]);
   const persons = new PersonRepository(deps.db, outbox);
   await Promise.all([
     persons.ensureIndexes(),
-    outbox.ensureIndexes(),
     ensureIdempotencyIndexes(deps.db),
   ]);
   return startHubSubgraph<PersonsContext>({

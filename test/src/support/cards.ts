@@ -1,6 +1,5 @@
 import { expect } from "vitest";
 import { composeIdNumber, type Channel } from "@hub/kit";
-import { eventually } from "./eventually.js";
 import { contractOperation, graphql, token, type GraphQLResponse } from "./hub.js";
 
 let serial = 100;
@@ -30,7 +29,7 @@ export function codeOf(response: GraphQLResponse<unknown>): unknown {
   return response.errors?.[0]?.extensions?.["code"];
 }
 
-/** Registers a person and issues a card (waiting until the person is known to the cards subgraph). */
+/** Registers a person and issues a card at once (contract v2: the registration is known everywhere when it answers). */
 export async function personWithCard(
   url: string,
   options: { province?: string; bank?: string } = {},
@@ -43,15 +42,12 @@ export async function personWithCard(
   );
   expect(registered.errors).toBeUndefined();
   const personId = registered.data!.registerPerson.person.id;
-  const issued = await eventually(async () => {
-    const response = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
-      personId,
-      province: options.province ?? "44",
-      issuingBank: options.bank ?? "中国工商银行",
-    });
-    expect(response.errors).toBeUndefined();
-    return response;
+  const issued = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
+    personId,
+    province: options.province ?? "44",
+    issuingBank: options.bank ?? "中国工商银行",
   });
+  expect(issued.errors).toBeUndefined();
   return { personId, cardId: issued.data!.issueCard.card.id, idNumber };
 }
 

@@ -1,6 +1,6 @@
 import { AgentInput } from "@hub/kit";
 import { Field, ID, InputType, ObjectType } from "type-graphql";
-import { BankAccount } from "./bank-account.js";
+import { BankAccount, Card } from "./bank-account.js";
 
 @InputType({
   description: "Activate the card's financial function, in person at the partner bank (R-BANK-1).",
@@ -37,4 +37,10 @@ export class CancelBankAccountInput {
 export class BankAccountPayload {
   @Field(() => BankAccount, { description: "The bank account after the change." })
   bankAccount!: BankAccount;
+
+  @Field(() => Card, {
+    description:
+      "The card after the change, with what it caused there: an activation has already enabled the card's social security function (R-BANK-2, contract v2).",
+  })
+  card!: Card;
 }

@@ -37,7 +37,7 @@ export class BankMutationsResolver {
       key: input.idempotencyKey,
       agent,
     });
-    return { bankAccount: await load(ctx, id) };
+    return { bankAccount: await load(ctx, id), card: { id: input.cardId } };
   }
 
   @Authorized("bank:write")
@@ -58,6 +58,6 @@ export class BankMutationsResolver {
       now: ctx.now(),
       key: input.idempotencyKey,
     });
-    return { bankAccount: await load(ctx, id) };
+    return { bankAccount: await load(ctx, id), card: { id: input.cardId } };
   }
 }

@@ -37,7 +37,7 @@ async function cardsWith(taken: string, draws: string[]) {
   const db = client().db(`cards_number_${Math.random().toString(36).slice(2, 10)}`);
   const repository = new CardRepository(db);
   const registry = new PersonRegistry(db);
-  const outbox = new Outbox(db, "cards");
+  const outbox = new Outbox(db, "cards", ["bank-accounts", "passwords"]);
   await Promise.all([
     repository.ensureIndexes(),
     outbox.ensureIndexes(),

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { Collection } from "mongodb";
 import type { Logger } from "../logger.js";
-import { FREE_LEASE, Outbox, type OutboxDocument } from "./outbox.js";
+import type { PendingEffect, TrackedDelivery } from "./effects.js";
+import { EFFECT_BUDGET_HEADER, type EventBatchAnswer } from "./event-batch.js";
+import { Outbox, type OutboxDocument } from "./outbox.js";
 
 export interface RelayOptions {
   outbox: Outbox;
@@ -9,11 +12,20 @@ export interface RelayOptions {
   /** A fresh service token for the destination to verify. */
   serviceToken: () => Promise<string>;
   logger: Logger;
+  /**
+   * How often the relay looks for work it was not woken for: events committed by another replica
+   * whose relay died, and retries after a backoff. Commits in this process wake it at once.
+   */
   pollMs?: number;
+  /** How long a relay owns a destination's lane before another replica may take it over. */
   leaseMs?: number;
   /** Cap of the exponential retry backoff. */
   maxBackoffMs?: number;
   deliveryTimeoutMs?: number;
+  /** Events sent in one delivery (one HTTP call, one receiver transaction). */
+  batchSize?: number;
+  /** What a receiver may spend delivering its own effects before it answers (HUB_EFFECT_WAIT_MS / 2). */
+  downstreamBudgetMs?: number;
 }
 
 export interface RelayStats {
@@ -27,135 +39,279 @@ export interface RelayStats {
 export interface OutboxRelay {
   stop(): Promise<void>;
   stats(): Promise<RelayStats>;
-  /** Delivers what is due now (tests and shutdown use it). */
-  drain(): Promise<void>;
 }
 
 /**
- * Polls the outbox and delivers each destination's events in order (head of line: an event is
- * only sent once the one before it for that destination was delivered). Each event is claimed
- * under a lease before it is sent, so several relays — one per subgraph replica — can run on one
- * outbox: a crashed relay's lease expires and another takes the event over. Delivery is at least
- * once; consumers apply each event id once.
+ * Who delivers a destination's events now. One lane per destination, shared by every replica of
+ * the subgraph through the database: the owner delivers the destination's events in order, in
+ * batches; a crashed owner's lease runs out and another replica takes over.
+ */
+interface LaneDocument {
+  _id: string;
+  owner: string | null;
+  leaseUntil: Date;
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+}
+
+const EPOCH = new Date(0);
+
+interface Waiter {
+  resolve: (downstream: PendingEffect[]) => void;
+  reject: (error: Error) => void;
+}
+
+/** This process's view of one lane: is it being served here, and who waits for which event. */
+interface LocalLane {
+  destination: string;
+  serving: Promise<void> | null;
+  /** Work arrived while serving: go round once more. */
+  again: boolean;
+  /** A request waits: deliver now even within a backoff. */
+  urgent: boolean;
+  waiters: Map<string, Waiter>;
+}
+
+type Outcome = "done" | "failed" | "busy" | "backing-off";
+
+/**
+ * Delivers the outbox. Woken by every commit of this process (no poll wait when there is work),
+ * it sends each destination's pending events in order, up to `batchSize` in one HTTP call that
+ * the receiver applies in one transaction, and deletes them once accepted. A request that waits
+ * for its effects (contract v2) is told when its events arrive, with what is still pending
+ * further down the line; a failed delivery answers those waiting at once and is retried with
+ * backoff. Delivery is at least once; consumers apply each event id once.
  */
 export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const instance = randomUUID();
-  const pollMs = options.pollMs ?? 200;
+  const pollMs = options.pollMs ?? 500;
   const leaseMs = options.leaseMs ?? 8_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const batchSize = options.batchSize ?? 100;
+  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2);
+  const downstreamBudgetMs = options.downstreamBudgetMs ?? 1_500;
   const events = options.outbox.events;
+  const lanes: Collection<LaneDocument> = events.db.collection<LaneDocument>("outbox_lanes");
+  const local = new Map<string, LocalLane>();
+  const ensured = new Set<string>();
   let running = true;
   let delivered = 0;
   let failedAttempts = 0;
-  let wake: (() => void) | null = null;
 
-  async function claimHead(destination: string): Promise<OutboxDocument | null> {
+  const laneOf = (destination: string): LocalLane => {
+    let lane = local.get(destination);
+    if (!lane) {
+      lane = { destination, serving: null, again: false, urgent: false, waiters: new Map() };
+      local.set(destination, lane);
+    }
+    return lane;
+  };
+
+  async function claim(destination: string, urgent: boolean): Promise<LaneDocument | Outcome> {
+    if (!ensured.has(destination)) {
+      await lanes.updateOne(
+        { _id: destination },
+        {
+          $setOnInsert: {
+            owner: null,
+            leaseUntil: EPOCH,
+            attempts: 0,
+            nextAttemptAt: EPOCH,
+            lastError: null,
+          },
+        },
+        { upsert: true },
+      );
+      ensured.add(destination);
+    }
     const now = new Date();
-    const head = await events
-      .find({ destination, deliveredAt: null })
-      .sort({ enqueuedAt: 1, _id: 1 })
-      .limit(1)
-      .next();
-    if (!head || head.nextAttemptAt > now || head.leaseUntil > now) return null;
-    return events.findOneAndUpdate(
-      { _id: head._id, deliveredAt: null, leaseUntil: head.leaseUntil },
-      { $set: { leaseOwner: instance, leaseUntil: new Date(now.getTime() + leaseMs) } },
+    const claimed = await lanes.findOneAndUpdate(
+      urgent
+        ? { _id: destination, leaseUntil: { $lte: now } }
+        : { _id: destination, leaseUntil: { $lte: now }, nextAttemptAt: { $lte: now } },
+      { $set: { owner: instance, leaseUntil: new Date(now.getTime() + leaseMs) } },
       { returnDocument: "after" },
     );
+    if (claimed) return claimed;
+    const lane = await lanes.findOne({ _id: destination });
+    return lane && lane.leaseUntil > now ? "busy" : "backing-off";
   }
 
-  /** True when the consumer accepted the event. */
-  async function deliver(doc: OutboxDocument): Promise<boolean> {
-    const url = options.target(doc.destination);
+  /** One delivery of `batch`; true when the receiver accepted every event of it. */
+  async function send(destination: string, batch: OutboxDocument[]): Promise<boolean> {
+    const url = options.target(destination);
     try {
-      if (!url) throw new Error(`no address known for ${doc.destination}`);
+      if (!url) throw new Error(`no address known for ${destination}`);
       const response = await fetch(url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
           authorization: `Bearer ${await options.serviceToken()}`,
+          [EFFECT_BUDGET_HEADER]: String(downstreamBudgetMs),
         },
-        body: JSON.stringify(Outbox.toHubEvent(doc)),
-        signal: AbortSignal.timeout(options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2)),
+        body: JSON.stringify({ events: batch.map(Outbox.toHubEvent) }),
+        signal: AbortSignal.timeout(deliveryTimeoutMs),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      // Marked whoever holds the lease now: the event did arrive, and consumers ignore repeats.
-      await events.updateOne(
-        { _id: doc._id },
-        { $set: { deliveredAt: new Date(), leaseUntil: FREE_LEASE, leaseOwner: null } },
-      );
-      delivered += 1;
+      const answer = (await response.json()) as Partial<EventBatchAnswer>;
+      await events.deleteMany({ _id: { $in: batch.map((doc) => doc._id) } });
+      delivered += batch.length;
+      const lane = laneOf(destination);
+      for (const doc of batch) {
+        const downstream = answer.pending?.[doc.eventId] ?? [];
+        lane.waiters.get(doc._id)?.resolve(downstream);
+        lane.waiters.delete(doc._id);
+      }
       return true;
     } catch (error) {
-      failedAttempts += 1;
-      const attempts = doc.attempts + 1;
-      const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10));
-      const message = error instanceof Error ? error.message : String(error);
-      options.logger.warn(
-        {
-          eventId: doc.eventId,
-          type: doc.type,
-          destination: doc.destination,
-          attempts,
-          retryInMs: backoff,
-          error: message,
-        },
-        "event delivery failed; will retry",
-      );
-      await events.updateOne(
-        { _id: doc._id, leaseOwner: instance },
-        {
-          $set: {
-            attempts,
-            nextAttemptAt: new Date(Date.now() + backoff),
-            leaseUntil: FREE_LEASE,
-            leaseOwner: null,
-            lastError: message,
-          },
-        },
-      );
+      await failed(destination, batch, error instanceof Error ? error.message : String(error));
       return false;
     }
   }
 
-  /** Delivers one destination's due events in order; true when something was attempted. */
-  async function serve(destination: string): Promise<boolean> {
-    let worked = false;
-    let doc = await claimHead(destination);
-    while (doc && running) {
-      worked = true;
-      // A failed head waits for its backoff: later events for that destination wait behind it.
-      if (!(await deliver(doc))) break;
-      doc = await claimHead(destination);
-    }
-    return worked;
+  async function failed(destination: string, batch: OutboxDocument[], message: string) {
+    failedAttempts += 1;
+    const lane = await lanes.findOne({ _id: destination });
+    const attempts = (lane?.attempts ?? 0) + 1;
+    const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10));
+    options.logger.warn(
+      { destination, events: batch.length, attempts, retryInMs: backoff, error: message },
+      "event delivery failed; will retry",
+    );
+    await lanes.updateOne(
+      { _id: destination, owner: instance },
+      {
+        $set: { attempts, nextAttemptAt: new Date(Date.now() + backoff), lastError: message },
+      },
+    );
+    await events.updateMany(
+      { _id: { $in: batch.map((doc) => doc._id) } },
+      { $inc: { attempts: 1 }, $set: { lastError: message } },
+    );
+    // Those waiting learn now that their effect is pending; the relay keeps the event.
+    const waiting = laneOf(destination).waiters;
+    for (const waiter of waiting.values()) waiter.reject(new Error(message));
+    waiting.clear();
   }
 
-  /**
-   * One pass over every destination with pending events, the destinations side by side: order
-   * matters only within a destination, so a slow or hanging subgraph must not hold back the
-   * events of the others (nor its database the others' transactions).
-   */
-  async function pass(): Promise<boolean> {
-    const destinations = await events.distinct("destination", { deliveredAt: null });
-    const worked = await Promise.all(destinations.map((destination) => serve(destination)));
-    return worked.some(Boolean);
+  /** Delivers a destination's pending events in order while this relay holds its lane. */
+  async function drain(destination: string, urgent: boolean): Promise<Outcome> {
+    const lane = await claim(destination, urgent);
+    if (typeof lane === "string") return lane;
+    let leaseUntil = lane.leaseUntil.getTime();
+    try {
+      for (;;) {
+        const batch = await events
+          .find({ destination })
+          .sort({ enqueuedAt: 1, _id: 1 })
+          .limit(batchSize)
+          .toArray();
+        if (batch.length === 0) break;
+        if (!(await send(destination, batch))) return "failed";
+        if (!running) break;
+        if (leaseUntil - Date.now() < leaseMs / 2) {
+          leaseUntil = Date.now() + leaseMs;
+          await lanes.updateOne(
+            { _id: destination, owner: instance },
+            { $set: { leaseUntil: new Date(leaseUntil) } },
+          );
+        }
+      }
+      if (lane.attempts > 0)
+        await lanes.updateOne(
+          { _id: destination, owner: instance },
+          { $set: { attempts: 0, nextAttemptAt: EPOCH, lastError: null } },
+        );
+      return "done";
+    } finally {
+      await lanes.updateOne(
+        { _id: destination, owner: instance },
+        { $set: { owner: null, leaseUntil: EPOCH } },
+      );
+    }
   }
+
+  /** Another replica holds the lane: those waiting here are answered when their event is gone. */
+  async function answerDeliveredElsewhere(lane: LocalLane): Promise<void> {
+    const waiting = [...lane.waiters.keys()];
+    if (waiting.length === 0) return;
+    const left = new Set(
+      (await events.find({ _id: { $in: waiting } }).toArray()).map((doc) => doc._id),
+    );
+    for (const id of waiting) {
+      if (left.has(id)) continue;
+      lane.waiters.get(id)?.resolve([]);
+      lane.waiters.delete(id);
+    }
+  }
+
+  async function serve(lane: LocalLane): Promise<void> {
+    while (lane.again && running) {
+      lane.again = false;
+      const urgent = lane.urgent;
+      lane.urgent = false;
+      let outcome: Outcome;
+      try {
+        outcome = await drain(lane.destination, urgent);
+      } catch (error) {
+        options.logger.warn({ err: error, destination: lane.destination }, "outbox relay failed");
+        outcome = "failed";
+      }
+      if (outcome === "busy" && lane.waiters.size > 0) {
+        await answerDeliveredElsewhere(lane).catch(() => undefined);
+        if (lane.waiters.size > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          lane.again = true;
+          lane.urgent = true;
+        }
+      }
+    }
+  }
+
+  /** Makes sure the lane is being served; urgent when a request waits for it. */
+  function wake(destination: string, urgent: boolean): void {
+    const lane = laneOf(destination);
+    lane.again = true;
+    lane.urgent ||= urgent;
+    if (lane.serving || !running) return;
+    lane.serving = serve(lane).finally(() => {
+      lane.serving = null;
+      if (lane.again && running) wake(destination, lane.urgent);
+    });
+  }
+
+  options.outbox.onCommitted((docs, track) => {
+    const tracked: TrackedDelivery[] = [];
+    if (track) {
+      for (const doc of docs) {
+        const delivered = new Promise<PendingEffect[]>((resolve, reject) =>
+          laneOf(doc.destination).waiters.set(doc._id, { resolve, reject }),
+        );
+        // Nobody may be listening any more once the request has answered.
+        delivered.catch(() => undefined);
+        tracked.push({
+          effect: { eventId: doc.eventId, type: doc.type, destination: doc.destination },
+          delivered,
+        });
+      }
+    }
+    for (const destination of new Set(docs.map((doc) => doc.destination))) wake(destination, track);
+    return tracked;
+  });
 
   let lastLagReport = 0;
-  /** A stuck queue shows in the logs: pending count and lag, at most every 30 s while it lasts. */
-  const oldestPending = () =>
-    events.find({ deliveredAt: null }).sort({ enqueuedAt: 1 }).limit(1).next();
+  const oldestPending = () => events.find({}).sort({ enqueuedAt: 1 }).limit(1).next();
 
+  /** A stuck queue shows in the logs: pending count and lag, at most every 30 s while it lasts. */
   async function reportLag(): Promise<void> {
     if (Date.now() - lastLagReport < 30_000) return;
     const oldest = await oldestPending();
     if (!oldest || Date.now() - oldest.enqueuedAt.getTime() < 10_000) return;
     lastLagReport = Date.now();
-    const pending = await events.countDocuments({ deliveredAt: null });
     options.logger.warn(
       {
-        pending,
+        pending: await events.countDocuments({}),
         oldestPendingMs: Date.now() - oldest.enqueuedAt.getTime(),
         destination: oldest.destination,
         lastError: oldest.lastError,
@@ -164,40 +320,29 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     );
   }
 
-  const loop = (async () => {
-    while (running) {
-      let worked = false;
-      try {
-        worked = await pass();
-        await reportLag();
-      } catch (error) {
-        options.logger.warn({ err: error }, "outbox relay pass failed");
-      }
-      if (!worked && running)
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, pollMs);
-        });
-      wake = null;
+  let timer: NodeJS.Timeout | null = null;
+  const poll = async () => {
+    try {
+      for (const destination of await events.distinct("destination"))
+        wake(String(destination), false);
+      await reportLag();
+    } catch (error) {
+      options.logger.warn({ err: error }, "outbox relay poll failed");
     }
-  })();
+    if (running) timer = setTimeout(() => void poll(), pollMs);
+  };
+  timer = setTimeout(() => void poll(), 0);
 
   return {
     async stop() {
       running = false;
-      wake?.();
-      await loop;
-    },
-    async drain() {
-      while (await pass()) {
-        // keep going while events are due
-      }
+      if (timer) clearTimeout(timer);
+      await Promise.all([...local.values()].map((lane) => lane.serving));
     },
     async stats() {
-      const pending = await events.countDocuments({ deliveredAt: null });
       const oldest = await oldestPending();
       return {
-        pending,
+        pending: await events.countDocuments({}),
         oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0,
         delivered,
         failedAttempts,

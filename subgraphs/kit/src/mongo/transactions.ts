@@ -19,14 +19,40 @@ export async function runTransaction<T>(
   try {
     let result: { value: T } | null = null;
     await session.withTransaction(async () => {
+      // A retried attempt starts afresh: hooks of an aborted attempt must not run.
+      commitHooks.set(session, []);
       result = { value: await work(session) };
-    });
+    }, TRANSACTION_OPTIONS);
     if (!result) throw new Error("transaction ended without a result");
+    for (const hook of commitHooks.get(session) ?? []) hook();
     return (result as { value: T }).value;
   } finally {
+    commitHooks.delete(session);
     await session.endSession();
     release();
   }
+}
+
+/**
+ * Snapshot reads and majority writes: what a transaction read is one consistent state, and what it
+ * wrote survives a failover once it answers (a relay never delivers a rolled-back event).
+ */
+const TRANSACTION_OPTIONS = {
+  readConcern: { level: "snapshot" },
+  writeConcern: { w: "majority" },
+  readPreference: "primary",
+} as const;
+
+const commitHooks = new WeakMap<ClientSession, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction of `session` has committed (never for an aborted attempt).
+ * The outbox uses it to wake its relay and to tell the request which events it must wait for.
+ */
+export function onCommit(session: ClientSession, hook: () => void): void {
+  const hooks = commitHooks.get(session);
+  if (!hooks) throw new Error("onCommit needs a session opened by runTransaction");
+  hooks.push(hook);
 }
 
 const detection = new WeakMap<MongoClient, Promise<boolean>>();

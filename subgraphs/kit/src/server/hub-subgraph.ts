@@ -5,7 +5,13 @@ import type { Outbox } from "../events/outbox.js";
 import { startOutboxRelay, withRelay } from "../events/relay.js";
 import type { HubContext } from "../graphql/context.js";
 import type { SubgraphDeps } from "./subgraph-main.js";
-import { startSubgraphServer, type RunningServer } from "./subgraph-server.js";
+import { ConfigError } from "../settings/subgraph-env.js";
+import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
+import {
+  DEFAULT_EFFECT_WAIT_MS,
+  startSubgraphServer,
+  type RunningServer,
+} from "./subgraph-server.js";
 
 export interface HubSubgraphSpec<TContext extends HubContext> {
   name: string;
@@ -28,7 +34,27 @@ export async function startHubSubgraph<TContext extends HubContext>(
   spec: HubSubgraphSpec<TContext>,
 ): Promise<RunningServer> {
   const { deps } = spec;
-  const relay = startOutboxRelay({ outbox: spec.outbox, ...deps.events, logger: deps.logger });
+  const unreachable = spec.outbox.destinations.filter((d) => !deps.events.target(d));
+  if (unreachable.length > 0)
+    throw new ConfigError(
+      `Invalid configuration: ${unreachable
+        .map(
+          (d) =>
+            `${SUBGRAPHS[d as SubgraphName]?.urlVariable ?? d}: no address for the ${d} subgraph, which ${spec.name} sends events to`,
+        )
+        .join("; ")}`,
+    );
+  const inbox = spec.handlers ? new Inbox(deps.db, spec.handlers) : undefined;
+  await Promise.all([spec.outbox.ensureIndexes(), inbox?.ensureIndexes()]);
+  const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
+  const relay = startOutboxRelay({
+    outbox: spec.outbox,
+    target: deps.events.target,
+    serviceToken: deps.events.serviceToken,
+    pollMs: deps.events.pollMs,
+    downstreamBudgetMs: Math.floor(effectWaitMs / 2),
+    logger: deps.logger,
+  });
   const clock = deps.clock ?? systemClock;
   const server = await startSubgraphServer<TContext>({
     name: spec.name,
@@ -41,7 +67,8 @@ export async function startHubSubgraph<TContext extends HubContext>(
     isReady: spec.isReady,
     outboxStats: () => relay.stats(),
     dbStats: deps.dbStats,
-    inbox: spec.handlers ? new Inbox(deps.db, spec.handlers) : undefined,
+    inbox,
+    effectWaitMs,
     createContext: (caller, requestId) => {
       const at = clock();
       const now = () => at;

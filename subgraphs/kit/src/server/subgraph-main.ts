@@ -1,7 +1,7 @@
 import type { Db } from "mongodb";
 import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.js";
 import { systemClock, type Clock } from "../clock.js";
-import { loadSubgraphEnv } from "../config.js";
+import { loadSubgraphEnv } from "../settings/subgraph-env.js";
 import { createLogger, type Logger } from "../logger.js";
 import { connectMongo } from "../mongo/connect.js";
 import { mintDevToken } from "../auth/dev-token.js";
@@ -29,8 +29,10 @@ export interface SubgraphDeps {
 export interface EventDelivery {
   target: (destination: string) => string | undefined;
   serviceToken: () => Promise<string>;
-  /** How often the relay polls its outbox. */
+  /** How often the relay looks for work it was not woken for. */
   pollMs?: number;
+  /** How long a request waits for its effects to arrive (HUB_EFFECT_WAIT_MS). */
+  effectWaitMs?: number;
 }
 
 /** Mints the relay's service token, HS256 with the hub's service secret (HUB_SERVICE_SECRET). */
@@ -95,13 +97,9 @@ export async function runSubgraphMain(
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
       events: {
-        target: eventTargetsFrom({
-          persons: process.env["PERSONS_URL"] ?? "http://127.0.0.1:4001/graphql",
-          cards: process.env["CARDS_URL"] ?? "http://127.0.0.1:4002/graphql",
-          passwords: process.env["PASSWORDS_URL"] ?? "http://127.0.0.1:4003/graphql",
-          "bank-accounts": process.env["BANK_ACCOUNTS_URL"] ?? "http://127.0.0.1:4004/graphql",
-        }),
+        target: eventTargetsFrom(env.subgraphUrls),
         serviceToken: hs256ServiceTokens(env.serviceSecret, name),
+        effectWaitMs: env.HUB_EFFECT_WAIT_MS,
       },
       port: env.port,
       host: env.HOST,

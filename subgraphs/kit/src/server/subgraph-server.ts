@@ -6,7 +6,9 @@ import type { GraphQLSchema } from "graphql";
 import type { Caller } from "../auth/caller.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { HubError } from "../errors.js";
-import { EVENTS_SCOPE, type HubEvent } from "../events/hub-event.js";
+import { collectEffects, settleEffects, type PendingEffect } from "../events/effects.js";
+import { EFFECT_BUDGET_HEADER, parseEventBatch } from "../events/event-batch.js";
+import { EVENTS_SCOPE } from "../events/hub-event.js";
 import type { Inbox } from "../events/inbox.js";
 import type { Logger } from "../logger.js";
 import { createErrorFormatter } from "./format-error.js";
@@ -32,6 +34,12 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   outboxStats?: () => Promise<unknown>;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /**
+   * How long a request waits, after its changes committed, for their effects to reach the other
+   * subgraphs before it answers (HUB_EFFECT_WAIT_MS); what is late is listed in
+   * `extensions.pendingEffects`.
+   */
+  effectWaitMs?: number;
 }
 
 export interface RunningServer {
@@ -40,6 +48,17 @@ export interface RunningServer {
 }
 
 class BodyTooLarge extends Error {}
+
+/** Default of HUB_EFFECT_WAIT_MS. */
+export const DEFAULT_EFFECT_WAIT_MS = 3_000;
+
+/** Adds `extensions.pendingEffects` to a serialised GraphQL answer when some effect is late. */
+function withPendingEffects(body: string, pending: PendingEffect[]): string {
+  if (pending.length === 0) return body;
+  const parsed = JSON.parse(body) as { extensions?: Record<string, unknown> };
+  parsed.extensions = { ...parsed.extensions, pendingEffects: pending };
+  return JSON.stringify(parsed);
+}
 
 async function readBody(request: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -84,6 +103,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   });
   await apollo.start();
   const maxBody = options.maxBodyBytes ?? 1_000_000;
+  const effectWaitMs = options.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -156,14 +176,19 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       if (typeof value === "string") headers.set(key, value);
       else if (Array.isArray(value)) headers.set(key, value.join(", "));
     }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: request.method ?? "POST", headers, search: url.search, body },
-      context: async () => options.createContext(caller, requestId),
-    });
+    const { value: result, scope } = await collectEffects(() =>
+      apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: request.method ?? "POST", headers, search: url.search, body },
+        context: async () => options.createContext(caller, requestId),
+      }),
+    );
+    // Contract v2: the answer leaves once its effects arrived in the other subgraphs, or the wait
+    // ran out (then it says which are pending; the relay delivers them).
+    const pending = await settleEffects(scope.deliveries, effectWaitMs);
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
     if (result.body.kind === "complete") {
-      response.end(result.body.string);
+      response.end(withPendingEffects(result.body.string, pending));
       return;
     }
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
@@ -188,17 +213,31 @@ export async function startSubgraphServer<TContext extends BaseContext>(
         403,
         errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")),
       );
-    const event = JSON.parse(await readBody(request, maxBody)) as HubEvent;
-    if (!inbox.handles(event.type)) {
+    const events = parseEventBatch(await readBody(request, maxBody));
+    if (!events)
+      return sendJson(
+        response,
+        400,
+        errorBody(new HubError("BAD_USER_INPUT", "The body is not a batch of events.")),
+      );
+    for (const event of events.filter((e) => !inbox.handles(e.type)))
       logger.warn(
         { eventId: event.id, type: event.type },
         "ignored an event this subgraph does not handle",
       );
-      return sendJson(response, 200, { applied: false });
-    }
-    const applied = await inbox.apply(event);
-    logger.info({ eventId: event.id, type: event.type, applied }, "event received");
-    return sendJson(response, 200, { applied });
+    const { applied, effects } = await inbox.applyBatch(events);
+    logger.info({ events: events.length, applied }, "events received");
+    // The second hop: what these events caused here reaches its subgraphs before the relay that
+    // sent them hears back, within the budget it gave.
+    const budget = Math.min(effectWaitMs, Number(request.headers[EFFECT_BUDGET_HEADER] ?? 0) || 0);
+    const pending: Record<string, PendingEffect[]> = {};
+    await Promise.all(
+      [...effects].map(async ([eventId, scope]) => {
+        const late = await settleEffects(scope.deliveries, budget);
+        if (late.length > 0) pending[eventId] = late;
+      }),
+    );
+    return sendJson(response, 200, { applied, pending });
   }
 
   await new Promise<void>((resolve, reject) => {

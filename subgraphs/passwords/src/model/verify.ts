@@ -2,6 +2,12 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { CardPassword } from "./card-password.js";
 import { ElectronicCardPasswordStatus } from "./electronic-card-password.js";
+import { Card, Person } from "./entities.js";
+
+const CARD_AFTER =
+  "The card after the entry, so a client's cache shows its password state (and, after the initial password was changed, its enabled social security function) at once (contract v2).";
+const PERSON_AFTER =
+  "The person after the entry, so a client's cache shows the electronic-card password state on every channel at once (contract v2).";
 
 /** R-PWD-6: a verification answers only ok, wrong (attempts left) or locked (until when). */
 export const VerifyResult = { OK: "OK", WRONG: "WRONG", LOCKED: "LOCKED" } as const;
@@ -28,6 +34,9 @@ export class VerifyCardPasswordPayload {
     description: "Wrong entries left before the password locks (0 when locked).",
   })
   attemptsLeft!: number;
+
+  @Field(() => Card, { description: CARD_AFTER })
+  card!: Card;
 }
 
 @ObjectType({ description: "Result of changing a social security password." })
@@ -40,6 +49,9 @@ export class ChangeCardPasswordPayload {
 
   @Field(() => CardPassword, { description: "The password state afterwards." })
   password!: CardPassword;
+
+  @Field(() => Card, { description: CARD_AFTER })
+  card!: Card;
 }
 
 @ObjectType({ description: "Result of an in-person or website reset (R-PWD-3)." })
@@ -48,6 +60,9 @@ export class ResetCardPasswordPayload {
     description: "The password state afterwards: INITIAL with 0 failures.",
   })
   password!: CardPassword;
+
+  @Field(() => Card, { description: CARD_AFTER })
+  card!: Card;
 }
 
 @ObjectType({ description: "Result of setting the electronic-card password." })
@@ -56,6 +71,9 @@ export class SetElectronicCardPasswordPayload {
     description: "The status afterwards, the same on every channel (R-PWD-5).",
   })
   status!: ElectronicCardPasswordStatus;
+
+  @Field(() => Person, { description: PERSON_AFTER })
+  person!: Person;
 }
 
 @ObjectType({ description: "Result of an electronic-card password entry." })
@@ -73,4 +91,7 @@ export class VerifyElectronicCardPasswordPayload {
     description: "When a lock lifts by itself; null unless LOCKED.",
   })
   lockedUntil!: Date | null;
+
+  @Field(() => Person, { description: PERSON_AFTER })
+  person!: Person;
 }

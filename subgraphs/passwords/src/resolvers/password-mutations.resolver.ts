@@ -24,14 +24,20 @@ export class PasswordMutationsResolver {
     description:
       "Checks a social security password entry. Six consecutive wrong entries lock it (R-PWD-3); a correct one resets the count.",
   })
-  verifyCardPassword(
+  async verifyCardPassword(
     @Arg("input", () => VerifyCardPasswordInput, {
       description: "The request; see its input type for each field.",
     })
     input: VerifyCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
-    return ctx.service.verifyCard(input.cardId, input.password, ctx.now(), ctx.caller);
+    const verification = await ctx.service.verifyCard(
+      input.cardId,
+      input.password,
+      ctx.now(),
+      ctx.caller,
+    );
+    return { ...verification, card: { id: input.cardId } };
   }
 
   @Authorized("passwords:write")
@@ -40,20 +46,21 @@ export class PasswordMutationsResolver {
     description:
       "Changes the social security password. Changing the initial password also enables the card's social security function (R-PWD-2). A locked password is PASSWORD_LOCKED.",
   })
-  changeCardPassword(
+  async changeCardPassword(
     @Arg("input", () => ChangeCardPasswordInput, {
       description: "The request; see its input type for each field.",
     })
     input: ChangeCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
-    return ctx.service.changeCard(
+    const change = await ctx.service.changeCard(
       input.cardId,
       input.currentPassword,
       input.newPassword,
       ctx.now(),
       ctx.caller,
     );
+    return { ...change, card: { id: input.cardId } };
   }
 
   @Authorized("passwords:write")
@@ -78,6 +85,7 @@ export class PasswordMutationsResolver {
         ctx.now(),
         ctx.caller,
       ),
+      card: { id: input.cardId },
     };
   }
 
@@ -101,7 +109,10 @@ export class PasswordMutationsResolver {
       ctx.now(),
       ctx.caller,
     );
-    return { status: { state: view.state, lockedUntil: view.lockedUntil } };
+    return {
+      status: { state: view.state, lockedUntil: view.lockedUntil },
+      person: { id: input.personId },
+    };
   }
 
   @Authorized("passwords:write")
@@ -110,13 +121,19 @@ export class PasswordMutationsResolver {
     description:
       "Checks an electronic-card password entry. More than six wrong entries lock every electronic-card service on every channel for 24 hours (R-PWD-4).",
   })
-  verifyElectronicCardPassword(
+  async verifyElectronicCardPassword(
     @Arg("input", () => VerifyElectronicCardPasswordInput, {
       description: "The request; see its input type for each field.",
     })
     input: VerifyElectronicCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
-    return ctx.service.verifyElectronic(input.personId, input.password, ctx.now(), ctx.caller);
+    const verification = await ctx.service.verifyElectronic(
+      input.personId,
+      input.password,
+      ctx.now(),
+      ctx.caller,
+    );
+    return { ...verification, person: { id: input.personId } };
   }
 }

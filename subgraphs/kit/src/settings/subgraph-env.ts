@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { loadSubgraphUrls, type SubgraphName } from "./subgraph-urls.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -20,6 +21,8 @@ const subgraphEnv = z
      */
     HUB_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     HOST: z.string().default("127.0.0.1"),
+    /** How long a mutation waits for its effects in other subgraphs before it answers. */
+    HUB_EFFECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
@@ -35,6 +38,8 @@ const subgraphEnv = z
 
 export type SubgraphEnv = z.infer<typeof subgraphEnv> & {
   port: number;
+  /** Every subgraph's GraphQL URL (the relay delivers to `/events` beside it). */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
   /** HUB_SERVICE_SECRET, or HUB_JWT_SECRET when it is not set (one of them is, see above). */
   serviceSecret: string;
 };
@@ -65,13 +70,22 @@ export function loadSubgraphEnv(
   const present = withoutEmptyValues(env);
   const parsed = subgraphEnv.safeParse(present);
   const parsedPort = port.safeParse(present[portVariable] ?? defaultPort);
-  const problems = [
+  let subgraphUrls: Partial<Record<SubgraphName, string>> = {};
+  let urlProblem: string | null = null;
+  try {
+    subgraphUrls = loadSubgraphUrls(present);
+  } catch (error) {
+    urlProblem = (error as Error).message;
+  }
+  // A bad port variable is named once, though both checks read it.
+  const problems = new Set([
     ...(parsed.success ? [] : [describe(parsed.error)]),
     ...(parsedPort.success ? [] : [`${portVariable}: must be a port number`]),
-  ];
-  if (!parsed.success || !parsedPort.success) {
-    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
+    ...(urlProblem ? urlProblem.split("; ") : []),
+  ]);
+  if (problems.size > 0 || !parsed.success || !parsedPort.success) {
+    throw new ConfigError(`Invalid configuration: ${[...problems].join("; ")}`);
   }
   const serviceSecret = parsed.data.HUB_SERVICE_SECRET ?? parsed.data.HUB_JWT_SECRET ?? "";
-  return { ...parsed.data, port: parsedPort.data, serviceSecret };
+  return { ...parsed.data, port: parsedPort.data, serviceSecret, subgraphUrls };
 }

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import type { PendingEffect } from "./effects.js";
+import type { HubEvent } from "./hub-event.js";
+
+/**
+ * How long a receiver may spend delivering the effects of what it applies before it answers the
+ * relay (milliseconds): the second hop of "an answer shows its own effects".
+ */
+export const EFFECT_BUDGET_HEADER = "x-hub-effect-budget-ms";
+
+/** What a receiver answers for a batch: per event id, its effects still pending downstream. */
+export interface EventBatchAnswer {
+  applied: number;
+  pending: Record<string, PendingEffect[]>;
+}
+
+const hubEvent = z.object({
+  id: z.string().min(1).max(200),
+  type: z.string().min(1).max(100),
+  payload: z.record(z.string(), z.unknown()),
+  actor: z.string(),
+  channel: z.string(),
+  occurredAt: z.string(),
+  source: z.string(),
+});
+
+const eventBatch = z.object({ events: z.array(hubEvent).min(1).max(1_000) });
+
+/** A delivery's body, checked: null when it is not a batch of events. */
+export function parseEventBatch(raw: string): HubEvent[] | null {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = eventBatch.safeParse(body);
+  // The channel is one the relay's own subgraph recorded; it is carried, not checked, here.
+  return parsed.success ? (parsed.data.events as HubEvent[]) : null;
+}
