@@ -117,7 +117,10 @@ describe("passwords through the gateway", () => {
       { cardId, currentPassword: INITIAL, newPassword: "802615" },
       "PHARMACY",
     );
-    expect(changed.data!.changeCardPassword).toMatchObject({ result: "OK", password: { state: "SET" } });
+    expect(changed.data!.changeCardPassword).toMatchObject({
+      result: "OK",
+      password: { state: "SET" },
+    });
     await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
     expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({
       type: "SOCIAL_FUNCTION_ENABLED",
@@ -134,7 +137,10 @@ describe("passwords through the gateway", () => {
         { cardId, password: "000001" },
         "HOSPITAL",
       );
-      expect(wrong.data!.verifyCardPassword).toMatchObject({ result: "WRONG", attemptsLeft: 6 - i });
+      expect(wrong.data!.verifyCardPassword).toMatchObject({
+        result: "WRONG",
+        attemptsLeft: 6 - i,
+      });
     }
     const ok = await call<{ verifyCardPassword: { result: string; attemptsLeft: number } }>(
       "VerifyCardPassword",
@@ -193,7 +199,10 @@ describe("passwords through the gateway", () => {
       },
       "WEBSITE",
     );
-    expect(reset.data!.resetCardPassword.password).toMatchObject({ state: "INITIAL", failedAttempts: 0 });
+    expect(reset.data!.resetCardPassword.password).toMatchObject({
+      state: "INITIAL",
+      failedAttempts: 0,
+    });
     const ok = await call<{ verifyCardPassword: { result: string } }>(
       "VerifyCardPassword",
       { cardId, password: INITIAL },

@@ -17,10 +17,7 @@ export const BANK_ACCOUNTS_DEFAULT_PORT = 4004;
 export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const accounts = new BankAccountRepository(deps.db);
   const outbox = new Outbox(deps.db, "bank-accounts", ["cards"]);
-  await Promise.all([
-    accounts.ensureIndexes(),
-    ensureIdempotencyIndexes(deps.db),
-  ]);
+  await Promise.all([accounts.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
   const commands = new BankCommands(accounts, outbox);
   return startHubSubgraph<BankAccountsContext>({
     name: "bank-accounts",

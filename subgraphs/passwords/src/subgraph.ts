@@ -19,10 +19,7 @@ export const PASSWORDS_DEFAULT_PORT = 4003;
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
   const outbox = new Outbox(deps.db, "passwords", ["cards"]);
-  await Promise.all([
-    passwords.ensureIndexes(),
-    ensureIdempotencyIndexes(deps.db),
-  ]);
+  await Promise.all([passwords.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
   const initial = initialCardPassword();
   const service = new PasswordService(passwords, outbox, {
     password: initial,

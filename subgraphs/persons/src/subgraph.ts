@@ -15,10 +15,7 @@ export const PERSONS_DEFAULT_PORT = 4001;
 export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const outbox = new Outbox(deps.db, "persons", ["cards", "passwords"]);
   const persons = new PersonRepository(deps.db, outbox);
-  await Promise.all([
-    persons.ensureIndexes(),
-    ensureIdempotencyIndexes(deps.db),
-  ]);
+  await Promise.all([persons.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
   return startHubSubgraph<PersonsContext>({
     name: "persons",
     deps,
