@@ -1,4 +1,9 @@
-import { loadSubgraphUrls, withoutEmptyValues, type SubgraphName } from "@hub/kit";
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  loadSubgraphUrls,
+  withoutEmptyValues,
+  type SubgraphName,
+} from "@hub/kit";
 import { z } from "zod";
 
 const url = z.url();
@@ -18,6 +23,12 @@ const gatewayEnv = z
     HUB_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     HUB_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
+    /** Production mode: the longest a token may be valid for (from its iat), in seconds. */
+    HUB_MAX_TOKEN_LIFETIME_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

@@ -32,7 +32,13 @@ try {
     host: env.HOST,
     supergraphSdl,
     subgraphUrls: env.subgraphUrls,
-    verifier: createTokenVerifier({ secret: env.HUB_JWT_SECRET, jwksUrl: env.HUB_JWKS_URL }),
+    verifier: createTokenVerifier({
+      secret: env.HUB_JWT_SECRET,
+      jwksUrl: env.HUB_JWKS_URL,
+      // Production: every token expires, within the limit (development tokens may not).
+      maxLifetimeSeconds:
+        env.HUB_MODE === "production" ? env.HUB_MAX_TOKEN_LIFETIME_SECONDS : undefined,
+    }),
     logger,
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
     maxInFlight: env.HUB_MAX_IN_FLIGHT,

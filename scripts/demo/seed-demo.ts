@@ -1,7 +1,7 @@
 import { seedBankAccounts } from "@hub/bank-accounts/seed";
 import { seedCards } from "@hub/cards/seed";
 import { subgraphDatabaseName, type MongoClient } from "@hub/kit";
-import { hashPassword, seedPasswords } from "@hub/passwords/seed";
+import { electronicLockEnds, hashPassword, seedPasswords } from "@hub/passwords/seed";
 import { seedPersons } from "@hub/persons/seed";
 import {
   addDemoPasswords,
@@ -36,6 +36,9 @@ export async function seedDemoData(
       data.cards,
       data.events,
       data.persons.map((p) => p._id),
+      data.electronicPasswords
+        .filter((p) => p.lockedAt)
+        .map((p) => ({ personId: p._id, until: electronicLockEnds(p.lockedAt!) })),
     )) +
     (await seedPasswords(db("passwords"), data.cardPasswords, data.electronicPasswords, {
       cardIds: data.cards.map((c) => c._id),

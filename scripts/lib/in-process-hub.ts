@@ -12,6 +12,7 @@ import {
   connectMongo,
   createLogger,
   createTokenVerifier,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   eventTargetsFrom,
   hs256ServiceTokens,
   startEmbeddedMongo,
@@ -99,7 +100,12 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
   const prefix = options.dbPrefix ?? "hub";
   const client = await connectMongo(mongoUri, { onCommand: options.onCommand });
   const demo = options.seed === false ? null : await seedDemoData(client, prefix);
-  const verifier = createTokenVerifier({ secret: options.secret });
+  // As deployed: outside development mode every token must expire within the limit.
+  const verifier = createTokenVerifier({
+    secret: options.secret,
+    maxLifetimeSeconds:
+      options.gateway?.mode === "development" ? undefined : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  });
   const clock = options.clock ?? systemClock;
   const subgraphs = new Map<string, RunningServer>();
   // Every port is chosen before any subgraph starts: a relay needs every destination's address

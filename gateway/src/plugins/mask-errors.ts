@@ -14,6 +14,10 @@ const SAFE_EXTENSIONS = [
   "retryAfterSeconds",
   "attemptsLeft",
   "lockedUntil",
+  "cardStatus",
+  "cardId",
+  "remedy",
+  "field",
 ];
 
 function safeExtensions(extensions: Record<string, unknown>): Record<string, unknown> {

@@ -19,7 +19,11 @@ export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningSer
   const cards = new CardRepository(deps.db);
   const registry = new PersonRegistry(deps.db);
   const outbox = new Outbox(deps.db, "cards", ["bank-accounts", "passwords"]);
-  await Promise.all([cards.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  await Promise.all([
+    cards.ensureIndexes(),
+    registry.ensureCollection(),
+    ensureIdempotencyIndexes(deps.db),
+  ]);
   const commands = new CardCommands(cards, registry, outbox);
   return startHubSubgraph<CardsContext>({
     name: "cards",

@@ -31,6 +31,7 @@ export * from "./events/outbox.js";
 export * from "./events/relay.js";
 export * from "./mongo/idempotency.js";
 export * from "./identity/identity-number.js";
+export * from "./identity/person-name.js";
 export * from "./mongo/transactions.js";
 export * from "./graphql/agent-input.js";
 export * from "./server/hub-subgraph.js";

@@ -7,13 +7,6 @@ import {
   CancelBankAccountInput,
 } from "../model/bank-inputs.js";
 import { activate, cancel } from "../rules/account-rules.js";
-import type { BankAccountRecord } from "../store/bank-account-repository.js";
-
-async function load(ctx: BankAccountsContext, id: string): Promise<BankAccountRecord> {
-  const account = await ctx.loaders.accountById.load(id);
-  if (!account) throw new Error(`bank account ${id} vanished`);
-  return account;
-}
 
 @Resolver()
 export class BankMutationsResolver {
@@ -31,13 +24,13 @@ export class BankMutationsResolver {
     @Ctx() ctx: BankAccountsContext,
   ) {
     const agent = validateAgent(input.agent, ctx.now());
-    const id = await ctx.commands.change("activateFinancialFunction", input.cardId, activate, {
-      caller: ctx.caller,
-      now: ctx.now(),
-      key: input.idempotencyKey,
-      agent,
-    });
-    return { bankAccount: await load(ctx, id), card: { id: input.cardId } };
+    const bankAccount = await ctx.commands.change(
+      "activateFinancialFunction",
+      input.cardId,
+      activate,
+      { caller: ctx.caller, now: ctx.now(), key: input.idempotencyKey, agent },
+    );
+    return { bankAccount, card: { id: input.cardId } };
   }
 
   @Authorized("bank:write")
@@ -53,11 +46,11 @@ export class BankMutationsResolver {
     input: CancelBankAccountInput,
     @Ctx() ctx: BankAccountsContext,
   ) {
-    const id = await ctx.commands.change("cancelBankAccount", input.cardId, cancel, {
+    const bankAccount = await ctx.commands.change("cancelBankAccount", input.cardId, cancel, {
       caller: ctx.caller,
       now: ctx.now(),
       key: input.idempotencyKey,
     });
-    return { bankAccount: await load(ctx, id), card: { id: input.cardId } };
+    return { bankAccount, card: { id: input.cardId } };
   }
 }

@@ -48,8 +48,33 @@ function invalid(current: BankAccountStatus, what: string): HubError {
   });
 }
 
-/** R-BANK-1: only an account not yet activated can be activated. */
-export function activate(current: BankAccountStatus): BankAccountStatus {
+/** What the bank knows of the card when it decides (its mirror of the cards subgraph). */
+export interface CardAsKnown {
+  status: string;
+  expiresAt: Date;
+}
+
+/**
+ * R-BANK-1..3: only an account not yet activated, of a card in use (ARCHIVED or NORMAL, within its
+ * validity), can be activated: a card reported lost, cancelled, replaced (cancelled) or expired
+ * cannot take up a financial function, and activating would enable it (R-BANK-2). The card is
+ * checked first: that is what the holder has to sort out. Unknown card state (accounts stored
+ * before the bank kept it) leaves the decision to the account's status.
+ */
+export function activate(
+  current: BankAccountStatus,
+  card: CardAsKnown | null,
+  now: Date,
+): BankAccountStatus {
+  if (card) {
+    const status = card.expiresAt.getTime() <= now.getTime() ? "EXPIRED" : card.status;
+    if (status !== "ARCHIVED" && status !== "NORMAL")
+      throw new HubError(
+        "INVALID_TRANSITION",
+        `The card is ${status}: the financial function can be activated only for a card in use.`,
+        { cardStatus: status },
+      );
+  }
   if (current !== "NOT_ACTIVATED")
     throw invalid(current, "only an account that is not activated yet can be activated");
   return "ACTIVE";

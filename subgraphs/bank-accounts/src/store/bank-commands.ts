@@ -1,6 +1,11 @@
 import { HubError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
-import type { BankAccountRepository } from "./bank-account-repository.js";
+import type { CardAsKnown } from "../rules/account-rules.js";
+import {
+  toBankAccountRecord,
+  type BankAccountRecord,
+  type BankAccountRepository,
+} from "./bank-account-repository.js";
 import { announceStatus } from "./event-handlers.js";
 
 type Agent = { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
@@ -15,10 +20,10 @@ export class BankCommands {
   async change(
     operation: "activateFinancialFunction" | "cancelBankAccount",
     cardId: string,
-    rule: (current: BankAccountStatus) => BankAccountStatus,
+    rule: (current: BankAccountStatus, card: CardAsKnown | null, now: Date) => BankAccountStatus,
     meta: { caller: Caller; now: Date; key: string; agent?: Agent },
-  ): Promise<string> {
-    const { accountId } = await runIdempotent({
+  ): Promise<BankAccountRecord> {
+    const { account } = await runIdempotent({
       db: this.accounts.db,
       channel: meta.caller.channel,
       key: meta.key,
@@ -28,7 +33,9 @@ export class BankCommands {
         const account = await this.accounts.accounts.findOne({ cardId }, { session });
         if (!account)
           throw new HubError("NOT_FOUND", `No bank account is on record for the card "${cardId}".`);
-        const next = rule(account.status);
+        // The card as of its last committed change: each change reaches this mirror before the
+        // cards subgraph answers it (contract v2), in the card's version order.
+        const next = rule(account.status, account.card ?? null, meta.now);
         const updated = await this.accounts.accounts.updateOne(
           { _id: account._id, version: account.version },
           {
@@ -50,8 +57,7 @@ export class BankCommands {
           this.outbox,
           session,
           { actor: meta.caller.sub, channel: meta.caller.channel },
-          cardId,
-          next,
+          { cardId, status: next, version: account.version + 1 },
           meta.now,
         );
         if (operation === "activateFinancialFunction") {
@@ -60,7 +66,8 @@ export class BankCommands {
             session,
             {
               type: "FinancialFunctionActivated",
-              payload: { cardId, agentIdNumber: meta.agent?.idNumber ?? null },
+              // R-ID-2: the agent is recorded on the card's event this causes too.
+              payload: { cardId, agent: meta.agent ?? null },
               actor: meta.caller.sub,
               channel: meta.caller.channel,
               occurredAt: meta.now,
@@ -68,9 +75,16 @@ export class BankCommands {
             ["cards"],
           );
         }
-        return { accountId: account._id };
+        // A replay answers the account as it was after this call (CONTRACT.md "Writes").
+        return {
+          account: toBankAccountRecord({
+            ...account,
+            status: next,
+            version: account.version + 1,
+          }) as BankAccountRecord & Record<string, unknown>,
+        };
       },
     });
-    return accountId;
+    return account;
   }
 }

@@ -3,6 +3,7 @@ import type { EventHandler, HubEvent, Outbox } from "@hub/kit";
 import type { ClientSession } from "mongodb";
 import type { BankAccountStatus } from "../model/enums.js";
 import { accountNumberFor, accountStatusAfter } from "../rules/account-rules.js";
+import type { CardMirror } from "./bank-account-document.js";
 import type { BankAccountRepository } from "./bank-account-repository.js";
 
 const digits = (n: number) => Array.from({ length: n }, () => randomInt(10)).join("");
@@ -12,21 +13,28 @@ export async function announceStatus(
   outbox: Outbox,
   session: ClientSession,
   event: Pick<HubEvent, "actor" | "channel">,
-  cardId: string,
-  status: BankAccountStatus,
+  account: { cardId: string; status: BankAccountStatus; version: number },
   now: Date,
 ): Promise<void> {
   await outbox.add(
     session,
     {
       type: "BankAccountStatusChanged",
-      payload: { cardId, status },
+      // The version lets the cards subgraph's mirror ignore an older status arriving late.
+      payload: { cardId: account.cardId, status: account.status, accountVersion: account.version },
       actor: event.actor,
       channel: event.channel,
       occurredAt: now,
     },
     ["cards"],
   );
+}
+
+/** The card as CardIssued describes it; null for an event from before it carried its state. */
+function cardMirrorOf(event: HubEvent): CardMirror | null {
+  const { status, expiresAt, cardVersion } = event.payload;
+  if (typeof status !== "string" || typeof expiresAt !== "string") return null;
+  return { status, expiresAt: new Date(expiresAt), version: Number(cardVersion ?? 1) };
 }
 
 /** Effects of card events on bank accounts (issue #5: issued → account opened; lost/cancelled → status). */
@@ -47,26 +55,48 @@ export function bankEventHandlers(
           accountNumber: accountNumberFor(bank, digits),
           status: "NOT_ACTIVATED",
           activatedAt: null,
+          card: cardMirrorOf(event),
           version: 1,
           updatedAt: now,
         },
         { session },
       );
-      await announceStatus(outbox, session, event, cardId, "NOT_ACTIVATED", now);
+      await announceStatus(
+        outbox,
+        session,
+        event,
+        { cardId, status: "NOT_ACTIVATED", version: 1 },
+        now,
+      );
     },
     CardStatusChanged: async (event, session) => {
       const cardId = String(event.payload["cardId"]);
       const account = await accounts.accounts.findOne({ cardId }, { session });
       if (!account) return;
+      const cardVersion = Number(event.payload["cardVersion"] ?? 0);
+      // Only what is newer than what the bank knows: a later change of the card may arrive first.
+      if (account.card && account.card.version >= cardVersion) return;
+      const card = account.card
+        ? { ...account.card, status: String(event.payload["toStatus"]), version: cardVersion }
+        : null;
       const next = accountStatusAfter(account.status, String(event.payload["change"]));
-      if (next === account.status) return;
       const now = new Date(event.occurredAt);
       await accounts.accounts.updateOne(
         { _id: account._id },
-        { $set: { status: next, updatedAt: now }, $inc: { version: 1 } },
+        {
+          $set: { status: next, card, updatedAt: now },
+          $inc: { version: next === account.status ? 0 : 1 },
+        },
         { session },
       );
-      await announceStatus(outbox, session, event, cardId, next, now);
+      if (next !== account.status)
+        await announceStatus(
+          outbox,
+          session,
+          event,
+          { cardId, status: next, version: account.version + 1 },
+          now,
+        );
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   EnableSocialSecurityFunctionPayload,
   ReplaceCardPayload,
 } from "../model/card-payloads.js";
+import { checkPastDate } from "../rules/dates.js";
 import type { CardCommand } from "../rules/state-machine.js";
 import type { CardRecord } from "../store/card-repository.js";
 import type { CommandMeta } from "../store/card-commands.js";
@@ -61,7 +62,7 @@ export class CardMutationsResolver {
     meta: CommandMeta,
   ) {
     const result = await ctx.commands.run(cardId, command, meta);
-    return { result, card: await loadCard(ctx, result.cardId) };
+    return { result, card: result.card ?? (await loadCard(ctx, result.cardId)) };
   }
 
   @Authorized("cards:write")
@@ -83,15 +84,14 @@ export class CardMutationsResolver {
       throw new HubError("BAD_USER_INPUT", "The issuing bank is required.");
     const now = ctx.now();
     const issuedAt = input.issuedAt ?? now;
-    if (issuedAt.getTime() > now.getTime())
-      throw new HubError("BAD_USER_INPUT", "issuedAt lies in the future.");
+    checkPastDate("issuedAt", issuedAt, now);
     const result = await ctx.commands.issue(this.meta(ctx, "issueCard", input), {
       personId: input.personId,
       province: input.province,
       issuingBank: input.issuingBank.trim(),
       issuedAt,
     });
-    return { card: await loadCard(ctx, result.cardId) };
+    return { card: result.card ?? (await loadCard(ctx, result.cardId)) };
   }
 
   @Authorized("cards:write")
@@ -224,7 +224,11 @@ export class CardMutationsResolver {
       this.meta(ctx, "replaceCard", input, { agent, details }),
     );
     if (!result.newCardId || !result.fee) throw new Error("replacement produced no new card");
-    return { oldCard: card, newCard: await loadCard(ctx, result.newCardId), fee: result.fee };
+    return {
+      oldCard: card,
+      newCard: result.newCard ?? (await loadCard(ctx, result.newCardId)),
+      fee: result.fee,
+    };
   }
 
   @Authorized("cards:write")

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { findDuplicates, type DuplicateCandidate } from "./duplicates.js";
+import { cardHeldInProvince, findDuplicates, type DuplicateCandidate } from "./duplicates.js";
 
 let n = 0;
 function card(
@@ -48,10 +48,33 @@ describe("R-DUP-2: each duplicate gets a recommended action", () => {
     }
   });
   it("an unavailable card whose account is closed needs nothing more", () => {
-    const closed = card("44", "CANCELLED", 2012, "CANCELLED");
+    const closed = card("44", "LOST", 2012, "CANCELLED");
     const keep = card("44", "NORMAL", 2020);
     const actions = findDuplicates([closed, keep])[0]!.actions;
     expect(actions.map((a) => a.cardId)).toEqual([keep.id]);
+  });
+  it("R-DUP-1: a cancelled (or replaced) card whose account is closed is no longer held: no duplicate group", () => {
+    const closed = card("44", "CANCELLED", 2012, "CANCELLED");
+    const never = card("44", "CANCELLED", 2014, null);
+    const keep = card("44", "NORMAL", 2020);
+    expect(findDuplicates([closed, never, keep])).toEqual([]);
+    const open = card("44", "CANCELLED", 2016, "CANCELLATION_REQUIRED");
+    expect(findDuplicates([open, keep])[0]!.actions.map((a) => a.action)).toEqual([
+      "CANCEL_BANK_ACCOUNT_AT_COUNTER",
+      "KEEP",
+    ]);
+  });
+  it("R-DUP-1: a card still held in the province blocks issuing another there", () => {
+    const held = { id: "c_1", province: "44", status: "LOST" as const, replacedById: null };
+    const replaced = {
+      id: "c_2",
+      province: "11",
+      status: "CANCELLED" as const,
+      replacedById: "c_3",
+    };
+    expect(cardHeldInProvince([held, replaced], "44")).toBe(held);
+    expect(cardHeldInProvince([held, replaced], "11")).toBeNull();
+    expect(cardHeldInProvince([{ ...held, status: "CANCELLED" as const }], "44")).toBeNull();
   });
   it("several NORMAL cards: keep the newest, confirm local use for the others", () => {
     const older = card("31", "NORMAL", 2010);

@@ -1,4 +1,5 @@
 import type { CardStatus, DuplicateAction, MirroredBankAccountStatus } from "../model/enums.js";
+import type { StoredCardStatus } from "./card-facts.js";
 
 export interface DuplicateCandidate {
   id: string;
@@ -50,7 +51,7 @@ export function findDuplicates<C extends DuplicateCandidate>(
   cards: readonly C[],
 ): DuplicateGroupResult<C>[] {
   const byProvince = new Map<string, C[]>();
-  for (const card of cards) {
+  for (const card of cards.filter(takesPart)) {
     const group = byProvince.get(card.province);
     if (group) group.push(card);
     else byProvince.set(card.province, [card]);
@@ -62,6 +63,43 @@ export function findDuplicates<C extends DuplicateCandidate>(
     groups.push({ province, cards: sorted, actions: recommend(sorted) });
   }
   return groups;
+}
+
+/**
+ * A cancelled card (a replaced one included) is no longer held: it counts towards duplicates only
+ * while its bank account is still open, since that account still has to be closed (so a replaced
+ * card and its replacement are no duplicate pair once the old account is closed or never opened).
+ */
+function takesPart(card: DuplicateCandidate): boolean {
+  return (
+    card.status !== "CANCELLED" ||
+    (card.bankAccountStatus !== null && OPEN_ACCOUNT.has(card.bankAccountStatus))
+  );
+}
+
+/** What R-DUP-1 needs to know of a person's existing cards when another is to be issued. */
+export interface HeldCard {
+  id: string;
+  province: string;
+  status: CardStatus | StoredCardStatus;
+  replacedById: string | null;
+}
+
+/**
+ * R-DUP-1: one person holds one card per province. A card still held there (any status but
+ * cancelled, and not replaced) blocks issuing another: the way forward is replaceCard. Returns the
+ * blocking card, or null.
+ */
+export function cardHeldInProvince<C extends HeldCard>(
+  cards: readonly C[],
+  province: string,
+): C | null {
+  return (
+    cards.find(
+      (card) =>
+        card.province === province && card.status !== "CANCELLED" && card.replacedById === null,
+    ) ?? null
+  );
 }
 
 function recommend(cards: readonly DuplicateCandidate[]): DuplicateRecommendation[] {

@@ -1,3 +1,4 @@
+import { HubError } from "@hub/kit";
 import type { CardStatus, ElectronicCardAvailability } from "../model/enums.js";
 
 /**
@@ -16,4 +17,17 @@ export function electronicCardAvailability(status: CardStatus): ElectronicCardAv
     case "EXPIRED":
       return "UNAVAILABLE";
   }
+}
+
+/**
+ * R-PWD-4: while the person's electronic-card password is locked, every electronic-card service
+ * is, issuing an electronic card included (the lock lifts by itself at `lockedUntil`).
+ */
+export function checkElectronicServicesOpen(lockedUntil: Date | null, now: Date): void {
+  if (lockedUntil && now.getTime() < lockedUntil.getTime())
+    throw new HubError(
+      "PASSWORD_LOCKED",
+      "Electronic-card services are locked after too many wrong electronic-card passwords; the lock lifts by itself.",
+      { lockedUntil: lockedUntil.toISOString() },
+    );
 }

@@ -2,6 +2,7 @@ import { HubError, requireChannel, type Channel } from "@hub/kit";
 import type { CardEventType, CardStatus } from "../model/enums.js";
 import type { ReplacementReason } from "../model/replacement-reason.js";
 import type { CardFacts, StoredCardStatus } from "./card-facts.js";
+import { checkPastDate } from "./dates.js";
 import { faceMismatch } from "./face-remedies.js";
 import { replacementFee, type Fee } from "./fee.js";
 import { effectiveStatus } from "./validity.js";
@@ -58,6 +59,7 @@ export function applyCommand(
   channel: Channel,
   now: Date,
 ): Transition {
+  checkCommand(command, channel, now);
   const status = effectiveStatus(card, now);
   // R-CARD-10: a cancelled card never changes again.
   if (card.status === "CANCELLED")
@@ -77,8 +79,6 @@ export function applyCommand(
         throw invalid(status, `it was already collected on ${card.collectedAt.toISOString()}`);
       if (command.collectedAt.getTime() < card.issuedAt.getTime())
         throw new HubError("BAD_USER_INPUT", "A card cannot be collected before it was issued.");
-      if (command.collectedAt.getTime() > now.getTime())
-        throw new HubError("BAD_USER_INPUT", "collectedAt lies in the future.");
       return to(card.status, "COLLECTED", { collectedAt: command.collectedAt });
     }
     case "ENABLE_SOCIAL_FUNCTION": {
@@ -95,12 +95,10 @@ export function applyCommand(
     }
     case "REPORT_LOSS": {
       if (command.temporary) {
-        requireChannel("reportCardLoss:temporary", channel);
         if (!IN_USE.has(card.status))
           throw invalid(status, "only a card in use can be reported lost temporarily");
         return to("TEMPORARY_LOSS", "LOSS_REPORTED_TEMPORARY");
       }
-      requireChannel("reportCardLoss:formal", channel);
       if (card.status === "LOST") throw invalid(status, "it is already formally reported lost");
       return to("LOST", "LOSS_REPORTED_FORMAL");
     }
@@ -109,13 +107,9 @@ export function applyCommand(
         throw invalid(status, "there is no loss report to withdraw");
       return to(inUseStatus(card), "LOSS_REPORT_WITHDRAWN");
     }
-    case "CANCEL": {
-      if (command.reason.trim().length === 0)
-        throw new HubError("BAD_USER_INPUT", "A cancellation needs a reason.");
+    case "CANCEL":
       return to("CANCELLED", "CANCELLED");
-    }
     case "REPLACE": {
-      if (command.instant) requireChannel("replaceCard:instant", channel);
       const fee = replacementFee(command.reason, card, now);
       // R-CARD-9: the new card starts ARCHIVED, or NORMAL when issued instantly at a counter.
       return {
@@ -124,7 +118,6 @@ export function applyCommand(
       };
     }
     case "ISSUE_ELECTRONIC_CARD": {
-      if (!command.faceMatched) throw faceMismatch();
       if (!IN_USE.has(card.status) || status === "EXPIRED")
         throw invalid(status, "an electronic card is issued only for a card in use");
       if (card.electronicCard) return { card, change: null };
@@ -138,4 +131,33 @@ export function applyCommand(
       });
     }
   }
+}
+
+/**
+ * What a command's channel and input alone decide, in CONTRACT.md's order (channel, then input),
+ * before anything about the card is read: a channel outside its row hears CHANNEL_NOT_ALLOWED
+ * whatever the card's state, and even for a card that does not exist.
+ */
+export function checkCommand(command: CardCommand, channel: Channel, now: Date): void {
+  checkCommandChannel(command, channel);
+  checkCommandInput(command, now);
+}
+
+/** The parts of the channel policy that depend on the input (formal loss, instant issuance). */
+function checkCommandChannel(command: CardCommand, channel: Channel): void {
+  if (command.kind === "REPORT_LOSS")
+    requireChannel(
+      command.temporary ? "reportCardLoss:temporary" : "reportCardLoss:formal",
+      channel,
+    );
+  if (command.kind === "REPLACE" && command.instant) requireChannel("replaceCard:instant", channel);
+}
+
+/** What the input alone decides, before the card's state is looked at. */
+function checkCommandInput(command: CardCommand, now: Date): void {
+  if (command.kind === "COLLECT") checkPastDate("collectedAt", command.collectedAt, now);
+  if (command.kind === "CANCEL" && command.reason.trim().length === 0)
+    throw new HubError("BAD_USER_INPUT", "A cancellation needs a reason.");
+  // R-ECARD-3: a failed face match is answered with its remedies whatever the card's state.
+  if (command.kind === "ISSUE_ELECTRONIC_CARD" && !command.faceMatched) throw faceMismatch();
 }

@@ -3,7 +3,14 @@ import { HubError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
 import type { ClientSession } from "mongodb";
 import { drawCardNumber } from "../rules/card-number.js";
 import type { Fee } from "../rules/fee.js";
-import { applyCommand, type CardCommand, type Transition } from "../rules/state-machine.js";
+import { cardHeldInProvince } from "../rules/duplicates.js";
+import { checkElectronicServicesOpen } from "../rules/electronic-card.js";
+import {
+  applyCommand,
+  checkCommand,
+  type CardCommand,
+  type Transition,
+} from "../rules/state-machine.js";
 import { expiryFor } from "../rules/validity.js";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
 import { toCardRecord, type CardRecord, type CardRepository } from "./card-repository.js";
@@ -20,10 +27,16 @@ export interface CommandMeta {
   details?: Record<string, string | number | boolean>;
 }
 
+/**
+ * What a command answers, kept with its idempotency key: a replay answers the card as it was
+ * after the first call (CONTRACT.md "Writes"), not as it is now.
+ */
 export interface CommandResult extends Record<string, unknown> {
   cardId: string;
+  card: CardRecord;
   firstActivation?: boolean;
   newCardId?: string;
+  newCard?: CardRecord;
   fee?: Fee;
 }
 
@@ -52,24 +65,37 @@ export class CardCommands {
       operation: meta.operation,
       input: meta.input,
       work: async (session) => {
-        if (!(await this.registry.has(plan.personId, session))) {
+        // Written, not only read: two issues for one person at once conflict on this document
+        // (on a replica set the later transaction retries and then sees the first card).
+        if (!(await this.registry.claim(plan.personId, meta.now, session)))
+          throw new HubError("NOT_FOUND", "No registered person has this id.");
+        const held = cardHeldInProvince(
+          (
+            await this.repository.cards
+              .find({ personId: plan.personId, province: plan.province }, { session })
+              .toArray()
+          ).map(toCardRecord),
+          plan.province,
+        );
+        if (held)
           throw new HubError(
-            "NOT_FOUND",
-            "No registered person has this id (a person registered moments ago is known here within a second).",
+            "CONFLICT",
+            `The person already holds the card ${held.id} (${held.status}) in province ${plan.province}: one card per province (R-DUP-1). To give them a new card, use replaceCard on it.`,
+            { cardId: held.id, cardStatus: held.status, remedy: "replaceCard" },
           );
-        }
         const card = await this.insertCard(
           session,
           meta,
           { ...plan, status: "ARCHIVED", replacesId: null },
           "ISSUED",
         );
-        return { cardId: card._id };
+        return { cardId: card._id, card: toCardRecord(card) };
       },
     });
   }
 
   async run(cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
+    checkCommand(command, meta.caller.channel, meta.now);
     return runIdempotent({
       db: this.repository.db,
       channel: meta.caller.channel,
@@ -91,7 +117,16 @@ export class CardCommands {
     if (!doc) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
     const before = toCardRecord(doc);
     const transition = applyCommand(before, command, meta.caller.channel, meta.now);
-    const result: CommandResult = { cardId, firstActivation: transition.firstActivation };
+    if (command.kind === "ISSUE_ELECTRONIC_CARD")
+      checkElectronicServicesOpen(
+        await this.registry.electronicLockUntil(before.personId, session),
+        meta.now,
+      );
+    const result: CommandResult = {
+      cardId,
+      card: before,
+      firstActivation: transition.firstActivation,
+    };
     if (!transition.change) return result;
     if (transition.replacement) {
       const replacement = await this.insertCard(
@@ -116,9 +151,11 @@ export class CardCommands {
       );
       transition.card.replacedById = replacement._id;
       result.newCardId = replacement._id;
+      result.newCard = toCardRecord(replacement);
       result.fee = transition.replacement.fee;
     }
     await this.save(session, before, transition, meta);
+    result.card = { ...transition.card, number: before.number, version: before.version + 1 };
     return result;
   }
 
@@ -169,6 +206,9 @@ export class CardCommands {
             change: change.type,
             fromStatus: change.fromStatus,
             toStatus: change.toStatus,
+            // Receivers apply only what is newer than what they have (several replicas may
+            // enqueue a card's changes with clocks that disagree).
+            cardVersion: before.version + 1,
           },
           actor: meta.caller.sub,
           channel: meta.caller.channel,
@@ -219,7 +259,14 @@ export class CardCommands {
       session,
       {
         type: "CardIssued",
-        payload: { cardId: card._id, personId: card.personId, issuingBank: card.issuingBank },
+        payload: {
+          cardId: card._id,
+          personId: card.personId,
+          issuingBank: card.issuingBank,
+          status: card.status,
+          expiresAt: card.expiresAt.toISOString(),
+          cardVersion: card.version,
+        },
         actor: meta.caller.sub,
         channel: meta.caller.channel,
         occurredAt: meta.now,

@@ -18,6 +18,8 @@ export interface CardDocument {
   replacesId: string | null;
   replacedById: string | null;
   bankAccountStatus: MirroredBankAccountStatus | null;
+  /** The bank account's version the mirror shows (absent: never announced). */
+  bankAccountVersion?: number;
   /** Optimistic concurrency: every update filters on and increments it. */
   version: number;
   updatedAt: Date;

@@ -1,8 +1,20 @@
 import { HubError, type EventHandler, type HubEvent } from "@hub/kit";
 import type { MirroredBankAccountStatus } from "../model/enums.js";
-import type { CardCommands } from "./card-commands.js";
+import type { CardCommands, CommandMeta } from "./card-commands.js";
 import type { CardRepository } from "./card-repository.js";
 import type { PersonRegistry } from "./person-registry.js";
+
+/** R-ID-2: the agent who acted in the event's own subgraph, recorded on the effect here too. */
+function agentOf(event: HubEvent): CommandMeta["agent"] {
+  const agent = event.payload["agent"];
+  if (!agent || typeof agent !== "object") return null;
+  const { idNumber, name, powerOfAttorneyRef } = agent as Record<string, unknown>;
+  return typeof idNumber === "string" &&
+    typeof name === "string" &&
+    typeof powerOfAttorneyRef === "string"
+    ? { idNumber, name, powerOfAttorneyRef }
+    : null;
+}
 
 function cardIdOf(event: HubEvent): string {
   const cardId = event.payload["cardId"];
@@ -23,6 +35,7 @@ export function cardEventHandlers(
   const enableFrom =
     (via: string): EventHandler =>
     async (event, session) => {
+      const agent = agentOf(event);
       try {
         await commands.applyIn(
           session,
@@ -34,6 +47,7 @@ export function cardEventHandlers(
             operation: "enableSocialSecurityFunction",
             input: null,
             details: { via, eventId: event.id },
+            agent,
           },
         );
       } catch (error) {
@@ -47,11 +61,26 @@ export function cardEventHandlers(
         await registry.add(personId, new Date(event.occurredAt), session);
     },
     BankAccountStatusChanged: async (event, session) => {
+      // Only what is newer than the mirror: events of one account may arrive out of order.
+      const version = Number(event.payload["accountVersion"] ?? 0);
+      const card = await repository.cards.findOne({ _id: cardIdOf(event) }, { session });
+      if (!card || (card.bankAccountVersion ?? 0) >= version) return;
       await repository.cards.updateOne(
-        { _id: cardIdOf(event) },
-        { $set: { bankAccountStatus: event.payload["status"] as MirroredBankAccountStatus } },
+        { _id: card._id },
+        {
+          $set: {
+            bankAccountStatus: event.payload["status"] as MirroredBankAccountStatus,
+            bankAccountVersion: version,
+          },
+        },
         { session },
       );
+    },
+    ElectronicPasswordLocked: async (event, session) => {
+      const personId = event.payload["personId"];
+      const until = new Date(String(event.payload["lockedUntil"]));
+      if (typeof personId === "string" && !Number.isNaN(until.getTime()))
+        await registry.noteElectronicLock(personId, until, session);
     },
     FinancialFunctionActivated: enableFrom("financial function activated (R-BANK-2)"),
     InitialPasswordChanged: enableFrom("initial password changed (R-PWD-2)"),

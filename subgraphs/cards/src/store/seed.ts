@@ -11,11 +11,15 @@ export async function seedCards(
   cards: CardDocument[],
   events: CardEventDocument[],
   personIds: readonly string[],
+  /** Persons whose electronic-card password is locked, and until when (R-PWD-4). */
+  electronicLocks: readonly { personId: string; until: Date }[] = [],
 ): Promise<number> {
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
   const inserted = await insertMissing(repository.cards, cards);
-  await new PersonRegistry(db).addMissing(personIds, new Date(0));
+  const registry = new PersonRegistry(db);
+  await registry.addMissing(personIds, new Date(0));
+  for (const lock of electronicLocks) await registry.seedElectronicLock(lock.personId, lock.until);
   await insertMissing(repository.events, events);
   return inserted;
 }

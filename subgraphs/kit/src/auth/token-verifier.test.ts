@@ -98,4 +98,22 @@ describe("token verification", () => {
     expect(await rejection(verify(`Bearer ${forged}`))).toBe("UNAUTHENTICATED");
     expect(await rejection(verify(`Bearer ${forged}`))).toBe("UNAUTHENTICATED");
   });
+
+  it("production: a token without exp, or valid for longer than the limit, is UNAUTHENTICATED", async () => {
+    const verify = createTokenVerifier({ secret: SECRET, maxLifetimeSeconds: 12 * 3600 });
+    const key = new TextEncoder().encode(SECRET);
+    const claims = { channel: "COUNTER", scope: "cards:read" };
+    const forever = await new SignJWT(claims)
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("op")
+      .setIssuedAt()
+      .sign(key);
+    expect(await rejection(verify(`Bearer ${forever}`))).toBe("UNAUTHENTICATED");
+    const long = await mintDevToken(SECRET, { sub: "op", channel: "COUNTER", expiresIn: "13h" });
+    expect(await rejection(verify(`Bearer ${long}`))).toBe("UNAUTHENTICATED");
+    const shift = await mintDevToken(SECRET, { sub: "op", channel: "COUNTER", expiresIn: "12h" });
+    expect((await verify(`Bearer ${shift}`)).sub).toBe("op");
+    // Development (no limit) takes either.
+    expect((await createTokenVerifier({ secret: SECRET })(`Bearer ${forever}`)).sub).toBe("op");
+  });
 });

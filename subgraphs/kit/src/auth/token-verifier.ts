@@ -22,7 +22,15 @@ export interface TokenVerifierOptions {
    * expiry). 0 turns the memory off.
    */
   rememberMs?: number;
+  /**
+   * Production: a token must expire, and within this many seconds of being issued (a stolen
+   * token is worth little for long). Unset: any lifetime, and no expiry needed (development).
+   */
+  maxLifetimeSeconds?: number;
 }
+
+/** Default of HUB_MAX_TOKEN_LIFETIME_SECONDS: a working day and then some. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600;
 
 export type TokenVerifier = (authorization: string | null | undefined) => Promise<Caller>;
 
@@ -74,6 +82,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw unauthenticated(describeJoseError(error));
     }
+    if (options.maxLifetimeSeconds !== undefined)
+      checkLifetime(payload, options.maxLifetimeSeconds);
     const caller = callerFrom(payload);
     if (remembered) {
       const untilExpiry =
@@ -83,6 +93,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     return caller;
   };
+}
+
+function checkLifetime(payload: JWTPayload, maxSeconds: number): void {
+  if (typeof payload.exp !== "number") throw unauthenticated("The token has no expiry (exp).");
+  const issuedAt = typeof payload.iat === "number" ? payload.iat : Math.floor(Date.now() / 1000);
+  if (payload.exp - issuedAt > maxSeconds)
+    throw unauthenticated(
+      `The token is valid for longer than ${maxSeconds / 3600} hours; ask for a shorter-lived one.`,
+    );
 }
 
 function callerFrom(payload: JWTPayload): Caller {

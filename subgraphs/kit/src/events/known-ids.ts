@@ -18,6 +18,14 @@ export class KnownIds {
     this.collection = db.collection<KnownId>(collectionName);
   }
 
+  /**
+   * Creates the collection at start-up: it is written inside transactions, and a collection may
+   * not be created implicitly there (not at all in a cross-shard transaction).
+   */
+  async ensureCollection(): Promise<void> {
+    await this.collection.createIndex({ _id: 1 });
+  }
+
   async has(id: string, session?: ClientSession): Promise<boolean> {
     return (await this.collection.countDocuments({ _id: id }, { session, limit: 1 })) > 0;
   }

@@ -54,7 +54,9 @@ export class Outbox {
     readonly source: string,
     readonly destinations: readonly string[],
   ) {
-    this.events = db.collection<OutboxDocument>("outbox");
+    // The relay reads only what a majority has committed: after a failover it never delivers an
+    // event whose transaction was rolled back.
+    this.events = db.collection<OutboxDocument>("outbox", { readConcern: { level: "majority" } });
   }
 
   async ensureIndexes(): Promise<void> {

@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { Field, InputType } from "type-graphql";
 import { checkIdNumber } from "../identity/identity-number.js";
+import { checkPersonName } from "../identity/person-name.js";
 import { HubError } from "../errors.js";
 
 /** One definition for every subgraph, so the composed input type is the contract's AgentInput. */
@@ -30,13 +31,12 @@ export function validateAgent(agent: Agent | null | undefined, today: Date): Age
   if (!agent) return null;
   const id = checkIdNumber(agent.idNumber, today);
   if (!id.valid) throw new HubError("INVALID_ID_NUMBER", `Agent: ${id.reason}`);
-  if (agent.name.trim().length === 0)
-    throw new HubError("BAD_USER_INPUT", "The agent's name is required.");
+  const name = checkPersonName(agent.name, "The agent's name");
   if (agent.powerOfAttorneyRef.trim().length === 0)
     throw new HubError("BAD_USER_INPUT", "An agent needs a power of attorney (its reference).");
   return {
     idNumber: id.idNumber,
-    name: agent.name.trim(),
+    name,
     powerOfAttorneyRef: agent.powerOfAttorneyRef.trim(),
   };
 }

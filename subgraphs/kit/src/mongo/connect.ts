@@ -1,4 +1,4 @@
-import { MongoClient, type CommandStartedEvent, type Db } from "mongodb";
+import { MongoClient, type CommandStartedEvent, type Db, type MongoClientOptions } from "mongodb";
 
 export interface MongoConnectOptions {
   /** Called for every command the driver sends; tests use it to count round trips. */
@@ -13,23 +13,67 @@ export function redactMongoUri(uri: string): string {
 }
 
 /**
+ * A MongoDB replica set: writes acknowledged by a majority (they survive a failover), reads from
+ * the primary (what was just written is read back), and the driver's own timeouts and streaming
+ * monitoring, so an election (10–30 s) is waited out instead of failing every request, and slow
+ * majority commits or index builds are not cut off by a socket timeout.
+ */
+const REPLICA_SET_OPTIONS: MongoClientOptions = {
+  writeConcern: { w: "majority" },
+  readPreference: "primary",
+  retryWrites: true,
+  retryReads: true,
+};
+
+/**
+ * The embedded server (jongodb, tests and `npm start` only): it breaks the streaming
+ * (moreToCome) heartbeat under load ("Server ended moreToCome unexpectedly" clears the pool), so
+ * heartbeats poll; and a lost embedded database should fail requests within seconds.
+ */
+const EMBEDDED_OPTIONS: MongoClientOptions = {
+  serverSelectionTimeoutMS: 3_000,
+  connectTimeoutMS: 3_000,
+  socketTimeoutMS: 10_000,
+  serverMonitoringMode: "poll",
+};
+
+/**
  * Connects and pings, so an unreachable database is reported at start-up, not at the first
- * request. Timeouts are bounded: a request against a lost database fails quickly instead of
- * hanging.
+ * request. Which settings apply depends on the server: the embedded one is recognised by its
+ * build version (a short first connection asks), everything else is treated as production.
  */
 export async function connectMongo(
   uri: string,
   options: MongoConnectOptions = {},
 ): Promise<MongoClient> {
+  const probe = await open(uri, { ...REPLICA_SET_OPTIONS, serverSelectionTimeoutMS: 3_000 }, {});
+  const embedded = await isEmbeddedServer(probe);
+  if (!embedded && options.serverSelectionTimeoutMS === undefined && !options.onCommand)
+    return probe;
+  await probe.close();
+  return open(
+    uri,
+    embedded
+      ? { ...EMBEDDED_OPTIONS, serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3_000 }
+      : {
+          ...REPLICA_SET_OPTIONS,
+          ...(options.serverSelectionTimeoutMS !== undefined
+            ? { serverSelectionTimeoutMS: options.serverSelectionTimeoutMS }
+            : {}),
+        },
+    options,
+  );
+}
+
+async function open(
+  uri: string,
+  settings: MongoClientOptions,
+  options: MongoConnectOptions,
+): Promise<MongoClient> {
   const client = new MongoClient(uri, {
-    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3_000,
-    connectTimeoutMS: 3_000,
-    socketTimeoutMS: 10_000,
+    ...settings,
     monitorCommands: Boolean(options.onCommand),
     appName: "card-status-hub",
-    // The embedded server breaks the streaming (moreToCome) heartbeat under load ("Server ended
-    // moreToCome unexpectedly" clears the pool); polling heartbeats work on it and on MongoDB.
-    serverMonitoringMode: "poll",
   });
   if (options.onCommand) client.on("commandStarted", options.onCommand);
   try {
@@ -41,6 +85,15 @@ export async function connectMongo(
     throw new Error(`Cannot reach MongoDB at ${redactMongoUri(uri)}: ${reason}`);
   }
   return client;
+}
+
+/** True for the embedded jongodb server, recognised by its build version. */
+async function isEmbeddedServer(client: MongoClient): Promise<boolean> {
+  const info = await client
+    .db("admin")
+    .command({ buildInfo: 1 })
+    .catch(() => null);
+  return String(info?.["version"] ?? "").includes("jongodb");
 }
 
 export function isDuplicateKeyError(error: unknown): boolean {

@@ -6,12 +6,31 @@ import { isDuplicateKeyError } from "./connect.js";
 import { runTransaction } from "./transactions.js";
 
 interface IdempotencyRecord {
-  /** `channel:key`: a key is unique per channel (CONTRACT.md). */
+  /** `channel:operation:key`: a key is scoped to the caller's channel and the operation (CONTRACT.md). */
   _id: string;
   operation: string;
   fingerprint: string;
   result: Record<string, unknown>;
   createdAt: Date;
+}
+
+/** CONTRACT.md: keys are at most this long. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
+/** An idempotency key a client sent: 1 to 128 characters, no control characters. */
+export function checkIdempotencyKey(key: string | null | undefined): void {
+  if (key === null || key === undefined) return;
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    throw new HubError(
+      "BAD_USER_INPUT",
+      `An idempotency key has 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (this one has ${key.length}).`,
+      { field: "idempotencyKey" },
+    );
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(key))
+    throw new HubError("BAD_USER_INPUT", "An idempotency key has no control characters.", {
+      field: "idempotencyKey",
+    });
 }
 
 /** Stable JSON (sorted keys) so the same input always has the same fingerprint. */
@@ -52,7 +71,8 @@ export async function runIdempotent<R extends Record<string, unknown>>(
 ): Promise<R> {
   const keys: Collection<IdempotencyRecord> =
     run.db.collection<IdempotencyRecord>("idempotency_keys");
-  const id = run.key ? `${run.channel}:${run.key}` : null;
+  checkIdempotencyKey(run.key);
+  const id = run.key ? `${run.channel}:${run.operation}:${run.key}` : null;
   const fingerprint = createHash("sha256")
     .update(`${run.operation}\n${stableJson(run.input)}`)
     .digest("hex");
@@ -62,7 +82,7 @@ export async function runIdempotent<R extends Record<string, unknown>>(
     if (record.fingerprint !== fingerprint) {
       throw new HubError(
         "CONFLICT",
-        `The idempotency key "${run.key}" was already used by this channel for a different request.`,
+        `The idempotency key "${run.key}" was already used by this channel for a different ${run.operation} request.`,
       );
     }
     return record.result as R;

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { insertMissing, KnownIds, type Caller } from "@hub/kit";
+import { HubError, insertMissing, isDuplicateKeyError, KnownIds, type Caller } from "@hub/kit";
 import type { ClientSession, Collection, Db } from "mongodb";
 import type { PasswordState } from "../model/enums.js";
 import {
@@ -30,6 +30,14 @@ export interface StoredElectronicPassword extends ElectronicPasswordRecord {
   hash: string;
 }
 
+/** R-PWD-3: a locked card password is changed only by a reset. */
+export function cardPasswordLocked(): HubError {
+  return new HubError(
+    "PASSWORD_LOCKED",
+    "The password is locked; it can be reset in person at a service institution or on the official website (R-PWD-3).",
+  );
+}
+
 /**
  * Hashes stay in this file: what leaves it is mapped explicitly. Failure counting is one atomic
  * update guarded by the current count, so concurrent wrong entries lock at exactly the limit.
@@ -52,9 +60,13 @@ export class PasswordRepository {
     this.knownPersons = new KnownIds(db, "known_persons");
   }
 
+  /** Every collection with its indexes, created at start-up (none implicitly in a transaction). */
   async ensureIndexes(): Promise<void> {
-    await this.cardPasswords.createIndex({ state: 1 }, { name: "state" });
+    await this.cardPasswords.createIndex({ _id: 1 });
+    await this.electronicPasswords.createIndex({ _id: 1 });
     await this.events.createIndex({ subject: 1, at: 1 }, { name: "subject_history" });
+    await this.knownCards.ensureCollection();
+    await this.knownPersons.ensureCollection();
   }
 
   async cardPasswordsFor(
@@ -144,18 +156,30 @@ export class PasswordRepository {
     return result.matchedCount > 0 || !(await this.cardPasswords.findOne({ _id: cardId }));
   }
 
+  /**
+   * Sets the password. `unlocking` (an in-person or website reset, R-PWD-3) may lift a lock; any
+   * other change may not: the lock is checked on the very document the write changes, so a lock
+   * set by wrong entries after the current password was verified is never erased (PASSWORD_LOCKED).
+   */
   async setCardPassword(
     session: ClientSession,
     cardId: string,
     hash: string | null,
     state: PasswordState,
     now: Date,
+    unlocking = false,
   ): Promise<void> {
-    await this.cardPasswords.updateOne(
-      { _id: cardId },
-      { $set: { hash, state, failedAttempts: 0, lockedAt: null, updatedAt: now } },
-      { upsert: true, session },
-    );
+    try {
+      await this.cardPasswords.updateOne(
+        unlocking ? { _id: cardId } : { _id: cardId, state: { $ne: "LOCKED" } },
+        { $set: { hash, state, failedAttempts: 0, lockedAt: null, updatedAt: now } },
+        { upsert: true, session },
+      );
+    } catch (error) {
+      // The filter did not match an existing (locked) record, so the upsert met its _id.
+      if (isDuplicateKeyError(error)) throw cardPasswordLocked();
+      throw error;
+    }
   }
 
   async countElectronicFailure(
@@ -170,11 +194,14 @@ export class PasswordRepository {
     return after ? { failedAttempts: after.failedAttempts } : null;
   }
 
-  async lockElectronic(personId: string, now: Date): Promise<void> {
-    await this.electronicPasswords.updateOne(
+  /** True when this call set the lock (not a concurrent one). */
+  async lockElectronic(personId: string, now: Date, session: ClientSession): Promise<boolean> {
+    const locked = await this.electronicPasswords.updateOne(
       { _id: personId, lockedAt: null },
       { $set: { lockedAt: now, updatedAt: now } },
+      { session },
     );
+    return locked.modifiedCount > 0;
   }
 
   /** Lifts an expired lock (24 h passed, R-PWD-4) so counting starts afresh. */
@@ -193,17 +220,27 @@ export class PasswordRepository {
     return result.matchedCount > 0;
   }
 
+  /**
+   * Sets the electronic-card password unless it is locked, checked on the document the write
+   * changes: a lock set after the current password was verified is never erased.
+   */
   async setElectronicPassword(
     session: ClientSession,
     personId: string,
     hash: string,
     now: Date,
+    lockedError: () => HubError,
   ): Promise<void> {
-    await this.electronicPasswords.updateOne(
-      { _id: personId },
-      { $set: { hash, failedAttempts: 0, lockedAt: null, updatedAt: now } },
-      { upsert: true, session },
-    );
+    try {
+      await this.electronicPasswords.updateOne(
+        { _id: personId, lockedAt: null },
+        { $set: { hash, failedAttempts: 0, lockedAt: null, updatedAt: now } },
+        { upsert: true, session },
+      );
+    } catch (error) {
+      if (isDuplicateKeyError(error)) throw lockedError();
+      throw error;
+    }
   }
 
   async record(

@@ -12,7 +12,7 @@ import {
   type CardPasswordRecord,
 } from "../rules/lock-rules.js";
 import { checkNewPassword } from "../rules/password-policy.js";
-import type { PasswordRepository } from "./password-repository.js";
+import { cardPasswordLocked, type PasswordRepository } from "./password-repository.js";
 
 export interface CardVerification {
   result: VerifyResult;
@@ -98,11 +98,7 @@ export class PasswordService {
     await this.requireCard(cardId);
     checkNewPassword(next, this.initial.password);
     const before = await this.repository.cardPassword(cardId);
-    if (before?.state === "LOCKED")
-      throw new HubError(
-        "PASSWORD_LOCKED",
-        "The password is locked; it can be reset in person at a service institution or on the official website (R-PWD-3).",
-      );
+    if (before?.state === "LOCKED") throw cardPasswordLocked();
     const check = await this.verifyCard(cardId, current, now, caller);
     if (check.result !== "OK")
       return {
@@ -110,6 +106,7 @@ export class PasswordService {
         password: cardPasswordView(await this.repository.cardPassword(cardId)),
       };
     const wasInitial = (before?.state ?? "INITIAL") === "INITIAL";
+    // (Checked again where it is written: setCardPassword refuses a lock set since.)
     const hash = await hashPassword(next);
     await runTransaction(this.repository.db, async (session) => {
       await this.repository.setCardPassword(session, cardId, hash, "SET", now);
@@ -143,22 +140,23 @@ export class PasswordService {
     caller: Caller,
   ): Promise<CardPasswordRecord> {
     await this.requireCard(cardId);
-    await runIdempotent({
+    const { password } = await runIdempotent({
       db: this.repository.db,
       channel: caller.channel,
       key,
       operation: "resetCardPassword",
       input: { cardId, agent },
       work: async (session) => {
-        await this.repository.setCardPassword(session, cardId, null, "INITIAL", now);
+        await this.repository.setCardPassword(session, cardId, null, "INITIAL", now, true);
         await this.repository.record(
           { subject: cardId, kind: "CARD", type: "RESET", at: now, caller, agent },
           session,
         );
-        return { cardId };
+        // A replay answers the password as it was after the reset (CONTRACT.md "Writes").
+        return { password: { ...cardPasswordView(null) } };
       },
     });
-    return cardPasswordView(await this.repository.cardPassword(cardId));
+    return password;
   }
 
   /** R-PWD-4/5: one password per person for every channel; a change applies everywhere at once. */
@@ -190,8 +188,14 @@ export class PasswordService {
         });
     }
     const hash = await hashPassword(next);
+    // The lock as seen now (after verifyElectronic lifted an expired one): a lock set by
+    // concurrent wrong entries from here on makes the write below fail, not vanish.
+    const lockedAtSeen = (await this.repository.electronicPassword(personId))?.lockedAt ?? null;
+    if (lockedAtSeen) throw electronicLocked(electronicLockEnds(lockedAtSeen));
     await runTransaction(this.repository.db, async (session) => {
-      await this.repository.setElectronicPassword(session, personId, hash, now);
+      await this.repository.setElectronicPassword(session, personId, hash, now, () =>
+        electronicLocked(null),
+      );
       await this.repository.record(
         { subject: personId, kind: "ELECTRONIC", type: "SET", at: now, caller },
         session,
@@ -228,13 +232,25 @@ export class PasswordService {
     const after = await this.repository.countElectronicFailure(personId, now);
     if (!after) return this.lockedAnswer(personId, now);
     if (after.failedAttempts >= ELECTRONIC_PASSWORD_LOCK_AT) {
-      await this.repository.lockElectronic(personId, now);
-      await this.repository.record({
-        subject: personId,
-        kind: "ELECTRONIC",
-        type: "LOCKED",
-        at: now,
-        caller,
+      await runTransaction(this.repository.db, async (session) => {
+        if (!(await this.repository.lockElectronic(personId, now, session))) return;
+        await this.repository.record(
+          { subject: personId, kind: "ELECTRONIC", type: "LOCKED", at: now, caller },
+          session,
+        );
+        // R-PWD-4: every electronic-card service locks, issuing an electronic card included
+        // (the cards subgraph keeps this lock beside the person).
+        await this.outbox.add(
+          session,
+          {
+            type: "ElectronicPasswordLocked",
+            payload: { personId, lockedUntil: electronicLockEnds(now).toISOString() },
+            actor: caller.sub,
+            channel: caller.channel,
+            occurredAt: now,
+          },
+          ["cards"],
+        );
       });
       return this.lockedAnswer(personId, now);
     }

@@ -4,6 +4,7 @@ import { PasswordRepository } from "./password-repository.js";
 
 export type { CardPasswordDocument, ElectronicPasswordDocument };
 export { hashPassword } from "../crypto/password-hash.js";
+export { electronicLockEnds } from "../rules/lock-rules.js";
 
 /** Writes demo password records that are not stored yet (idempotent). */
 export async function seedPasswords(

@@ -1,4 +1,4 @@
-import { checkIdNumber, HubError } from "@hub/kit";
+import { checkIdNumber, checkPersonName, HubError } from "@hub/kit";
 
 export interface ValidPersonInput {
   idNumber: string;
@@ -13,9 +13,7 @@ export function validatePersonInput(
 ): ValidPersonInput {
   const id = checkIdNumber(input.idNumber, today);
   if (!id.valid) throw new HubError("INVALID_ID_NUMBER", id.reason);
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > 50)
-    throw new HubError("BAD_USER_INPUT", "A name has 1 to 50 characters.");
+  const name = checkPersonName(input.name);
   const phone = input.phone?.replace(/[\s-]/g, "") || null;
   if (phone !== null && !/^1\d{10}$/.test(phone))
     throw new HubError("BAD_USER_INPUT", "A phone number is an 11-digit mainland mobile number.");

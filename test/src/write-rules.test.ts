@@ -1,0 +1,319 @@
+import { SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cardView, codeOf, freshIdNumber, personWithCard, run } from "./support/cards.js";
+import {
+  contractOperation,
+  graphql,
+  startTestHub,
+  TEST_SECRET,
+  token,
+  type TestHub,
+} from "./support/hub.js";
+
+/** Write rules a channel can rely on (contract v2 "Channels" and "Writes"), through the gateway. */
+let hub: TestHub;
+let url: string;
+beforeAll(async () => {
+  hub = await startTestHub({ seed: false });
+  url = hub.gateway.url;
+});
+afterAll(async () => {
+  await hub?.stop();
+});
+
+const activate = (cardId: string, key: string, extra: Record<string, unknown> = {}) =>
+  run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: key, ...extra }, "BANK_COUNTER");
+
+describe("R-BANK-1/2/3: the financial function only for a card in use", () => {
+  it("refuses a card reported lost (temporarily or formally), cancelled or replaced, naming its state; the card is untouched", async () => {
+    const cases: { status: string; prepare: (cardId: string) => Promise<unknown> }[] = [
+      {
+        status: "TEMPORARY_LOSS",
+        prepare: (cardId) => run(url, "ReportCardLoss", { cardId, temporary: true }),
+      },
+      {
+        status: "LOST",
+        prepare: (cardId) => run(url, "ReportCardLoss", { cardId, temporary: false }),
+      },
+      {
+        status: "CANCELLED",
+        prepare: (cardId) =>
+          run(url, "CancelCard", {
+            cardId,
+            reason: "holder request",
+            idempotencyKey: `c-${cardId}`,
+          }),
+      },
+      {
+        status: "CANCELLED",
+        prepare: (cardId) =>
+          run(url, "ReplaceCard", { cardId, reason: "CRACKED", idempotencyKey: `r-${cardId}` }),
+      },
+    ];
+    for (const [i, { status, prepare }] of cases.entries()) {
+      const { cardId } = await personWithCard(url);
+      await prepare(cardId);
+      const refused = await activate(cardId, `lost-${i}`);
+      expect(codeOf(refused), status).toBe("INVALID_TRANSITION");
+      expect(refused.errors![0]!.message).toContain(`The card is ${status}`);
+      expect(refused.errors![0]!.extensions!["cardStatus"]).toBe(status);
+    }
+    // After a withdrawn temporary loss report the card is as it was: ARCHIVED, never enabled.
+    const { cardId } = await personWithCard(url);
+    await run(url, "ReportCardLoss", { cardId, temporary: true });
+    expect(codeOf(await activate(cardId, "withdrawn-1"))).toBe("INVALID_TRANSITION");
+    await run(url, "WithdrawLossReport", { cardId });
+    expect((await cardView(url, cardId)).status).toBe("ARCHIVED");
+    // And once it is back in use, the activation goes through.
+    expect((await activate(cardId, "withdrawn-2")).errors).toBeUndefined();
+    expect((await cardView(url, cardId)).status).toBe("NORMAL");
+  });
+
+  it("refuses an expired card", async () => {
+    const idNumber = freshIdNumber();
+    const registered = await run<{ registerPerson: { person: { id: string } } }>(
+      url,
+      "RegisterPerson",
+      { idNumber, name: "老卡" },
+    );
+    const issued = await run<{ issueCard: { card: { id: string; status: string } } }>(
+      url,
+      "IssueCard",
+      {
+        personId: registered.data!.registerPerson.person.id,
+        province: "31",
+        issuingBank: "交通银行",
+        issuedAt: "2012-03-01T00:00:00Z",
+      },
+    );
+    expect(issued.data!.issueCard.card.status).toBe("EXPIRED");
+    const refused = await activate(issued.data!.issueCard.card.id, "expired-1");
+    expect(codeOf(refused)).toBe("INVALID_TRANSITION");
+    expect(refused.errors![0]!.message).toContain("The card is EXPIRED");
+  });
+});
+
+describe("R-ID-2: an agent is recorded on the event the mutation causes", () => {
+  it("activateFinancialFunction at DOOR_TO_DOOR with an agent: the card's SOCIAL_FUNCTION_ENABLED names the agent", async () => {
+    const { cardId } = await personWithCard(url);
+    const agent = { idNumber: "11010519491231002X", name: "家属", powerOfAttorneyRef: "POA-9" };
+    const activated = await run(
+      url,
+      "ActivateFinancialFunction",
+      { cardId, idempotencyKey: "agent-1", agent },
+      "DOOR_TO_DOOR",
+    );
+    expect(activated.errors).toBeUndefined();
+    const enabled = (await cardView(url, cardId)).history.find(
+      (e) => e.type === "SOCIAL_FUNCTION_ENABLED",
+    );
+    expect(enabled).toMatchObject({ channel: "DOOR_TO_DOOR", agentIdNumber: agent.idNumber });
+  });
+});
+
+describe("idempotency (CONTRACT.md Writes)", () => {
+  it("a replay returns the first answer as it was, not the card's state now", async () => {
+    const { cardId } = await personWithCard(url);
+    const input = { cardId, temporary: true, idempotencyKey: "as-it-was" };
+    const first = await run<{ reportCardLoss: { card: { status: string } } }>(
+      url,
+      "ReportCardLoss",
+      input,
+    );
+    expect(first.data!.reportCardLoss.card.status).toBe("TEMPORARY_LOSS");
+    await run(url, "WithdrawLossReport", { cardId });
+    const replay = await run<{ reportCardLoss: { card: { status: string } } }>(
+      url,
+      "ReportCardLoss",
+      input,
+    );
+    expect(replay.errors).toBeUndefined();
+    expect(replay.data!.reportCardLoss.card.status).toBe("TEMPORARY_LOSS");
+    expect((await cardView(url, cardId)).status).toBe("ARCHIVED");
+  });
+
+  it("keys are at most 128 characters, and scoped to the channel and the operation", async () => {
+    const { cardId } = await personWithCard(url);
+    const tooLong = await run(url, "CollectCard", { cardId, idempotencyKey: "k".repeat(129) });
+    expect(codeOf(tooLong)).toBe("BAD_USER_INPUT");
+    const huge = await run(url, "CollectCard", { cardId, idempotencyKey: "k".repeat(90_000) });
+    expect(codeOf(huge)).toMatch(/BAD_USER_INPUT|QUERY_TOO_COMPLEX/);
+    expect(
+      (await run(url, "CollectCard", { cardId, idempotencyKey: "k".repeat(128) })).errors,
+    ).toBeUndefined();
+    // The same key for another operation is another request, not a conflict.
+    const enabled = await run(url, "EnableSocialSecurityFunction", {
+      cardId,
+      idempotencyKey: "k".repeat(128),
+    });
+    expect(enabled.errors).toBeUndefined();
+  });
+});
+
+describe("order of checks (CONTRACT.md Channels)", () => {
+  it("a channel outside its row gets CHANNEL_NOT_ALLOWED whatever the card's state, even for no card at all", async () => {
+    const { cardId } = await personWithCard(url);
+    await run(url, "CancelCard", { cardId, reason: "holder request", idempotencyKey: "order-1" });
+    const formal = await run(url, "ReportCardLoss", { cardId, temporary: false }, "PHONE_12333");
+    expect(codeOf(formal)).toBe("CHANNEL_NOT_ALLOWED");
+    const instant = await run(
+      url,
+      "ReplaceCard",
+      { cardId: "c_does_not_exist", reason: "CRACKED", instant: true, idempotencyKey: "order-2" },
+      "APP",
+    );
+    expect(codeOf(instant)).toBe("CHANNEL_NOT_ALLOWED");
+    // Input before state: a bad date on a cancelled card is the input's fault.
+    const collected = await run(url, "CollectCard", {
+      cardId,
+      collectedAt: "1998-12-31T00:00:00Z",
+    });
+    expect(codeOf(collected)).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("R-DUP-1: one card per person and province", () => {
+  it("a second card in a province where the person still holds one is a CONFLICT naming it and pointing to replaceCard", async () => {
+    const { personId, cardId, idNumber } = await personWithCard(url, { province: "44" });
+    const second = await run(url, "IssueCard", {
+      personId,
+      province: "44",
+      issuingBank: "招商银行",
+    });
+    expect(codeOf(second)).toBe("CONFLICT");
+    expect(second.errors![0]!.message).toContain(cardId);
+    expect(second.errors![0]!.message).toContain("replaceCard");
+    expect(second.errors![0]!.extensions).toMatchObject({ cardId, remedy: "replaceCard" });
+    // Another province is another card.
+    const elsewhere = await run(url, "IssueCard", {
+      personId,
+      province: "11",
+      issuingBank: "中国银行",
+    });
+    expect(elsewhere.errors).toBeUndefined();
+    // A replaced card and its replacement are a duplicate pair only while the old card's bank
+    // account is still open: then the advice is to cancel it at the bank; after that, no pair.
+    await run(url, "ReplaceCard", { cardId, reason: "CRACKED", idempotencyKey: "dup-r" });
+    const duplicates = async () =>
+      (
+        await graphql<{
+          personByIdNumber: { duplicates: { actions: { cardId: string; action: string }[] }[] };
+        }>(url, await contractOperation("PersonCards"), { idNumber }, await token())
+      ).data!.personByIdNumber.duplicates;
+    expect((await duplicates())[0]!.actions).toContainEqual({
+      cardId,
+      action: "CANCEL_BANK_ACCOUNT_AT_COUNTER",
+      reason: expect.any(String),
+    });
+    await run(url, "CancelBankAccount", { cardId, idempotencyKey: "dup-b" }, "BANK_COUNTER");
+    expect(await duplicates()).toEqual([]);
+  });
+
+  it("after a cancellation a new card may be issued in that province", async () => {
+    const { personId, cardId } = await personWithCard(url, { province: "32" });
+    await run(url, "CancelCard", { cardId, reason: "holder request", idempotencyKey: "dup-c" });
+    const again = await run(url, "IssueCard", {
+      personId,
+      province: "32",
+      issuingBank: "中国农业银行",
+    });
+    expect(again.errors).toBeUndefined();
+  });
+});
+
+describe("R-PWD-4: a locked electronic-card password locks every electronic-card service", () => {
+  it("issuing an electronic card is refused with PASSWORD_LOCKED and lockedUntil", async () => {
+    const { personId, cardId } = await personWithCard(url);
+    const set = await run(
+      url,
+      "SetElectronicCardPassword",
+      { personId, newPassword: "394857" },
+      "APP",
+    );
+    expect(set.errors).toBeUndefined();
+    for (let i = 0; i < 7; i++)
+      await run(url, "VerifyElectronicCardPassword", { personId, password: "000000" }, "APP");
+    const refused = await run(url, "IssueElectronicCard", { cardId, faceMatched: true }, "WECHAT");
+    expect(codeOf(refused)).toBe("PASSWORD_LOCKED");
+    expect(Date.parse(String(refused.errors![0]!.extensions!["lockedUntil"]))).toBeGreaterThan(
+      Date.now(),
+    );
+    expect((await cardView(url, cardId)).status).toBe("ARCHIVED");
+  });
+});
+
+describe("input bounds", () => {
+  it("issuedAt and collectedAt lie neither in the future nor before 1999", async () => {
+    const { personId, cardId } = await personWithCard(url, { province: "50" });
+    for (const issuedAt of ["2999-01-01T00:00:00Z", "1998-06-30T00:00:00Z"]) {
+      const refused = await run(url, "IssueCard", {
+        personId,
+        province: "51",
+        issuingBank: "中国银行",
+        issuedAt,
+      });
+      expect(codeOf(refused), issuedAt).toBe("BAD_USER_INPUT");
+    }
+    const future = await run(url, "CollectCard", { cardId, collectedAt: "2999-01-01T00:00:00Z" });
+    expect(codeOf(future)).toBe("BAD_USER_INPUT");
+  });
+
+  it("names need a visible character and no control or text-direction characters", async () => {
+    for (const name of ["\u200B", "王\u202E芳", "王\u0007芳"]) {
+      const refused = await run(url, "RegisterPerson", { idNumber: freshIdNumber(), name });
+      expect(codeOf(refused), JSON.stringify(name)).toBe("BAD_USER_INPUT");
+    }
+  });
+
+  it("production mode: a token without exp, or valid for longer than 12 hours, is UNAUTHENTICATED", async () => {
+    const key = new TextEncoder().encode(TEST_SECRET);
+    const unsigned = new SignJWT({ channel: "COUNTER", scope: "cards:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("op")
+      .setIssuedAt();
+    const forever = await unsigned.sign(key);
+    const week = await new SignJWT({ channel: "COUNTER", scope: "cards:read" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("op")
+      .setIssuedAt()
+      .setExpirationTime("7d")
+      .sign(key);
+    for (const bad of [forever, week]) {
+      const refused = await graphql(url, "{ __typename }", {}, bad);
+      expect(refused.status).toBe(401);
+      expect(codeOf(refused)).toBe("UNAUTHENTICATED");
+    }
+    const shift = await token({ expiresIn: "12h" });
+    expect((await graphql(url, "{ __typename }", {}, shift)).errors).toBeUndefined();
+  });
+});
+
+describe("collections exist before any transaction writes to them (replica-set and sharding safe)", () => {
+  it("every collection a mutation writes inside a transaction was created with its indexes at start-up", async () => {
+    const created = new Set(
+      hub.commands
+        .filter((c) => c.commandName === "createIndexes")
+        .map((c) => `${c.databaseName}.${String(c.command["createIndexes"])}`),
+    );
+    const from = hub.commands.length;
+    const { personId, cardId } = await personWithCard(url);
+    await activate(cardId, "collections-1");
+    await run(url, "ChangeCardPassword", {
+      cardId,
+      currentPassword: "123456",
+      newPassword: "802615",
+    });
+    await run(url, "SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP");
+    await run(url, "CancelCard", { cardId, reason: "holder request", idempotencyKey: "col-1" });
+    const written = new Set(
+      hub.commands
+        .slice(from)
+        // In a transaction (retryable writes outside one carry a txnNumber too).
+        .filter((c) => c.command["autocommit"] === false)
+        .filter((c) => ["insert", "update", "delete", "findAndModify"].includes(c.commandName))
+        .map((c) => `${c.databaseName}.${String(c.command[c.commandName])}`),
+    );
+    expect(written.size).toBeGreaterThan(5);
+    expect([...written].filter((name) => !created.has(name))).toEqual([]);
+  });
+});
