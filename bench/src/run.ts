@@ -14,11 +14,16 @@ import { root, startBenchStack, type BenchStack } from "./stack.js";
  * `npm run bench`: the hub query and others against (a) our Hive-based gateway, (b) @apollo/gateway
  * on the same supergraph and subgraphs, (c) the direct-fetch floor; alternating targets over
  * rounds, as these machines are noisy. Writes bench/results/<date>.json and prints a table.
- * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20).
+ * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20);
+ * BENCH_ONLY (a workload name contains it) and BENCH_TARGETS (comma-separated target names)
+ * measure a part only, without the cold-start runs, into `<date>-partial.json`.
  */
 const DURATION = Number(process.env["BENCH_DURATION"] ?? 8);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const CONNECTIONS = Number(process.env["BENCH_CONNECTIONS"] ?? 20);
+const ONLY = process.env["BENCH_ONLY"];
+const TARGETS = process.env["BENCH_TARGETS"]?.split(",").map((t) => t.trim());
+const PARTIAL = Boolean(ONLY || TARGETS);
 const WARMUP = 2;
 
 let stack: BenchStack | undefined;
@@ -240,7 +245,7 @@ async function main(): Promise<void> {
       variables: { input: { cardId, idempotencyKey: `b-${key++}` } },
     }),
   ];
-  const workloads: Workload[] = [
+  const allWorkloads: Workload[] = [
     { name: "PersonCards (person with duplicates)", cycle: 1, body: stack.bodies("PersonCards") },
     {
       // Every connection asking for the same person lets the gateway share in-flight subgraph
@@ -259,7 +264,8 @@ async function main(): Promise<void> {
       },
     },
   ];
-  const targets = [
+  const workloads = allWorkloads.filter((w) => !ONLY || w.name.includes(ONLY));
+  const allTargets = [
     { name: "hive (ours)", url: "http://127.0.0.1:4600/graphql", pid: ours.pid ?? null },
     { name: "@apollo/gateway", url: "http://127.0.0.1:4601/graphql", pid: apollo.pid ?? null },
     {
@@ -268,6 +274,7 @@ async function main(): Promise<void> {
       pid: floor.pid ?? null,
     },
   ];
+  const targets = allTargets.filter((t) => !TARGETS || TARGETS.includes(t.name));
 
   // DB round trips must not grow with the number of ids (measured through our gateway, one
   // request at a time: concurrent identical requests share subgraph fetches, which would hide
@@ -275,7 +282,7 @@ async function main(): Promise<void> {
   const dbFor = async (n: number) =>
     (
       await load(
-        targets[0]!.url,
+        allTargets[0]!.url,
         {
           name: `ids ${n}`,
           cycle: 1,
@@ -292,7 +299,7 @@ async function main(): Promise<void> {
   /** Every card the mutation mix uses starts from NORMAL (a run may stop between loss and withdrawal). */
   const resetMutationCards = async () => {
     for (const cardId of usable) {
-      await fetch(targets[0]!.url, {
+      await fetch(allTargets[0]!.url, {
         method: "POST",
         headers: stack!.headers,
         body: JSON.stringify({
@@ -349,9 +356,10 @@ async function main(): Promise<void> {
   };
   const ratios = Object.fromEntries(
     Object.entries(table).map(([workload, t]) => {
-      const o = t["hive (ours)"]!;
-      const a = t["@apollo/gateway"]!;
-      const f = t["floor (direct fetches)"]!;
+      const none = {} as Record<string, number | null>;
+      const o = t["hive (ours)"] ?? none;
+      const a = t["@apollo/gateway"] ?? none;
+      const f = t["floor (direct fetches)"] ?? none;
       return [
         workload,
         {
@@ -367,7 +375,7 @@ async function main(): Promise<void> {
     }),
   );
   await stack.stop();
-  const cold = await coldStart();
+  const cold = PARTIAL ? { medianSeconds: null, runs: [] } : await coldStart();
 
   const result = {
     date: new Date().toISOString(),
@@ -382,6 +390,8 @@ async function main(): Promise<void> {
       warmupSeconds: WARMUP,
       rounds: ROUNDS,
       connections: CONNECTIONS,
+      only: ONLY ?? null,
+      targets: TARGETS ?? null,
     },
     results: table,
     ratios,
@@ -391,7 +401,12 @@ async function main(): Promise<void> {
     coldStartRuns: cold.runs,
   };
   await mkdir(join(root, "bench", "results"), { recursive: true });
-  const file = join(root, "bench", "results", `${result.date.slice(0, 10)}.json`);
+  const file = join(
+    root,
+    "bench",
+    "results",
+    `${result.date.slice(0, 10)}${PARTIAL ? "-partial" : ""}.json`,
+  );
   await writeFile(file, JSON.stringify(result, null, 2) + "\n");
   console.log(JSON.stringify(result, null, 2));
   console.log(`written to ${file}`);

@@ -33,5 +33,6 @@ export * from "./mongo/idempotency.js";
 export * from "./identity/identity-number.js";
 export * from "./identity/person-name.js";
 export * from "./mongo/transactions.js";
+export * from "./mongo/retention.js";
 export * from "./graphql/agent-input.js";
 export * from "./server/hub-subgraph.js";

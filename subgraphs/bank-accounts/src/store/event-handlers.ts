@@ -47,6 +47,8 @@ export function bankEventHandlers(
       const cardId = String(event.payload["cardId"]);
       const bank = String(event.payload["issuingBank"]);
       const now = new Date(event.occurredAt);
+      // Opened once per card, even when the event comes again after its inbox record was swept.
+      if (await accounts.accounts.findOne({ cardId }, { session })) return;
       await accounts.accounts.insertOne(
         {
           _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,

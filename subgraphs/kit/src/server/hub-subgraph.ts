@@ -3,10 +3,12 @@ import { systemClock, type Clock } from "../clock.js";
 import { Inbox, type EventHandler } from "../events/inbox.js";
 import type { Outbox } from "../events/outbox.js";
 import { startOutboxRelay, withRelay } from "../events/relay.js";
+import { startRetentionSweep } from "../mongo/retention.js";
 import type { HubContext } from "../graphql/context.js";
 import type { SubgraphDeps } from "./subgraph-main.js";
 import { ConfigError } from "../settings/subgraph-env.js";
 import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
+import { DEFAULT_RETENTION_MS } from "./subgraph-main.js";
 import {
   DEFAULT_EFFECT_WAIT_MS,
   startSubgraphServer,
@@ -47,6 +49,16 @@ export async function startHubSubgraph<TContext extends HubContext>(
   const inbox = spec.handlers ? new Inbox(deps.db, spec.handlers) : undefined;
   await Promise.all([spec.outbox.ensureIndexes(), inbox?.ensureIndexes()]);
   const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
+  // Applied-event ids and idempotency records are kept for a day (HUB_RETENTION_HOURS): long
+  // enough for any redelivery or replay a channel makes, short enough to keep writes fast.
+  const keepMs = deps.retentionMs ?? DEFAULT_RETENTION_MS;
+  const retention = startRetentionSweep(
+    [
+      ...(inbox ? [{ collection: inbox.processed, field: "appliedAt", keepMs }] : []),
+      { collection: deps.db.collection("idempotency_keys"), field: "createdAt", keepMs },
+    ],
+    deps.logger,
+  );
   const relay = startOutboxRelay({
     outbox: spec.outbox,
     target: deps.events.target,
@@ -76,5 +88,12 @@ export async function startHubSubgraph<TContext extends HubContext>(
       return { caller, requestId, now, ...spec.context(now) } as TContext;
     },
   });
-  return withRelay(server, relay);
+  const running = withRelay(server, relay);
+  return {
+    ...running,
+    async stop() {
+      retention.stop();
+      await running.stop();
+    },
+  };
 }

@@ -24,7 +24,12 @@ export interface SubgraphDeps {
   clock?: Clock;
   /** Database command counts, served at GET /dbstats when given. */
   dbStats?: () => { commands: number };
+  /** How long applied-event ids and idempotency records are kept (HUB_RETENTION_HOURS). */
+  retentionMs?: number;
 }
+
+/** Default of HUB_RETENTION_HOURS, in milliseconds. */
+export const DEFAULT_RETENTION_MS = 24 * 3_600_000;
 
 export interface EventDelivery {
   target: (destination: string) => string | undefined;
@@ -108,6 +113,7 @@ export async function runSubgraphMain(
       logger,
       clock: systemClock,
       dbStats: countCommands ? () => dbStats : undefined,
+      retentionMs: env.HUB_RETENTION_HOURS * 3_600_000,
     });
     let stopping = false;
     const stop = async (signal: string) => {

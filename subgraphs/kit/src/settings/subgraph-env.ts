@@ -23,6 +23,12 @@ const subgraphEnv = z
     HOST: z.string().default("127.0.0.1"),
     /** How long a mutation waits for its effects in other subgraphs before it answers. */
     HUB_EFFECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+    /** How long applied-event ids and idempotency records are kept before the sweep removes them. */
+    HUB_RETENTION_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(24),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
