@@ -88,7 +88,7 @@ async function open(
 }
 
 /** True for the embedded jongodb server, recognised by its build version. */
-async function isEmbeddedServer(client: MongoClient): Promise<boolean> {
+export async function isEmbeddedServer(client: MongoClient): Promise<boolean> {
   const info = await client
     .db("admin")
     .command({ buildInfo: 1 })

@@ -1,4 +1,5 @@
 import type { ClientSession, Db, MongoClient } from "mongodb";
+import { isEmbeddedServer } from "./connect.js";
 
 /**
  * Runs `work` in a multi-document transaction (retried by the driver on transient errors).
@@ -57,15 +58,11 @@ export function onCommit(session: ClientSession, hook: () => void): void {
 
 const detection = new WeakMap<MongoClient, Promise<boolean>>();
 
-/** True for the embedded jongodb server, recognised by its build version. */
+/** True for the embedded jongodb server (no write-conflict detection): asked once per client. */
 export function needsSerialTransactions(client: MongoClient): Promise<boolean> {
   let known = detection.get(client);
   if (!known) {
-    known = client
-      .db("admin")
-      .command({ buildInfo: 1 })
-      .then((info) => String(info["version"] ?? "").includes("jongodb"))
-      .catch(() => false);
+    known = isEmbeddedServer(client);
     detection.set(client, known);
   }
   return known;
