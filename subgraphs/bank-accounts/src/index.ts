@@ -1,2 +1,2 @@
 export { buildBankAccountsSchema } from "./schema.js";
-export { startBankAccountsSubgraph, BANK_ACCOUNTS_DEFAULT_PORT } from "./subgraph.js";
+export { startBankAccountsSubgraph } from "./subgraph.js";

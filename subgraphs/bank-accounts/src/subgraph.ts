@@ -12,8 +12,6 @@ import { BankCommands } from "./store/bank-commands.js";
 import { bankEventHandlers } from "./store/event-handlers.js";
 import { createBankAccountLoaders } from "./store/loaders.js";
 
-export const BANK_ACCOUNTS_DEFAULT_PORT = 4004;
-
 export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const accounts = new BankAccountRepository(deps.db);
   const outbox = new Outbox(deps.db, "bank-accounts", ["cards"]);

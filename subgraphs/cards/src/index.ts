@@ -1,2 +1,2 @@
 export { buildCardsSchema } from "./schema.js";
-export { startCardsSubgraph, CARDS_DEFAULT_PORT } from "./subgraph.js";
+export { startCardsSubgraph } from "./subgraph.js";

@@ -13,8 +13,6 @@ import { cardEventHandlers } from "./store/event-handlers.js";
 import { createCardLoaders } from "./store/loaders.js";
 import { PersonRegistry } from "./store/person-registry.js";
 
-export const CARDS_DEFAULT_PORT = 4002;
-
 export async function startCardsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const cards = new CardRepository(deps.db);
   const registry = new PersonRegistry(deps.db);

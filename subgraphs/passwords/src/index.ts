@@ -1,3 +1,3 @@
 export { buildPasswordsSchema } from "./schema.js";
-export { startPasswordsSubgraph, PASSWORDS_DEFAULT_PORT } from "./subgraph.js";
+export { startPasswordsSubgraph } from "./subgraph.js";
 export { hashPassword } from "./crypto/password-hash.js";

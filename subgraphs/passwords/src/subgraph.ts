@@ -14,8 +14,6 @@ import { createPasswordLoaders } from "./store/loaders.js";
 import { PasswordRepository } from "./store/password-repository.js";
 import { PasswordService } from "./store/password-service.js";
 
-export const PASSWORDS_DEFAULT_PORT = 4003;
-
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
   const outbox = new Outbox(deps.db, "passwords", ["cards"]);

@@ -10,8 +10,6 @@ import { buildPersonsSchema } from "./schema.js";
 import { createPersonLoaders } from "./store/loaders.js";
 import { PersonRepository } from "./store/person-repository.js";
 
-export const PERSONS_DEFAULT_PORT = 4001;
-
 export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const outbox = new Outbox(deps.db, "persons", ["cards", "passwords"]);
   const persons = new PersonRepository(deps.db, outbox);

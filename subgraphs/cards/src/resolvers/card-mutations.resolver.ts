@@ -18,7 +18,6 @@ import {
 } from "../model/card-payloads.js";
 import { checkPastDate } from "../rules/dates.js";
 import type { CardCommand } from "../rules/state-machine.js";
-import type { CardRecord } from "../store/card-repository.js";
 import type { CommandMeta } from "../store/card-commands.js";
 
 /** The input a replay must match: everything but the idempotency key. */
@@ -27,13 +26,6 @@ function withoutKey<T extends { idempotencyKey?: string | null }>(
 ): Omit<T, "idempotencyKey"> {
   const { idempotencyKey: _key, ...rest } = input;
   return rest;
-}
-
-async function loadCard(ctx: CardsContext, id: string): Promise<CardRecord> {
-  ctx.loaders.cardById.clear(id);
-  const card = await ctx.loaders.cardById.load(id);
-  if (!card) throw new HubError("NOT_FOUND", `No card has the id "${id}".`);
-  return card;
 }
 
 /** Thin: the channel policy and scope are declared here; the state machine decides; the store writes. */
@@ -62,7 +54,7 @@ export class CardMutationsResolver {
     meta: CommandMeta,
   ) {
     const result = await ctx.commands.run(cardId, command, meta);
-    return { result, card: result.card ?? (await loadCard(ctx, result.cardId)) };
+    return { result, card: result.card };
   }
 
   @Authorized("cards:write")
@@ -91,7 +83,7 @@ export class CardMutationsResolver {
       issuingBank: input.issuingBank.trim(),
       issuedAt,
     });
-    return { card: result.card ?? (await loadCard(ctx, result.cardId)) };
+    return { card: result.card };
   }
 
   @Authorized("cards:write")
@@ -223,10 +215,10 @@ export class CardMutationsResolver {
       { kind: "REPLACE", reason: input.reason, instant: input.instant ?? false },
       this.meta(ctx, "replaceCard", input, { agent, details }),
     );
-    if (!result.newCardId || !result.fee) throw new Error("replacement produced no new card");
+    if (!result.newCard || !result.fee) throw new Error("replacement produced no new card");
     return {
       oldCard: card,
-      newCard: result.newCard ?? (await loadCard(ctx, result.newCardId)),
+      newCard: result.newCard,
       fee: result.fee,
     };
   }

@@ -35,7 +35,6 @@ export interface CommandResult extends Record<string, unknown> {
   cardId: string;
   card: CardRecord;
   firstActivation?: boolean;
-  newCardId?: string;
   newCard?: CardRecord;
   fee?: Fee;
 }
@@ -150,7 +149,6 @@ export class CardCommands {
         "ISSUED_AS_REPLACEMENT",
       );
       transition.card.replacedById = replacement._id;
-      result.newCardId = replacement._id;
       result.newCard = toCardRecord(replacement);
       result.fee = transition.replacement.fee;
     }

@@ -139,7 +139,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   }
 
   /** One delivery of `batch`; true when the receiver accepted every event of it. */
-  async function send(destination: string, batch: OutboxDocument[]): Promise<boolean> {
+  async function send(
+    destination: string,
+    batch: OutboxDocument[],
+    laneAttempts: number,
+  ): Promise<boolean> {
     const url = options.target(destination);
     try {
       if (!url) throw new Error(`no address known for ${destination}`);
@@ -165,15 +169,19 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       }
       return true;
     } catch (error) {
-      await failed(destination, batch, error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      await failed(destination, batch, laneAttempts + 1, message);
       return false;
     }
   }
 
-  async function failed(destination: string, batch: OutboxDocument[], message: string) {
+  async function failed(
+    destination: string,
+    batch: OutboxDocument[],
+    attempts: number,
+    message: string,
+  ) {
     failedAttempts += 1;
-    const lane = await lanes.findOne({ _id: destination });
-    const attempts = (lane?.attempts ?? 0) + 1;
     const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10));
     options.logger.warn(
       { destination, events: batch.length, attempts, retryInMs: backoff, error: message },
@@ -208,7 +216,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
           .limit(batchSize)
           .toArray();
         if (batch.length === 0) break;
-        if (!(await send(destination, batch))) return "failed";
+        if (!(await send(destination, batch, lane.attempts))) return "failed";
         if (!running) break;
         if (leaseUntil - Date.now() < leaseMs / 2) {
           leaseUntil = Date.now() + leaseMs;

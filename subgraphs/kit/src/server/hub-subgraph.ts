@@ -6,14 +6,13 @@ import { startOutboxRelay, withRelay } from "../events/relay.js";
 import { startRetentionSweep } from "../mongo/retention.js";
 import type { HubContext } from "../graphql/context.js";
 import type { SubgraphDeps } from "./subgraph-main.js";
-import { ConfigError } from "../settings/subgraph-env.js";
-import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
-import { DEFAULT_RETENTION_MS } from "./subgraph-main.js";
 import {
+  ConfigError,
   DEFAULT_EFFECT_WAIT_MS,
-  startSubgraphServer,
-  type RunningServer,
-} from "./subgraph-server.js";
+  DEFAULT_RETENTION_HOURS,
+} from "../settings/subgraph-env.js";
+import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
+import { startSubgraphServer, type RunningServer } from "./subgraph-server.js";
 
 export interface HubSubgraphSpec<TContext extends HubContext> {
   name: string;
@@ -51,7 +50,7 @@ export async function startHubSubgraph<TContext extends HubContext>(
   const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
   // Applied-event ids and idempotency records are kept for a day (HUB_RETENTION_HOURS): long
   // enough for any redelivery or replay a channel makes, short enough to keep writes fast.
-  const keepMs = deps.retentionMs ?? DEFAULT_RETENTION_MS;
+  const keepMs = deps.retentionMs ?? DEFAULT_RETENTION_HOURS * 3_600_000;
   const retention = startRetentionSweep(
     [
       ...(inbox ? [{ collection: inbox.processed, field: "appliedAt", keepMs }] : []),

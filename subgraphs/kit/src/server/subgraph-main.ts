@@ -2,6 +2,7 @@ import type { Db } from "mongodb";
 import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.js";
 import { systemClock, type Clock } from "../clock.js";
 import { loadSubgraphEnv } from "../settings/subgraph-env.js";
+import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
 import { createLogger, type Logger } from "../logger.js";
 import { connectMongo } from "../mongo/connect.js";
 import { mintDevToken } from "../auth/dev-token.js";
@@ -27,9 +28,6 @@ export interface SubgraphDeps {
   /** How long applied-event ids and idempotency records are kept (HUB_RETENTION_HOURS). */
   retentionMs?: number;
 }
-
-/** Default of HUB_RETENTION_HOURS, in milliseconds. */
-export const DEFAULT_RETENTION_MS = 24 * 3_600_000;
 
 export interface EventDelivery {
   target: (destination: string) => string | undefined;
@@ -81,15 +79,10 @@ export function subgraphDatabaseName(prefix: string, subgraph: string): string {
  * Process entry of a subgraph: validate configuration, connect, serve, and stop cleanly on
  * SIGTERM/SIGINT. Start-up failures print one line and exit non-zero, never a stack dump.
  */
-export async function runSubgraphMain(
-  name: string,
-  portVariable: string,
-  defaultPort: number,
-  start: StartSubgraph,
-): Promise<void> {
+export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph): Promise<void> {
   const logger = createLogger(name);
   try {
-    const env = loadSubgraphEnv(portVariable, defaultPort);
+    const env = loadSubgraphEnv(SUBGRAPHS[name].portVariable, SUBGRAPHS[name].defaultPort);
     logger.level = env.LOG_LEVEL;
     // Opt-in count of database commands (benchmarks: commands per request), served at GET /dbstats.
     const dbStats = { commands: 0 };

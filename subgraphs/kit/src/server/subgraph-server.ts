@@ -11,6 +11,7 @@ import { EFFECT_BUDGET_HEADER, parseEventBatch } from "../events/event-batch.js"
 import { EVENTS_SCOPE } from "../events/hub-event.js";
 import type { Inbox } from "../events/inbox.js";
 import type { Logger } from "../logger.js";
+import { DEFAULT_EFFECT_WAIT_MS } from "../settings/subgraph-env.js";
 import { createErrorFormatter } from "./format-error.js";
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
@@ -48,9 +49,6 @@ export interface RunningServer {
 }
 
 class BodyTooLarge extends Error {}
-
-/** Default of HUB_EFFECT_WAIT_MS. */
-export const DEFAULT_EFFECT_WAIT_MS = 3_000;
 
 /** Adds `extensions.pendingEffects` to a serialised GraphQL answer when some effect is late. */
 function withPendingEffects(body: string, pending: PendingEffect[]): string {

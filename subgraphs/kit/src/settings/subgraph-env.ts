@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { loadSubgraphUrls, type SubgraphName } from "./subgraph-urls.js";
+import { loadSubgraphUrls, port, type SubgraphName } from "./subgraph-urls.js";
 
-const port = z.coerce.number().int().min(0).max(65535);
+/** Default of HUB_EFFECT_WAIT_MS. */
+export const DEFAULT_EFFECT_WAIT_MS = 3_000;
+/** Default of HUB_RETENTION_HOURS. */
+export const DEFAULT_RETENTION_HOURS = 24;
 
 const subgraphEnv = z
   .object({
@@ -22,13 +25,13 @@ const subgraphEnv = z
     HUB_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
     HOST: z.string().default("127.0.0.1"),
     /** How long a mutation waits for its effects in other subgraphs before it answers. */
-    HUB_EFFECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
+    HUB_EFFECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_EFFECT_WAIT_MS),
     /** How long applied-event ids and idempotency records are kept before the sweep removes them. */
     HUB_RETENTION_HOURS: z.coerce
       .number()
       .positive()
       .max(24 * 365)
-      .default(24),
+      .default(DEFAULT_RETENTION_HOURS),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

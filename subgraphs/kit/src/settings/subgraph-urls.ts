@@ -15,7 +15,9 @@ export const SUBGRAPHS = {
 export type SubgraphName = keyof typeof SUBGRAPHS;
 export const SUBGRAPH_NAMES = Object.keys(SUBGRAPHS) as SubgraphName[];
 
-const port = z.coerce.number().int().min(0).max(65535);
+/** A port variable's value (0: any free port). */
+export const port = z.coerce.number().int().min(0).max(65535);
+
 function parsedUrl(value: string): URL | null {
   try {
     return new URL(value);
