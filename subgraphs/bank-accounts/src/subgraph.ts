@@ -16,6 +16,7 @@ export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<Run
   const accounts = new BankAccountRepository(deps.db);
   const outbox = new Outbox(deps.db, "bank-accounts", ["cards"]);
   await Promise.all([accounts.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  outbox.carriedIn(accounts.accountsAsCarrier);
   const commands = new BankCommands(accounts, outbox);
   return startHubSubgraph<BankAccountsContext>({
     name: "bank-accounts",

@@ -36,3 +36,5 @@ export * from "./mongo/transactions.js";
 export * from "./mongo/retention.js";
 export * from "./graphql/agent-input.js";
 export * from "./server/hub-subgraph.js";
+export * from "./mongo/document-keys.js";
+export * from "./mongo/change-document.js";

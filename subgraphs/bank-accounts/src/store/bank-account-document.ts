@@ -1,3 +1,4 @@
+import type { CarriedEvents, KeyRecord } from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
 
 /**
@@ -10,7 +11,11 @@ export interface CardMirror {
   version: number;
 }
 
-export interface BankAccountDocument {
+/**
+ * A bank account. A command or a received event changes it with one version-guarded update that
+ * also carries the events it causes and its idempotency record (no transaction).
+ */
+export interface BankAccountDocument extends CarriedEvents {
   _id: string;
   cardId: string;
   bank: string;
@@ -21,4 +26,6 @@ export interface BankAccountDocument {
   card?: CardMirror | null;
   version: number;
   updatedAt: Date;
+  /** Idempotency records of the commands and received events that changed this account. */
+  keys?: KeyRecord[];
 }

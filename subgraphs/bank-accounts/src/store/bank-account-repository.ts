@@ -1,4 +1,4 @@
-import type { Collection, Db } from "mongodb";
+import type { Collection, Db, Document } from "mongodb";
 import type { BankAccountStatus } from "../model/enums.js";
 import type { BankAccountDocument } from "./bank-account-document.js";
 
@@ -22,9 +22,12 @@ export function toBankAccountRecord(doc: BankAccountDocument): BankAccountRecord
 
 export class BankAccountRepository {
   readonly accounts: Collection<BankAccountDocument>;
+  /** The accounts as the outbox sees them: documents that carry their events. */
+  readonly accountsAsCarrier: Collection<Document>;
 
   constructor(readonly db: Db) {
     this.accounts = db.collection<BankAccountDocument>("bank_accounts");
+    this.accountsAsCarrier = db.collection("bank_accounts");
   }
 
   async ensureIndexes(): Promise<void> {

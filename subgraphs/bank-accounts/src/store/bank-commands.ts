@@ -1,16 +1,27 @@
-import { HubError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
+import {
+  changeOneDocument,
+  documentKey,
+  HubError,
+  type Caller,
+  type NewEvent,
+  type Outbox,
+} from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
 import type { CardAsKnown } from "../rules/account-rules.js";
+import type { BankAccountDocument } from "./bank-account-document.js";
 import {
   toBankAccountRecord,
   type BankAccountRecord,
   type BankAccountRepository,
 } from "./bank-account-repository.js";
-import { announceStatus } from "./event-handlers.js";
+import { statusAnnouncement } from "./event-handlers.js";
 
 type Agent = { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
 
-/** Bank-account mutations: rule → version-guarded update → outbox, in one transaction. */
+/**
+ * Bank-account mutations: rule → one version-guarded update of the account carrying its events and
+ * idempotency record (kit changeOneDocument; no transaction).
+ */
 export class BankCommands {
   constructor(
     private readonly accounts: BankAccountRepository,
@@ -23,65 +34,56 @@ export class BankCommands {
     rule: (current: BankAccountStatus, card: CardAsKnown | null, now: Date) => BankAccountStatus,
     meta: { caller: Caller; now: Date; key: string; agent?: Agent },
   ): Promise<BankAccountRecord> {
-    const { account } = await runIdempotent({
-      db: this.accounts.db,
-      channel: meta.caller.channel,
-      key: meta.key,
-      operation,
-      input: { cardId, agent: meta.agent ?? null },
-      work: async (session) => {
-        const account = await this.accounts.accounts.findOne({ cardId }, { session });
-        if (!account)
-          throw new HubError("NOT_FOUND", `No bank account is on record for the card "${cardId}".`);
+    const actor = { actor: meta.caller.sub, channel: meta.caller.channel };
+    const { account } = await changeOneDocument<
+      BankAccountDocument,
+      { account: BankAccountRecord & Record<string, unknown> }
+    >({
+      collection: this.accounts.accounts,
+      outbox: this.outbox,
+      filter: { cardId },
+      key: documentKey(meta.caller.channel, operation, meta.key, {
+        cardId,
+        agent: meta.agent ?? null,
+      }),
+      now: meta.now,
+      notFound: () =>
+        new HubError("NOT_FOUND", `No bank account is on record for the card "${cardId}".`),
+      decide: (account) => {
         // The card as of its last committed change: each change reaches this mirror before the
         // cards subgraph answers it (contract v2), in the card's version order.
         const next = rule(account.status, account.card ?? null, meta.now);
-        const updated = await this.accounts.accounts.updateOne(
-          { _id: account._id, version: account.version },
-          {
-            $set: {
-              status: next,
-              updatedAt: meta.now,
-              ...(next === "ACTIVE" ? { activatedAt: meta.now } : {}),
-            },
-            $inc: { version: 1 },
-          },
-          { session },
-        );
-        if (updated.matchedCount === 0)
-          throw new HubError(
-            "CONFLICT",
-            "The bank account was changed by a concurrent request; read it again and retry.",
-          );
-        await announceStatus(
-          this.outbox,
-          session,
-          { actor: meta.caller.sub, channel: meta.caller.channel },
-          { cardId, status: next, version: account.version + 1 },
-          meta.now,
-        );
-        if (operation === "activateFinancialFunction") {
+        const version = account.version + 1;
+        const events: { event: NewEvent; destinations: readonly string[] }[] = [
+          statusAnnouncement(actor, { cardId, status: next, version }, meta.now),
+        ];
+        if (operation === "activateFinancialFunction")
           // R-BANK-2: the bank tells the card management centre, which enables the social function.
-          await this.outbox.add(
-            session,
-            {
+          events.push({
+            event: {
               type: "FinancialFunctionActivated",
               // R-ID-2: the agent is recorded on the card's event this causes too.
               payload: { cardId, agent: meta.agent ?? null },
-              actor: meta.caller.sub,
-              channel: meta.caller.channel,
+              ...actor,
               occurredAt: meta.now,
             },
-            ["cards"],
-          );
-        }
-        // A replay answers the account as it was after this call (CONTRACT.md "Writes").
+            destinations: ["cards"],
+          });
         return {
-          account: toBankAccountRecord({
-            ...account,
+          // A replay answers the account as it was after this call (CONTRACT.md "Writes").
+          result: {
+            account: toBankAccountRecord({
+              ...account,
+              status: next,
+              version,
+            }) as BankAccountRecord & Record<string, unknown>,
+          },
+          set: {
             status: next,
-            version: account.version + 1,
-          }) as BankAccountRecord & Record<string, unknown>,
+            updatedAt: meta.now,
+            ...(next === "ACTIVE" ? { activatedAt: meta.now } : {}),
+          },
+          events,
         };
       },
     });

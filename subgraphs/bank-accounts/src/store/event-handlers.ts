@@ -1,24 +1,29 @@
 import { randomInt, randomUUID } from "node:crypto";
-import type { EventHandler, HubEvent, Outbox } from "@hub/kit";
-import type { ClientSession } from "mongodb";
+import {
+  beside,
+  changeOneDocument,
+  eventKey,
+  isDuplicateKeyError,
+  type EventHandler,
+  type HubEvent,
+  type NewEvent,
+  type Outbox,
+} from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
 import { accountNumberFor, accountStatusAfter } from "../rules/account-rules.js";
-import type { CardMirror } from "./bank-account-document.js";
+import type { BankAccountDocument, CardMirror } from "./bank-account-document.js";
 import type { BankAccountRepository } from "./bank-account-repository.js";
 
 const digits = (n: number) => Array.from({ length: n }, () => randomInt(10)).join("");
 
 /** Tells the cards subgraph the account's new status (it keeps a mirror for R-DUP-2). */
-export async function announceStatus(
-  outbox: Outbox,
-  session: ClientSession,
+export function statusAnnouncement(
   event: Pick<HubEvent, "actor" | "channel">,
   account: { cardId: string; status: BankAccountStatus; version: number },
   now: Date,
-): Promise<void> {
-  await outbox.add(
-    session,
-    {
+): { event: NewEvent; destinations: readonly string[] } {
+  return {
+    event: {
       type: "BankAccountStatusChanged",
       // The version lets the cards subgraph's mirror ignore an older status arriving late.
       payload: { cardId: account.cardId, status: account.status, accountVersion: account.version },
@@ -26,8 +31,8 @@ export async function announceStatus(
       channel: event.channel,
       occurredAt: now,
     },
-    ["cards"],
-  );
+    destinations: ["cards"],
+  };
 }
 
 /** The card as CardIssued describes it; null for an event from before it carried its state. */
@@ -37,68 +42,83 @@ function cardMirrorOf(event: HubEvent): CardMirror | null {
   return { status, expiresAt: new Date(expiresAt), version: Number(cardVersion ?? 1) };
 }
 
-/** Effects of card events on bank accounts (issue #5: issued → account opened; lost/cancelled → status). */
+/**
+ * Effects of card events on bank accounts (issue #5: issued → account opened; lost/cancelled →
+ * status). Each is one single-document write carrying the status announcement it causes.
+ */
 export function bankEventHandlers(
   accounts: BankAccountRepository,
   outbox: Outbox,
 ): Record<string, EventHandler> {
   return {
-    CardIssued: async (event, session) => {
+    CardIssued: async (event) => {
       const cardId = String(event.payload["cardId"]);
       const bank = String(event.payload["issuingBank"]);
       const now = new Date(event.occurredAt);
-      // Opened once per card, even when the event comes again after its inbox record was swept.
-      if (await accounts.accounts.findOne({ cardId }, { session })) return;
-      await accounts.accounts.insertOne(
-        {
-          _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
-          cardId,
-          bank,
-          accountNumber: accountNumberFor(bank, digits),
-          status: "NOT_ACTIVATED",
-          activatedAt: null,
-          card: cardMirrorOf(event),
-          version: 1,
-          updatedAt: now,
-        },
-        { session },
-      );
-      await announceStatus(
-        outbox,
-        session,
+      // Opened once per card (the unique card index settles a concurrent redelivery).
+      if (await accounts.accounts.findOne({ cardId })) return;
+      const announced = statusAnnouncement(
         event,
         { cardId, status: "NOT_ACTIVATED", version: 1 },
         now,
       );
+      const outgoing = outbox.prepare(announced.event, announced.destinations);
+      const account: BankAccountDocument = {
+        _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
+        cardId,
+        bank,
+        accountNumber: accountNumberFor(bank, digits),
+        status: "NOT_ACTIVATED",
+        activatedAt: null,
+        card: cardMirrorOf(event),
+        version: 1,
+        updatedAt: now,
+        keys: [],
+        ...outbox.carry({}, outgoing),
+      };
+      try {
+        await beside(accounts.db, () => accounts.accounts.insertOne(account));
+      } catch (error) {
+        if (isDuplicateKeyError(error)) return;
+        throw error;
+      }
+      await outbox.release(accounts.accountsAsCarrier, account._id, 1, outgoing);
     },
-    CardStatusChanged: async (event, session) => {
+    CardStatusChanged: async (event) => {
       const cardId = String(event.payload["cardId"]);
-      const account = await accounts.accounts.findOne({ cardId }, { session });
-      if (!account) return;
+      if (!(await accounts.accounts.findOne({ cardId }))) return;
       const cardVersion = Number(event.payload["cardVersion"] ?? 0);
-      // Only what is newer than what the bank knows: a later change of the card may arrive first.
-      if (account.card && account.card.version >= cardVersion) return;
-      const card = account.card
-        ? { ...account.card, status: String(event.payload["toStatus"]), version: cardVersion }
-        : null;
-      const next = accountStatusAfter(account.status, String(event.payload["change"]));
       const now = new Date(event.occurredAt);
-      await accounts.accounts.updateOne(
-        { _id: account._id },
-        {
-          $set: { status: next, card, updatedAt: now },
-          $inc: { version: next === account.status ? 0 : 1 },
+      await changeOneDocument<BankAccountDocument, Record<string, never>>({
+        collection: accounts.accounts,
+        outbox,
+        filter: { cardId },
+        key: eventKey(event.id),
+        now,
+        notFound: () => new Error(`no bank account for ${cardId}`),
+        decide: (account) => {
+          // Only what is newer than what the bank knows: a later change of the card may arrive first.
+          if (account.card && account.card.version >= cardVersion) return { result: {} };
+          const card = account.card
+            ? { ...account.card, status: String(event.payload["toStatus"]), version: cardVersion }
+            : null;
+          const next = accountStatusAfter(account.status, String(event.payload["change"]));
+          return {
+            result: {},
+            set: { status: next, card, updatedAt: now },
+            events:
+              next === account.status
+                ? []
+                : [
+                    statusAnnouncement(
+                      event,
+                      { cardId, status: next, version: account.version + 1 },
+                      now,
+                    ),
+                  ],
+          };
         },
-        { session },
-      );
-      if (next !== account.status)
-        await announceStatus(
-          outbox,
-          session,
-          event,
-          { cardId, status: next, version: account.version + 1 },
-          now,
-        );
+      });
     },
   };
 }

@@ -1,5 +1,14 @@
 import { randomInt, randomUUID } from "node:crypto";
-import { HubError, runIdempotent, type Caller, type Outbox } from "@hub/kit";
+import {
+  changeOneDocument,
+  documentKey,
+  eventKey,
+  HubError,
+  runIdempotent,
+  type Caller,
+  type NewEvent,
+  type Outbox,
+} from "@hub/kit";
 import type { ClientSession } from "mongodb";
 import { drawCardNumber } from "../rules/card-number.js";
 import type { Fee } from "../rules/fee.js";
@@ -25,6 +34,8 @@ export interface CommandMeta {
   input: unknown;
   agent?: { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
   details?: Record<string, string | number | boolean>;
+  /** Set when another subgraph's event causes the command: applied once per card. */
+  eventId?: string;
 }
 
 /**
@@ -41,9 +52,21 @@ export interface CommandResult extends Record<string, unknown> {
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
 
+/** Changes kept inside a card; when more accrue, the oldest go to `card_events` in one write. */
+export const HISTORY_KEPT = 64;
+const HISTORY_ARCHIVED_AT_ONCE = 32;
+
+/** Version conflicts a command retries (re-reading the card and checking the rules again). */
+const ATTEMPTS = 5;
+
+/** Who mirrors a card's status. */
+const STATUS_READERS = ["bank-accounts"];
+
 /**
- * Runs card commands: load → state machine → store, in one transaction with the card's events
- * and the outbox. Every update is guarded by the card's version (optimistic concurrency).
+ * Runs card commands: load → state machine → store. A command on one card is one version-guarded
+ * update of that card, carrying its history entry, its events and its idempotency record, with no
+ * multi-document transaction; a lost race re-reads the card and checks the rules again. Issuing
+ * and replacing write two documents and run in a transaction.
  */
 export class CardCommands {
   constructor(
@@ -51,7 +74,9 @@ export class CardCommands {
     private readonly registry: PersonRegistry,
     private readonly outbox: Outbox,
     private readonly drawNumber: () => string = () => drawCardNumber(randomInt),
-  ) {}
+  ) {
+    outbox.carriedIn(repository.cardsAsCarrier);
+  }
 
   async issue(
     meta: CommandMeta,
@@ -95,6 +120,7 @@ export class CardCommands {
 
   async run(cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
     checkCommand(command, meta.caller.channel, meta.now);
+    if (command.kind !== "REPLACE") return this.applyToCard(cardId, command, meta);
     return runIdempotent({
       db: this.repository.db,
       channel: meta.caller.channel,
@@ -105,7 +131,51 @@ export class CardCommands {
     });
   }
 
-  /** Applies a command inside an existing transaction (also used for events from other subgraphs). */
+  /**
+   * A command that changes one card: one version-guarded update with its history entry, events
+   * and idempotency record (also used for events from other subgraphs, keyed by event id).
+   */
+  async applyToCard(
+    cardId: string,
+    command: CardCommand,
+    meta: CommandMeta,
+  ): Promise<CommandResult> {
+    return changeOneDocument<CardDocument, CommandResult>({
+      collection: this.repository.cards,
+      outbox: this.outbox,
+      filter: { _id: cardId },
+      key: meta.eventId
+        ? eventKey(meta.eventId)
+        : documentKey(meta.caller.channel, meta.operation, meta.idempotencyKey, meta.input),
+      now: meta.now,
+      notFound: () => new HubError("NOT_FOUND", `No card has the id "${cardId}".`),
+      decide: async (doc) => {
+        const before = toCardRecord(doc);
+        const transition = applyCommand(before, command, meta.caller.channel, meta.now);
+        if (transition.replacement) throw new Error("a replacement writes two cards: use run()");
+        if (command.kind === "ISSUE_ELECTRONIC_CARD")
+          checkElectronicServicesOpen(
+            await this.registry.electronicLockUntil(before.personId),
+            meta.now,
+          );
+        const result: CommandResult = {
+          cardId,
+          card: before,
+          firstActivation: transition.firstActivation,
+        };
+        if (!transition.change) return { result };
+        result.card = { ...transition.card, number: before.number, version: before.version + 1 };
+        const event = this.statusEvent(doc, transition, meta);
+        return {
+          result,
+          set: await this.changeFields(doc, transition, meta, undefined),
+          events: event ? [{ event, destinations: STATUS_READERS }] : [],
+        };
+      },
+    });
+  }
+
+  /** Applies a command inside an existing transaction (a replacement: two cards change). */
   async applyIn(
     session: ClientSession,
     cardId: string,
@@ -116,11 +186,6 @@ export class CardCommands {
     if (!doc) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
     const before = toCardRecord(doc);
     const transition = applyCommand(before, command, meta.caller.channel, meta.now);
-    if (command.kind === "ISSUE_ELECTRONIC_CARD")
-      checkElectronicServicesOpen(
-        await this.registry.electronicLockUntil(before.personId, session),
-        meta.now,
-      );
     const result: CommandResult = {
       cardId,
       card: before,
@@ -152,30 +217,24 @@ export class CardCommands {
       result.newCard = toCardRecord(replacement);
       result.fee = transition.replacement.fee;
     }
-    await this.save(session, before, transition, meta);
+    await this.save(session, doc, transition, meta);
     result.card = { ...transition.card, number: before.number, version: before.version + 1 };
     return result;
   }
 
   private async save(
     session: ClientSession,
-    before: CardRecord,
+    doc: CardDocument,
     transition: Transition,
     meta: CommandMeta,
   ): Promise<void> {
-    const after = transition.card;
     const updated = await this.repository.cards.updateOne(
-      { _id: before.id, version: before.version },
+      { _id: doc._id, version: doc.version },
       {
         $set: {
-          status: after.status,
-          collectedAt: after.collectedAt,
-          socialFunction: after.socialFunction,
-          electronicCard: after.electronicCard,
-          replacedById: after.replacedById,
-          updatedAt: meta.now,
+          ...(await this.changeFields(doc, transition, meta, session)),
+          version: doc.version + 1,
         },
-        $inc: { version: 1 },
       },
       { session },
     );
@@ -184,37 +243,105 @@ export class CardCommands {
         "CONFLICT",
         "The card was changed by a concurrent request; read it again and retry.",
       );
+    const event = this.statusEvent(doc, transition, meta);
+    if (event) await this.outbox.add(session, event, STATUS_READERS);
+  }
+
+  /** The CardStatusChanged a transition announces (to the bank, which mirrors the card). */
+  private statusEvent(
+    doc: CardDocument,
+    transition: Transition,
+    meta: CommandMeta,
+  ): NewEvent | null {
     const change = transition.change;
-    if (!change) return;
-    await this.recordEvent(
-      session,
-      before.id,
-      meta,
-      change.type,
-      change.fromStatus,
-      change.toStatus,
-    );
-    if (change.fromStatus !== change.toStatus || change.type === "REPLACED") {
-      await this.outbox.add(
+    if (!change || (change.fromStatus === change.toStatus && change.type !== "REPLACED"))
+      return null;
+    return {
+      type: "CardStatusChanged",
+      payload: {
+        cardId: doc._id,
+        change: change.type,
+        fromStatus: change.fromStatus,
+        toStatus: change.toStatus,
+        // Receivers apply only what is newer than what they have (several replicas may
+        // enqueue a card's changes with clocks that disagree).
+        cardVersion: doc.version + 1,
+      },
+      actor: meta.caller.sub,
+      channel: meta.caller.channel,
+      occurredAt: meta.now,
+    };
+  }
+
+  /** What a change sets on the card: its state and its history with the change added. */
+  private async changeFields(
+    doc: CardDocument,
+    transition: Transition,
+    meta: CommandMeta,
+    session: ClientSession | undefined,
+  ): Promise<Partial<CardDocument>> {
+    const after = transition.card;
+    const change = transition.change;
+    return {
+      status: after.status,
+      collectedAt: after.collectedAt,
+      socialFunction: after.socialFunction,
+      electronicCard: after.electronicCard,
+      replacedById: after.replacedById,
+      updatedAt: meta.now,
+      ...(await this.historyWith(
+        doc,
+        change && this.historyEntry(doc, meta, change.type, change.fromStatus, change.toStatus),
         session,
-        {
-          type: "CardStatusChanged",
-          payload: {
-            cardId: before.id,
-            change: change.type,
-            fromStatus: change.fromStatus,
-            toStatus: change.toStatus,
-            // Receivers apply only what is newer than what they have (several replicas may
-            // enqueue a card's changes with clocks that disagree).
-            cardVersion: before.version + 1,
-          },
-          actor: meta.caller.sub,
-          channel: meta.caller.channel,
-          occurredAt: meta.now,
-        },
-        ["bank-accounts"],
-      );
+      )),
+    };
+  }
+
+  /** The card's kept history with `entry` added, moving the oldest to `card_events` when full. */
+  private async historyWith(
+    doc: CardDocument,
+    entry: ((seq: number) => CardEventDocument) | null,
+    session: ClientSession | undefined,
+  ): Promise<Pick<CardDocument, "history" | "archivedHistory">> {
+    let archived = doc.archivedHistory ?? 0;
+    let kept = doc.history;
+    if (!kept) {
+      // Stored before histories moved into the card: its changes so far are all archived.
+      archived = await this.repository.events.countDocuments({ cardId: doc._id }, { session });
+      kept = [];
     }
+    if (!entry) return { history: kept, archivedHistory: archived };
+    let history = [...kept, entry(archived + kept.length)];
+    if (history.length > HISTORY_KEPT) {
+      const moved = history.slice(0, HISTORY_ARCHIVED_AT_ONCE);
+      await this.repository.archiveEvents(moved, session);
+      history = history.slice(HISTORY_ARCHIVED_AT_ONCE);
+      archived += moved.length;
+    }
+    return { history, archivedHistory: archived };
+  }
+
+  private historyEntry(
+    doc: Pick<CardDocument, "_id">,
+    meta: CommandMeta,
+    type: CardEventDocument["type"],
+    fromStatus: CardEventDocument["fromStatus"],
+    toStatus: CardEventDocument["toStatus"],
+  ): (seq: number) => CardEventDocument {
+    return (seq) => ({
+      // Deterministic: archiving an entry twice (a lost race, retried) stores it once.
+      _id: `${doc._id}:${seq}`,
+      cardId: doc._id,
+      at: meta.now,
+      seq,
+      type,
+      channel: meta.caller.channel,
+      fromStatus,
+      toStatus,
+      actor: meta.caller.sub,
+      agent: meta.agent ?? null,
+      details: { ...(meta.details ?? {}), ...(meta.eventId ? { eventId: meta.eventId } : {}) },
+    });
   }
 
   private async insertCard(
@@ -230,8 +357,9 @@ export class CardCommands {
     },
     type: CardEventDocument["type"],
   ): Promise<CardDocument> {
+    const id = newId("c");
     const card: CardDocument = {
-      _id: newId("c"),
+      _id: id,
       personId: plan.personId,
       number: await this.unusedNumber(session),
       province: plan.province,
@@ -250,9 +378,11 @@ export class CardCommands {
       bankAccountStatus: null,
       version: 1,
       updatedAt: meta.now,
+      history: [this.historyEntry({ _id: id }, meta, type, null, plan.status)(0)],
+      archivedHistory: 0,
+      keys: [],
     };
     await this.repository.cards.insertOne(card, { session });
-    await this.recordEvent(session, card._id, meta, type, null, card.status);
     await this.outbox.add(
       session,
       {
@@ -287,32 +417,5 @@ export class CardCommands {
       if (taken === 0) return number;
     }
     throw new Error("Five card numbers drawn in a row were all taken.");
-  }
-
-  private async recordEvent(
-    session: ClientSession,
-    cardId: string,
-    meta: CommandMeta,
-    type: CardEventDocument["type"],
-    fromStatus: CardEventDocument["fromStatus"],
-    toStatus: CardEventDocument["toStatus"],
-  ): Promise<void> {
-    const seq = await this.repository.events.countDocuments({ cardId }, { session });
-    await this.repository.events.insertOne(
-      {
-        _id: newId("e"),
-        cardId,
-        at: meta.now,
-        seq,
-        type,
-        channel: meta.caller.channel,
-        fromStatus,
-        toStatus,
-        actor: meta.caller.sub,
-        agent: meta.agent ?? null,
-        details: meta.details ?? null,
-      },
-      { session },
-    );
   }
 }

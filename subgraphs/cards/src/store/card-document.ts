@@ -1,9 +1,13 @@
-import type { Channel } from "@hub/kit";
+import type { CarriedEvents, Channel, KeyRecord } from "@hub/kit";
 import type { CardEventType, MirroredBankAccountStatus } from "../model/enums.js";
 import type { StoredCardStatus } from "../rules/card-facts.js";
 
-/** A card as stored in the cards database. */
-export interface CardDocument {
+/**
+ * A card as stored in the cards database. A command changes it with one version-guarded update
+ * that also writes its recent history, the events it causes (CarriedEvents) and its idempotency
+ * record: no multi-document transaction for a card's own changes.
+ */
+export interface CardDocument extends CarriedEvents {
   _id: string;
   personId: string;
   number: string;
@@ -20,12 +24,22 @@ export interface CardDocument {
   bankAccountStatus: MirroredBankAccountStatus | null;
   /** The bank account's version the mirror shows (absent: never announced). */
   bankAccountVersion?: number;
-  /** Optimistic concurrency: every update filters on and increments it. */
+  /** Optimistic concurrency: every command filters on and increments it. */
   version: number;
   updatedAt: Date;
+  /**
+   * The card's most recent changes, oldest first (at most HISTORY_KEPT; older ones are moved to
+   * `card_events`). Absent on a card stored before histories moved into the card: its history is
+   * all in `card_events`.
+   */
+  history?: CardEventDocument[];
+  /** How many of its changes were moved to `card_events`. */
+  archivedHistory?: number;
+  /** Idempotency records of the commands and received events that changed this card. */
+  keys?: KeyRecord[];
 }
 
-/** One change of a card, kept in its own collection (histories are never grown arrays). */
+/** One change of a card: the recent ones inside the card, older ones in `card_events`. */
 export interface CardEventDocument {
   _id: string;
   cardId: string;

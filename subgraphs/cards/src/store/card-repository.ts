@@ -1,4 +1,5 @@
-import type { Collection, Db } from "mongodb";
+import type { ClientSession, Collection, Db, Document } from "mongodb";
+import { isDuplicateKeyError } from "@hub/kit";
 import type { CardFacts } from "../rules/card-facts.js";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
 
@@ -37,9 +38,12 @@ export function toCardRecord(doc: CardDocument): CardRecord {
 export class CardRepository {
   readonly cards: Collection<CardDocument>;
   readonly events: Collection<CardEventDocument>;
+  /** The cards as the outbox sees them: documents that carry their events. */
+  readonly cardsAsCarrier: Collection<Document>;
 
   constructor(readonly db: Db) {
     this.cards = db.collection<CardDocument>("cards");
+    this.cardsAsCarrier = db.collection("cards");
     this.events = db.collection<CardEventDocument>("card_events");
   }
 
@@ -62,11 +66,42 @@ export class CardRepository {
     return docs.map(toCardRecord);
   }
 
+  /**
+   * The cards' histories, oldest first: the recent part kept in each card, and `card_events` for
+   * cards that moved older changes there (or were stored before histories moved into cards).
+   */
   async findEventsByCardIds(cardIds: readonly string[]): Promise<CardEventDocument[]> {
-    return this.events
-      .find({ cardId: { $in: [...cardIds] } })
-      .sort({ at: 1, seq: 1 })
-      .toArray();
+    const cards = await this.cards.find({ _id: { $in: [...cardIds] } }).toArray();
+    const withArchive = cards
+      .filter((card) => !card.history || (card.archivedHistory ?? 0) > 0)
+      .map((card) => card._id);
+    const archived =
+      withArchive.length === 0
+        ? []
+        : await this.events
+            .find({ cardId: { $in: withArchive } })
+            .sort({ at: 1, seq: 1 })
+            .toArray();
+    const seen = new Set<string>();
+    const events: CardEventDocument[] = [];
+    for (const event of [...archived, ...cards.flatMap((card) => card.history ?? [])]) {
+      // An entry archived by a write that then lost its race is also still in its card.
+      if (seen.has(event._id)) continue;
+      seen.add(event._id);
+      events.push(event);
+    }
+    return events;
+  }
+
+  /** Moves the oldest history entries of a card out of it (each entry stored once). */
+  async archiveEvents(
+    events: readonly CardEventDocument[],
+    session: ClientSession | undefined,
+  ): Promise<void> {
+    for (const event of events)
+      await this.events.insertOne(event, { session }).catch((error: unknown) => {
+        if (!isDuplicateKeyError(error)) throw error;
+      });
   }
 
   async ping(): Promise<boolean> {

@@ -34,11 +34,10 @@ export function cardEventHandlers(
 ): Record<string, EventHandler> {
   const enableFrom =
     (via: string): EventHandler =>
-    async (event, session) => {
+    async (event) => {
       const agent = agentOf(event);
       try {
-        await commands.applyIn(
-          session,
+        await commands.applyToCard(
           cardIdOf(event),
           { kind: "ENABLE_SOCIAL_FUNCTION" },
           {
@@ -46,8 +45,10 @@ export function cardEventHandlers(
             now: new Date(event.occurredAt),
             operation: "enableSocialSecurityFunction",
             input: null,
-            details: { via, eventId: event.id },
+            details: { via },
             agent,
+            // Recorded in the card: a redelivered event changes nothing.
+            eventId: event.id,
           },
         );
       } catch (error) {

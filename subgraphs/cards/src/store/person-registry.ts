@@ -36,7 +36,7 @@ export class PersonRegistry extends KnownIds {
   }
 
   /** Until when the person's electronic-card services are locked, as last announced. */
-  async electronicLockUntil(personId: string, session: ClientSession): Promise<Date | null> {
+  async electronicLockUntil(personId: string, session?: ClientSession): Promise<Date | null> {
     return (
       (await this.persons.findOne({ _id: personId }, { session }))?.electronicPasswordLockedUntil ??
       null
@@ -52,7 +52,7 @@ export class PersonRegistry extends KnownIds {
   }
 
   /** Keeps the later of two announced locks: events may arrive out of order. */
-  async noteElectronicLock(personId: string, until: Date, session: ClientSession): Promise<void> {
+  async noteElectronicLock(personId: string, until: Date, session?: ClientSession): Promise<void> {
     const known = await this.electronicLockUntil(personId, session);
     if (known && known.getTime() >= until.getTime()) return;
     await this.persons.updateOne(

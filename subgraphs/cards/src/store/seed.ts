@@ -1,5 +1,6 @@
 import { insertMissing, type Db } from "@hub/kit";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
+import { HISTORY_KEPT } from "./card-commands.js";
 import { CardRepository } from "./card-repository.js";
 import { PersonRegistry } from "./person-registry.js";
 
@@ -16,10 +17,22 @@ export async function seedCards(
 ): Promise<number> {
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
-  const inserted = await insertMissing(repository.cards, cards);
+  // Histories are kept inside their cards (the newest HISTORY_KEPT; demo cards have a few each).
+  const byCard = new Map<string, CardEventDocument[]>();
+  for (const event of [...events].sort((a, b) => a.at.getTime() - b.at.getTime() || a.seq - b.seq))
+    byCard.set(event.cardId, [...(byCard.get(event.cardId) ?? []), event]);
+  const inserted = await insertMissing(
+    repository.cards,
+    cards.map((card) => ({
+      ...card,
+      history: (byCard.get(card._id) ?? [])
+        .slice(-HISTORY_KEPT)
+        .map((event, seq) => ({ ...event, seq })),
+      archivedHistory: 0,
+    })),
+  );
   const registry = new PersonRegistry(db);
   await registry.addMissing(personIds, new Date(0));
   for (const lock of electronicLocks) await registry.seedElectronicLock(lock.personId, lock.until);
-  await insertMissing(repository.events, events);
   return inserted;
 }

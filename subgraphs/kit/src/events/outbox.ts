@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { ClientSession, Collection, Db } from "mongodb";
+import type { ClientSession, Collection, Db, Document } from "mongodb";
 import type { Channel } from "../channels.js";
+import { isDuplicateKeyError } from "../mongo/connect.js";
 import { onCommit } from "../mongo/transactions.js";
-import { currentEffectScope, type TrackedDelivery } from "./effects.js";
+import { currentEffectScope, type EffectScope, type TrackedDelivery } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
 
 /**
@@ -40,10 +41,29 @@ export interface NewEvent {
  */
 export type CommitListener = (docs: OutboxDocument[], track: boolean) => TrackedDelivery[];
 
-/** The transactional outbox of one subgraph: events are inserted in the same transaction as the change. */
+/**
+ * Events a plain (non-transactional) write stores inside the document it changes: the change and
+ * its events are one atomic single-document write. `release` then hands them to the outbox
+ * collection and clears them; `releaseStranded` does it for a writer that stopped in between.
+ */
+export interface CarriedEvents {
+  outgoing?: OutboxDocument[];
+  /** When the oldest carried event was written; null once released. */
+  outgoingSince?: Date | null;
+}
+
+/** A collection whose documents carry events (see CarriedEvents), and the version field guarding them. */
+type Carrier = Collection<Document>;
+
+/**
+ * The outbox of one subgraph. Two ways in, one way out: a transaction inserts its events with
+ * `add`; a single-document write carries them (`carry`) and then `release`s them. The relay
+ * delivers the outbox collection either way.
+ */
 export class Outbox {
   readonly events: Collection<OutboxDocument>;
   private listener: CommitListener | null = null;
+  private readonly carriers = new Set<Carrier>();
 
   /**
    * @param destinations every subgraph this one sends events to: the relay needs an address for
@@ -66,6 +86,7 @@ export class Outbox {
       { name: "pending_by_destination" },
     );
     await this.events.createIndex({ enqueuedAt: 1 }, { name: "oldest_pending" });
+    await this.ensureCarrierIndexes();
   }
 
   /** The relay listens: it is woken by each commit and tracks deliveries a request waits for. */
@@ -79,12 +100,24 @@ export class Outbox {
     event: NewEvent,
     destinations: readonly string[],
   ): Promise<string> {
+    const docs = this.prepare(event, destinations);
+    if (docs.length === 0) return "";
+    await this.events.insertMany(docs, { session });
+    // Taken now, not at commit: one transaction may apply several received events, each with its
+    // own scope (inbox batches), and each must learn of its own effects only.
+    const scope = currentEffectScope();
+    onCommit(session, () => this.committed(docs, scope));
+    return docs[0]!.eventId;
+  }
+
+  /** The outbox documents of one event, one per destination (to `add`, or to carry in a document). */
+  prepare(event: NewEvent, destinations: readonly string[]): OutboxDocument[] {
     const unknown = destinations.filter((d) => !this.destinations.includes(d));
     if (unknown.length > 0)
       throw new Error(`${this.source} does not declare the destination(s) ${unknown.join(", ")}`);
     const eventId = randomUUID();
     const enqueuedAt = new Date();
-    const docs: OutboxDocument[] = destinations.map((destination) => ({
+    return destinations.map((destination) => ({
       _id: `${eventId}:${destination}`,
       eventId,
       destination,
@@ -94,16 +127,83 @@ export class Outbox {
       attempts: 0,
       lastError: null,
     }));
-    if (docs.length === 0) return eventId;
-    await this.events.insertMany(docs, { session });
-    // Taken now, not at commit: one transaction may apply several received events, each with its
-    // own scope (inbox batches), and each must learn of its own effects only.
-    const scope = currentEffectScope();
-    onCommit(session, () => {
-      const tracked = this.listener?.(docs, scope !== undefined) ?? [];
-      scope?.deliveries.push(...tracked);
+  }
+
+  /**
+   * The fields a single-document write sets to carry `events` besides those its document already
+   * carries (a writer that stopped before releasing them): one `$set` with the change.
+   */
+  carry(current: CarriedEvents, events: readonly OutboxDocument[]): Required<CarriedEvents> {
+    const outgoing = [...(current.outgoing ?? []), ...events];
+    return {
+      outgoing,
+      outgoingSince: outgoing.length > 0 ? (current.outgoingSince ?? new Date()) : null,
+    };
+  }
+
+  /** Registers a collection whose documents carry events, so stranded ones are found. */
+  carriedIn(collection: Carrier): void {
+    this.carriers.add(collection);
+  }
+
+  private async ensureCarrierIndexes(): Promise<void> {
+    for (const carrier of this.carriers)
+      await carrier.createIndex({ outgoingSince: 1 }, { name: "outgoing_since", sparse: true });
+  }
+
+  /**
+   * After the carrying write: moves the document's events to the outbox collection (each id once)
+   * and clears them unless the document changed since (`version` is the one just written; a later
+   * writer carried these events along and releases them itself).
+   */
+  async release(
+    carrier: Carrier,
+    documentId: unknown,
+    version: number,
+    docs: readonly OutboxDocument[],
+  ): Promise<void> {
+    if (docs.length === 0) return;
+    await this.insertOnce(docs);
+    await carrier.updateOne({ _id: documentId, version } as Document, {
+      $set: { outgoing: [], outgoingSince: null },
     });
-    return eventId;
+    this.committed([...docs], currentEffectScope());
+  }
+
+  /** Releases events whose writer stopped between its write and their release. */
+  async releaseStranded(olderThanMs: number): Promise<number> {
+    let released = 0;
+    const cutoff = new Date(Date.now() - olderThanMs);
+    for (const carrier of this.carriers) {
+      const stranded = await carrier
+        .find({ outgoingSince: { $ne: null, $lte: cutoff } })
+        .limit(100)
+        .toArray();
+      for (const doc of stranded) {
+        const outgoing = (doc["outgoing"] ?? []) as OutboxDocument[];
+        await this.release(carrier, doc._id, Number(doc["version"]), outgoing);
+        released += outgoing.length;
+      }
+    }
+    return released;
+  }
+
+  private async insertOnce(docs: readonly OutboxDocument[]): Promise<void> {
+    try {
+      await this.events.insertMany([...docs], { ordered: false });
+    } catch (error) {
+      // Released twice (a stranded sweep racing the writer): the second insert finds them there.
+      if (!isDuplicateKeyError(error)) throw error;
+      for (const doc of docs)
+        await this.events.insertOne(doc).catch((again: unknown) => {
+          if (!isDuplicateKeyError(again)) throw again;
+        });
+    }
+  }
+
+  private committed(docs: OutboxDocument[], scope: EffectScope | undefined): void {
+    const tracked = this.listener?.(docs, scope !== undefined) ?? [];
+    scope?.deliveries.push(...tracked);
   }
 
   static toHubEvent(doc: OutboxDocument): HubEvent {

@@ -24,6 +24,8 @@ export interface RelayOptions {
   deliveryTimeoutMs?: number;
   /** Events sent in one delivery (one HTTP call, one receiver transaction). */
   batchSize?: number;
+  /** How old carried events must be before the relay releases them for their writer. */
+  strandedAfterMs?: number;
   /** What a receiver may spend delivering its own effects before it answers (HUB_EFFECT_WAIT_MS / 2). */
   downstreamBudgetMs?: number;
 }
@@ -91,6 +93,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const batchSize = options.batchSize ?? 100;
   const deliveryTimeoutMs = options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2);
   const downstreamBudgetMs = options.downstreamBudgetMs ?? 1_500;
+  const strandedAfterMs = options.strandedAfterMs ?? 5_000;
   const events = options.outbox.events;
   const lanes: Collection<LaneDocument> = events.db.collection<LaneDocument>("outbox_lanes");
   const local = new Map<string, LocalLane>();
@@ -331,6 +334,9 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   let timer: NodeJS.Timeout | null = null;
   const poll = async () => {
     try {
+      // A writer that stopped between its single-document write and the release of its events.
+      if (await options.outbox.releaseStranded(strandedAfterMs))
+        options.logger.warn("released events a writer had left in their documents");
       for (const destination of await events.distinct("destination"))
         wake(String(destination), false);
       await reportLag();
@@ -372,4 +378,14 @@ export function withRelay(
       await server.stop();
     },
   };
+}
+
+/**
+ * True for a command the relay issues in the background (reading the outbox, or looking for
+ * events a writer left in their documents): benchmarks and tests count a request's own commands.
+ */
+export function isRelayCommand(commandName: string, command: Record<string, unknown>): boolean {
+  if (command[commandName] === "outbox") return true;
+  const filter = command["filter"];
+  return typeof filter === "object" && filter !== null && "outgoingSince" in filter;
 }

@@ -47,6 +47,38 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** The record id of a key: scoped to the caller's channel and the operation (CONTRACT.md). */
+export function keyRecordId(channel: Channel, operation: string, key: string): string {
+  return `${channel}:${operation}:${key}`;
+}
+
+/** What a replay must match: the operation and its input without the key. */
+export function requestFingerprint(operation: string, input: unknown): string {
+  return createHash("sha256")
+    .update(`${operation}\n${stableJson(input)}`)
+    .digest("hex");
+}
+
+/**
+ * The first answer for a replayed key, or null for a new one; the same key with other input is a
+ * CONFLICT. One rule for both stores: a record in `idempotency_keys`, or one kept inside the
+ * document the request changed (KeyRecord).
+ */
+export function replayOf<R>(
+  record: { fingerprint: string; result: unknown } | null | undefined,
+  fingerprint: string,
+  key: string,
+  operation: string,
+): R | null {
+  if (!record) return null;
+  if (record.fingerprint !== fingerprint)
+    throw new HubError(
+      "CONFLICT",
+      `The idempotency key "${key}" was already used by this channel for a different ${operation} request.`,
+    );
+  return record.result as R;
+}
+
 export interface IdempotentRun<R extends Record<string, unknown>> {
   db: Db;
   channel: Channel;
@@ -60,11 +92,12 @@ export interface IdempotentRun<R extends Record<string, unknown>> {
 }
 
 /**
- * Runs a mutation in one transaction and, when it carries an idempotency key, records its result
- * in that same transaction. A replay with the same input returns the first result and changes
- * nothing; the same key with a different input is a CONFLICT. Concurrent calls with one key end
- * with one change: the losers see the winner's record (on retry, or by its unique key) and answer
- * its result.
+ * Runs a mutation that writes several documents in one transaction and, when it carries an
+ * idempotency key, records its result in `idempotency_keys` in that same transaction (mutations
+ * that change one document keep the record in it instead: see document-keys.ts). A replay with
+ * the same input returns the first result and changes nothing; the same key with a different
+ * input is a CONFLICT. Concurrent calls with one key end with one change: the losers see the
+ * winner's record (on retry, or by its unique key) and answer its result.
  */
 export async function runIdempotent<R extends Record<string, unknown>>(
   run: IdempotentRun<R>,
@@ -72,21 +105,10 @@ export async function runIdempotent<R extends Record<string, unknown>>(
   const keys: Collection<IdempotencyRecord> =
     run.db.collection<IdempotencyRecord>("idempotency_keys");
   checkIdempotencyKey(run.key);
-  const id = run.key ? `${run.channel}:${run.operation}:${run.key}` : null;
-  const fingerprint = createHash("sha256")
-    .update(`${run.operation}\n${stableJson(run.input)}`)
-    .digest("hex");
-
-  const replay = (record: IdempotencyRecord | null): R | null => {
-    if (!record) return null;
-    if (record.fingerprint !== fingerprint) {
-      throw new HubError(
-        "CONFLICT",
-        `The idempotency key "${run.key}" was already used by this channel for a different ${run.operation} request.`,
-      );
-    }
-    return record.result as R;
-  };
+  const id = run.key ? keyRecordId(run.channel, run.operation, run.key) : null;
+  const fingerprint = requestFingerprint(run.operation, run.input);
+  const replay = (record: IdempotencyRecord | null): R | null =>
+    replayOf<R>(record, fingerprint, run.key ?? "", run.operation);
 
   if (id) {
     const earlier = replay(await keys.findOne({ _id: id }));

@@ -35,6 +35,21 @@ export async function runTransaction<T>(
 }
 
 /**
+ * Runs a single-document write that must not land inside a transaction's window on the embedded
+ * server (which would not notice the document changed under the transaction and overwrite it):
+ * it waits its turn at the same gate, held only for the write. On a replica set it runs at once.
+ */
+export async function beside<T>(db: Db, write: () => Promise<T>): Promise<T> {
+  if (!(await needsSerialTransactions(db.client))) return write();
+  const release = await gateFor(db).acquire();
+  try {
+    return await write();
+  } finally {
+    release();
+  }
+}
+
+/**
  * Snapshot reads and majority writes: what a transaction read is one consistent state, and what it
  * wrote survives a failover once it answers (a relay never delivers a rolled-back event).
  */

@@ -48,14 +48,12 @@ export async function startHubSubgraph<TContext extends HubContext>(
   const inbox = spec.handlers ? new Inbox(deps.db, spec.handlers) : undefined;
   await Promise.all([spec.outbox.ensureIndexes(), inbox?.ensureIndexes()]);
   const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
-  // Applied-event ids and idempotency records are kept for a day (HUB_RETENTION_HOURS): long
-  // enough for any redelivery or replay a channel makes, short enough to keep writes fast.
+  // Idempotency records of multi-document mutations are kept for a day (HUB_RETENTION_HOURS):
+  // long enough for any replay a channel makes, short enough to keep writes fast. (Single-document
+  // mutations and received events keep theirs inside the document they changed.)
   const keepMs = deps.retentionMs ?? DEFAULT_RETENTION_HOURS * 3_600_000;
   const retention = startRetentionSweep(
-    [
-      ...(inbox ? [{ collection: inbox.processed, field: "appliedAt", keepMs }] : []),
-      { collection: deps.db.collection("idempotency_keys"), field: "createdAt", keepMs },
-    ],
+    [{ collection: deps.db.collection("idempotency_keys"), field: "createdAt", keepMs }],
     deps.logger,
   );
   const relay = startOutboxRelay({

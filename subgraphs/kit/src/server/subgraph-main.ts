@@ -1,3 +1,4 @@
+import { isRelayCommand } from "../events/relay.js";
 import type { Db } from "mongodb";
 import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -89,7 +90,7 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
     const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
     const client = await connectMongo(env.MONGODB_URI, {
       onCommand: countCommands
-        ? (event) => void (event.command[event.commandName] !== "outbox" && dbStats.commands++)
+        ? (event) => void (!isRelayCommand(event.commandName, event.command) && dbStats.commands++)
         : undefined,
     });
     const server = await start({
