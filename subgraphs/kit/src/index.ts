@@ -38,3 +38,4 @@ export * from "./graphql/agent-input.js";
 export * from "./server/hub-subgraph.js";
 export * from "./mongo/document-keys.js";
 export * from "./mongo/change-document.js";
+export * from "./mongo/command-stats.js";

@@ -35,9 +35,20 @@ export function toCardRecord(doc: CardDocument): CardRecord {
   };
 }
 
+/** Changes moved out of a card together (see CardCommands: HISTORY_KEPT). */
+export interface HistoryBucket {
+  _id: string;
+  cardId: string;
+  firstSeq: number;
+  events: CardEventDocument[];
+}
+
 export class CardRepository {
   readonly cards: Collection<CardDocument>;
+  /** Histories of cards stored before histories moved into cards (read, never written). */
   readonly events: Collection<CardEventDocument>;
+  /** Older changes moved out of their card, in buckets of HISTORY_ARCHIVED_AT_ONCE. */
+  readonly historyBuckets: Collection<HistoryBucket>;
   /** The cards as the outbox sees them: documents that carry their events. */
   readonly cardsAsCarrier: Collection<Document>;
 
@@ -45,12 +56,14 @@ export class CardRepository {
     this.cards = db.collection<CardDocument>("cards");
     this.cardsAsCarrier = db.collection("cards");
     this.events = db.collection<CardEventDocument>("card_events");
+    this.historyBuckets = db.collection<HistoryBucket>("card_history_buckets");
   }
 
   async ensureIndexes(): Promise<void> {
     await this.cards.createIndex({ number: 1 }, { unique: true, name: "number_unique" });
     await this.cards.createIndex({ personId: 1, issuedAt: 1 }, { name: "person_cards" });
     await this.events.createIndex({ cardId: 1, at: 1, seq: 1 }, { name: "card_history" });
+    await this.historyBuckets.createIndex({ cardId: 1, firstSeq: 1 }, { name: "card_buckets" });
   }
 
   async findByIds(ids: readonly string[]): Promise<CardRecord[]> {
@@ -67,25 +80,37 @@ export class CardRepository {
   }
 
   /**
-   * The cards' histories, oldest first: the recent part kept in each card, and `card_events` for
-   * cards that moved older changes there (or were stored before histories moved into cards).
+   * The cards' histories, oldest first: the recent part kept in each card, the buckets of older
+   * changes moved out of it, and `card_events` for cards stored before histories moved into cards.
    */
   async findEventsByCardIds(cardIds: readonly string[]): Promise<CardEventDocument[]> {
     const cards = await this.cards.find({ _id: { $in: [...cardIds] } }).toArray();
-    const withArchive = cards
-      .filter((card) => !card.history || (card.archivedHistory ?? 0) > 0)
+    const legacy = cards.filter((card) => !card.history).map((card) => card._id);
+    const bucketed = cards
+      .filter((card) => (card.archivedHistory ?? 0) > 0)
       .map((card) => card._id);
-    const archived =
-      withArchive.length === 0
+    const [old, buckets] = await Promise.all([
+      legacy.length === 0
         ? []
-        : await this.events
-            .find({ cardId: { $in: withArchive } })
+        : this.events
+            .find({ cardId: { $in: legacy } })
             .sort({ at: 1, seq: 1 })
-            .toArray();
+            .toArray(),
+      bucketed.length === 0
+        ? []
+        : this.historyBuckets
+            .find({ cardId: { $in: bucketed } })
+            .sort({ cardId: 1, firstSeq: 1 })
+            .toArray(),
+    ]);
     const seen = new Set<string>();
     const events: CardEventDocument[] = [];
-    for (const event of [...archived, ...cards.flatMap((card) => card.history ?? [])]) {
-      // An entry archived by a write that then lost its race is also still in its card.
+    for (const event of [
+      ...old,
+      ...buckets.flatMap((bucket) => bucket.events),
+      ...cards.flatMap((card) => card.history ?? []),
+    ]) {
+      // An entry moved out by a write that then lost its race is also still in its card.
       if (seen.has(event._id)) continue;
       seen.add(event._id);
       events.push(event);
@@ -93,13 +118,26 @@ export class CardRepository {
     return events;
   }
 
-  /** Moves the oldest history entries of a card out of it (each entry stored once). */
+  /**
+   * Moves the oldest history entries of a card out of it, as one bucket document (the bucket
+   * pattern: one insert per HISTORY_ARCHIVED_AT_ONCE changes; stored once if moved twice).
+   */
   async archiveEvents(
     events: readonly CardEventDocument[],
     session: ClientSession | undefined,
   ): Promise<void> {
-    for (const event of events)
-      await this.events.insertOne(event, { session }).catch((error: unknown) => {
+    const first = events[0];
+    if (!first) return;
+    const id = `${first.cardId}:${first.seq}`;
+    // In a transaction a duplicate key would abort it (on a replica set): look first.
+    if (session && (await this.historyBuckets.countDocuments({ _id: id }, { session, limit: 1 })))
+      return;
+    await this.historyBuckets
+      .insertOne(
+        { _id: id, cardId: first.cardId, firstSeq: first.seq, events: [...events] },
+        { session },
+      )
+      .catch((error: unknown) => {
         if (!isDuplicateKeyError(error)) throw error;
       });
   }

@@ -381,11 +381,12 @@ export function withRelay(
 }
 
 /**
- * True for a command the relay issues in the background (reading the outbox, or looking for
- * events a writer left in their documents): benchmarks and tests count a request's own commands.
+ * True for a command the relay issues (its lanes, the outbox, and looking for events a writer
+ * left in their documents): benchmarks and tests count a request's own commands.
  */
 export function isRelayCommand(commandName: string, command: Record<string, unknown>): boolean {
-  if (command[commandName] === "outbox") return true;
+  const target = command[commandName];
+  if (target === "outbox" || target === "outbox_lanes") return true;
   const filter = command["filter"];
   return typeof filter === "object" && filter !== null && "outgoingSince" in filter;
 }

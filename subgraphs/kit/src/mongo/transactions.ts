@@ -83,6 +83,9 @@ export function needsSerialTransactions(client: MongoClient): Promise<boolean> {
   return known;
 }
 
+/** Time spent waiting at the gates of this process (benchmarks read it through /dbstats). */
+export const gateStats = { waits: 0, waitMs: 0 };
+
 class Gate {
   private tail: Promise<void> = Promise.resolve();
 
@@ -91,7 +94,12 @@ class Gate {
     const turn = new Promise<void>((resolve) => (release = resolve));
     const previous = this.tail;
     this.tail = previous.then(() => turn);
-    return previous.then(() => release);
+    const asked = performance.now();
+    return previous.then(() => {
+      gateStats.waits += 1;
+      gateStats.waitMs += performance.now() - asked;
+      return release;
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { isRelayCommand } from "../events/relay.js";
+import { trackCommands, type CommandStatsSnapshot } from "../mongo/command-stats.js";
 import type { Db } from "mongodb";
 import { createTokenVerifier, type TokenVerifier } from "../auth/token-verifier.js";
 import { systemClock, type Clock } from "../clock.js";
@@ -25,7 +25,7 @@ export interface SubgraphDeps {
   logger: Logger;
   clock?: Clock;
   /** Database command counts, served at GET /dbstats when given. */
-  dbStats?: () => { commands: number };
+  dbStats?: () => CommandStatsSnapshot;
   /** How long applied-event ids and idempotency records are kept (HUB_RETENTION_HOURS). */
   retentionMs?: number;
 }
@@ -85,14 +85,12 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
   try {
     const env = loadSubgraphEnv(SUBGRAPHS[name].portVariable, SUBGRAPHS[name].defaultPort);
     logger.level = env.LOG_LEVEL;
-    // Opt-in count of database commands (benchmarks: commands per request), served at GET /dbstats.
-    const dbStats = { commands: 0 };
+    // Opt-in count and timing of database commands (benchmarks), served at GET /dbstats.
     const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
     const client = await connectMongo(env.MONGODB_URI, {
-      onCommand: countCommands
-        ? (event) => void (!isRelayCommand(event.commandName, event.command) && dbStats.commands++)
-        : undefined,
+      onCommand: countCommands ? () => undefined : undefined,
     });
+    const dbStats = countCommands ? trackCommands(client) : undefined;
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
       events: {
@@ -106,7 +104,7 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
       eventVerifier: createTokenVerifier({ secret: env.serviceSecret }),
       logger,
       clock: systemClock,
-      dbStats: countCommands ? () => dbStats : undefined,
+      dbStats,
       retentionMs: env.HUB_RETENTION_HOURS * 3_600_000,
     });
     let stopping = false;

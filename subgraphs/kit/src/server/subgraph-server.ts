@@ -1,3 +1,4 @@
+import type { CommandStatsSnapshot } from "../mongo/command-stats.js";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -30,7 +31,7 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   /** Receives cross-subgraph events from other subgraphs' relays (POST /events). */
   inbox?: Inbox;
   /** Database command counts (opt-in, for benchmarks), served at GET /dbstats. */
-  dbStats?: () => { commands: number };
+  dbStats?: () => CommandStatsSnapshot;
   /** The outbox relay's figures, served at GET /outbox for operators (pending, lag). */
   outboxStats?: () => Promise<unknown>;
   /** Largest request body accepted, in bytes. */
