@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { codeOf, personWithCard, run } from "./support/cards.js";
+import { codeOf, freshIdNumber, personWithCard, run } from "./support/cards.js";
 import { startTestHub, type TestHub } from "./support/hub.js";
 
 let hub: TestHub;
@@ -122,5 +122,96 @@ describe("idempotency and concurrency of card mutations", () => {
       { numRuns: 8 },
     );
     expect(cardId).toMatch(/^c_/);
+  });
+
+  it("R-DUP-1 without a transaction: 12 concurrent issueCard calls for one person and province leave one card; the others are CONFLICT naming it", async () => {
+    const registered = await run<{ registerPerson: { person: { id: string } } }>(
+      url,
+      "RegisterPerson",
+      { idNumber: freshIdNumber(), name: "并发人" },
+    );
+    const personId = registered.data!.registerPerson.person.id;
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
+          personId,
+          province: "44",
+          issuingBank: "中国工商银行",
+          idempotencyKey: `issue-${i}`,
+        }),
+      ),
+    );
+    const winners = answers.filter((a) => !a.errors);
+    expect(winners).toHaveLength(1);
+    const cardId = winners[0]!.data!.issueCard.card.id;
+    for (const loser of answers.filter((a) => a.errors)) {
+      expect(codeOf(loser)).toBe("CONFLICT");
+      expect(loser.errors![0]!.extensions?.["cardId"]).toBe(cardId);
+    }
+    expect((await cardsOf(personId)).map((c) => c._id)).toEqual([cardId]);
+  });
+
+  it("12 concurrent issueCard calls with one key: one card, 12 identical answers", async () => {
+    const registered = await run<{ registerPerson: { person: { id: string } } }>(
+      url,
+      "RegisterPerson",
+      { idNumber: freshIdNumber(), name: "并发人" },
+    );
+    const personId = registered.data!.registerPerson.person.id;
+    const input = { personId, province: "44", issuingBank: "中国工商银行", idempotencyKey: "one" };
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => run(url, "IssueCard", input)),
+    );
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(answers[0]!.errors).toBeUndefined();
+    expect(await cardsOf(personId)).toHaveLength(1);
+  });
+
+  it("12 concurrent registrations of one identity number with one key: one person, identical answers; with other keys: CONFLICT", async () => {
+    const idNumber = freshIdNumber();
+    const input = { idNumber, name: "并发人", idempotencyKey: "reg-one" };
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => run(url, "RegisterPerson", input)),
+    );
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(answers[0]!.errors).toBeUndefined();
+    const others = await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        run(url, "RegisterPerson", { idNumber, name: "并发人", idempotencyKey: `reg-${i}` }),
+      ),
+    );
+    for (const other of others) expect(codeOf(other)).toBe("CONFLICT");
+    expect(
+      await hub.client
+        .db(`${hub.dbPrefix}_persons`)
+        .collection("persons")
+        .countDocuments({ idNumber }),
+    ).toBe(1);
+  });
+
+  it("single-card commands racing a replacement (a transaction) lose no update: the card ends replaced and cancelled, its history holds every change that answered OK", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { cardId, personId } = await personWithCard(url);
+      await run(url, "CollectCard", { cardId });
+      const [replace, ...others] = await Promise.all([
+        run(url, "ReplaceCard", { cardId, reason: "STAINED", idempotencyKey: `race-${round}` }),
+        run(url, "ReportCardLoss", { cardId, temporary: true }),
+        run(url, "EnableSocialSecurityFunction", { cardId }),
+        run(url, "WithdrawLossReport", { cardId }),
+      ]);
+      expect(replace!.errors).toBeUndefined();
+      const stored = await hub.client
+        .db(`${hub.dbPrefix}_cards`)
+        .collection<StoredCard & { history: { type: string }[] }>("cards")
+        .findOne({ _id: cardId });
+      expect(stored!.status).toBe("CANCELLED");
+      expect(stored!.replacedById).toBeTruthy();
+      const types = stored!.history.map((h) => h.type);
+      expect(types).toContain("REPLACED");
+      const ok = others.filter((a) => !a.errors).length;
+      // issued, collected, replaced, and one entry per other command that answered OK
+      expect(types.length).toBe(3 + ok);
+      expect(await cardsOf(personId)).toHaveLength(2);
+    }
   });
 });

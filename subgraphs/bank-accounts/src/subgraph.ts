@@ -1,10 +1,4 @@
-import {
-  ensureIdempotencyIndexes,
-  Outbox,
-  startHubSubgraph,
-  type RunningServer,
-  type SubgraphDeps,
-} from "@hub/kit";
+import { Outbox, startHubSubgraph, type RunningServer, type SubgraphDeps } from "@hub/kit";
 import type { BankAccountsContext } from "./context.js";
 import { buildBankAccountsSchema } from "./schema.js";
 import { BankAccountRepository } from "./store/bank-account-repository.js";
@@ -15,7 +9,7 @@ import { createBankAccountLoaders } from "./store/loaders.js";
 export async function startBankAccountsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const accounts = new BankAccountRepository(deps.db);
   const outbox = new Outbox(deps.db, "bank-accounts", ["cards"]);
-  await Promise.all([accounts.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  await accounts.ensureIndexes();
   outbox.carriedIn(accounts.accountsAsCarrier);
   const commands = new BankCommands(accounts, outbox);
   return startHubSubgraph<BankAccountsContext>({

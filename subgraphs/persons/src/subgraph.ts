@@ -1,10 +1,4 @@
-import {
-  ensureIdempotencyIndexes,
-  Outbox,
-  startHubSubgraph,
-  type RunningServer,
-  type SubgraphDeps,
-} from "@hub/kit";
+import { Outbox, startHubSubgraph, type RunningServer, type SubgraphDeps } from "@hub/kit";
 import type { PersonsContext } from "./context.js";
 import { buildPersonsSchema } from "./schema.js";
 import { createPersonLoaders } from "./store/loaders.js";
@@ -13,7 +7,7 @@ import { PersonRepository } from "./store/person-repository.js";
 export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const outbox = new Outbox(deps.db, "persons", ["cards", "passwords"]);
   const persons = new PersonRepository(deps.db, outbox);
-  await Promise.all([persons.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  await persons.ensureIndexes();
   return startHubSubgraph<PersonsContext>({
     name: "persons",
     deps,

@@ -1,7 +1,11 @@
 import { randomInt, randomUUID } from "node:crypto";
 import {
+  beside,
   changeOneDocument,
   documentKey,
+  isDuplicateKeyError,
+  recordFor,
+  withKeyRecord,
   eventKey,
   HubError,
   runIdempotent,
@@ -61,6 +65,8 @@ const ATTEMPTS = 5;
 
 /** Who mirrors a card's status. */
 const STATUS_READERS = ["bank-accounts"];
+/** Who learns of a new card. */
+const CARD_READERS = ["bank-accounts", "passwords"];
 
 /**
  * Runs card commands: load → state machine → store. A command on one card is one version-guarded
@@ -78,44 +84,95 @@ export class CardCommands {
     outbox.carriedIn(repository.cardsAsCarrier);
   }
 
+  /**
+   * Issues a card without a multi-document transaction. The person's registry entry is the one
+   * place two issues for one person meet: a version-guarded claim there records the new card
+   * (carrying its CardIssued event) and the request's idempotency record; the card is inserted
+   * after. Whoever finds a claim whose card is not stored yet (its writer stopped, or has not got
+   * there) stores it first, so R-DUP-1 is always checked against every card being issued.
+   */
   async issue(
     meta: CommandMeta,
     plan: { personId: string; province: string; issuingBank: string; issuedAt: Date },
   ): Promise<CommandResult> {
-    return runIdempotent({
-      db: this.repository.db,
-      channel: meta.caller.channel,
-      key: meta.idempotencyKey,
-      operation: meta.operation,
-      input: meta.input,
-      work: async (session) => {
-        // Written, not only read: two issues for one person at once conflict on this document
-        // (on a replica set the later transaction retries and then sees the first card).
-        if (!(await this.registry.claim(plan.personId, meta.now, session)))
-          throw new HubError("NOT_FOUND", "No registered person has this id.");
-        const held = cardHeldInProvince(
-          (
-            await this.repository.cards
-              .find({ personId: plan.personId, province: plan.province }, { session })
-              .toArray()
-          ).map(toCardRecord),
-          plan.province,
+    const key = documentKey(meta.caller.channel, meta.operation, meta.idempotencyKey, meta.input);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const person = await this.registry.find(plan.personId);
+      if (!person) throw new HubError("NOT_FOUND", "No registered person has this id.");
+      if (person.issuing) await this.storeClaimed(person.issuing.card);
+      const earlier = recordFor(person.keys, key);
+      if (earlier) {
+        // Answered as the first call was: once its effects (maybe still on their way) are in.
+        await this.outbox.follow(earlier.events);
+        return earlier.result as CommandResult;
+      }
+      const held = cardHeldInProvince(
+        (
+          await this.repository.cards
+            .find({ personId: plan.personId, province: plan.province })
+            .toArray()
+        ).map(toCardRecord),
+        plan.province,
+      );
+      if (held) {
+        // The card may be this very request's, sent twice at once: the other call's record wins.
+        if (key && recordFor((await this.registry.find(plan.personId))?.keys, key)) continue;
+        throw new HubError(
+          "CONFLICT",
+          `The person already holds the card ${held.id} (${held.status}) in province ${plan.province}: one card per province (R-DUP-1). To give them a new card, use replaceCard on it.`,
+          { cardId: held.id, cardStatus: held.status, remedy: "replaceCard" },
         );
-        if (held)
-          throw new HubError(
-            "CONFLICT",
-            `The person already holds the card ${held.id} (${held.status}) in province ${plan.province}: one card per province (R-DUP-1). To give them a new card, use replaceCard on it.`,
-            { cardId: held.id, cardStatus: held.status, remedy: "replaceCard" },
-          );
-        const card = await this.insertCard(
-          session,
-          meta,
-          { ...plan, status: "ARCHIVED", replacesId: null },
-          "ISSUED",
-        );
-        return { cardId: card._id, card: toCardRecord(card) };
-      },
-    });
+      }
+      const card = await this.newCard(
+        undefined,
+        meta,
+        { ...plan, status: "ARCHIVED", replacesId: null },
+        "ISSUED",
+      );
+      const outgoing = this.outbox.prepare(this.issuedEvent(card, meta), CARD_READERS);
+      const carrying: CardDocument = { ...card, ...this.outbox.carry({}, outgoing) };
+      const result: CommandResult = { cardId: card._id, card: toCardRecord(card) };
+      const claimed = await this.registry.claimIssue(person, {
+        card: carrying,
+        at: meta.now,
+        keys: withKeyRecord(person.keys, key, result, meta.now, outgoing),
+      });
+      if (!claimed) continue;
+      await this.storeClaimed(carrying);
+      return result;
+    }
+    throw new HubError(
+      "CONFLICT",
+      "The person's cards kept changing under concurrent requests; read them again and retry.",
+    );
+  }
+
+  /**
+   * Stores a claimed card unless it is stored already, and releases its CardIssued (again, if its
+   * writer may not have got there: the outbox stores each event once). The calling request waits
+   * for that event's delivery either way.
+   */
+  private async storeClaimed(card: CardDocument): Promise<void> {
+    let stored = await this.repository.cards.findOne({ _id: card._id });
+    if (!stored) {
+      try {
+        await beside(this.repository.db, () => this.repository.cards.insertOne(card));
+        stored = card;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        stored = await this.repository.cards.findOne({ _id: card._id });
+        if (!stored) throw error;
+      }
+    }
+    if (stored.outgoing?.length)
+      await this.outbox.release(
+        this.repository.cardsAsCarrier,
+        stored._id,
+        stored.version,
+        stored.outgoing,
+      );
+    // Released by another request that found the claim: wait for them as if released here.
+    else await this.outbox.follow(card.outgoing?.map((event) => event._id));
   }
 
   async run(cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
@@ -344,8 +401,9 @@ export class CardCommands {
     });
   }
 
-  private async insertCard(
-    session: ClientSession,
+  /** A new card as stored: its first history entry inside it, its number drawn. */
+  private async newCard(
+    session: ClientSession | undefined,
     meta: CommandMeta,
     plan: {
       personId: string;
@@ -358,7 +416,7 @@ export class CardCommands {
     type: CardEventDocument["type"],
   ): Promise<CardDocument> {
     const id = newId("c");
-    const card: CardDocument = {
+    return {
       _id: id,
       personId: plan.personId,
       number: await this.unusedNumber(session),
@@ -382,25 +440,36 @@ export class CardCommands {
       archivedHistory: 0,
       keys: [],
     };
-    await this.repository.cards.insertOne(card, { session });
-    await this.outbox.add(
-      session,
-      {
-        type: "CardIssued",
-        payload: {
-          cardId: card._id,
-          personId: card.personId,
-          issuingBank: card.issuingBank,
-          status: card.status,
-          expiresAt: card.expiresAt.toISOString(),
-          cardVersion: card.version,
-        },
-        actor: meta.caller.sub,
-        channel: meta.caller.channel,
-        occurredAt: meta.now,
+  }
+
+  /** CardIssued: the bank opens the account, the passwords subgraph knows the card. */
+  private issuedEvent(card: CardDocument, meta: CommandMeta): NewEvent {
+    return {
+      type: "CardIssued",
+      payload: {
+        cardId: card._id,
+        personId: card.personId,
+        issuingBank: card.issuingBank,
+        status: card.status,
+        expiresAt: card.expiresAt.toISOString(),
+        cardVersion: card.version,
       },
-      ["bank-accounts", "passwords"],
-    );
+      actor: meta.caller.sub,
+      channel: meta.caller.channel,
+      occurredAt: meta.now,
+    };
+  }
+
+  /** A replacement card, inside the replacing transaction. */
+  private async insertCard(
+    session: ClientSession,
+    meta: CommandMeta,
+    plan: Parameters<CardCommands["newCard"]>[2],
+    type: CardEventDocument["type"],
+  ): Promise<CardDocument> {
+    const card = await this.newCard(session, meta, plan, type);
+    await this.repository.cards.insertOne(card, { session });
+    await this.outbox.add(session, this.issuedEvent(card, meta), CARD_READERS);
     return card;
   }
 
@@ -410,7 +479,7 @@ export class CardCommands {
    * it would fail. Two transactions drawing the same number at the same moment (odds ~1 in 2.4e9)
    * still meet at the unique index: the later one fails instead of issuing a second card with it.
    */
-  private async unusedNumber(session: ClientSession): Promise<string> {
+  private async unusedNumber(session: ClientSession | undefined): Promise<string> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const number = this.drawNumber();
       const taken = await this.repository.cards.countDocuments({ number }, { session, limit: 1 });

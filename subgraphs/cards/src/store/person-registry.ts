@@ -1,10 +1,17 @@
-import { KnownIds, type Db } from "@hub/kit";
+import { beside, KnownIds, type Db, type KeyRecord } from "@hub/kit";
 import type { ClientSession, Collection } from "mongodb";
+import type { CardDocument } from "./card-document.js";
 
-interface KnownPerson {
+export interface KnownPerson {
   _id: string;
   at: Date;
   lastIssueAt?: Date;
+  /** Guards issuing (absent until the person's first card is issued here). */
+  version?: number;
+  /** The card last issued to the person, as it is to be stored (see CardCommands.issue). */
+  issuing?: { card: CardDocument; at: Date } | null;
+  /** Idempotency records of the issues for this person. */
+  keys?: KeyRecord[];
   /** Mirror of the passwords subgraph's lock of the person's electronic-card password (R-PWD-4). */
   electronicPasswordLockedUntil?: Date | null;
 }
@@ -22,15 +29,30 @@ export class PersonRegistry extends KnownIds {
     this.persons = db.collection<KnownPerson>("known_persons");
   }
 
+  async find(personId: string): Promise<KnownPerson | null> {
+    return this.persons.findOne({ _id: personId });
+  }
+
   /**
-   * Marks the person as having a card issued now, inside the issuing transaction; false when the
-   * person is not known. The write makes concurrent issues for one person conflict.
+   * Records the card about to be issued to the person, guarded by the entry's version: two
+   * issues for one person at once meet here and the later one reads again. False when it lost.
    */
-  async claim(personId: string, now: Date, session: ClientSession): Promise<boolean> {
-    const claimed = await this.persons.updateOne(
-      { _id: personId },
-      { $set: { lastIssueAt: now } },
-      { session },
+  async claimIssue(
+    person: KnownPerson,
+    claim: { card: CardDocument; at: Date; keys: KeyRecord[] },
+  ): Promise<boolean> {
+    const claimed = await beside(this.persons.db, () =>
+      this.persons.updateOne(
+        { _id: person._id, version: person.version ?? { $exists: false } },
+        {
+          $set: {
+            version: (person.version ?? 0) + 1,
+            lastIssueAt: claim.at,
+            issuing: { card: claim.card, at: claim.at },
+            keys: claim.keys,
+          },
+        },
+      ),
     );
     return claimed.matchedCount > 0;
   }

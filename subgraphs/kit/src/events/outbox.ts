@@ -3,6 +3,7 @@ import type { ClientSession, Collection, Db, Document } from "mongodb";
 import type { Channel } from "../channels.js";
 import { isDuplicateKeyError } from "../mongo/connect.js";
 import { onCommit } from "../mongo/transactions.js";
+import { POLL } from "./command-tags.js";
 import { currentEffectScope, type EffectScope, type TrackedDelivery } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
 
@@ -86,6 +87,9 @@ export class Outbox {
       { name: "pending_by_destination" },
     );
     await this.events.createIndex({ enqueuedAt: 1 }, { name: "oldest_pending" });
+    // The relay's lanes (one document per destination): created here rather than by its first
+    // write, as every collection is (the `_id` index is the only one it needs).
+    await this.events.db.collection("outbox_lanes").createIndex({ _id: 1 });
     await this.ensureCarrierIndexes();
   }
 
@@ -170,13 +174,23 @@ export class Outbox {
     this.committed([...docs], currentEffectScope());
   }
 
+  /**
+   * A replayed request waits for the events its first call caused, as the first call did: those
+   * still in the outbox are tracked (and their lanes woken); delivered ones are gone.
+   */
+  async follow(ids: readonly string[] | undefined): Promise<void> {
+    if (!ids || ids.length === 0) return;
+    const pending = await this.events.find({ _id: { $in: [...ids] } }).toArray();
+    if (pending.length > 0) this.committed(pending, currentEffectScope());
+  }
+
   /** Releases events whose writer stopped between its write and their release. */
   async releaseStranded(olderThanMs: number): Promise<number> {
     let released = 0;
     const cutoff = new Date(Date.now() - olderThanMs);
     for (const carrier of this.carriers) {
       const stranded = await carrier
-        .find({ outgoingSince: { $ne: null, $lte: cutoff } })
+        .find({ outgoingSince: { $ne: null, $lte: cutoff } }, { comment: POLL })
         .limit(100)
         .toArray();
       for (const doc of stranded) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Collection } from "mongodb";
 import type { Logger } from "../logger.js";
 import type { PendingEffect, TrackedDelivery } from "./effects.js";
+import { OBSERVE, POLL } from "./command-tags.js";
 import { EFFECT_BUDGET_HEADER, type EventBatchAnswer } from "./event-batch.js";
 import { Outbox, type OutboxDocument } from "./outbox.js";
 
@@ -72,7 +73,8 @@ interface LocalLane {
   again: boolean;
   /** A request waits: deliver now even within a backoff. */
   urgent: boolean;
-  waiters: Map<string, Waiter>;
+  /** By outbox document: a first call and its replays may wait for the same event. */
+  waiters: Map<string, Waiter[]>;
 }
 
 type Outcome = "done" | "failed" | "busy" | "backing-off";
@@ -167,7 +169,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       const lane = laneOf(destination);
       for (const doc of batch) {
         const downstream = answer.pending?.[doc.eventId] ?? [];
-        lane.waiters.get(doc._id)?.resolve(downstream);
+        for (const waiter of lane.waiters.get(doc._id) ?? []) waiter.resolve(downstream);
         lane.waiters.delete(doc._id);
       }
       return true;
@@ -202,7 +204,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     );
     // Those waiting learn now that their effect is pending; the relay keeps the event.
     const waiting = laneOf(destination).waiters;
-    for (const waiter of waiting.values()) waiter.reject(new Error(message));
+    for (const waiter of [...waiting.values()].flat()) waiter.reject(new Error(message));
     waiting.clear();
   }
 
@@ -243,7 +245,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     }
   }
 
-  /** Another replica holds the lane: those waiting here are answered when their event is gone. */
+  /** Those waiting for events no longer in the outbox (delivered, here or by another replica). */
   async function answerDeliveredElsewhere(lane: LocalLane): Promise<void> {
     const waiting = [...lane.waiters.keys()];
     if (waiting.length === 0) return;
@@ -252,7 +254,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     );
     for (const id of waiting) {
       if (left.has(id)) continue;
-      lane.waiters.get(id)?.resolve([]);
+      for (const waiter of lane.waiters.get(id) ?? []) waiter.resolve([]);
       lane.waiters.delete(id);
     }
   }
@@ -269,6 +271,10 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
         options.logger.warn({ err: error, destination: lane.destination }, "outbox relay failed");
         outcome = "failed";
       }
+      // A wait registered for an event that was delivered meanwhile (a replay following its
+      // first call's events) is answered once the lane is found empty of it.
+      if (outcome === "done" && lane.waiters.size > 0)
+        await answerDeliveredElsewhere(lane).catch(() => undefined);
       if (outcome === "busy" && lane.waiters.size > 0) {
         await answerDeliveredElsewhere(lane).catch(() => undefined);
         if (lane.waiters.size > 0) {
@@ -297,7 +303,10 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     if (track) {
       for (const doc of docs) {
         const delivered = new Promise<PendingEffect[]>((resolve, reject) =>
-          laneOf(doc.destination).waiters.set(doc._id, { resolve, reject }),
+          laneOf(doc.destination).waiters.set(doc._id, [
+            ...(laneOf(doc.destination).waiters.get(doc._id) ?? []),
+            { resolve, reject },
+          ]),
         );
         // Nobody may be listening any more once the request has answered.
         delivered.catch(() => undefined);
@@ -312,7 +321,8 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   });
 
   let lastLagReport = 0;
-  const oldestPending = () => events.find({}).sort({ enqueuedAt: 1 }).limit(1).next();
+  const oldestPending = () =>
+    events.find({}, { comment: OBSERVE }).sort({ enqueuedAt: 1 }).limit(1).next();
 
   /** A stuck queue shows in the logs: pending count and lag, at most every 30 s while it lasts. */
   async function reportLag(): Promise<void> {
@@ -322,7 +332,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     lastLagReport = Date.now();
     options.logger.warn(
       {
-        pending: await events.countDocuments({}),
+        pending: await events.countDocuments({}, { comment: OBSERVE }),
         oldestPendingMs: Date.now() - oldest.enqueuedAt.getTime(),
         destination: oldest.destination,
         lastError: oldest.lastError,
@@ -337,7 +347,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       // A writer that stopped between its single-document write and the release of its events.
       if (await options.outbox.releaseStranded(strandedAfterMs))
         options.logger.warn("released events a writer had left in their documents");
-      for (const destination of await events.distinct("destination"))
+      for (const destination of await events.distinct("destination", {}, { comment: POLL }))
         wake(String(destination), false);
       await reportLag();
     } catch (error) {
@@ -356,7 +366,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     async stats() {
       const oldest = await oldestPending();
       return {
-        pending: await events.countDocuments({}),
+        pending: await events.countDocuments({}, { comment: OBSERVE }),
         oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0,
         delivered,
         failedAttempts,
@@ -387,6 +397,7 @@ export function withRelay(
 export function isRelayCommand(commandName: string, command: Record<string, unknown>): boolean {
   const target = command[commandName];
   if (target === "outbox" || target === "outbox_lanes") return true;
+  if (command["comment"] === POLL || command["comment"] === OBSERVE) return true;
   const filter = command["filter"];
   return typeof filter === "object" && filter !== null && "outgoingSince" in filter;
 }

@@ -1,13 +1,8 @@
-import type { Collection, Document, Filter } from "mongodb";
+import type { Collection, Document, Filter, OptionalUnlessRequiredId } from "mongodb";
 import { HubError } from "../errors.js";
-import type { NewEvent, Outbox, OutboxDocument } from "../events/outbox.js";
-import type { CarriedEvents } from "../events/outbox.js";
-import {
-  replayFromDocument,
-  withKeyRecord,
-  type DocumentKey,
-  type KeyRecord,
-} from "./document-keys.js";
+import type { CarriedEvents, NewEvent, Outbox, OutboxDocument } from "../events/outbox.js";
+import { isDuplicateKeyError } from "./connect.js";
+import { recordFor, withKeyRecord, type DocumentKey, type KeyRecord } from "./document-keys.js";
 import { beside } from "./transactions.js";
 
 /** A document one command changes: versioned, carrying its events and idempotency records. */
@@ -51,8 +46,14 @@ export async function changeOneDocument<
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const doc = (await collection.findOne(options.filter)) as D | null;
     if (!doc) throw options.notFound();
-    const earlier = replayFromDocument<R>(doc.keys, options.key);
-    if (earlier) return earlier;
+    const earlier = recordFor(doc.keys, options.key);
+    if (earlier) {
+      // Answered as the first call was: once its effects (maybe still on their way) are in.
+      if (doc.outgoing?.length)
+        await outbox.release(asCarrier(collection), doc._id, doc.version, doc.outgoing);
+      await outbox.follow(earlier.events);
+      return earlier.result as R;
+    }
     const decision = await options.decide(doc);
     if (!decision.set) return decision.result;
     const outgoing: OutboxDocument[] = (decision.events ?? []).flatMap(({ event, destinations }) =>
@@ -65,7 +66,7 @@ export async function changeOneDocument<
         {
           $set: {
             ...decision.set,
-            keys: withKeyRecord(doc.keys, options.key, decision.result, options.now),
+            keys: withKeyRecord(doc.keys, options.key, decision.result, options.now, outgoing),
             ...outbox.carry(doc, outgoing),
             version,
           },
@@ -73,11 +74,90 @@ export async function changeOneDocument<
       ),
     );
     if (updated.matchedCount === 0) continue;
-    await outbox.release(collection as unknown as Collection<Document>, doc._id, version, outgoing);
+    await outbox.release(asCarrier(collection), doc._id, version, outgoing);
     return decision.result;
   }
   throw new HubError(
     "CONFLICT",
     "The record kept changing under concurrent requests; read it again and retry.",
   );
+}
+
+/** The unique (sparse) index on `createdWithKey` a collection needs for `insertNewDocument`. */
+export const CREATED_WITH_KEY_INDEX = "created_with_key";
+
+/** A new document, with the idempotency record of the request that created it. */
+export interface CreatedDocument extends CarriedEvents {
+  _id: unknown;
+  version: number;
+  /** `channel:operation:key` of the creating request; absent when it came without a key. */
+  createdWithKey?: string;
+  createdWith?: KeyRecord;
+}
+
+/**
+ * The write path of a command that creates one document: one insert carrying its events and the
+ * creating request's idempotency record (unique on `createdWithKey`), then the events released.
+ * A replay (found by its key, before or on the duplicate key) answers the recorded result.
+ * Any other duplicate key is the caller's to explain (e.g. a second registration).
+ */
+export async function insertNewDocument<
+  D extends CreatedDocument,
+  R extends Record<string, unknown>,
+>(options: {
+  collection: Collection<D>;
+  outbox: Outbox;
+  document: Omit<D, keyof CreatedDocument> & { _id: D["_id"] };
+  key: DocumentKey | null;
+  now: Date;
+  result: R;
+  events: { event: NewEvent; destinations: readonly string[] }[];
+}): Promise<R> {
+  const { collection, outbox, key } = options;
+  const recorded = async (): Promise<R | null> => {
+    if (!key) return null;
+    const earlier = (await collection.findOne({ createdWithKey: key.id } as Filter<D>)) as D | null;
+    const record = recordFor(earlier?.createdWith ? [earlier.createdWith] : [], key);
+    if (!earlier || !record) return null;
+    // Answered as the first call was: once its effects (maybe still on their way) are in.
+    if (earlier.outgoing?.length)
+      await outbox.release(asCarrier(collection), earlier._id, earlier.version, earlier.outgoing);
+    await outbox.follow(record.events);
+    return record.result as R;
+  };
+  const earlier = await recorded();
+  if (earlier) return earlier;
+  const outgoing = options.events.flatMap(({ event, destinations }) =>
+    outbox.prepare(event, destinations),
+  );
+  const document = {
+    ...options.document,
+    version: 1,
+    ...(key
+      ? {
+          createdWithKey: key.id,
+          createdWith: withKeyRecord([], key, options.result, options.now, outgoing)[0],
+        }
+      : {}),
+    ...outbox.carry({}, outgoing),
+  };
+  try {
+    await beside(collection.db, () =>
+      collection.insertOne(document as unknown as OptionalUnlessRequiredId<D>),
+    );
+  } catch (error) {
+    // The same key sent twice at once: the first insert won (whichever unique index noticed),
+    // this one answers its result.
+    if (key && isDuplicateKeyError(error)) {
+      const winner = await recorded();
+      if (winner) return winner;
+    }
+    throw error;
+  }
+  await outbox.release(asCarrier(collection), document._id, 1, outgoing);
+  return options.result;
+}
+
+function asCarrier<D extends Document>(collection: Collection<D>): Collection<Document> {
+  return collection as unknown as Collection<Document>;
 }

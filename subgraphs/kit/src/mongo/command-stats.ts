@@ -1,4 +1,5 @@
 import type { CommandStartedEvent, MongoClient } from "mongodb";
+import { OBSERVE, POLL } from "../events/command-tags.js";
 import { isRelayCommand } from "../events/relay.js";
 import { gateStats } from "./transactions.js";
 
@@ -12,7 +13,10 @@ export interface CommandKindStats {
 export interface CommandStatsSnapshot {
   /** Commands requests issued (the relay's background commands not counted). */
   commands: number;
-  /** Every command by kind, the relay's included (prefixed `relay:`). */
+  /**
+   * Every command by kind: the relay's deliveries prefixed `relay:`, its periodic look for work
+   * `poll:`, and reading its statistics (GET /outbox) `observe:`.
+   */
   byKind: Record<string, CommandKindStats>;
   /** Waits at the embedded server's transaction gate. */
   gate: { waits: number; waitMs: number };
@@ -27,7 +31,10 @@ export function trackCommands(client: MongoClient): () => CommandStatsSnapshot {
     const relay = isRelayCommand(event.commandName, event.command);
     if (!relay) commands += 1;
     const target = event.command[event.commandName];
-    const kind = `${relay ? "relay: " : ""}${event.commandName}${typeof target === "string" ? ` ${target}` : ""}`;
+    const comment = event.command["comment"];
+    const tag =
+      comment === POLL ? "poll: " : comment === OBSERVE ? "observe: " : relay ? "relay: " : "";
+    const kind = `${tag}${event.commandName}${typeof target === "string" ? ` ${target}` : ""}`;
     started.set(event.requestId, kind);
   });
   const finished = (event: { requestId: number; duration: number }) => {

@@ -12,6 +12,8 @@ export interface KeyRecord {
   fingerprint: string;
   result: Record<string, unknown>;
   at: Date;
+  /** The outbox documents the request caused: a replay waits for those still on their way. */
+  events?: string[];
 }
 
 /** A request's key as a document keeps it, or null when it came without one. */
@@ -47,14 +49,19 @@ export function eventKey(eventId: string): DocumentKey {
   return { id: `event:${eventId}`, fingerprint: eventId, key: eventId, operation: "event" };
 }
 
-/** The first answer for `key` among the document's records (CONFLICT for other input), or null. */
-export function replayFromDocument<R>(
+/** The record of `key` among the document's records (CONFLICT for other input), or null. */
+export function recordFor(
   records: readonly KeyRecord[] | undefined,
   key: DocumentKey | null,
-): R | null {
+): KeyRecord | null {
   if (!key) return null;
   const record = records?.find((r) => r.id === key.id);
-  return replayOf<R>(record, key.fingerprint, key.key, key.operation);
+  return replayOf<KeyRecord>(
+    record && { fingerprint: record.fingerprint, result: record },
+    key.fingerprint,
+    key.key,
+    key.operation,
+  );
 }
 
 /** The document's records with this request's added: the newest `DOCUMENT_KEYS_KEPT` of a day. */
@@ -63,12 +70,13 @@ export function withKeyRecord(
   key: DocumentKey | null,
   result: Record<string, unknown>,
   now: Date,
+  events: readonly { _id: string }[] = [],
 ): KeyRecord[] {
   const kept = (records ?? []).filter(
     (r) => now.getTime() - new Date(r.at).getTime() < DOCUMENT_KEY_RETENTION_MS,
   );
   if (!key) return kept.slice(-DOCUMENT_KEYS_KEPT);
-  return [...kept, { id: key.id, fingerprint: key.fingerprint, result, at: now }].slice(
-    -DOCUMENT_KEYS_KEPT,
-  );
+  const record: KeyRecord = { id: key.id, fingerprint: key.fingerprint, result, at: now };
+  if (events.length > 0) record.events = events.map((e) => e._id);
+  return [...kept, record].slice(-DOCUMENT_KEYS_KEPT);
 }

@@ -1,4 +1,4 @@
-import { AllowedChannels, HubError, isDuplicateKeyError, runIdempotent } from "@hub/kit";
+import { AllowedChannels, documentKey, HubError, isDuplicateKeyError } from "@hub/kit";
 import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
 import type { PersonsContext } from "../context.js";
 import { RegisterPersonInput, RegisterPersonPayload } from "../model/register-person.js";
@@ -21,16 +21,12 @@ export class RegisterPersonResolver {
   ): Promise<RegisterPersonPayload> {
     const person = validatePersonInput(input, ctx.now());
     try {
-      const { personId } = await runIdempotent({
-        db: ctx.persons.db,
-        channel: ctx.caller.channel,
-        key: input.idempotencyKey,
-        operation: "registerPerson",
-        input: person,
-        work: async (session) => ({
-          personId: await ctx.persons.register(session, person, ctx.now(), ctx.caller),
-        }),
-      });
+      const personId = await ctx.persons.register(
+        person,
+        ctx.now(),
+        ctx.caller,
+        documentKey(ctx.caller.channel, "registerPerson", input.idempotencyKey, person),
+      );
       const stored = await ctx.loaders.personById.load(personId);
       if (!stored) throw new Error(`registered person ${personId} not found`);
       return { person: stored };

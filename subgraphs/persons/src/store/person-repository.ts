@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
-import type { Caller, Outbox } from "@hub/kit";
-import type { ClientSession, Collection, Db } from "mongodb";
+import {
+  CREATED_WITH_KEY_INDEX,
+  insertNewDocument,
+  type Caller,
+  type DocumentKey,
+  type Outbox,
+} from "@hub/kit";
+import type { Collection, Db, Document } from "mongodb";
 import type { Person } from "../model/person.js";
 import type { PersonDocument } from "./person-document.js";
 
@@ -17,10 +23,15 @@ export class PersonRepository {
     private readonly outbox?: Outbox,
   ) {
     this.persons = db.collection<PersonDocument>("persons");
+    outbox?.carriedIn(db.collection<Document>("persons"));
   }
 
   async ensureIndexes(): Promise<void> {
     await this.persons.createIndex({ idNumber: 1 }, { unique: true, name: "idNumber_unique" });
+    await this.persons.createIndex(
+      { createdWithKey: 1 },
+      { unique: true, sparse: true, name: CREATED_WITH_KEY_INDEX },
+    );
   }
 
   async findByIds(ids: readonly string[]): Promise<Person[]> {
@@ -33,27 +44,43 @@ export class PersonRepository {
     return docs.map(toPerson);
   }
 
-  /** Inserts the person and announces it to the cards subgraph, in the caller's transaction. */
+  /**
+   * Inserts the person carrying its PersonRegistered event (to cards and passwords) and, with a
+   * key, the request's idempotency record: one single-document write. A replay answers the first
+   * registration; a second registration of one identity number fails on its unique index.
+   */
   async register(
-    session: ClientSession,
     person: { idNumber: string; name: string; phone: string | null },
     now: Date,
     caller: Caller,
+    key: DocumentKey | null,
   ): Promise<string> {
+    if (!this.outbox) throw new Error("registering needs the outbox");
     const id = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
-    await this.persons.insertOne({ _id: id, ...person, createdAt: now }, { session });
-    await this.outbox?.add(
-      session,
-      {
-        type: "PersonRegistered",
-        payload: { personId: id },
-        actor: caller.sub,
-        channel: caller.channel,
-        occurredAt: now,
-      },
-      ["cards", "passwords"],
-    );
-    return id;
+    const { personId } = await insertNewDocument<
+      PersonDocument & { version: number },
+      { personId: string }
+    >({
+      collection: this.persons as unknown as Collection<PersonDocument & { version: number }>,
+      outbox: this.outbox,
+      document: { _id: id, ...person, createdAt: now },
+      key,
+      now,
+      result: { personId: id },
+      events: [
+        {
+          event: {
+            type: "PersonRegistered",
+            payload: { personId: id },
+            actor: caller.sub,
+            channel: caller.channel,
+            occurredAt: now,
+          },
+          destinations: ["cards", "passwords"],
+        },
+      ],
+    });
+    return personId;
   }
 
   async ping(): Promise<boolean> {

@@ -90,7 +90,8 @@ describe("a card's history kept inside the card", () => {
         meta("reportCardLoss", "k-1"),
       );
       expect(again.card).toEqual(first.card);
-      expect(seen).toEqual(["find cards"]);
+      // The replay reads the card, and looks for its first call's events still on their way.
+      expect(seen).toEqual(["find cards", "find outbox"]);
     } finally {
       client().off("commandStarted", listener);
     }
@@ -118,5 +119,47 @@ describe("a card's history kept inside the card", () => {
     expect(await outbox.releaseStranded(5_000)).toBe(1);
     expect(await outbox.releaseStranded(5_000)).toBe(0);
     expect(await outbox.events.countDocuments({ _id: event!._id })).toBe(1);
+  });
+
+  it("an issue whose writer stopped after claiming the card is completed by the next issue for the person, which then counts that card (R-DUP-1)", async () => {
+    const { repository, commands, outbox } = await cardInUse();
+    const registry = new PersonRegistry(repository.db);
+    await registry.add("p_2", at);
+    // The claim of a stopped writer: recorded on the person, its card never stored.
+    const claimedCard = {
+      ...(await repository.cards.findOne({ personId: "p_1" }))!,
+      _id: "c_claimed",
+      personId: "p_2",
+      number: "Z00000001",
+      province: "51",
+      outgoing: outbox.prepare(
+        {
+          type: "CardIssued",
+          payload: { cardId: "c_claimed" },
+          actor: "t",
+          channel: "COUNTER",
+          occurredAt: at,
+        },
+        ["bank-accounts", "passwords"],
+      ),
+      outgoingSince: at,
+    };
+    expect(
+      await registry.claimIssue((await registry.find("p_2"))!, { card: claimedCard, at, keys: [] }),
+    ).toBe(true);
+    const again = commands.issue(meta("issueCard"), {
+      personId: "p_2",
+      province: "51",
+      issuingBank: "ICBC",
+      issuedAt: at,
+    });
+    await expect(again).rejects.toMatchObject({
+      code: "CONFLICT",
+      extensions: { cardId: "c_claimed" },
+    });
+    expect(await repository.cards.countDocuments({ personId: "p_2" })).toBe(1);
+    expect(await outbox.events.countDocuments({ eventId: claimedCard.outgoing[0]!.eventId })).toBe(
+      2,
+    );
   });
 });

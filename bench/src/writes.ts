@@ -1,0 +1,555 @@
+import "reflect-metadata";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { join } from "node:path";
+import { composeIdNumber, mintDevToken, siblingUrl, type CommandStatsSnapshot } from "@hub/kit";
+import { waitForOk } from "../../scripts/lib/processes.js";
+import { root, startBenchStack, type BenchStack } from "./stack.js";
+
+/**
+ * `npm run bench:writes`: where a mutation's time goes, and the write path under load (issue #15).
+ *  1. per mutation: one of each kind at a time — latency, MongoDB commands per subgraph (the
+ *     request's and the relay's), their time, and waits at the embedded server's transaction gate;
+ *  2. the counter scenario (register → issue → collect → enable → report loss → withdraw → verify)
+ *     by 1 and by 10 clients, with a reader asking PersonCards in the same run;
+ *  3. the mutation mix (enable, verify, report loss, withdraw) sustained (BENCH_SUSTAIN s, 60):
+ *     outbox lag sampled every 250 ms, and how long the outboxes take to empty after it;
+ *  4. ageing: the mix's p50 on a fresh hub and after BENCH_AGEING_MUTATIONS (20,000) mutations.
+ * Writes bench/results/<date>-writes.json. BENCH_WRITES_PARTS=per-mutation,scenario,... runs a part.
+ */
+const SCENARIO_SECONDS = Number(process.env["BENCH_DURATION"] ?? 15);
+const SUSTAIN_SECONDS = Number(process.env["BENCH_SUSTAIN"] ?? 60);
+const AGEING_MUTATIONS = Number(process.env["BENCH_AGEING_MUTATIONS"] ?? 20_000);
+const MIX_SECONDS = 10;
+const MIX_CLIENTS = 10;
+const PARTS = (process.env["BENCH_WRITES_PARTS"] ?? "per-mutation,scenario,sustained,ageing").split(
+  ",",
+);
+
+let stack = undefined as unknown as BenchStack;
+let gateway = "";
+let counterToken = "";
+let bankToken = "";
+let serial = 0;
+
+interface Answer {
+  ms: number;
+  data?: Record<string, Record<string, unknown>>;
+  errors?: { message: string; extensions?: { code?: string } }[];
+  extensions?: Record<string, unknown>;
+}
+
+async function call(operation: string, variables: unknown, token = counterToken): Promise<Answer> {
+  const started = performance.now();
+  const response = await fetch(gateway, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: stack.document(operation), operationName: operation, variables }),
+  });
+  const body = (await response.json()) as Omit<Answer, "ms">;
+  return { ms: performance.now() - started, ...body };
+}
+
+async function must(operation: string, variables: unknown, token?: string): Promise<Answer> {
+  const answer = await call(operation, variables, token);
+  if (answer.errors) throw new Error(`${operation}: ${JSON.stringify(answer.errors)}`);
+  return answer;
+}
+
+/** A new identity number each call: the next sequence number, then the next birth date. */
+function uniqueIdNumber(): string {
+  const n = serial++;
+  const born = new Date(Date.UTC(1960, 0, 1) + Math.floor(n / 998) * 86_400_000);
+  return composeIdNumber(
+    "110101",
+    born.toISOString().slice(0, 10).replace(/-/g, ""),
+    1 + (n % 998),
+  );
+}
+
+async function newCard(): Promise<{ personId: string; cardId: string }> {
+  const registered = await must("RegisterPerson", {
+    input: { idNumber: uniqueIdNumber(), name: "压测人" },
+  });
+  const personId = String((registered.data!["registerPerson"]!["person"] as { id: string }).id);
+  const issued = await must("IssueCard", {
+    input: { personId, province: "44", issuingBank: "中国工商银行" },
+  });
+  const cardId = String((issued.data!["issueCard"]!["card"] as { id: string }).id);
+  return { personId, cardId };
+}
+
+// ---------------------------------------------------------------- what the subgraphs report
+
+async function stats(): Promise<Record<string, CommandStatsSnapshot>> {
+  const entries = await Promise.all(
+    Object.entries(stack.subgraphUrls).map(async ([name, url]) => [
+      name,
+      (await (await fetch(siblingUrl(url, "/dbstats"))).json()) as CommandStatsSnapshot,
+    ]),
+  );
+  return Object.fromEntries(entries) as Record<string, CommandStatsSnapshot>;
+}
+
+async function outboxes(): Promise<{ pending: number; oldestPendingMs: number }> {
+  let pending = 0;
+  let oldestPendingMs = 0;
+  for (const url of Object.values(stack.subgraphUrls)) {
+    const response = await fetch(siblingUrl(url, "/outbox")).catch(() => null);
+    if (!response?.ok) continue;
+    const lane = (await response.json()) as { pending: number; oldestPendingMs: number };
+    pending += lane.pending;
+    oldestPendingMs = Math.max(oldestPendingMs, lane.oldestPendingMs);
+  }
+  return { pending, oldestPendingMs };
+}
+
+/** Milliseconds until every outbox is empty (polled every 50 ms), or null after `timeoutMs`. */
+async function drained(timeoutMs = 60_000): Promise<number | null> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if ((await outboxes()).pending === 0) return Math.round(performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
+}
+
+interface SubgraphCost {
+  requestCommands: number;
+  relayCommands: number;
+  dbMs: number;
+  gateWaitMs: number;
+  /** Count and milliseconds of each kind of command. */
+  kinds: Record<string, [number, number]>;
+}
+
+function costBetween(
+  before: Record<string, CommandStatsSnapshot>,
+  after: Record<string, CommandStatsSnapshot>,
+): Record<string, SubgraphCost> {
+  const result: Record<string, SubgraphCost> = {};
+  for (const [name, now] of Object.entries(after)) {
+    const then = before[name]!;
+    const kinds: Record<string, [number, number]> = {};
+    let relayCommands = 0;
+    let dbMs = 0;
+    for (const [kind, s] of Object.entries(now.byKind ?? {})) {
+      // The relay's periodic look for work and the bench's own reading of the outboxes are not
+      // the mutation's cost.
+      if (kind.startsWith("poll: ") || kind.startsWith("observe: ")) continue;
+      const count = s.count - (then.byKind?.[kind]?.count ?? 0);
+      const ms = s.ms - (then.byKind?.[kind]?.ms ?? 0);
+      dbMs += ms;
+      if (count === 0) continue;
+      kinds[kind] = [count, round(ms)];
+      if (kind.startsWith("relay: ")) relayCommands += count;
+    }
+    const requestCommands = now.commands - then.commands;
+    if (requestCommands + relayCommands === 0) continue;
+    result[name] = {
+      requestCommands,
+      relayCommands,
+      dbMs: Math.round(dbMs * 10) / 10,
+      gateWaitMs: (now.gate?.waitMs ?? 0) - (then.gate?.waitMs ?? 0),
+      kinds,
+    };
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- 1. one mutation at a time
+
+interface MutationKind {
+  name: string;
+  /** Set-up outside the measurement; returns the variables of the measured call. */
+  prepare: () => Promise<unknown>;
+  token?: () => string;
+}
+
+const key = () => `w-${serial++}`;
+const mutationKinds: MutationKind[] = [
+  {
+    name: "RegisterPerson",
+    prepare: async () => ({
+      input: { idNumber: uniqueIdNumber(), name: "压测人", idempotencyKey: key() },
+    }),
+  },
+  {
+    name: "IssueCard",
+    prepare: async () => {
+      const registered = await must("RegisterPerson", {
+        input: { idNumber: uniqueIdNumber(), name: "压测人" },
+      });
+      const personId = (registered.data!["registerPerson"]!["person"] as { id: string }).id;
+      return {
+        input: { personId, province: "44", issuingBank: "中国工商银行", idempotencyKey: key() },
+      };
+    },
+  },
+  {
+    name: "CollectCard",
+    prepare: async () => ({ input: { cardId: (await newCard()).cardId, idempotencyKey: key() } }),
+  },
+  {
+    name: "EnableSocialSecurityFunction",
+    prepare: async () => {
+      const { cardId } = await newCard();
+      await must("CollectCard", { input: { cardId } });
+      return { input: { cardId, idempotencyKey: key() } };
+    },
+  },
+  {
+    name: "ReportCardLoss",
+    prepare: async () => ({
+      input: { cardId: (await newCard()).cardId, temporary: true, idempotencyKey: key() },
+    }),
+  },
+  {
+    name: "WithdrawLossReport",
+    prepare: async () => {
+      const { cardId } = await newCard();
+      await must("ReportCardLoss", { input: { cardId, temporary: true } });
+      return { input: { cardId, idempotencyKey: key() } };
+    },
+  },
+  {
+    name: "VerifyCardPassword",
+    prepare: async () => ({ input: { cardId: (await newCard()).cardId, password: "123456" } }),
+  },
+  {
+    name: "ChangeCardPassword",
+    prepare: async () => ({
+      input: { cardId: (await newCard()).cardId, currentPassword: "123456", newPassword: "802731" },
+    }),
+  },
+  {
+    name: "ActivateFinancialFunction",
+    token: () => bankToken,
+    prepare: async () => {
+      const { cardId } = await newCard();
+      await must("CollectCard", { input: { cardId } });
+      return { input: { cardId, idempotencyKey: key() } };
+    },
+  },
+  {
+    name: "CancelCard",
+    prepare: async () => ({
+      input: { cardId: (await newCard()).cardId, reason: "bench", idempotencyKey: key() },
+    }),
+  },
+  {
+    name: "ReplaceCard",
+    prepare: async () => ({
+      input: { cardId: (await newCard()).cardId, reason: "STAINED", idempotencyKey: key() },
+    }),
+  },
+];
+
+async function perMutation(repetitions = 5) {
+  const rows: Record<string, unknown>[] = [];
+  for (const kind of mutationKinds) {
+    const latencies: number[] = [];
+    let cost: Record<string, SubgraphCost> = {};
+    let effectsAfterAnswerMs = 0;
+    for (let i = 0; i < repetitions; i++) {
+      const variables = await kind.prepare();
+      await drained();
+      const before = await stats();
+      const answer = await must(kind.name, variables, kind.token?.());
+      effectsAfterAnswerMs = Math.max(effectsAfterAnswerMs, (await drained()) ?? -1);
+      latencies.push(answer.ms);
+      // The last repetition's costs (the first ones warm up code paths and connections).
+      cost = costBetween(before, await stats());
+    }
+    rows.push({
+      mutation: kind.name,
+      p50Ms: round(percentile(latencies, 50)),
+      commands: sum(Object.values(cost).map((c) => c.requestCommands + c.relayCommands)),
+      requestCommands: sum(Object.values(cost).map((c) => c.requestCommands)),
+      relayCommands: sum(Object.values(cost).map((c) => c.relayCommands)),
+      dbMs: round(sum(Object.values(cost).map((c) => c.dbMs))),
+      gateWaitMs: sum(Object.values(cost).map((c) => c.gateWaitMs)),
+      effectsAfterAnswerMs,
+      bySubgraph: cost,
+    });
+    console.log(`per mutation: ${kind.name} p50 ${round(percentile(latencies, 50))} ms`);
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------- 2–4. under load
+
+interface LoadResult {
+  seconds: number;
+  mutations: number;
+  mutationsPerSecond: number;
+  cardMutation: { p50: number; p95: number; p99: number };
+  allMutations: { p50: number; p95: number; p99: number };
+  personCards: { p50: number; p95: number; requests: number };
+  errors: Record<string, number>;
+  lag: { maxOldestPendingMs: number; maxPending: number; samples: number };
+  drainedAfterMs: number | null;
+}
+
+const CARD_MUTATIONS = new Set([
+  "IssueCard",
+  "CollectCard",
+  "EnableSocialSecurityFunction",
+  "ReportCardLoss",
+  "WithdrawLossReport",
+]);
+
+/** Runs `clients` loops of `steps` (plus one PersonCards reader) for `seconds` or `mutations`. */
+async function underLoad(
+  clients: number,
+  loop: (record: (operation: string, answer: Answer) => void, stop: () => boolean) => Promise<void>,
+  until: { seconds?: number; mutations?: number },
+): Promise<LoadResult> {
+  const latencies = new Map<string, number[]>();
+  const errors: Record<string, number> = {};
+  let mutations = 0;
+  const record = (operation: string, answer: Answer) => {
+    if (answer.errors) {
+      const code = `${operation}: ${answer.errors[0]?.extensions?.code ?? "?"}`;
+      errors[code] = (errors[code] ?? 0) + 1;
+    }
+    (latencies.get(operation) ?? latencies.set(operation, []).get(operation)!).push(answer.ms);
+    if (operation !== "PersonCards") mutations += 1;
+  };
+  const started = performance.now();
+  const deadline = until.seconds ? started + until.seconds * 1000 : Infinity;
+  const stop = () =>
+    performance.now() >= deadline ||
+    (until.mutations !== undefined && mutations >= until.mutations);
+  const lag = { maxOldestPendingMs: 0, maxPending: 0, samples: 0 };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const now = await outboxes();
+      lag.maxOldestPendingMs = Math.max(lag.maxOldestPendingMs, now.oldestPendingMs);
+      lag.maxPending = Math.max(lag.maxPending, now.pending);
+      lag.samples += 1;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  const reader = (async () => {
+    const bodies = stack.bodies("PersonCardsVaried");
+    while (!stop()) {
+      const t = performance.now();
+      const response = await fetch(gateway, {
+        method: "POST",
+        headers: stack.headers,
+        body: bodies(),
+      });
+      const body = (await response.json()) as Omit<Answer, "ms">;
+      record("PersonCards", { ms: performance.now() - t, ...body });
+    }
+  })();
+  await Promise.all([...Array.from({ length: clients }, () => loop(record, stop)), reader]);
+  const seconds = (performance.now() - started) / 1000;
+  sampling = false;
+  await sampler;
+  const drainedAfterMs = await drained(30_000);
+  const of = (names: (n: string) => boolean) =>
+    [...latencies.entries()].filter(([n]) => names(n)).flatMap(([, l]) => l);
+  const card = of((n) => CARD_MUTATIONS.has(n));
+  const all = of((n) => n !== "PersonCards");
+  const reads = of((n) => n === "PersonCards");
+  return {
+    seconds: round(seconds),
+    mutations,
+    mutationsPerSecond: round(mutations / seconds),
+    cardMutation: percentiles(card),
+    allMutations: percentiles(all),
+    personCards: { ...percentiles(reads), requests: reads.length },
+    errors,
+    lag,
+    drainedAfterMs,
+  };
+}
+
+/** The counter scenario, one person after another. */
+function scenario(record: (operation: string, answer: Answer) => void, stop: () => boolean) {
+  return (async () => {
+    while (!stop()) {
+      const step = async (operation: string, input: Record<string, unknown>) => {
+        const answer = await call(operation, { input });
+        record(operation, answer);
+        if (answer.errors) throw new Error(`${operation}: ${JSON.stringify(answer.errors)}`);
+        return answer;
+      };
+      try {
+        const registered = await step("RegisterPerson", {
+          idNumber: uniqueIdNumber(),
+          name: "压测人",
+        });
+        const personId = (registered.data!["registerPerson"]!["person"] as { id: string }).id;
+        const issued = await step("IssueCard", {
+          personId,
+          province: "44",
+          issuingBank: "中国工商银行",
+          idempotencyKey: key(),
+        });
+        const cardId = (issued.data!["issueCard"]!["card"] as { id: string }).id;
+        await step("CollectCard", { cardId, idempotencyKey: key() });
+        await step("EnableSocialSecurityFunction", { cardId, idempotencyKey: key() });
+        await step("ReportCardLoss", { cardId, temporary: true, idempotencyKey: key() });
+        await step("WithdrawLossReport", { cardId, idempotencyKey: key() });
+        await step("VerifyCardPassword", { cardId, password: "123456" });
+      } catch {
+        // Counted by `record`; the client starts over with a new person.
+      }
+    }
+  })();
+}
+
+/** The bench's mutation mix on one demo card per client (no new persons or cards). */
+function mixOn(cards: string[]) {
+  let next = 0;
+  return (record: (operation: string, answer: Answer) => void, stop: () => boolean) =>
+    (async () => {
+      const cardId = cards[next++ % cards.length]!;
+      while (!stop()) {
+        for (const [operation, input] of [
+          ["EnableSocialSecurityFunction", { cardId, idempotencyKey: key() }],
+          ["VerifyCardPassword", { cardId, password: "123456" }],
+          ["ReportCardLoss", { cardId, temporary: true, idempotencyKey: key() }],
+          ["WithdrawLossReport", { cardId, idempotencyKey: key() }],
+        ] as const) {
+          record(operation, await call(operation, { input }));
+        }
+      }
+    })();
+}
+
+// ---------------------------------------------------------------- helpers
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+function percentiles(values: number[]) {
+  return {
+    p50: round(percentile(values, 50)),
+    p95: round(percentile(values, 95)),
+    p99: round(percentile(values, 99)),
+  };
+}
+const round = (n: number) => Math.round(n * 10) / 10;
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  stack = await startBenchStack({ prefix: "writes", firstPort: 4521, personCount: 120 });
+  const gatewayProcess = stack.startOurGateway(4620);
+  await waitForOk("http://127.0.0.1:4620/healthz", 60_000, gatewayProcess);
+  gateway = "http://127.0.0.1:4620/graphql";
+  counterToken = stack.token;
+  bankToken = await mintDevToken(stack.secret, {
+    sub: "bench-bank",
+    channel: "BANK_COUNTER",
+    expiresIn: "2h",
+  });
+  const passwordCards = new Set(stack.demo.cardPasswords.map((p) => p._id));
+  const mixCards = stack.demo.cards
+    .filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id))
+    .map((c) => c._id)
+    .slice(0, MIX_CLIENTS);
+
+  const results: Record<string, unknown> = {};
+  // The ageing part measures a fresh hub first: before anything else writes.
+  if (PARTS.includes("ageing")) {
+    results["mixFresh"] = await underLoad(MIX_CLIENTS, mixOn(mixCards), { seconds: MIX_SECONDS });
+    console.log("mix on a fresh hub", results["mixFresh"]);
+  }
+  if (PARTS.includes("per-mutation")) results["perMutation"] = await perMutation();
+  if (PARTS.includes("scenario")) {
+    for (const clients of [1, 10]) {
+      results[`scenario${clients}`] = await underLoad(clients, scenario, {
+        seconds: SCENARIO_SECONDS,
+      });
+      console.log(`scenario, ${clients} client(s)`, results[`scenario${clients}`]);
+    }
+  }
+  let mixMutations = (results["mixFresh"] as LoadResult | undefined)?.mutations ?? 0;
+  if (PARTS.includes("sustained")) {
+    const sustained = await underLoad(MIX_CLIENTS, mixOn(mixCards), { seconds: SUSTAIN_SECONDS });
+    results["sustained"] = sustained;
+    mixMutations += sustained.mutations;
+    console.log("sustained mix", sustained);
+  }
+  if (PARTS.includes("ageing")) {
+    if (mixMutations < AGEING_MUTATIONS) {
+      const more = await underLoad(MIX_CLIENTS, mixOn(mixCards), {
+        mutations: AGEING_MUTATIONS - mixMutations,
+      });
+      mixMutations += more.mutations;
+      console.log("ageing load", more);
+    }
+    const aged = await underLoad(MIX_CLIENTS, mixOn(mixCards), { seconds: MIX_SECONDS });
+    results["mixAged"] = { ...aged, afterMutations: mixMutations };
+    console.log(`mix after ${mixMutations} mutations`, aged);
+  }
+
+  const goals = goalsFrom(results);
+  const output = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    settings: {
+      scenarioSeconds: SCENARIO_SECONDS,
+      sustainSeconds: SUSTAIN_SECONDS,
+      ageingMutations: AGEING_MUTATIONS,
+      parts: PARTS,
+    },
+    goals,
+    results,
+  };
+  await mkdir(join(root, "bench", "results"), { recursive: true });
+  const file = join(root, "bench", "results", `${output.date.slice(0, 10)}-writes.json`);
+  await writeFile(file, JSON.stringify(output, null, 2) + "\n");
+  console.log(JSON.stringify({ goals }, null, 2));
+  console.log(`written to ${file}`);
+}
+
+/** Issue #15's goals, each with the figures it compares (ratios within this run). */
+function goalsFrom(results: Record<string, unknown>) {
+  const goals: Record<string, unknown> = {};
+  const s10 = results["scenario10"] as LoadResult | undefined;
+  const s1 = results["scenario1"] as LoadResult | undefined;
+  const sustained = results["sustained"] as LoadResult | undefined;
+  const fresh = results["mixFresh"] as LoadResult | undefined;
+  const aged = results["mixAged"] as LoadResult | undefined;
+  if (s10)
+    goals["10 clients: card mutation p95 ≤ 3× PersonCards p95"] = {
+      ratio: round(s10.cardMutation.p95 / Math.max(0.1, s10.personCards.p95)),
+      met: s10.cardMutation.p95 <= 3 * s10.personCards.p95,
+    };
+  if (s1)
+    goals["1 client: card mutation p50 ≤ 2× PersonCards p50"] = {
+      ratio: round(s1.cardMutation.p50 / Math.max(0.1, s1.personCards.p50)),
+      met: s1.cardMutation.p50 <= 2 * s1.personCards.p50,
+    };
+  if (sustained)
+    goals["sustained: oldestPendingMs < 1 s throughout; empty within 2 s after"] = {
+      maxOldestPendingMs: sustained.lag.maxOldestPendingMs,
+      drainedAfterMs: sustained.drainedAfterMs,
+      met:
+        sustained.lag.maxOldestPendingMs < 1_000 &&
+        sustained.drainedAfterMs !== null &&
+        sustained.drainedAfterMs <= 2_000,
+    };
+  if (fresh && aged)
+    goals["ageing: mix p50 after 20,000 mutations ≤ 1.5× fresh"] = {
+      ratio: round(aged.allMutations.p50 / Math.max(0.1, fresh.allMutations.p50)),
+      met: aged.allMutations.p50 <= 1.5 * fresh.allMutations.p50,
+    };
+  return goals;
+}
+
+try {
+  await main();
+} finally {
+  await (stack as BenchStack | undefined)?.stop();
+}
