@@ -59,6 +59,8 @@ export interface BenchStack {
   startOurGateway(port: number, nodeOptions?: string[]): ChildProcess;
   /** Bundles and starts @apollo/gateway (bench/src/apollo-gateway.ts) on the same subgraphs. */
   startApolloGateway(port: number, nodeOptions?: string[]): Promise<ChildProcess>;
+  /** The processes of the stack: each subgraph by name, and `database` (the embedded server). */
+  pids: Record<string, number>;
   /** Tracks a process so `stop` ends it. */
   own(child: ChildProcess): ChildProcess;
   stop(): Promise<void>;
@@ -94,6 +96,7 @@ export async function startBenchStack(options: {
       LOG_LEVEL: "warn",
       ...Object.fromEntries(names.map((n) => [URL_VARIABLES[n]!, subgraphUrls[n]!])),
     };
+    const pids: Record<string, number> = mongo.pid ? { database: mongo.pid } : {};
     for (const [i, name] of names.entries()) {
       const child = spawnBundle(join(root, "subgraphs", name), {
         ...gatewayEnv,
@@ -101,6 +104,7 @@ export async function startBenchStack(options: {
         HUB_COUNT_DB_COMMANDS: "on",
       });
       children.push(child);
+      if (child.pid) pids[name] = child.pid;
       await waitForOk(`http://127.0.0.1:${options.firstPort + i}/readyz`, 60_000, child);
     }
     const operations = splitOperations(
@@ -122,6 +126,7 @@ export async function startBenchStack(options: {
       demo,
       subgraphUrls,
       gatewayEnv,
+      pids,
       token,
       headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
       document,

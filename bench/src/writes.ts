@@ -4,6 +4,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { composeIdNumber, mintDevToken, siblingUrl, type CommandStatsSnapshot } from "@hub/kit";
 import { waitForOk } from "../../scripts/lib/processes.js";
+import { cpuMs } from "./proc.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
 
 /**
@@ -27,6 +28,8 @@ const PARTS = (process.env["BENCH_WRITES_PARTS"] ?? "per-mutation,scenario,susta
 );
 
 let stack = undefined as unknown as BenchStack;
+/** Every process of the hub under test by name (gateway, subgraphs, database). */
+let processes: Record<string, number> = {};
 let gateway = "";
 let counterToken = "";
 let bankToken = "";
@@ -287,6 +290,8 @@ interface LoadResult {
   allMutations: { p50: number; p95: number; p99: number };
   personCards: { p50: number; p95: number; requests: number };
   errors: Record<string, number>;
+  /** CPU time each process spent per mutation (reads in the same run included: a small share). */
+  cpuMsPerMutation: Record<string, number>;
   lag: { maxOldestPendingMs: number; maxPending: number; samples: number };
   drainedAfterMs: number | null;
 }
@@ -316,6 +321,9 @@ async function underLoad(
     (latencies.get(operation) ?? latencies.set(operation, []).get(operation)!).push(answer.ms);
     if (operation !== "PersonCards") mutations += 1;
   };
+  const cpuBefore = Object.fromEntries(
+    Object.entries(processes).map(([n, pid]) => [n, cpuMs(pid)]),
+  );
   const started = performance.now();
   const deadline = until.seconds ? started + until.seconds * 1000 : Infinity;
   const stop = () =>
@@ -347,6 +355,13 @@ async function underLoad(
   })();
   await Promise.all([...Array.from({ length: clients }, () => loop(record, stop)), reader]);
   const seconds = (performance.now() - started) / 1000;
+  const cpuMsPerMutation = Object.fromEntries(
+    Object.entries(processes).map(([n, pid]) => [
+      n,
+      round((cpuMs(pid) - cpuBefore[n]!) / Math.max(1, mutations)),
+    ]),
+  );
+  cpuMsPerMutation["whole hub"] = round(sum(Object.values(cpuMsPerMutation)));
   sampling = false;
   await sampler;
   const drainedAfterMs = await drained(30_000);
@@ -363,6 +378,7 @@ async function underLoad(
     allMutations: percentiles(all),
     personCards: { ...percentiles(reads), requests: reads.length },
     errors,
+    cpuMsPerMutation,
     lag,
     drainedAfterMs,
   };
@@ -446,6 +462,7 @@ async function main(): Promise<void> {
   const gatewayProcess = stack.startOurGateway(4620);
   await waitForOk("http://127.0.0.1:4620/healthz", 60_000, gatewayProcess);
   gateway = "http://127.0.0.1:4620/graphql";
+  processes = { gateway: gatewayProcess.pid!, ...stack.pids };
   counterToken = stack.token;
   bankToken = await mintDevToken(stack.secret, {
     sub: "bench-bank",

@@ -6,7 +6,6 @@ import {
   type SubgraphDeps,
 } from "@hub/kit";
 import type { PasswordsContext } from "./context.js";
-import { hashPassword } from "./crypto/password-hash.js";
 import { initialCardPassword } from "./initial-password.js";
 import { buildPasswordsSchema } from "./schema.js";
 import { passwordEventHandlers } from "./store/event-handlers.js";
@@ -18,11 +17,7 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
   const passwords = new PasswordRepository(deps.db);
   const outbox = new Outbox(deps.db, "passwords", ["cards"]);
   await Promise.all([passwords.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
-  const initial = initialCardPassword();
-  const service = new PasswordService(passwords, outbox, {
-    password: initial,
-    hash: await hashPassword(initial),
-  });
+  const service = new PasswordService(passwords, outbox, { password: initialCardPassword() });
   return startHubSubgraph<PasswordsContext>({
     name: "passwords",
     deps,

@@ -6,6 +6,8 @@ import { dirname, join } from "node:path";
 export interface EmbeddedMongo {
   /** Connection string of a one-node replica set (transactions work). */
   readonly uri: string;
+  /** The server's process (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,7 @@ export async function startEmbeddedMongo(
   child.stderr?.resume();
   return {
     uri,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -38,3 +38,15 @@ export async function verifyPassword(password: string, stored: string): Promise<
   });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
+
+/**
+ * Whether `password` is the deployment's initial password, for a card that never had its own:
+ * compared in constant time with the setting itself. Hashing a value every deployment knows
+ * protects nothing, and scrypt costs ~40 ms of CPU per entry (measured: a third of a core under
+ * the bench's write load); a card with its own password is always checked against its hash.
+ */
+export function isInitialPassword(password: string, initial: string): boolean {
+  const given = Buffer.from(password);
+  const expected = Buffer.from(initial);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}

@@ -40,7 +40,7 @@ async function serviceOn(name: string) {
   await repository.ensureIndexes();
   const outbox = new Outbox(db, "passwords", ["cards"]);
   await outbox.ensureIndexes();
-  const initial = { password: "123456", hash: await hashPassword("123456") };
+  const initial = { password: "123456" };
   return { repository, service: new PasswordService(repository, outbox, initial) };
 }
 

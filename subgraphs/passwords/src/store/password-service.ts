@@ -1,5 +1,5 @@
 import { HubError, runIdempotent, runTransaction, type Caller, type Outbox } from "@hub/kit";
-import { verifyPassword, hashPassword } from "../crypto/password-hash.js";
+import { hashPassword, isInitialPassword, verifyPassword } from "../crypto/password-hash.js";
 import type { VerifyResult } from "../model/verify.js";
 import {
   CARD_PASSWORD_MAX_FAILURES,
@@ -42,8 +42,8 @@ export class PasswordService {
   constructor(
     private readonly repository: PasswordRepository,
     private readonly outbox: Outbox,
-    /** The deployment's initial card password (setting HUB_INITIAL_CARD_PASSWORD) and its hash. */
-    private readonly initial: { password: string; hash: string },
+    /** The deployment's initial card password (setting HUB_INITIAL_CARD_PASSWORD). */
+    private readonly initial: { password: string },
   ) {}
 
   private async requireCard(cardId: string): Promise<void> {
@@ -66,7 +66,10 @@ export class PasswordService {
     await this.requireCard(cardId);
     const stored = await this.repository.cardPassword(cardId);
     if (stored?.state === "LOCKED") return { result: "LOCKED", attemptsLeft: 0 };
-    if (await verifyPassword(password, stored?.hash ?? this.initial.hash)) {
+    const correct = stored?.hash
+      ? await verifyPassword(password, stored.hash)
+      : isInitialPassword(password, this.initial.password);
+    if (correct) {
       return (await this.repository.clearCardFailures(cardId, now))
         ? { result: "OK", attemptsLeft: CARD_PASSWORD_MAX_FAILURES }
         : { result: "LOCKED", attemptsLeft: 0 };
