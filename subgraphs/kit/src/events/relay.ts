@@ -222,7 +222,8 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
           .toArray();
         if (batch.length === 0) break;
         if (!(await send(destination, batch, lane.attempts))) return "failed";
-        if (!running) break;
+        // A short batch was all there was: what commits meanwhile wakes the lane again.
+        if (!running || batch.length < batchSize) break;
         if (leaseUntil - Date.now() < leaseMs / 2) {
           leaseUntil = Date.now() + leaseMs;
           await lanes.updateOne(

@@ -70,6 +70,9 @@ export class PasswordService {
       ? await verifyPassword(password, stored.hash)
       : isInitialPassword(password, this.initial.password);
     if (correct) {
+      // Nothing to reset: no wrong entry since the last correct one (as read just now).
+      if (!stored || stored.failedAttempts === 0)
+        return { result: "OK", attemptsLeft: CARD_PASSWORD_MAX_FAILURES };
       return (await this.repository.clearCardFailures(cardId, now))
         ? { result: "OK", attemptsLeft: CARD_PASSWORD_MAX_FAILURES }
         : { result: "LOCKED", attemptsLeft: 0 };
