@@ -74,7 +74,10 @@ describe("an answer shows its own effects (contract v2)", () => {
       const { personId } = await register();
       const issued = await issue(personId);
       expect(issued.errors, `round ${i}`).toBeUndefined();
-      expect(issued.extensions?.["pendingEffects"], `round ${i}: ${JSON.stringify(issued.extensions)}`).toBeUndefined();
+      expect(
+        issued.extensions?.["pendingEffects"],
+        `round ${i}: ${JSON.stringify(issued.extensions)}`,
+      ).toBeUndefined();
       const card = issued.data!.issueCard.card;
       expect(card.status).toBe("ARCHIVED");
       expect(card.password).toEqual(expect.objectContaining({ state: "INITIAL" }));
