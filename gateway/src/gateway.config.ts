@@ -18,7 +18,13 @@ import {
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
 import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./plugins/mask-errors.js";
+import { useGraphQLOverHttp } from "./plugins/graphql-over-http.plugin.js";
 import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
+import {
+  memoryPersistedQueryStore,
+  usePersistedQueries,
+  type PersistedQueryStore,
+} from "./plugins/persisted-queries.plugin.js";
 import { createSubgraphTransport } from "./transport/subgraph-transport.js";
 import type { NamedOperation } from "./sandbox/contract-operations.js";
 import { sandboxOptions, type ExampleVariables } from "./sandbox/sandbox.js";
@@ -36,8 +42,10 @@ export interface HubGatewayOptions {
   mode?: "development" | "production";
   limits?: QueryLimits;
   rateLimit?: RateLimit;
-  /** The contract's operations, registered by hash. */
+  /** Trusted documents, by hash: the contract's operations and the manifests loaded. */
   persistedDocuments?: PersistedDocument[];
+  /** Where automatic persisted queries are remembered (default: this process, bounded). */
+  persistedQueryStore?: PersistedQueryStore;
   /** Channel tokens may only send registered documents; `schema:read` tokens may send any. */
   persistedOnly?: boolean;
   /** Prometheus registry for /metrics (one per gateway). */
@@ -95,41 +103,23 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     maskedErrors: { maskError: createErrorMasker(options.logger, (code) => errors.inc({ code })) },
     // At most 5 operations in one batched request.
     batching: { limit: 5 },
-    ...(byHash.size > 0
-      ? {
-          persistedDocuments: {
-            getPersistedOperation: (id: string) => byHash.get(id) ?? null,
-            allowArbitraryDocuments: async (request: Request) => {
-              if (!options.persistedOnly) return true;
-              // This check may run before the auth plugin: an invalid token is let through here so
-              // that the auth plugin answers it with UNAUTHENTICATED.
-              const caller =
-                callerOf(request) ??
-                (await options.verifier(request.headers.get("authorization")).catch(() => null));
-              return caller === null || hasScope(caller, "schema:read");
-            },
-            customErrors: {
-              notFound: {
-                message: "Unknown persisted document.",
-                extensions: { code: "BAD_USER_INPUT", http: { status: 400 } },
-              },
-              keyNotFound: {
-                message:
-                  "This gateway accepts only registered (persisted) documents for this token.",
-                extensions: { code: "FORBIDDEN", http: { status: 403 } },
-              },
-              persistedQueryOnly: {
-                message:
-                  "This gateway accepts only registered (persisted) documents for this token.",
-                extensions: { code: "FORBIDDEN", http: { status: 403 } },
-              },
-            },
-          },
-        }
-      : {}),
     // Order matters: the caller is known before limits by caller apply.
     plugins: (context) => [
       metricsPlugin(context, registry),
+      useGraphQLOverHttp(),
+      usePersistedQueries({
+        trusted: byHash,
+        store: options.persistedQueryStore ?? memoryPersistedQueryStore(),
+        trustedOnly: async (request) => {
+          if (!options.persistedOnly) return false;
+          // This check may run before the auth plugin: an invalid token is let through here so
+          // that the auth plugin answers it with UNAUTHENTICATED.
+          const caller =
+            callerOf(request) ??
+            (await options.verifier(request.headers.get("authorization")).catch(() => null));
+          return caller !== null && !hasScope(caller, "schema:read");
+        },
+      }) as GatewayPlugin,
       useHubAuth(options.verifier) as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,

@@ -2,8 +2,13 @@ import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { isErrorCode, type Logger } from "@hub/kit";
 
-/** Standard codes of the GraphQL engine that clients know; kept as they are. */
-const REQUEST_CODES = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
+/** The GraphQL ecosystem's request codes that clients know (CONTRACT.md); kept as they are. */
+const REQUEST_CODES = new Set([
+  "BAD_REQUEST",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "PERSISTED_QUERY_NOT_FOUND",
+]);
 
 /** Extensions a client may see besides `code`: each is set deliberately by our own code. */
 const SAFE_EXTENSIONS = [
@@ -24,6 +29,18 @@ function safeExtensions(extensions: Record<string, unknown>): Record<string, unk
   const kept: Record<string, unknown> = {};
   for (const key of SAFE_EXTENSIONS) if (key in extensions) kept[key] = extensions[key];
   return kept;
+}
+
+/**
+ * The HTTP part of an error as the client gets it: the status always applies. (The runtime marks
+ * its own request errors `spec` and then answers 200 to `Accept: application/json`; CONTRACT.md
+ * and GraphQL over HTTP want the 4xx.)
+ */
+function httpOf(
+  http: { status?: number; headers?: Record<string, string> } | undefined,
+  status: number,
+): { status: number; headers?: Record<string, string> } {
+  return { status, ...(http?.headers ? { headers: http.headers } : {}) };
 }
 
 function isUnreachable(error: unknown): boolean {
@@ -79,7 +96,18 @@ export function createErrorMasker(
     ) {
       return new GraphQLError(graphqlError?.message ?? "Error", {
         ...options,
-        extensions: { code, ...safeExtensions(extensions), ...(http ? { http } : {}) },
+        extensions: {
+          code,
+          ...safeExtensions(extensions),
+          // Parse and validation errors keep the runtime's own HTTP handling: 400 for
+          // `Accept: application/graphql-response+json`, 200 for plain application/json (as
+          // GraphQL over HTTP asks). BAD_REQUEST and PERSISTED_QUERY_NOT_FOUND are always 4xx.
+          ...(code === "BAD_REQUEST" || code === "PERSISTED_QUERY_NOT_FOUND"
+            ? { http: httpOf(http, http?.status ?? 400) }
+            : http
+              ? { http }
+              : {}),
+        },
       });
     }
     const requestLevel =
@@ -87,12 +115,17 @@ export function createErrorMasker(
       !graphqlError.path &&
       (!graphqlError.originalError || asGraphQLError(graphqlError.originalError));
     if (requestLevel && code !== "GATEWAY_TIMEOUT" && code !== "DOWNSTREAM_SERVICE_ERROR") {
-      // Raised by the GraphQL server about the request itself (a missing or mistyped variable, an
-      // unknown operation name, a malformed body): the message describes the caller's input only.
-      const status = http?.status && http.status >= 400 && http.status < 500 ? http.status : 400;
+      // Raised by the GraphQL server about the request itself: the message describes the caller's
+      // input only. Not GraphQL over HTTP at all (no query, malformed JSON, a method or content
+      // type it does not take; the server gives those an HTTP status) → BAD_REQUEST; a missing or
+      // mistyped variable, an unknown operation name → BAD_USER_INPUT.
+      const httpLevel = http?.status !== undefined && http.status >= 400 && http.status < 500;
       return new GraphQLError(graphqlError.message, {
         ...options,
-        extensions: { code: "BAD_USER_INPUT", http: { status } },
+        extensions: {
+          code: httpLevel ? "BAD_REQUEST" : "BAD_USER_INPUT",
+          http: httpOf(http, httpLevel ? http!.status! : 400),
+        },
       });
     }
     if (code === "INTERNAL_SERVER_ERROR" && typeof extensions["correlationId"] === "string") {
