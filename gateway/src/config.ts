@@ -5,6 +5,7 @@ import {
   type SubgraphName,
 } from "@hub/kit";
 import { z } from "zod";
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./plugins/query-limits.plugin.js";
 
 const url = z.url();
 
@@ -23,6 +24,31 @@ const gatewayEnv = z
     HUB_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     HUB_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
+    /** Query limits (QUERY_TOO_COMPLEX beyond them); defaults in query-limits.plugin.ts. */
+    HUB_QUERY_MAX_DEPTH: z.coerce.number().int().positive().default(DEFAULT_QUERY_LIMITS.maxDepth),
+    HUB_QUERY_MAX_ALIASES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_QUERY_LIMITS.maxAliases),
+    HUB_QUERY_MAX_DIRECTIVES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_QUERY_LIMITS.maxDirectives),
+    HUB_QUERY_MAX_TOKENS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_QUERY_LIMITS.maxTokens),
+    HUB_QUERY_MAX_COST: z.coerce.number().positive().default(DEFAULT_QUERY_LIMITS.maxCost),
+    /**
+     * Trusted documents besides the contract's: Apollo persisted query manifests (files, or
+     * directories of `*.json` manifests), comma-separated.
+     */
+    HUB_PERSISTED_MANIFESTS: z.string().optional(),
+    /** Automatic persisted queries remembered per gateway process (newest kept). */
+    HUB_APQ_MAX_ENTRIES: z.coerce.number().int().positive().default(5_000),
     /** Production mode: the longest a token may be valid for (from its iat), in seconds. */
     HUB_MAX_TOKEN_LIFETIME_SECONDS: z.coerce
       .number()
@@ -59,4 +85,15 @@ export function loadGatewayEnv(env = process.env): GatewayEnv {
   if (!parsed.success || problems.length > 0)
     throw new Error(`Invalid configuration: ${problems.join("; ")}`);
   return { ...parsed.data, subgraphUrls };
+}
+
+/** The query limits a gateway environment sets. */
+export function queryLimitsOf(env: GatewayEnv): QueryLimits {
+  return {
+    maxDepth: env.HUB_QUERY_MAX_DEPTH,
+    maxAliases: env.HUB_QUERY_MAX_ALIASES,
+    maxDirectives: env.HUB_QUERY_MAX_DIRECTIVES,
+    maxTokens: env.HUB_QUERY_MAX_TOKENS,
+    maxCost: env.HUB_QUERY_MAX_COST,
+  };
 }

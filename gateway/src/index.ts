@@ -1,5 +1,12 @@
 export { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
 export { startGatewayServer, type GatewayServerOptions, type RunningGateway } from "./server.js";
-export { persistedDocumentsOf, type PersistedDocument } from "./persisted-documents.js";
+export {
+  loadManifests,
+  manifestOf,
+  persistedDocumentsOf,
+  type PersistedDocument,
+  type PersistedQueryManifest,
+} from "./persisted-documents.js";
+export { contractManifest, MANIFEST_PATH } from "./write-manifest.js";
 export { splitOperations, type NamedOperation } from "./sandbox/contract-operations.js";
 export { DEFAULT_QUERY_LIMITS } from "./plugins/query-limits.plugin.js";

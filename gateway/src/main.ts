@@ -2,8 +2,9 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, createTokenVerifier } from "@hub/kit";
-import { loadGatewayEnv } from "./config.js";
-import { persistedDocumentsOf } from "./persisted-documents.js";
+import { loadGatewayEnv, queryLimitsOf } from "./config.js";
+import { memoryPersistedQueryStore } from "./plugins/persisted-queries.plugin.js";
+import { loadManifests, persistedDocumentsOf } from "./persisted-documents.js";
 import { splitOperations } from "./sandbox/contract-operations.js";
 import { startGatewayServer } from "./server.js";
 
@@ -44,7 +45,17 @@ try {
     maxInFlight: env.HUB_MAX_IN_FLIGHT,
     mode: env.HUB_MODE,
     metricsToken: env.HUB_METRICS_TOKEN,
-    persistedDocuments: persistedDocumentsOf(operations),
+    persistedDocuments: [
+      ...persistedDocumentsOf(operations),
+      ...(await loadManifests(
+        (env.HUB_PERSISTED_MANIFESTS ?? "")
+          .split(",")
+          .map((path) => path.trim())
+          .filter(Boolean),
+      )),
+    ],
+    persistedQueryStore: memoryPersistedQueryStore(env.HUB_APQ_MAX_ENTRIES),
+    limits: queryLimitsOf(env),
     persistedOnly: env.HUB_PERSISTED_ONLY === "on",
     rateLimit: { points: env.HUB_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 },
     sandbox,

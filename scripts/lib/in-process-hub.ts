@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { startBankAccountsSubgraph } from "@hub/bank-accounts";
 import { startCardsSubgraph } from "@hub/cards";
 import {
+  loadManifests,
   persistedDocumentsOf,
   splitOperations,
   startGatewayServer,
@@ -64,6 +65,8 @@ export interface InProcessHubOptions {
       | "metricsToken"
     >
   >;
+  /** Apollo persisted query manifests to trust besides the contract (HUB_PERSISTED_MANIFESTS). */
+  manifests?: string[];
   /** Serve the analyst sandbox at GET /graphql, with the contract's operations as tabs. */
   sandbox?: boolean;
   /** Subgraph URLs the gateway uses instead of the started ones (tests of slow subgraphs). */
@@ -141,7 +144,10 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
   );
   const gateway = await startGatewayServer({
     port: 0,
-    persistedDocuments: persistedDocumentsOf(operations),
+    persistedDocuments: [
+      ...persistedDocumentsOf(operations),
+      ...(await loadManifests(options.manifests ?? [])),
+    ],
     rateLimit: { points: 100_000, windowSeconds: 60 },
     ...options.gateway,
     sandbox: options.sandbox

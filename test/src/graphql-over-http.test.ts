@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { auditServer } from "graphql-http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHub, token, type TestHub } from "./support/hub.js";
@@ -31,5 +32,51 @@ describe("GraphQL over HTTP (graphql-http's server audits, as a client with a va
       );
     expect(failed).toEqual([]);
     expect(results.filter((result) => result.status === "ok")).toHaveLength(results.length);
+  });
+});
+
+describe("automatic persisted queries over plain HTTP", () => {
+  const post = async (body: unknown) => {
+    const response = await fetch(hub.gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+      body: JSON.stringify(body),
+    });
+    const answer = (await response.json()) as {
+      data?: unknown;
+      errors?: { extensions?: { code?: string } }[];
+    };
+    return {
+      status: response.status,
+      data: answer.data,
+      code: answer.errors?.[0]?.extensions?.code,
+    };
+  };
+
+  it("hash only → PERSISTED_QUERY_NOT_FOUND; hash with its query → run and remembered; then hash only → run; a hash that is not the query's → BAD_REQUEST", async () => {
+    const query = `query Apq${Date.now()} { __typename }`;
+    const sha256Hash = createHash("sha256").update(query).digest("hex");
+    const extensions = { persistedQuery: { version: 1, sha256Hash } };
+    expect(await post({ extensions })).toMatchObject({
+      status: 400,
+      code: "PERSISTED_QUERY_NOT_FOUND",
+    });
+    expect(await post({ query, extensions })).toEqual({
+      status: 200,
+      data: { __typename: "Query" },
+      code: undefined,
+    });
+    expect(await post({ extensions })).toEqual({
+      status: 200,
+      data: { __typename: "Query" },
+      code: undefined,
+    });
+    const other = "query Other { __typename }";
+    expect(await post({ query: other, extensions })).toMatchObject({
+      status: 400,
+      code: "BAD_REQUEST",
+    });
+    // The mismatch registered nothing: the hash still runs its own query.
+    expect(await post({ extensions })).toMatchObject({ data: { __typename: "Query" } });
   });
 });

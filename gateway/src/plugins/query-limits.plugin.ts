@@ -1,19 +1,22 @@
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
-import { GraphQLError } from "graphql";
+import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationRule } from "graphql";
+import type { Plugin as EnvelopPlugin } from "@envelop/core";
+import { operationCost } from "./query-cost.js";
 
 export interface QueryLimits {
   maxDepth: number;
   maxAliases: number;
   maxDirectives: number;
   maxTokens: number;
-  /** graphql-armor's cost: every field counts, objects and lists more, deeper ones more again. */
+  /** See query-cost.ts: every field counts, objects more, deeper ones more again. */
   maxCost: number;
 }
 
 /**
  * Large enough for every contract operation (a test checks; the largest, PersonCards, costs about
- * 156), small enough to stop abuse.
+ * 156) and for the federation audit's queries, small enough to stop abuse. Settable by
+ * HUB_QUERY_MAX_* (README, Configuration).
  */
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDepth: 10,
@@ -24,15 +27,14 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
 };
 
 /**
- * Query limits by graphql-armor, applied while validating — before any subgraph is called. Every
- * violation is reported, each as QUERY_TOO_COMPLEX. Field suggestions ("did you mean …") are
+ * Query limits, applied while validating — before any subgraph is called: depth, aliases,
+ * directives and tokens by graphql-armor, cost by our estimator (query-cost.ts). Every violation
+ * is reported, each as QUERY_TOO_COMPLEX. Field suggestions ("did you mean …") are
  * blocked outside development so the schema cannot be mined through typos.
  */
 export function queryLimitPlugins(limits: QueryLimits, development: boolean) {
   const reject: GraphQLArmorRejectCallback = (context, error) => {
-    const limitError = new GraphQLError(error.message.replace(/^Syntax Error: /, ""), {
-      extensions: { code: "QUERY_TOO_COMPLEX" },
-    });
+    const limitError = tooComplex(error.message.replace(/^Syntax Error: /, ""));
     // The token limit is checked while parsing, where there is no validation context to report to.
     if (!context) throw limitError;
     context.reportError(limitError);
@@ -43,7 +45,33 @@ export function queryLimitPlugins(limits: QueryLimits, development: boolean) {
     maxAliases: { n: limits.maxAliases, ...callbacks },
     maxDirectives: { n: limits.maxDirectives, ...callbacks },
     maxTokens: { n: limits.maxTokens, ...callbacks },
-    costLimit: { maxCost: limits.maxCost, ...callbacks },
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: !development },
-  }).protect().plugins;
+  })
+    .protect()
+    .plugins.concat(useCostLimit(limits.maxCost));
+}
+
+function tooComplex(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: "QUERY_TOO_COMPLEX" } });
+}
+
+/** Each operation's cost (query-cost.ts) within `maxCost`. */
+function useCostLimit(maxCost: number): EnvelopPlugin {
+  const rule: ValidationRule = (context) => {
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const definition of context.getDocument().definitions)
+      if (definition.kind === Kind.FRAGMENT_DEFINITION)
+        fragments[definition.name.value] = definition;
+    return {
+      OperationDefinition(operation) {
+        const cost = operationCost(context.getSchema(), operation, fragments);
+        if (cost > maxCost)
+          context.reportError(
+            tooComplex(`Query Cost limit of ${maxCost} exceeded, found ${Math.round(cost)}.`),
+          );
+      },
+    };
+  };
+  return { onValidate: ({ addValidationRule }) => addValidationRule(rule) };
 }

@@ -1,4 +1,4 @@
-import type { Channel } from "@hub/kit";
+import type { Channel, Scope } from "@hub/kit";
 import { token } from "./hub.js";
 
 /** Which channel runs each contract operation in the client tests (CONTRACT.md's channel table). */
@@ -23,7 +23,11 @@ export interface SeenRequest {
  * operation (COUNTER unless named above), as the front-ends of each channel would, and records
  * what was sent.
  */
-export function channelFetch(seen: SeenRequest[] = []): typeof fetch {
+export function channelFetch(
+  seen: SeenRequest[] = [],
+  /** The tokens' scopes (default: all; a channel's front-end has no `schema:read`). */
+  scopes?: readonly Scope[],
+): typeof fetch {
   return async (input, init = {}) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
     const body =
@@ -39,7 +43,7 @@ export function channelFetch(seen: SeenRequest[] = []): typeof fetch {
     const headers = new Headers(init.headers);
     headers.set(
       "authorization",
-      `Bearer ${await token({ channel: CHANNEL_OF[operationName ?? ""] ?? "COUNTER" })}`,
+      `Bearer ${await token({ channel: CHANNEL_OF[operationName ?? ""] ?? "COUNTER", scopes })}`,
     );
     const response = await fetch(input, { ...init, headers });
     const persisted = (body["extensions"] as { persistedQuery?: { sha256Hash?: string } })
