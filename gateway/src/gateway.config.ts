@@ -26,8 +26,7 @@ import {
   type PersistedQueryStore,
 } from "./plugins/persisted-queries.plugin.js";
 import { createSubgraphTransport } from "./transport/subgraph-transport.js";
-import type { NamedOperation } from "./sandbox/contract-operations.js";
-import { sandboxOptions, type ExampleVariables } from "./sandbox/sandbox.js";
+import { sandboxOptions, type SandboxSettings } from "./sandbox/sandbox.js";
 
 export interface HubGatewayOptions {
   /** Supergraph SDL (the checked-in schema/supergraph.graphql). */
@@ -51,7 +50,7 @@ export interface HubGatewayOptions {
   /** Prometheus registry for /metrics (one per gateway). */
   registry?: Registry;
   /** The analyst sandbox (GraphiQL at GET /graphql); off when absent. */
-  sandbox?: { operations: NamedOperation[]; examples: ExampleVariables };
+  sandbox?: SandboxSettings;
 }
 
 /** Per token subject: generous for a counter terminal, a brake on scripted abuse. */
@@ -93,9 +92,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     requestId: false,
     logging: false,
     landingPage: false,
-    ...(options.sandbox
-      ? sandboxOptions(options.sandbox.operations, options.sandbox.examples)
-      : { graphiql: false }),
+    ...(options.sandbox ? sandboxOptions(options.sandbox) : { graphiql: false }),
     healthCheckEndpoint: "/healthz",
     readinessCheckEndpoint: "/readyz",
     // Subgraph names and URLs are internal: errors must not name them.

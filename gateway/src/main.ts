@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger, createTokenVerifier } from "@hub/kit";
+import { createLogger, createTokenVerifier, mintDevToken } from "@hub/kit";
 import { loadGatewayEnv, queryLimitsOf } from "./config.js";
 import { memoryPersistedQueryStore } from "./plugins/persisted-queries.plugin.js";
 import { loadManifests, persistedDocumentsOf } from "./persisted-documents.js";
 import { splitOperations } from "./sandbox/contract-operations.js";
+import { isLoopbackHost } from "./sandbox/sandbox.js";
 import { startGatewayServer } from "./server.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
@@ -19,6 +20,7 @@ try {
     "utf8",
   );
   const operations = splitOperations(await readFile(join(schemaDir, "operations.graphql"), "utf8"));
+  const secret = env.HUB_JWT_SECRET;
   const sandbox =
     env.HUB_SANDBOX === "on"
       ? {
@@ -26,6 +28,11 @@ try {
           examples: env.HUB_SANDBOX_EXAMPLES
             ? (JSON.parse(env.HUB_SANDBOX_EXAMPLES) as Record<string, Record<string, unknown>>)
             : {},
+          // Development on loopback only: the page comes with a token, as `npm start` prints one.
+          developmentToken:
+            env.HUB_MODE === "development" && isLoopbackHost(env.HOST) && secret
+              ? () => mintDevToken(secret, { sub: "sandbox-analyst", channel: "COUNTER" })
+              : undefined,
         }
       : undefined;
   const server = await startGatewayServer({

@@ -16,6 +16,7 @@ import {
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   eventTargetsFrom,
   hs256ServiceTokens,
+  mintDevToken,
   startEmbeddedMongo,
   subgraphDatabaseName,
   systemClock,
@@ -151,7 +152,15 @@ export async function startInProcessHub(options: InProcessHubOptions): Promise<I
     rateLimit: { points: 100_000, windowSeconds: 60 },
     ...options.gateway,
     sandbox: options.sandbox
-      ? { operations, examples: demo ? sandboxExamples(demo) : {} }
+      ? {
+          operations,
+          examples: demo ? sandboxExamples(demo) : {},
+          // As the gateway process does in development (it listens on loopback here).
+          developmentToken:
+            options.gateway?.mode === "development"
+              ? () => mintDevToken(options.secret, { sub: "sandbox-analyst", channel: "COUNTER" })
+              : undefined,
+        }
       : undefined,
     supergraphSdl: await readFile(SUPERGRAPH_PATH, "utf8"),
     subgraphUrls: {

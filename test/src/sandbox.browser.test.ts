@@ -10,13 +10,16 @@ const CHROMIUM = process.env["HUB_CHROMIUM"] ?? "/usr/bin/chromium";
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
 
 let hub: TestHub;
+let production: TestHub;
 let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set HUB_CHROMIUM.`,
     );
-  hub = await startTestHub({ sandbox: true });
+  // As `npm start` runs it: development mode, on loopback.
+  hub = await startTestHub({ sandbox: true, gateway: { mode: "development" } });
+  production = await startTestHub({ sandbox: true, gateway: { mode: "production" }, seed: false });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -34,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await hub?.stop();
+  await production?.stop();
 });
 
 /** Replaces the content of the visible editor of the variables/headers pane. */
@@ -51,7 +55,7 @@ async function fillToolEditor(
 }
 
 describe("the analyst sandbox in a real browser", () => {
-  it("serves GraphiQL from the hub itself (no internet), with the contract's operations as tabs; a pasted token runs PersonCards", async () => {
+  it("serves GraphiQL from the hub itself (no internet), the contract's operations as tabs; in development Run on PersonCards answers with no edit", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const outside: string[] = [];
     page.on("request", (request) => {
@@ -68,24 +72,17 @@ describe("the analyst sandbox in a real browser", () => {
       await expect(page.getByText(name, { exact: true }).first().isVisible()).resolves.toBe(true);
 
     const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
-    // GraphiQL drops tab variables, so the open tab names its example in a comment.
-    await expect(
-      page.getByText(`"idNumber":"${person.idNumber}"`, { exact: false }).first().isVisible(),
-    ).resolves.toBe(true);
-    await fillToolEditor(page, "Variables", JSON.stringify({ idNumber: person.idNumber }));
-    await fillToolEditor(
-      page,
-      "Headers",
-      JSON.stringify({
-        Authorization: `Bearer ${await token({ sub: "analyst-1", scopes: ["cards:read", "schema:read"] })}`,
-      }),
-    );
     const answered = page.waitForResponse(
       (r) =>
         r.request().method() === "POST" && (r.request().postData() ?? "").includes("PersonCards"),
     );
+    // No token pasted, no variables typed: the page came with both.
     await page.getByLabel("Execute query (Ctrl-Enter)").click();
-    const body = (await (await answered).json()) as {
+    const response = await answered;
+    expect(JSON.parse(response.request().postData() ?? "{}").variables).toEqual({
+      idNumber: person.idNumber,
+    });
+    const body = (await response.json()) as {
       data: {
         personByIdNumber: {
           cards: { number: string }[];
@@ -109,7 +106,37 @@ describe("the analyst sandbox in a real browser", () => {
     await expect(result.innerText()).resolves.toMatch(/personByIdNumber/);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "sandbox.png") });
+
+    // Another tab runs with its own example variables.
+    const history = page.waitForResponse(
+      (r) =>
+        r.request().method() === "POST" && (r.request().postData() ?? "").includes("CardHistory"),
+    );
+    // The tab bar animates its tabs; a dispatched click selects one without a drag.
+    await page.locator('.graphiql-tab-button[title="CardHistory"]').dispatchEvent("click");
+    await page.getByLabel("Execute query (Ctrl-Enter)").click();
+    const historyBody = (await (await history).json()) as {
+      data: { card: { id: string; history: unknown[] } };
+    };
+    expect(historyBody.data.card.history.length).toBeGreaterThan(0);
     expect(outside).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it("in production nothing is pre-filled: a token is to be pasted, variables to be filled in", async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(production.gateway.url, { waitUntil: "networkidle" });
+    const html = await page.content();
+    expect(html).not.toMatch(/Bearer ey/);
+    await fillToolEditor(page, "Headers", JSON.stringify({ Authorization: "Bearer x" }));
+    const answered = page.waitForResponse(
+      (r) =>
+        r.request().method() === "POST" && (r.request().postData() ?? "").includes("PersonCards"),
+    );
+    await page.getByLabel("Execute query (Ctrl-Enter)").click();
+    const response = await answered;
+    expect(JSON.parse(response.request().postData() ?? "{}").variables ?? {}).toEqual({});
+    expect(response.status()).toBe(401);
     await page.close();
   }, 60_000);
 });

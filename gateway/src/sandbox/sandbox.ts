@@ -4,45 +4,60 @@ import type { NamedOperation } from "./contract-operations.js";
 /** Example variables for the contract's operations, using the demo data's showcase ids. */
 export type ExampleVariables = Record<string, Record<string, unknown>>;
 
-/**
- * The GraphiQL bundled with Yoga keeps each tab's variables in its tab state but neither shows nor
- * sends them (the variables pane opens empty; graphql/graphiql#3392), so the tab's document itself
- * names the example values to paste. A comment changes nothing the server runs.
- */
-export function withExampleComment(
-  document: string,
-  variables: Record<string, unknown> | undefined,
-): string {
-  if (!variables || Object.keys(variables).length === 0) return document;
-  return `# Example variables from the demo data (paste them into Variables below):\n# ${JSON.stringify(variables)}\n${document}`;
+export interface SandboxSettings {
+  operations: NamedOperation[];
+  examples: ExampleVariables;
+  /**
+   * Development on a loopback address only: a development token for the Headers pane, minted for
+   * each page view. Absent elsewhere: nothing is pre-filled.
+   */
+  developmentToken?: () => Promise<string>;
 }
+
+const pretty = (value: unknown) => JSON.stringify(value, null, 2);
+
+/** Yoga's options, plus `variables`, which its bundled GraphiQL takes though the type omits it. */
+export type SandboxPage = GraphiQLOptions & { variables?: string | undefined };
 
 /**
  * The analyst sandbox: GraphiQL whose scripts and styles are inlined by
  * @graphql-yoga/render-graphiql, so it renders with no internet access. Each contract operation is
- * a ready tab; the token goes in the headers tab.
+ * a tab. In development on loopback each tab carries its example variables from the demo data and
+ * the headers carry a development token, so Run answers at once; otherwise the token is to be
+ * pasted and the variables filled in.
  */
-export function sandboxOptions(
-  operations: NamedOperation[],
-  examples: ExampleVariables,
-): { graphiql: GraphiQLOptions; renderGraphiQL: (options: GraphiQLOptions) => Promise<string> } {
+export function sandboxOptions(settings: SandboxSettings): {
+  graphiql: (request: Request) => Promise<SandboxPage>;
+  renderGraphiQL: (options: GraphiQLOptions) => Promise<string>;
+} {
+  const prefilled = Boolean(settings.developmentToken);
+  const variablesOf = (name: string | undefined) =>
+    prefilled && name && settings.examples[name] ? pretty(settings.examples[name]) : undefined;
   return {
-    graphiql: {
+    graphiql: async () => ({
       title: "Card hub",
-      headers: JSON.stringify(
-        { Authorization: "Bearer <paste the token printed by npm start>" },
-        null,
-        2,
-      ),
-      shouldPersistHeaders: true,
-      defaultTabs: operations.map((op) => ({
-        query: withExampleComment(op.document, examples[op.name]),
-        variables: JSON.stringify(examples[op.name] ?? {}, null, 2),
+      headers: pretty({
+        Authorization: settings.developmentToken
+          ? `Bearer ${await settings.developmentToken()}`
+          : "Bearer <paste the token printed by npm start>",
+      }),
+      shouldPersistHeaders: !prefilled,
+      defaultTabs: settings.operations.map((op) => ({
+        query: op.document,
+        variables: variablesOf(op.name),
       })),
-    },
+      // GraphiQL fills the variables pane of the tab open at start from this, not from its tab
+      // (the other tabs' variables show when they are opened).
+      variables: variablesOf(settings.operations[0]?.name),
+    }),
     // Loaded on the first page view: the inlined GraphiQL bundle is ~30 MB of strings in the heap
     // (a heap snapshot of the gateway), which a gateway nobody opens the sandbox on should not carry.
     renderGraphiQL: async (options) =>
       (await import("@graphql-yoga/render-graphiql")).renderGraphiQL(options),
   };
+}
+
+/** Whether an address only this machine can reach is what the gateway listens on. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  return host === undefined || host === "localhost" || host === "::1" || /^127\./.test(host);
 }
