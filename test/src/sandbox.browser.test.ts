@@ -114,7 +114,11 @@ describe("the analyst sandbox in a real browser", () => {
     );
     // The tab bar animates its tabs; a dispatched click selects one without a drag.
     await page.locator('.graphiql-tab-button[title="CardHistory"]').dispatchEvent("click");
-    await page.getByLabel("Execute query (Ctrl-Enter)").click();
+    // Run from the tab's editor once its operation is there (Ctrl-Enter, as an analyst would).
+    const editor = page.locator(".graphiql-query-editor .view-lines");
+    await editor.getByText("query CardHistory").first().waitFor();
+    await editor.click();
+    await page.keyboard.press("Control+Enter");
     const historyBody = (await (await history).json()) as {
       data: { card: { id: string; history: unknown[] } };
     };
