@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadManifests } from "./persisted-documents.js";
 import { contractManifest, MANIFEST_PATH } from "./write-manifest.js";
@@ -23,5 +23,17 @@ describe("persisted query manifests", () => {
       /b\.json is not an apollo-persisted-query-manifest/,
     );
     await expect(loadManifests([join(dir, "missing.json")])).rejects.toThrow(/does not exist/);
+  });
+});
+
+describe("docs/clients.md", () => {
+  it("lists every contract operation with its persisted id", async () => {
+    const doc = await readFile(join(dirname(MANIFEST_PATH), "..", "docs", "clients.md"), "utf8");
+    const manifest = JSON.parse(await contractManifest()) as {
+      operations: { name: string; id: string }[];
+    };
+    for (const op of manifest.operations) expect(doc).toContain(`| \`${op.name}\` |`);
+    for (const op of manifest.operations)
+      expect(doc, op.name).toMatch(new RegExp(`\\| \`${op.name}\` \\| \\w+ \\| \`${op.id}\` \\|`));
   });
 });
