@@ -3,7 +3,10 @@
  * gateway started with `node --cpu-prof`, then writes the raw profile (open it in Chrome DevTools
  * or speedscope for a flame graph) and a self-time summary by package and function to
  * bench/results/profiles/. Workloads: PersonCards (the showcase person with duplicates, every
- * request), PersonCardsVaried (a different person each request), PersonsByIds (100 ids). Targets: ours (default), apollo.
+ * request), PersonCardsVaried (a different person each request), PersonsByIds (100 ids). Targets:
+ * ours (default), apollo (the gateways), or a subgraph (persons, cards, passwords, bank-accounts)
+ * profiled while our gateway serves the workload. Every run also prints each process's CPU per
+ * request.
  */
 import "reflect-metadata";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -38,22 +41,30 @@ const rawDir = join(outDir, `${target}-${workload}`);
 await rm(rawDir, { recursive: true, force: true });
 await mkdir(rawDir, { recursive: true });
 
-const stack = await startBenchStack({ prefix: "profile", firstPort: 4521, personCount: 120 });
+const SUBGRAPH_TARGETS = ["persons", "cards", "passwords", "bank-accounts"];
+const subgraphTarget = SUBGRAPH_TARGETS.includes(target);
+// BENCH_NODE_FLAGS: extra flags for the profiled process (memory experiments, for instance).
+const extraFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean);
+// BENCH_CPU_PROF=off: no profiler (its sampling costs CPU itself), figures only.
+const profiling = process.env["BENCH_CPU_PROF"] !== "off";
+const profileFlags = [
+  ...(profiling ? [`--cpu-prof`, `--cpu-prof-dir=${rawDir}`] : []),
+  ...extraFlags,
+];
+const spawnedAt = Date.now();
+const stack = await startBenchStack({
+  prefix: "profile",
+  firstPort: 4521,
+  personCount: 120,
+  subgraphNodeOptions: subgraphTarget ? { [target]: profileFlags } : {},
+});
 try {
   const port = 4620;
-  // BENCH_NODE_FLAGS: extra flags for the gateway process (memory experiments, for instance).
-  const extraFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean);
-  // BENCH_CPU_PROF=off: no profiler (its sampling costs CPU itself), figures only.
-  const profiling = process.env["BENCH_CPU_PROF"] !== "off";
-  const profileFlags = [
-    ...(profiling ? [`--cpu-prof`, `--cpu-prof-dir=${rawDir}`] : []),
-    ...extraFlags,
-  ];
-  const spawnedAt = Date.now();
   const gateway =
     target === "apollo"
       ? await stack.startApolloGateway(port, profileFlags)
-      : stack.startOurGateway(port, profileFlags);
+      : stack.startOurGateway(port, subgraphTarget ? [] : profileFlags);
+  const profiled = subgraphTarget ? stack.pids[target]! : gateway.pid!;
   const body = stack.bodies(workload as ReadWorkload);
   const run = (duration: number, options: Partial<autocannon.Options> = {}) =>
     autocannon({
@@ -66,20 +77,35 @@ try {
       ...options,
     });
   await waitForListening(`http://127.0.0.1:${port}/graphql`, 60_000);
-  const idleRss = rssMb(gateway.pid!);
+  const idleRss = rssMb(profiled);
   // A short warm-up, so the profile shows the steady state rather than first-request compilation.
   await run(2);
   const loadStartedMs = Date.now() - spawnedAt;
-  const before = cpuMs(gateway.pid!);
+  const before = cpuMs(profiled);
+  const processes = { gateway: gateway.pid!, ...stack.pids };
+  const processesBefore = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [name, cpuMs(pid)]),
+  );
   const result = await run(seconds, {
     connections: Number(process.env["BENCH_CONNECTIONS"] ?? 20),
     // BENCH_RATE: a fixed request rate (req/s) below saturation gives steadier CPU per request
     // than an all-out run, whose figure moves with the CPU share the OS gives the gateway.
     ...(process.env["BENCH_RATE"] ? { overallRate: Number(process.env["BENCH_RATE"]) } : {}),
   });
-  const cpuPerRequest = (cpuMs(gateway.pid!) - before) / Math.max(1, result.requests.total);
-  const memory = { idleRssMb: idleRss, peakRssMb: peakRssMb(gateway.pid!) };
+  const cpuPerRequest = (cpuMs(profiled) - before) / Math.max(1, result.requests.total);
+  const cpuMsPerRequestByProcess = Object.fromEntries(
+    Object.entries(processes).map(([name, pid]) => [
+      name,
+      Math.round(
+        ((cpuMs(pid) - processesBefore[name]!) / Math.max(1, result.requests.total)) * 100,
+      ) / 100,
+    ]),
+  );
+  console.table(cpuMsPerRequestByProcess);
+  const memory = { idleRssMb: idleRss, peakRssMb: peakRssMb(profiled) };
   await stopProcess(gateway);
+  // A subgraph writes its profile when it exits.
+  if (subgraphTarget) await stack.stop();
   if (!profiling) {
     console.log(
       `${target} ${workload}: ${result.requests.total} requests, ` +
@@ -88,7 +114,7 @@ try {
     );
   } else {
     const [file] = (await readdir(rawDir)).filter((f) => f.endsWith(".cpuprofile"));
-    if (!file) throw new Error("the gateway wrote no profile");
+    if (!file) throw new Error(`${target} wrote no profile`);
     const summary = summarise(
       JSON.parse(await readFile(join(rawDir, file), "utf8")) as CpuProfile,
       loadStartedMs,
@@ -101,6 +127,7 @@ try {
       non2xx: result.non2xx,
       statusCodes: result.statusCodeStats,
       cpuMsPerRequest: Math.round(cpuPerRequest * 100) / 100,
+      cpuMsPerRequestByProcess,
       ...memory,
       profile: join("bench", "results", "profiles", `${target}-${workload}`, file),
       ...summary,

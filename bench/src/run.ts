@@ -14,7 +14,8 @@ import { root, startBenchStack, type BenchStack } from "./stack.js";
  * `npm run bench`: the hub query and others against (a) our Hive-based gateway, (b) @apollo/gateway
  * on the same supergraph and subgraphs, (c) the direct-fetch floor; alternating targets over
  * rounds, as these machines are noisy. Writes bench/results/<date>.json and prints a table.
- * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20);
+ * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20),
+ * BENCH_DB_COMMANDS=on (count MongoDB commands; costs the subgraphs CPU, so off by default);
  * BENCH_ONLY (a workload name contains it) and BENCH_TARGETS (comma-separated target names)
  * measure a part only, without the cold-start runs, into `<date>-partial.json`.
  */
@@ -29,11 +30,14 @@ const WARMUP = 2;
 let stack: BenchStack | undefined;
 let subgraphUrls: Record<string, string> = {};
 
+/** MongoDB commands so far over all subgraphs; NaN when they are not counted (BENCH_DB_COMMANDS). */
 async function dbCommands(): Promise<number> {
   let total = 0;
-  for (const url of Object.values(subgraphUrls))
-    total += ((await (await fetch(siblingUrl(url, "/dbstats"))).json()) as { commands: number })
-      .commands;
+  for (const url of Object.values(subgraphUrls)) {
+    const response = await fetch(siblingUrl(url, "/dbstats"));
+    if (!response.ok) return Number.NaN;
+    total += ((await response.json()) as { commands: number }).commands;
+  }
   return total;
 }
 
@@ -89,6 +93,8 @@ interface LagSample {
 }
 
 interface Sample {
+  /** CPU per request of every process of the hub (the target gateway, each subgraph, database). */
+  cpuPerRequestUsByProcess: Record<string, number> | null;
   lag: LagSample | null;
   rps: number;
   p50: number;
@@ -111,6 +117,10 @@ async function load(
   let errors = 0;
   const commandsBefore = await dbCommands();
   const cpuBefore = pid ? cpuMs(pid) : 0;
+  const processes: Record<string, number> = pid ? { gateway: pid, ...stack!.pids } : {};
+  const processCpuBefore = Object.fromEntries(
+    Object.entries(processes).map(([name, id]) => [name, cpuMs(id)]),
+  );
   // Writes: how far the cross-subgraph events fall behind while the load lasts.
   const lag = workload.cycle > 1 ? { maxOldestPendingMs: 0, maxPending: 0 } : null;
   let sampling = lag !== null;
@@ -153,6 +163,19 @@ async function load(
     );
   });
   const cpuAfter = pid ? cpuMs(pid) : 0;
+  const byProcess = Object.fromEntries(
+    Object.entries(processes).map(([name, id]) => [
+      name,
+      Math.round(
+        ((cpuMs(id) - processCpuBefore[name]!) * 1000) / Math.max(1, result.requests.total),
+      ),
+    ]),
+  );
+  if (pid) {
+    byProcess["whole hub"] = Object.values(byProcess).reduce((a, b) => a + b, 0);
+    byProcess["whole hub without the database"] =
+      byProcess["whole hub"] - (byProcess["database"] ?? 0);
+  }
   sampling = false;
   await sampler;
   const twoSecondsAfter = lag
@@ -161,6 +184,7 @@ async function load(
   const requests = result.requests.total;
   latencies.sort((a, b) => a - b);
   return {
+    cpuPerRequestUsByProcess: pid ? byProcess : null,
     lag: lag && twoSecondsAfter ? { ...lag, twoSecondsAfter } : null,
     rps: Math.round(requests / seconds),
     p50: percentile(latencies, 50),
@@ -230,7 +254,16 @@ async function coldStart(): Promise<{ medianSeconds: number | null; runs: (numbe
 }
 
 async function main(): Promise<void> {
-  stack = await startBenchStack({ prefix: "bench", firstPort: 4501, personCount: 120 });
+  // CPU as production spends it: no command monitoring in the subgraphs, unless
+  // BENCH_DB_COMMANDS=on asks for the DB command columns (`npm run bench:writes` counts the write
+  // path's; test/src/persons-batch.test.ts asserts the reads').
+  const countDbCommands = process.env["BENCH_DB_COMMANDS"] === "on";
+  stack = await startBenchStack({
+    prefix: "bench",
+    firstPort: 4501,
+    personCount: 120,
+    countDbCommands,
+  });
   subgraphUrls = stack.subgraphUrls;
   const demo = stack.demo;
   await bundle(
@@ -372,7 +405,10 @@ async function main(): Promise<void> {
     }
   }
 
-  const table: Record<string, Record<string, Record<string, number | null | LagSample>>> = {};
+  const table: Record<
+    string,
+    Record<string, Record<string, number | null | LagSample | Record<string, number>>>
+  > = {};
   for (const [workload, byTarget] of Object.entries(samples)) {
     for (const [target, list] of Object.entries(byTarget)) {
       (table[workload] ??= {})[target] = {
@@ -386,6 +422,16 @@ async function main(): Promise<void> {
             ? null
             : median(list.map((s) => s.cpuPerRequestUs ?? 0)),
         dbCommandsPerRequest: median(list.map((s) => s.dbCommandsPerRequest)),
+        ...(list[0]?.cpuPerRequestUsByProcess
+          ? {
+              cpuPerRequestUsByProcess: Object.fromEntries(
+                Object.keys(list[0].cpuPerRequestUsByProcess).map((name) => [
+                  name,
+                  median(list.map((s) => s.cpuPerRequestUsByProcess?.[name] ?? 0)),
+                ]),
+              ),
+            }
+          : {}),
         ...(list[0]?.lag
           ? {
               // The worst round: the lag goal holds only if it holds throughout.
