@@ -47,6 +47,11 @@ const gatewayEnv = z
      * directories of `*.json` manifests), comma-separated.
      */
     HUB_PERSISTED_MANIFESTS: z.string().optional(),
+    /** The store all gateway replicas share (rate limit, automatic persisted queries). */
+    HUB_REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
     /** Automatic persisted queries remembered per gateway process (newest kept). */
     HUB_APQ_MAX_ENTRIES: z.coerce.number().int().positive().default(5_000),
     /** Production mode: the longest a token may be valid for (from its iat), in seconds. */

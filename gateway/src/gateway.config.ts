@@ -9,6 +9,8 @@ import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
 import { errorCounter, metricsPlugin, outboxGauges } from "./plugins/metrics.plugin.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
+import type { Redis } from "ioredis";
+import { redisPersistedQueryStore } from "./shared-store.js";
 import { useIntrospectionPolicy } from "./plugins/introspection.plugin.js";
 import {
   DEFAULT_QUERY_LIMITS,
@@ -43,8 +45,10 @@ export interface HubGatewayOptions {
   rateLimit?: RateLimit;
   /** Trusted documents, by hash: the contract's operations and the manifests loaded. */
   persistedDocuments?: PersistedDocument[];
-  /** Where automatic persisted queries are remembered (default: this process, bounded). */
+  /** Where automatic persisted queries are remembered (default: the shared store, or this process). */
   persistedQueryStore?: PersistedQueryStore;
+  /** The store all replicas share (HUB_REDIS_URL): rate limit and automatic persisted queries. */
+  sharedStore?: Redis;
   /** Channel tokens may only send registered documents; `schema:read` tokens may send any. */
   persistedOnly?: boolean;
   /** Prometheus registry for /metrics (one per gateway). */
@@ -106,7 +110,11 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
       useGraphQLOverHttp(),
       usePersistedQueries({
         trusted: byHash,
-        store: options.persistedQueryStore ?? memoryPersistedQueryStore(),
+        store:
+          options.persistedQueryStore ??
+          (options.sharedStore
+            ? redisPersistedQueryStore(options.sharedStore)
+            : memoryPersistedQueryStore()),
         trustedOnly: async (request) => {
           if (!options.persistedOnly) return false;
           // This check may run before the auth plugin: an invalid token is let through here so
@@ -118,7 +126,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
         },
       }) as GatewayPlugin,
       useHubAuth(options.verifier) as GatewayPlugin,
-      useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT) as GatewayPlugin,
+      useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.sharedStore) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,
       usePendingEffects() as GatewayPlugin,
       ...(queryLimitPlugins(

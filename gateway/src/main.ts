@@ -7,6 +7,7 @@ import { memoryPersistedQueryStore } from "./plugins/persisted-queries.plugin.js
 import { loadManifests, persistedDocumentsOf } from "./persisted-documents.js";
 import { splitOperations } from "./sandbox/contract-operations.js";
 import { isLoopbackHost } from "./sandbox/sandbox.js";
+import { connectSharedStore } from "./shared-store.js";
 import { startGatewayServer } from "./server.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "schema");
@@ -35,6 +36,7 @@ try {
               : undefined,
         }
       : undefined;
+  const sharedStore = env.HUB_REDIS_URL ? await connectSharedStore(env.HUB_REDIS_URL) : undefined;
   const server = await startGatewayServer({
     port: env.PORT,
     host: env.HOST,
@@ -61,7 +63,9 @@ try {
           .filter(Boolean),
       )),
     ],
-    persistedQueryStore: memoryPersistedQueryStore(env.HUB_APQ_MAX_ENTRIES),
+    ...(sharedStore
+      ? { sharedStore }
+      : { persistedQueryStore: memoryPersistedQueryStore(env.HUB_APQ_MAX_ENTRIES) }),
     limits: queryLimitsOf(env),
     persistedOnly: env.HUB_PERSISTED_ONLY === "on",
     rateLimit: { points: env.HUB_RATE_LIMIT_PER_MINUTE, windowSeconds: 60 },
@@ -76,7 +80,10 @@ try {
     stopping = true;
     logger.info({ signal }, "stopping");
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        sharedStore?.disconnect();
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };

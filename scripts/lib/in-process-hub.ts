@@ -64,6 +64,7 @@ export interface InProcessHubOptions {
       | "maxBodyBytes"
       | "maxInFlight"
       | "metricsToken"
+      | "sharedStore"
     >
   >;
   /** Apollo persisted query manifests to trust besides the contract (HUB_PERSISTED_MANIFESTS). */

@@ -1,6 +1,12 @@
 import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
 import { HubError } from "@hub/kit";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from "rate-limiter-flexible";
 import { callerOf, type AuthContext } from "./auth.plugin.js";
 
 export interface RateLimit {
@@ -11,11 +17,20 @@ export interface RateLimit {
 
 /**
  * Per token subject (an operator, a bank outlet's system): over the limit the request is refused
- * with RATE_LIMITED, HTTP 429 and Retry-After. In-memory per gateway process: with N replicas
- * the effective limit is N times this (a shared store is a deployment option of the library).
+ * with RATE_LIMITED, HTTP 429 and Retry-After. With a shared store (HUB_REDIS_URL) the limit
+ * holds across every gateway replica; without one it is per process (N replicas: N times this).
+ * While Redis does not answer, each process limits on its own.
  */
-export function useRateLimit(limit: RateLimit): GatewayPlugin<AuthContext> {
-  const limiter = new RateLimiterMemory({ points: limit.points, duration: limit.windowSeconds });
+export function useRateLimit(limit: RateLimit, shared?: Redis): GatewayPlugin<AuthContext> {
+  const options = { points: limit.points, duration: limit.windowSeconds };
+  const limiter: RateLimiterAbstract = shared
+    ? new RateLimiterRedis({
+        ...options,
+        storeClient: shared,
+        keyPrefix: "hub:rate",
+        insuranceLimiter: new RateLimiterMemory(options),
+      })
+    : new RateLimiterMemory(options);
   return {
     async onParams({ request }) {
       const caller = callerOf(request);
