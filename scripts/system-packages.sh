@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The Debian packages the tests drive (the sandbox browser test: chromium; the shared-limits test:
-# redis-server). Run by `npm test` before the tests: installs what is missing when it runs as root
+# redis-server; the replicas test: haproxy). Run by `npm test` before the tests: installs what is missing when it runs as root
 # with apt (CI, these machines); otherwise stops with one line naming the command to run.
 set -euo pipefail
-declare -A needed=([chromium]=chromium [redis-server]=redis-server)
+declare -A needed=([chromium]=chromium [redis-server]=redis-server [haproxy]=haproxy)
 missing=()
 for command in "${!needed[@]}"; do
-  command -v "$command" >/dev/null 2>&1 || missing+=("${needed[$command]}")
+  command -v "$command" >/dev/null 2>&1 || [ -x "/usr/sbin/$command" ] || missing+=("${needed[$command]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$EUID" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -3,7 +3,7 @@ import type { ClientSession, Collection, Db } from "mongodb";
 import type { Channel } from "../channels.js";
 import { HubError } from "../errors.js";
 import { isDuplicateKeyError } from "./connect.js";
-import { runTransaction } from "./transactions.js";
+import { runTransaction, TRANSACTION_LOCK_COLLECTION } from "./transactions.js";
 
 interface IdempotencyRecord {
   /** `channel:operation:key`: a key is scoped to the caller's channel and the operation (CONTRACT.md). */
@@ -143,7 +143,12 @@ export async function runIdempotent<R extends Record<string, unknown>>(
   }
 }
 
-/** Ensures the collection's indexes (its `_id` is the unique `channel:key`). */
+/**
+ * Creates, at start-up, what multi-document transactions write besides the subgraph's own
+ * collections: the idempotency records (`_id` is the unique `channel:operation:key`; the index
+ * serves the retention sweep) and the embedded server's transaction lock.
+ */
 export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
   await db.collection("idempotency_keys").createIndex({ createdAt: 1 }, { name: "created" });
+  await db.collection(TRANSACTION_LOCK_COLLECTION).createIndex({ _id: 1 });
 }

@@ -14,8 +14,39 @@ export async function runTransaction<T>(
   db: Db,
   work: (session: ClientSession) => Promise<T>,
 ): Promise<T> {
-  const gate = (await needsSerialTransactions(db.client)) ? gateFor(db) : null;
-  const release = gate ? await gate.acquire() : () => undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runTransactionOnce(db, work);
+    } catch (error) {
+      // Two processes (replicas) writing one document at once: the later commit loses. The driver
+      // retries what the server labels transient; the embedded server reports the conflict
+      // without the label, so it is retried here too, afresh (reading again what the winner wrote).
+      if (attempt >= CONFLICT_ATTEMPTS || !isWriteConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10));
+    }
+  }
+}
+
+const CONFLICT_ATTEMPTS = 5;
+
+function isWriteConflict(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 112 || /write conflict/i.test(String(message ?? ""));
+}
+
+async function runTransactionOnce<T>(
+  db: Db,
+  work: (session: ClientSession) => Promise<T>,
+): Promise<T> {
+  const serial = await needsSerialTransactions(db.client);
+  const gate = serial ? gateFor(db) : null;
+  const releaseGate = gate ? await gate.acquire() : () => undefined;
+  // Other processes (replicas) on the same embedded server wait at the lock document too.
+  const releaseLock = serial ? await acquireLock(db) : async () => undefined;
+  const release = () => {
+    void releaseLock().finally(releaseGate);
+  };
   const session = db.client.startSession();
   try {
     let result: { value: T } | null = null;
@@ -112,4 +143,44 @@ function gateFor(db: Db): Gate {
     gates.set(db.databaseName, gate);
   }
   return gate;
+}
+
+/** One per process: who holds an embedded database's transaction lock. */
+const LOCK_HOLDER = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+/** A holder that died leaves the lock; it expires after this. */
+const LOCK_LEASE_MS = 10_000;
+
+interface LockDocument {
+  _id: string;
+  holder: string | null;
+  until: Date;
+}
+
+/** The lock's collection, created at start-up with the other collections transactions write. */
+export const TRANSACTION_LOCK_COLLECTION = "transaction_lock";
+
+/**
+ * The embedded server's transactions, one at a time across processes: several replicas of a
+ * subgraph on one embedded server would otherwise commit concurrently, and the server can report
+ * a write conflict after applying part of a transaction. (A replica set commits atomically and
+ * needs none of this.)
+ */
+async function acquireLock(db: Db): Promise<() => Promise<void>> {
+  const locks = db.collection<LockDocument>(TRANSACTION_LOCK_COLLECTION);
+  for (let attempt = 0; ; attempt++) {
+    const now = new Date();
+    const taken = await locks.updateOne(
+      { _id: "lock", $or: [{ holder: null }, { until: { $lt: now } }] },
+      { $set: { holder: LOCK_HOLDER, until: new Date(now.getTime() + LOCK_LEASE_MS) } },
+    );
+    if (taken.matchedCount === 1)
+      return async () => {
+        await locks.updateOne({ _id: "lock", holder: LOCK_HOLDER }, { $set: { holder: null } });
+      };
+    if (attempt === 0)
+      await locks
+        .insertOne({ _id: "lock", holder: null, until: new Date(0) })
+        .catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 2 + Math.random() * 5));
+  }
 }

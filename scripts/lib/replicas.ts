@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectMongo, startEmbeddedMongo, SUBGRAPHS, type EmbeddedMongo } from "@hub/kit";
+import { buildAll } from "../build.js";
+import type { DemoData } from "../demo/demo-data.js";
+import { seedDemoData } from "../demo/seed-demo.js";
+import { unusedPort } from "./ports.js";
+import { spawnBundle, stopProcess, waitForOk } from "./processes.js";
+
+const HAPROXY = process.env["HUB_HAPROXY"] ?? "/usr/sbin/haproxy";
+const NAMES = Object.keys(SUBGRAPHS) as (keyof typeof SUBGRAPHS)[];
+
+/** One process of the topology, by name (`gateway-1`, `cards-2`, …). */
+export interface Replica {
+  name: string;
+  service: "gateway" | keyof typeof SUBGRAPHS;
+  port: number;
+  child: ChildProcess;
+}
+
+export interface ReplicaTopology {
+  /** The load balancer's address in front of the gateways (what clients use). */
+  url: string;
+  /** The load balancer's address in front of each subgraph's replicas. */
+  subgraphUrls: Record<string, string>;
+  replicas: Replica[];
+  demo: DemoData | null;
+  mongoUri: string;
+  dbPrefix: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * N gateways and N replicas of each subgraph on one database, behind Debian's HAProxy: one
+ * frontend for the gateways (what clients call) and one per subgraph (what the gateways and the
+ * subgraphs' relays call), round robin, with health checks on /readyz and a retry on another
+ * server when a connection is refused. What `npm run start:replicas` runs and the replicas tests
+ * drive.
+ */
+export async function startReplicaTopology(options: {
+  secret: string;
+  replicas?: number;
+  mongoUri?: string;
+  dbPrefix?: string;
+  seed?: boolean;
+  env?: Record<string, string>;
+  logLevel?: string;
+}): Promise<ReplicaTopology> {
+  if (!existsSync(HAPROXY))
+    throw new Error(
+      `No HAProxy at ${HAPROXY}: install Debian's haproxy package (npm test does as root) or set HUB_HAPROXY.`,
+    );
+  const count = options.replicas ?? 2;
+  const dbPrefix = options.dbPrefix ?? "replicas";
+  const replicas: Replica[] = [];
+  let embedded: EmbeddedMongo | undefined;
+  let balancer: ChildProcess | undefined;
+  const stop = async () => {
+    for (const replica of replicas.splice(0).reverse()) await stopProcess(replica.child);
+    if (balancer) await stopProcess(balancer);
+    await embedded?.stop();
+  };
+  try {
+    await buildAll();
+    let mongoUri = options.mongoUri;
+    if (!mongoUri) {
+      embedded = await startEmbeddedMongo();
+      mongoUri = embedded.uri;
+    }
+    let demo: DemoData | null = null;
+    if (options.seed !== false) {
+      const client = await connectMongo(mongoUri);
+      demo = await seedDemoData(client, dbPrefix);
+      await client.close();
+    }
+    const frontPort = await unusedPort();
+    const front: Record<string, number> = {};
+    for (const name of NAMES) front[name] = await unusedPort();
+    const ports: Record<string, number[]> = {};
+    for (const service of ["gateway", ...NAMES])
+      ports[service] = await Promise.all(Array.from({ length: count }, () => unusedPort()));
+    const subgraphUrls = Object.fromEntries(
+      NAMES.map((name) => [name, `http://127.0.0.1:${front[name]}/graphql`]),
+    );
+    const config = [
+      "global",
+      "  maxconn 4096",
+      "defaults",
+      "  mode http",
+      "  timeout connect 2s",
+      "  timeout client 30s",
+      "  timeout server 30s",
+      // A refused connection is tried again on another server.
+      "  retries 3",
+      "  option redispatch",
+      "  option httpchk GET /readyz",
+      "  default-server inter 300ms fall 2 rise 2",
+      ...["gateway", ...NAMES].flatMap((service) => [
+        `frontend ${service}`,
+        `  bind 127.0.0.1:${service === "gateway" ? frontPort : front[service]}`,
+        `  default_backend ${service}-replicas`,
+        `backend ${service}-replicas`,
+        "  balance roundrobin",
+        ...ports[service]!.map((port, i) => `  server ${service}-${i + 1} 127.0.0.1:${port} check`),
+      ]),
+    ].join("\n");
+    const dir = await mkdtemp(join(tmpdir(), "hub-haproxy-"));
+    await writeFile(join(dir, "haproxy.cfg"), config + "\n");
+    balancer = spawn(HAPROXY, ["-f", join(dir, "haproxy.cfg"), "-db"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+
+    const shared = {
+      MONGODB_URI: mongoUri,
+      HUB_DB_PREFIX: dbPrefix,
+      HUB_JWT_SECRET: options.secret,
+      LOG_LEVEL: options.logLevel ?? "warn",
+      ...Object.fromEntries(
+        NAMES.map((name) => [SUBGRAPHS[name].urlVariable, subgraphUrls[name]!]),
+      ),
+      ...options.env,
+    };
+    const root = join(import.meta.dirname, "..", "..");
+    for (const name of NAMES)
+      for (const [i, port] of ports[name]!.entries()) {
+        const child = spawnBundle(join(root, "subgraphs", name), {
+          ...shared,
+          [SUBGRAPHS[name].portVariable]: String(port),
+        });
+        replicas.push({ name: `${name}-${i + 1}`, service: name, port, child });
+      }
+    for (const replica of [...replicas])
+      await waitForOk(`http://127.0.0.1:${replica.port}/readyz`, 60_000, replica.child);
+    for (const [i, port] of ports["gateway"]!.entries()) {
+      const child = spawnBundle(join(root, "gateway"), {
+        ...shared,
+        PORT: String(port),
+        HUB_MODE: "production",
+        HUB_SANDBOX: "off",
+      });
+      replicas.push({ name: `gateway-${i + 1}`, service: "gateway", port, child });
+    }
+    for (const replica of replicas.filter((r) => r.service === "gateway"))
+      await waitForOk(`http://127.0.0.1:${replica.port}/readyz`, 60_000, replica.child);
+    const url = `http://127.0.0.1:${frontPort}/graphql`;
+    // Through the balancer too (its health checks have seen every server up).
+    await waitForOk(`http://127.0.0.1:${frontPort}/readyz`, 30_000, balancer);
+    return { url, subgraphUrls, replicas, demo, mongoUri, dbPrefix, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
