@@ -143,7 +143,17 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
           const value = client?.get(name);
           if (value != null) headers[name] = value;
         }
-        const call = () => connection.post(body, headers, subgraphName);
+        const post = () => connection.post(body, headers, subgraphName);
+        // A read that could not reach a subgraph replica (one stopping, a connection closed under
+        // it) is tried once more: the load balancer sends it to another. A mutation is not: it may
+        // have been applied.
+        const call = isQuery(request)
+          ? () =>
+              post().catch((error: unknown) => {
+                if (error instanceof SubgraphCallFailure && error.kind === "unreachable") return post();
+                throw error;
+              })
+          : post;
         try {
           const answer = isQuery(request)
             ? await shared.run(`${identity}${body}`, call)
