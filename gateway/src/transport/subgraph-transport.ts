@@ -150,7 +150,8 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
         const call = isQuery(request)
           ? () =>
               post().catch((error: unknown) => {
-                if (error instanceof SubgraphCallFailure && error.kind === "unreachable") return post();
+                if (error instanceof SubgraphCallFailure && error.kind === "unreachable")
+                  return post();
                 throw error;
               })
           : post;
