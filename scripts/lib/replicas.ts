@@ -93,9 +93,14 @@ export async function startReplicaTopology(options: {
       "  timeout connect 2s",
       "  timeout client 30s",
       "  timeout server 30s",
-      // A refused connection is tried again on another server.
+      // One connection per request to a server: a replica that stops never leaves half-closed
+      // keep-alive connections behind. A request that found no server (refused, or closed before
+      // any answer) is tried again on another; the hub's writes are version-guarded or keyed, so
+      // a repeat cannot apply twice.
+      "  option http-server-close",
       "  retries 3",
       "  option redispatch",
+      "  retry-on conn-failure empty-response",
       "  option httpchk GET /readyz",
       "  default-server inter 300ms fall 2 rise 2",
       ...["gateway", ...NAMES].flatMap((service) => [

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Response } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHub, token, type TestHub } from "./support/hub.js";
 
@@ -108,18 +108,28 @@ describe("the analyst sandbox in a real browser", () => {
     await page.screenshot({ path: join(ARTIFACTS, "sandbox.png") });
 
     // Another tab runs with its own example variables.
-    const history = page.waitForResponse(
-      (r) =>
-        r.request().method() === "POST" && (r.request().postData() ?? "").includes("CardHistory"),
-    );
     // The tab bar animates its tabs; a dispatched click selects one without a drag.
     await page.locator('.graphiql-tab-button[title="CardHistory"]').dispatchEvent("click");
-    // Run from the tab's editor once its operation is there (Ctrl-Enter, as an analyst would).
+    // Run from the tab's editor once its operation is there (Ctrl-Enter, as an analyst would);
+    // on a busy machine the editor may take the first key press before it has the tab's state.
     const editor = page.locator(".graphiql-query-editor .view-lines");
     await editor.getByText("query CardHistory").first().waitFor();
-    await editor.click();
-    await page.keyboard.press("Control+Enter");
-    const historyBody = (await (await history).json()) as {
+    let history: Response | null = null;
+    for (let attempt = 0; attempt < 5 && !history; attempt++) {
+      const answered = page
+        .waitForResponse(
+          (r) =>
+            r.request().method() === "POST" &&
+            (r.request().postData() ?? "").includes("CardHistory"),
+          { timeout: 5_000 },
+        )
+        .catch(() => null);
+      await editor.click();
+      await page.keyboard.press("Control+Enter");
+      history = await answered;
+    }
+    expect(history, "CardHistory ran").not.toBeNull();
+    const historyBody = (await history!.json()) as {
       data: { card: { id: string; history: unknown[] } };
     };
     expect(historyBody.data.card.history.length).toBeGreaterThan(0);
