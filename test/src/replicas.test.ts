@@ -34,11 +34,16 @@ describe("two gateways and two replicas of each subgraph behind HAProxy", () => 
     );
     expect(read.errors).toBeUndefined();
 
-    const { cardId } = await personWithCard(url);
+    const { cardId, personId } = await personWithCard(url);
     for (const [operation, input, channel] of [
       ["CollectCard", { cardId }],
+      ["EnableSocialSecurityFunction", { cardId }],
       ["ChangeCardPassword", { cardId, currentPassword: "123456", newPassword: "802615" }],
       ["VerifyCardPassword", { cardId, password: "802615" }],
+      ["ResetCardPassword", { cardId, idempotencyKey: "rep-reset" }],
+      ["SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP"],
+      ["VerifyElectronicCardPassword", { personId, password: "394857" }, "APP"],
+      ["IssueElectronicCard", { cardId, faceMatched: true }, "APP"],
       ["ReportCardLoss", { cardId, temporary: true }],
       ["WithdrawLossReport", { cardId }],
       ["ActivateFinancialFunction", { cardId, idempotencyKey: "rep-act" }, "BANK_COUNTER"],
@@ -62,6 +67,16 @@ describe("two gateways and two replicas of each subgraph behind HAProxy", () => 
     // The bank heard of the cancellation before the answer (whichever replicas carried it).
     expect(first.data).toMatchObject({
       cancelCard: { card: { bankAccount: { status: "CANCELLATION_REQUIRED" } } },
+    });
+    const closed = await run(
+      url,
+      "CancelBankAccount",
+      { cardId, idempotencyKey: "rep-b" },
+      "BANK_COUNTER",
+    );
+    expect(closed.errors).toBeUndefined();
+    expect(closed.data).toMatchObject({
+      cancelBankAccount: { bankAccount: { status: "CANCELLED" } },
     });
 
     const other = await personWithCard(url);
