@@ -7,6 +7,7 @@ import autocannon from "autocannon";
 import { siblingUrl } from "@hub/kit";
 import { bundle } from "../../scripts/build.js";
 import { spawnBundle, waitForOk } from "../../scripts/lib/processes.js";
+import { outboxLag as outboxesNow, percentile, untilOutboxesEmpty } from "./outboxes.js";
 import { cpuMs, peakRssMb } from "./proc.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
 
@@ -45,23 +46,7 @@ async function dbCommands(): Promise<number> {
  * Waits (bounded) until no subgraph has cross-subgraph events waiting: the relay delivering the
  * mutation mix's events would otherwise compete for the two cores with the next measurement.
  */
-async function outboxesDrained(timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    let pending = 0;
-    for (const url of Object.values(subgraphUrls)) {
-      const response = await fetch(siblingUrl(url, "/outbox")).catch(() => null);
-      if (response?.ok) pending += ((await response.json()) as { pending: number }).pending;
-    }
-    if (pending === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
+const outboxesDrained = () => untilOutboxesEmpty(subgraphUrls, 120_000, 500);
 
 interface Workload {
   name: string;
@@ -71,19 +56,7 @@ interface Workload {
   cycle: number;
 }
 
-/** The outboxes of every subgraph: what waits for delivery, and for how long the oldest has. */
-async function outboxLag(): Promise<{ pending: number; oldestPendingMs: number }> {
-  let pending = 0;
-  let oldestPendingMs = 0;
-  for (const url of Object.values(subgraphUrls)) {
-    const response = await fetch(siblingUrl(url, "/outbox")).catch(() => null);
-    if (!response?.ok) continue;
-    const lane = (await response.json()) as { pending: number; oldestPendingMs: number };
-    pending += lane.pending;
-    oldestPendingMs = Math.max(oldestPendingMs, lane.oldestPendingMs);
-  }
-  return { pending, oldestPendingMs };
-}
+const outboxLag = () => outboxesNow(subgraphUrls);
 
 /** Outbox lag sampled every 250 ms during a run, and once 2 s after it. */
 interface LagSample {

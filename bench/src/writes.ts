@@ -4,6 +4,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { composeIdNumber, mintDevToken, siblingUrl, type CommandStatsSnapshot } from "@hub/kit";
 import { waitForOk } from "../../scripts/lib/processes.js";
+import { outboxLag, percentile, untilOutboxesEmpty } from "./outboxes.js";
 import { cpuMs } from "./proc.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
 
@@ -94,28 +95,10 @@ async function stats(): Promise<Record<string, CommandStatsSnapshot>> {
   return Object.fromEntries(entries) as Record<string, CommandStatsSnapshot>;
 }
 
-async function outboxes(): Promise<{ pending: number; oldestPendingMs: number }> {
-  let pending = 0;
-  let oldestPendingMs = 0;
-  for (const url of Object.values(stack.subgraphUrls)) {
-    const response = await fetch(siblingUrl(url, "/outbox")).catch(() => null);
-    if (!response?.ok) continue;
-    const lane = (await response.json()) as { pending: number; oldestPendingMs: number };
-    pending += lane.pending;
-    oldestPendingMs = Math.max(oldestPendingMs, lane.oldestPendingMs);
-  }
-  return { pending, oldestPendingMs };
-}
+const outboxes = () => outboxLag(stack.subgraphUrls);
 
 /** Milliseconds until every outbox is empty (polled every 50 ms), or null after `timeoutMs`. */
-async function drained(timeoutMs = 60_000): Promise<number | null> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if ((await outboxes()).pending === 0) return Math.round(performance.now() - started);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return null;
-}
+const drained = (timeoutMs = 60_000) => untilOutboxesEmpty(stack.subgraphUrls, timeoutMs, 50);
 
 interface SubgraphCost {
   requestCommands: number;
@@ -266,7 +249,7 @@ async function perMutation(repetitions = 5) {
     }
     rows.push({
       mutation: kind.name,
-      p50Ms: round(percentile(latencies, 50)),
+      p50Ms: percentiles(latencies).p50,
       commands: sum(Object.values(cost).map((c) => c.requestCommands + c.relayCommands)),
       requestCommands: sum(Object.values(cost).map((c) => c.requestCommands)),
       relayCommands: sum(Object.values(cost).map((c) => c.relayCommands)),
@@ -275,7 +258,7 @@ async function perMutation(repetitions = 5) {
       effectsAfterAnswerMs,
       bySubgraph: cost,
     });
-    console.log(`per mutation: ${kind.name} p50 ${round(percentile(latencies, 50))} ms`);
+    console.log(`per mutation: ${kind.name} p50 ${percentiles(latencies).p50} ms`);
   }
   return rows;
 }
@@ -440,16 +423,12 @@ function mixOn(cards: string[]) {
 
 // ---------------------------------------------------------------- helpers
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 function percentiles(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
   return {
-    p50: round(percentile(values, 50)),
-    p95: round(percentile(values, 95)),
-    p99: round(percentile(values, 99)),
+    p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
+    p99: round(percentile(sorted, 99)),
   };
 }
 const round = (n: number) => Math.round(n * 10) / 10;
