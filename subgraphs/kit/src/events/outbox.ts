@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClientSession, Collection, Db, Document } from "mongodb";
 import type { Channel } from "../channels.js";
-import { isDuplicateKeyError } from "../mongo/connect.js";
+import { insertMissing } from "../mongo/insert-missing.js";
 import { onCommit } from "../mongo/transactions.js";
 import { POLL } from "./command-tags.js";
 import { currentEffectScope, type EffectScope, type TrackedDelivery } from "./effects.js";
@@ -167,7 +167,8 @@ export class Outbox {
     docs: readonly OutboxDocument[],
   ): Promise<void> {
     if (docs.length === 0) return;
-    await this.insertOnce(docs);
+    // Released twice (a stranded sweep racing the writer): the second finds them stored.
+    await insertMissing(this.events, [...docs]);
     await carrier.updateOne({ _id: documentId, version } as Document, {
       $set: { outgoing: [], outgoingSince: null },
     });
@@ -200,19 +201,6 @@ export class Outbox {
       }
     }
     return released;
-  }
-
-  private async insertOnce(docs: readonly OutboxDocument[]): Promise<void> {
-    try {
-      await this.events.insertMany([...docs], { ordered: false });
-    } catch (error) {
-      // Released twice (a stranded sweep racing the writer): the second insert finds them there.
-      if (!isDuplicateKeyError(error)) throw error;
-      for (const doc of docs)
-        await this.events.insertOne(doc).catch((again: unknown) => {
-          if (!isDuplicateKeyError(again)) throw again;
-        });
-    }
   }
 
   private committed(docs: OutboxDocument[], scope: EffectScope | undefined): void {

@@ -1,9 +1,12 @@
 import type { Collection, Document, OptionalUnlessRequiredId } from "mongodb";
 import { MongoBulkWriteError } from "mongodb";
+import { isDuplicateKeyError } from "./connect.js";
 
 /**
  * Inserts documents whose `_id` is not stored yet and leaves existing ones untouched, so seeding
- * with deterministic ids can run on every start. Returns how many were new.
+ * with deterministic ids can run on every start (and an event released twice is stored once).
+ * Returns how many were new. The embedded server stops an unordered insert at its first
+ * duplicate key, so after one the documents are inserted one by one.
  */
 export async function insertMissing<T extends Document>(
   collection: Collection<T>,
@@ -19,6 +22,15 @@ export async function insertMissing<T extends Document>(
         (e) => e.code === 11000,
       );
     if (!onlyDuplicates) throw error;
-    return error.result.insertedCount;
+    let inserted = 0;
+    for (const doc of docs)
+      inserted += await collection.insertOne(doc).then(
+        () => 1,
+        (again: unknown) => {
+          if (isDuplicateKeyError(again)) return 0;
+          throw again;
+        },
+      );
+    return inserted;
   }
 }
