@@ -24,10 +24,8 @@ describe("event order: the bank applies only a newer card change (replica clocks
     const accounts = new BankAccountRepository(db);
     await accounts.ensureIndexes();
     const inbox = new Inbox(
-      db,
       bankEventHandlers(accounts, new Outbox(db, "bank-accounts", ["cards"])),
     );
-    await inbox.ensureIndexes();
     const expiresAt = new Date("2036-01-01T00:00:00Z");
     await accounts.accounts.insertOne({
       _id: "b_1",

@@ -37,8 +37,7 @@ describe("event order: a mirror applies only what is newer (replica clocks may d
       registry,
       new Outbox(db, "cards", ["bank-accounts", "passwords"]),
     );
-    const inbox = new Inbox(db, cardEventHandlers(commands, repository, registry));
-    await inbox.ensureIndexes();
+    const inbox = new Inbox(cardEventHandlers(commands, repository, registry));
     await repository.cards.insertOne({
       _id: "c_1",
       bankAccountStatus: "NOT_ACTIVATED",

@@ -1,4 +1,4 @@
-import type { ClientSession, Db } from "mongodb";
+import type { ClientSession } from "mongodb";
 import { collectEffects, type EffectScope } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
 
@@ -24,17 +24,11 @@ export interface AppliedBatch {
  * every later delivery slower).
  */
 export class Inbox {
-  constructor(
-    // Kept for the subgraphs' call sites; the inbox writes nothing of its own.
-    readonly db: Db,
-    private readonly handlers: Record<string, EventHandler>,
-  ) {}
+  constructor(private readonly handlers: Record<string, EventHandler>) {}
 
   handles(type: string): boolean {
     return type in this.handlers;
   }
-
-  async ensureIndexes(): Promise<void> {}
 
   /** True when the event is handled here (applying it again changes nothing). */
   async apply(event: HubEvent): Promise<boolean> {

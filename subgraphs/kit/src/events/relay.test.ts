@@ -19,7 +19,7 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
   let order = 0;
   let deliveries = 0;
   let failures = options.failFirst ?? 0;
-  const inbox = new Inbox(db, {
+  const inbox = new Inbox({
     Numbered: async (event, session) => {
       await applied.insertOne(
         { _id: event.id, n: Number(event.payload["n"]), order: order++ },
@@ -244,7 +244,7 @@ describe("inbox", () => {
     const own = db.collection<{ _id: string; number: string }>("own");
     await own.createIndex({ number: 1 }, { unique: true });
     await own.insertOne({ _id: "existing", number: "42" });
-    const inbox = new Inbox(db, {
+    const inbox = new Inbox({
       Numbered: async (event) => {
         await own.updateOne({ _id: event.id }, { $set: { number: "42" } }, { upsert: true });
       },

@@ -247,7 +247,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   }
 
   /** Those waiting for events no longer in the outbox (delivered, here or by another replica). */
-  async function answerDeliveredElsewhere(lane: LocalLane): Promise<void> {
+  async function answerDelivered(lane: LocalLane): Promise<void> {
     const waiting = [...lane.waiters.keys()];
     if (waiting.length === 0) return;
     const left = new Set(
@@ -275,9 +275,9 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       // A wait registered for an event that was delivered meanwhile (a replay following its
       // first call's events) is answered once the lane is found empty of it.
       if (outcome === "done" && lane.waiters.size > 0)
-        await answerDeliveredElsewhere(lane).catch(() => undefined);
+        await answerDelivered(lane).catch(() => undefined);
       if (outcome === "busy" && lane.waiters.size > 0) {
-        await answerDeliveredElsewhere(lane).catch(() => undefined);
+        await answerDelivered(lane).catch(() => undefined);
         if (lane.waiters.size > 0) {
           await new Promise((resolve) => setTimeout(resolve, 20));
           lane.again = true;

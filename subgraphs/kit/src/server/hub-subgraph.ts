@@ -45,8 +45,8 @@ export async function startHubSubgraph<TContext extends HubContext>(
         )
         .join("; ")}`,
     );
-  const inbox = spec.handlers ? new Inbox(deps.db, spec.handlers) : undefined;
-  await Promise.all([spec.outbox.ensureIndexes(), inbox?.ensureIndexes()]);
+  const inbox = spec.handlers ? new Inbox(spec.handlers) : undefined;
+  await spec.outbox.ensureIndexes();
   const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
   // Idempotency records of multi-document mutations are kept for a day (HUB_RETENTION_HOURS):
   // long enough for any replay a channel makes, short enough to keep writes fast. (Single-document
