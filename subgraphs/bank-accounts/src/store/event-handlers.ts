@@ -1,8 +1,8 @@
 import { randomInt, randomUUID } from "node:crypto";
 import {
-  beside,
   changeOneDocument,
   eventKey,
+  insertNewDocument,
   isDuplicateKeyError,
   type EventHandler,
   type HubEvent,
@@ -57,32 +57,29 @@ export function bankEventHandlers(
       const now = new Date(event.occurredAt);
       // Opened once per card (the unique card index settles a concurrent redelivery).
       if (await accounts.accounts.findOne({ cardId })) return;
-      const announced = statusAnnouncement(
-        event,
-        { cardId, status: "NOT_ACTIVATED", version: 1 },
-        now,
-      );
-      const outgoing = outbox.prepare(announced.event, announced.destinations);
-      const account: BankAccountDocument = {
-        _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
-        cardId,
-        bank,
-        accountNumber: accountNumberFor(bank, digits),
-        status: "NOT_ACTIVATED",
-        activatedAt: null,
-        card: cardMirrorOf(event),
-        version: 1,
-        updatedAt: now,
-        keys: [],
-        ...outbox.carry({}, outgoing),
-      };
       try {
-        await beside(accounts.db, () => accounts.accounts.insertOne(account));
+        await insertNewDocument<BankAccountDocument, Record<string, never>>({
+          collection: accounts.accounts,
+          outbox,
+          document: {
+            _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
+            cardId,
+            bank,
+            accountNumber: accountNumberFor(bank, digits),
+            status: "NOT_ACTIVATED",
+            activatedAt: null,
+            card: cardMirrorOf(event),
+            updatedAt: now,
+          },
+          key: null,
+          now,
+          result: {},
+          events: [statusAnnouncement(event, { cardId, status: "NOT_ACTIVATED", version: 1 }, now)],
+        });
       } catch (error) {
         if (isDuplicateKeyError(error)) return;
         throw error;
       }
-      await outbox.release(accounts.accountsAsCarrier, account._id, 1, outgoing);
     },
     CardStatusChanged: async (event) => {
       const cardId = String(event.payload["cardId"]);

@@ -6,6 +6,7 @@ import {
   isDuplicateKeyError,
   recordFor,
   withKeyRecord,
+  WRITE_ATTEMPTS,
   eventKey,
   HubError,
   runIdempotent,
@@ -60,9 +61,6 @@ const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, "").sl
 export const HISTORY_KEPT = 64;
 const HISTORY_ARCHIVED_AT_ONCE = 32;
 
-/** Version conflicts a command retries (re-reading the card and checking the rules again). */
-const ATTEMPTS = 5;
-
 /** Who mirrors a card's status. */
 const STATUS_READERS = ["bank-accounts"];
 /** Who learns of a new card. */
@@ -96,7 +94,7 @@ export class CardCommands {
     plan: { personId: string; province: string; issuingBank: string; issuedAt: Date },
   ): Promise<CommandResult> {
     const key = documentKey(meta.caller.channel, meta.operation, meta.idempotencyKey, meta.input);
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const person = await this.registry.find(plan.personId);
       if (!person) throw new HubError("NOT_FOUND", "No registered person has this id.");
       if (person.issuing) await this.storeClaimed(person.issuing.card);

@@ -21,7 +21,7 @@ export interface Decision<R> {
 }
 
 /** Lost races retried (each time the document is read again and the rules checked again). */
-const ATTEMPTS = 5;
+export const WRITE_ATTEMPTS = 5;
 
 /**
  * The write path of a command that changes one document: read → decide (the rules) → one
@@ -43,17 +43,11 @@ export async function changeOneDocument<
   decide: (doc: D) => Promise<Decision<R>> | Decision<R>;
 }): Promise<R> {
   const { collection, outbox } = options;
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const doc = (await collection.findOne(options.filter)) as D | null;
     if (!doc) throw options.notFound();
     const earlier = recordFor(doc.keys, options.key);
-    if (earlier) {
-      // Answered as the first call was: once its effects (maybe still on their way) are in.
-      if (doc.outgoing?.length)
-        await outbox.release(asCarrier(collection), doc._id, doc.version, doc.outgoing);
-      await outbox.follow(earlier.events);
-      return earlier.result as R;
-    }
+    if (earlier) return replayed<R, D>(outbox, collection, doc, earlier);
     const decision = await options.decide(doc);
     if (!decision.set) return decision.result;
     const outgoing: OutboxDocument[] = (decision.events ?? []).flatMap(({ event, destinations }) =>
@@ -119,11 +113,7 @@ export async function insertNewDocument<
     const earlier = (await collection.findOne({ createdWithKey: key.id } as Filter<D>)) as D | null;
     const record = recordFor(earlier?.createdWith ? [earlier.createdWith] : [], key);
     if (!earlier || !record) return null;
-    // Answered as the first call was: once its effects (maybe still on their way) are in.
-    if (earlier.outgoing?.length)
-      await outbox.release(asCarrier(collection), earlier._id, earlier.version, earlier.outgoing);
-    await outbox.follow(record.events);
-    return record.result as R;
+    return replayed<R, D>(outbox, collection, earlier, record);
   };
   const earlier = await recorded();
   if (earlier) return earlier;
@@ -156,6 +146,22 @@ export async function insertNewDocument<
   }
   await outbox.release(asCarrier(collection), document._id, 1, outgoing);
   return options.result;
+}
+
+/**
+ * A replay answers as the first call did, once that call's effects (maybe still on their way)
+ * are in: events its document still carries are released, those in the outbox waited for.
+ */
+async function replayed<R, D extends Document>(
+  outbox: Outbox,
+  collection: Collection<D>,
+  doc: CarriedEvents & { _id: unknown; version: number },
+  record: KeyRecord,
+): Promise<R> {
+  if (doc.outgoing?.length)
+    await outbox.release(asCarrier(collection), doc._id, doc.version, doc.outgoing);
+  await outbox.follow(record.events);
+  return record.result as R;
 }
 
 function asCarrier<D extends Document>(collection: Collection<D>): Collection<Document> {
