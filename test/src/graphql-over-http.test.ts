@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { auditServer } from "graphql-http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestHub, token, type TestHub } from "./support/hub.js";
+import { postRequest, startTestHub, token, type TestHub } from "./support/hub.js";
 
 let hub: TestHub;
 let bearer: string;
@@ -38,22 +38,7 @@ describe("GraphQL over HTTP (graphql-http's server audits, as a client with a va
 });
 
 describe("automatic persisted queries over plain HTTP", () => {
-  const post = async (body: unknown) => {
-    const response = await fetch(hub.gateway.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
-      body: JSON.stringify(body),
-    });
-    const answer = (await response.json()) as {
-      data?: unknown;
-      errors?: { extensions?: { code?: string } }[];
-    };
-    return {
-      status: response.status,
-      data: answer.data,
-      code: answer.errors?.[0]?.extensions?.code,
-    };
-  };
+  const post = (body: unknown) => postRequest(hub.gateway.url, body, bearer);
 
   it("hash only → PERSISTED_QUERY_NOT_FOUND; hash with its query → run and remembered; then hash only → run; a hash that is not the query's → BAD_REQUEST", async () => {
     const query = `query Apq${Date.now()} { __typename }`;

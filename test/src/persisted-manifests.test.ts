@@ -11,7 +11,13 @@ import { SCOPES } from "@hub/kit";
 import { SCHEMA_DIR } from "@hub/schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelFetch, type SeenRequest } from "./support/channel-fetch.js";
-import { contractOperation, startTestHub, type TestHub } from "./support/hub.js";
+import {
+  contractOperation,
+  postRequest,
+  startTestHub,
+  token,
+  type TestHub,
+} from "./support/hub.js";
 
 let hub: TestHub;
 let manifest: Awaited<ReturnType<typeof generatePersistedQueryManifest>>;
@@ -42,16 +48,15 @@ afterAll(async () => {
 /** A channel's front-end: no schema:read, so persisted-only mode applies to it. */
 const channelScopes = SCOPES.filter((scope) => scope !== "schema:read");
 
-type Answer = { errors?: { extensions?: { code?: string } }[] };
-const send = (body: unknown) =>
-  channelFetch([], channelScopes)(hub.gateway.url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  }).then(async (r) => ({
-    status: r.status,
-    code: ((await r.json()) as Answer).errors?.[0]?.extensions?.code,
-  }));
+/** A channel token's request, as it is: its HTTP status and error code. */
+const send = async (body: unknown) => {
+  const { status, code } = await postRequest(
+    hub.gateway.url,
+    body,
+    await token({ scopes: channelScopes }),
+  );
+  return { status, code };
+};
 
 describe("trusted documents from Apollo persisted query manifests (HUB_PERSISTED_MANIFESTS)", () => {
   it("Apollo Client with the manifest's ids runs safelisted operations in persisted-only mode, sending ids only", async () => {

@@ -13,7 +13,7 @@ import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type TestRedis } from "./support/redis.js";
-import { startTestHub, TEST_SECRET, token, type TestHub } from "./support/hub.js";
+import { postRequest, startTestHub, TEST_SECRET, token, type TestHub } from "./support/hub.js";
 
 const LIMIT = { points: 6, windowSeconds: 60 };
 let redis: TestRedis;
@@ -47,21 +47,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const post = async (url: string, body: unknown, sub: string) => {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      authorization: `Bearer ${await token({ sub })}`,
-    },
-    body: JSON.stringify(body),
-  });
-  const answer = (await response.json()) as {
-    data?: unknown;
-    errors?: { extensions?: { code?: string } }[];
-  };
-  return { status: response.status, data: answer.data, code: answer.errors?.[0]?.extensions?.code };
-};
+const post = async (url: string, body: unknown, sub: string) =>
+  postRequest(url, body, await token({ sub }));
 
 describe("limits shared by every gateway replica (HUB_REDIS_URL, Debian's redis-server)", () => {
   it("the per-subject rate limit counts the requests of both gateways together; another subject is unaffected", async () => {

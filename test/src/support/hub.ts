@@ -89,3 +89,22 @@ export function countByCollection(events: readonly CommandStartedEvent[]): Map<s
   }
   return counts;
 }
+
+/** A request body POSTed as it is (any shape): the HTTP status, the data and the first error's code. */
+export async function postRequest(
+  url: string,
+  body: unknown,
+  bearer: string,
+): Promise<{ status: number; data: unknown; code: unknown }> {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as Omit<GraphQLResponse<unknown>, "status">;
+  return {
+    status: response.status,
+    data: answer.data,
+    code: answer.errors?.[0]?.extensions?.["code"],
+  };
+}
