@@ -1,7 +1,7 @@
 import { connectMongo, type MongoClient } from "@hub/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startReplicaTopology, type ReplicaTopology } from "../../scripts/lib/replicas.js";
-import { codeOf, personWithCard, run } from "./support/cards.js";
+import { codeOf, personWithCard, run, runCardLife } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
 import { contractOperation, graphql, TEST_SECRET, token } from "./support/hub.js";
 
@@ -35,22 +35,7 @@ describe("two gateways and two replicas of each subgraph behind HAProxy", () => 
     expect(read.errors).toBeUndefined();
 
     const { cardId, personId } = await personWithCard(url);
-    for (const [operation, input, channel] of [
-      ["CollectCard", { cardId }],
-      ["EnableSocialSecurityFunction", { cardId }],
-      ["ChangeCardPassword", { cardId, currentPassword: "123456", newPassword: "802615" }],
-      ["VerifyCardPassword", { cardId, password: "802615" }],
-      ["ResetCardPassword", { cardId, idempotencyKey: "rep-reset" }],
-      ["SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP"],
-      ["VerifyElectronicCardPassword", { personId, password: "394857" }, "APP"],
-      ["IssueElectronicCard", { cardId, faceMatched: true }, "APP"],
-      ["ReportCardLoss", { cardId, temporary: true }],
-      ["WithdrawLossReport", { cardId }],
-      ["ActivateFinancialFunction", { cardId, idempotencyKey: "rep-act" }, "BANK_COUNTER"],
-    ] as const) {
-      const answer = await run(url, operation, input, channel);
-      expect(answer.errors, `${operation}: ${String(codeOf(answer))}`).toBeUndefined();
-    }
+    await runCardLife(url, { cardId, personId });
     // A replay goes round robin to the other gateway and subgraph replica: the same answer.
     const first = await run(url, "CancelCard", {
       cardId,

@@ -86,3 +86,31 @@ export async function bankStatus(url: string, cardId: string): Promise<string | 
   if (response.errors) throw new Error(JSON.stringify(response.errors));
   return response.data?.card.bankAccount?.status ?? null;
 }
+
+/**
+ * A card's ordinary life through every single-card mutation of the contract, each by a channel
+ * allowed to run it; each must answer without an error (its idempotency keys name the card).
+ */
+export async function runCardLife(
+  url: string,
+  { cardId, personId }: { cardId: string; personId: string },
+): Promise<void> {
+  const steps: [string, Record<string, unknown>, Channel?][] = [
+    ["CollectCard", { cardId }],
+    ["EnableSocialSecurityFunction", { cardId }],
+    ["ChangeCardPassword", { cardId, currentPassword: "123456", newPassword: "802615" }],
+    ["VerifyCardPassword", { cardId, password: "802615" }],
+    ["VerifyCardPassword", { cardId, password: "111111" }],
+    ["ResetCardPassword", { cardId, idempotencyKey: `life-reset-${cardId}` }],
+    ["SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP"],
+    ["VerifyElectronicCardPassword", { personId, password: "394857" }, "APP"],
+    ["IssueElectronicCard", { cardId, faceMatched: true }, "APP"],
+    ["ReportCardLoss", { cardId, temporary: true }],
+    ["WithdrawLossReport", { cardId }],
+    ["ActivateFinancialFunction", { cardId, idempotencyKey: `life-act-${cardId}` }, "BANK_COUNTER"],
+  ];
+  for (const [operation, input, channel] of steps) {
+    const answer = await run(url, operation, input, channel);
+    expect(answer.errors, `${operation}: ${String(codeOf(answer))}`).toBeUndefined();
+  }
+}
