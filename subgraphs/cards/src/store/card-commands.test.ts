@@ -6,7 +6,7 @@ import { CardCommands, type CommandMeta } from "./card-commands.js";
 import { CardRepository } from "./card-repository.js";
 import { PersonRegistry } from "./person-registry.js";
 
-const client = useTestMongo({ onCommand: () => undefined });
+const client = useTestMongo({ monitorCommands: true });
 /** Commands the server refused: on a replica set, any failed write aborts its transaction. */
 const failedCommands: string[] = [];
 beforeAll(() => {

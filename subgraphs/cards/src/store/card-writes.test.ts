@@ -5,7 +5,7 @@ import { CardCommands, HISTORY_KEPT, type CommandMeta } from "./card-commands.js
 import { CardRepository } from "./card-repository.js";
 import { PersonRegistry } from "./person-registry.js";
 
-const client = useTestMongo({ onCommand: () => undefined });
+const client = useTestMongo({ monitorCommands: true });
 const caller: Caller = { sub: "op-1", channel: "COUNTER", scopes: new Set(["cards:write"]) };
 const at = new Date("2026-11-25T09:00:00Z");
 const meta = (operation: string, idempotencyKey?: string): CommandMeta => ({

@@ -3,9 +3,14 @@ import { MongoClient, type CommandStartedEvent, type Db, type MongoClientOptions
 export interface MongoConnectOptions {
   /** Called for every command the driver sends; tests use it to count round trips. */
   onCommand?: (event: CommandStartedEvent) => void;
+  /** The driver's command events, for listeners added on the client (implied by `onCommand`). */
+  monitorCommands?: boolean;
   /** How long an operation may wait for a reachable server before failing. */
   serverSelectionTimeoutMS?: number;
 }
+
+const monitors = (options: MongoConnectOptions) =>
+  Boolean(options.monitorCommands || options.onCommand);
 
 /** Hides credentials of a connection string before it is shown to anyone. */
 export function redactMongoUri(uri: string): string {
@@ -48,7 +53,7 @@ export async function connectMongo(
 ): Promise<MongoClient> {
   const probe = await open(uri, { ...REPLICA_SET_OPTIONS, serverSelectionTimeoutMS: 3_000 }, {});
   const embedded = await isEmbeddedServer(probe);
-  if (!embedded && options.serverSelectionTimeoutMS === undefined && !options.onCommand)
+  if (!embedded && options.serverSelectionTimeoutMS === undefined && !monitors(options))
     return probe;
   await probe.close();
   return open(
@@ -72,7 +77,7 @@ async function open(
 ): Promise<MongoClient> {
   const client = new MongoClient(uri, {
     ...settings,
-    monitorCommands: Boolean(options.onCommand),
+    monitorCommands: monitors(options),
     appName: "card-status-hub",
   });
   if (options.onCommand) client.on("commandStarted", options.onCommand);

@@ -87,9 +87,7 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
     logger.level = env.LOG_LEVEL;
     // Opt-in count and timing of database commands (benchmarks), served at GET /dbstats.
     const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
-    const client = await connectMongo(env.MONGODB_URI, {
-      onCommand: countCommands ? () => undefined : undefined,
-    });
+    const client = await connectMongo(env.MONGODB_URI, { monitorCommands: countCommands });
     const dbStats = countCommands ? trackCommands(client) : undefined;
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
