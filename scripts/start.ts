@@ -1,4 +1,6 @@
 import "reflect-metadata";
+// The sandbox module alone: the gateway package's index would load the whole runtime here.
+import { isLoopbackHost } from "@hub/gateway/sandbox";
 import type { ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -121,13 +123,17 @@ try {
     }),
   });
   if (!first.ok) await fail(`the first query through the gateway failed with HTTP ${first.status}`);
+  // As the gateway decides (gateway/src/main.ts): development mode on a loopback address.
+  const prefilled =
+    (process.env["HUB_MODE"] ?? "development") === "development" &&
+    isLoopbackHost(process.env["HOST"]);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 
   process.stdout.write(`
 Card-status hub is up (first query answered ${seconds} s after start).
 
   GraphQL endpoint : ${origin}/graphql
-  Sandbox          : ${origin}/graphql  (open in a browser; paste the token into Headers)
+  Sandbox          : ${origin}/graphql  (open in a browser; ${prefilled ? "token and example variables are filled in" : "paste the token into Headers"})
   Health           : ${origin}/healthz   ${origin}/readyz
   Metrics          : curl -H 'authorization: Bearer ${metricsToken}' ${origin}/metrics
   Database         : ${process.env["MONGODB_URI"] ? "MONGODB_URI" : "embedded (in memory, seeded with demo data)"}
