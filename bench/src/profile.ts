@@ -78,8 +78,10 @@ try {
     });
   await waitForListening(`http://127.0.0.1:${port}/graphql`, 60_000);
   const idleRss = rssMb(profiled);
-  // A short warm-up, so the profile shows the steady state rather than first-request compilation.
-  await run(2);
+  // The profile and figures are of the steady state a long-running process reaches: V8 compiles
+  // hot functions for tens of seconds after start (its compiler threads were 18–24% of a
+  // subgraph's CPU in the first 15 s, 0–4% after 45 s; perf, 2026-12-01). BENCH_WARMUP seconds.
+  await run(Number(process.env["BENCH_WARMUP"] ?? 30));
   const loadStartedMs = Date.now() - spawnedAt;
   const before = cpuMs(profiled);
   const processes = { gateway: gateway.pid!, ...stack.pids };

@@ -27,14 +27,34 @@ export class EffectScope {
 }
 
 const scopes = new AsyncLocalStorage<EffectScope>();
+/** Units of work inside a scope now; when none, the storage is switched off (see below). */
+let inScope = 0;
 
-/** Runs `work` with a scope that collects the deliveries its committed transactions start. */
+/**
+ * Runs `work` inside `scope`, which collects the deliveries its committed writes start.
+ *
+ * Only writing work runs in a scope (a mutation's root field, one received event): while any
+ * AsyncLocalStorage is enabled Node runs a hook on every promise created in the process, which
+ * cost a subgraph 12–15% of its CPU on reads that have no effects (docs/performance.md). So the
+ * storage is enabled by the first scope entered and disabled again when the last one ends.
+ */
+export async function withinEffects<T>(scope: EffectScope, work: () => Promise<T>): Promise<T> {
+  inScope += 1;
+  try {
+    return await scopes.run(scope, work);
+  } finally {
+    inScope -= 1;
+    if (inScope === 0) scopes.disable();
+  }
+}
+
+/** Runs `work` in a new scope and returns it with the work's value, once the work is done. */
 export async function collectEffects<T>(
   work: () => Promise<T>,
 ): Promise<{ value: T; scope: EffectScope }> {
   const scope = new EffectScope();
-  const value = await scopes.run(scope, work);
-  // The scope fills as the work's transactions commit; read it once the work is done.
+  const value = await withinEffects(scope, work);
+  // The scope fills as the work's writes commit; read it once the work is done.
   return { value, scope };
 }
 

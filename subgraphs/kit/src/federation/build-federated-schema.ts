@@ -1,9 +1,11 @@
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/index.js";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
-import type { GraphQLSchema } from "graphql";
+import type { GraphQLFieldResolver, GraphQLSchema } from "graphql";
 import { gql } from "graphql-tag";
+import { withinEffects } from "../events/effects.js";
 import { scopeAuthChecker } from "../graphql/auth-checker.js";
+import type { HubContext } from "../graphql/context.js";
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from "type-graphql";
 
 /** Entity lookups (`__resolveReference`) per type name, added beside TypeGraphQL's resolvers. */
@@ -29,6 +31,7 @@ export async function buildFederatedSchema(
     skipCheck: true,
   });
   const resolvers = createResolversMap(schema) as Record<string, object>;
+  if (resolvers["Mutation"]) resolvers["Mutation"] = inEffectScope(resolvers["Mutation"]);
   for (const [typeName, reference] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...reference };
   }
@@ -37,4 +40,23 @@ export async function buildFederatedSchema(
     // createResolversMap's type is TypeGraphQL's; @apollo/subgraph declares its own equivalent map.
     resolvers: resolvers as unknown as GraphQLResolverMap<unknown>,
   });
+}
+
+type FieldResolver = GraphQLFieldResolver<unknown, HubContext>;
+
+/**
+ * Every mutation field runs inside its request's effect scope, which learns of the events its
+ * writes commit (the answer waits for them: contract v2). Only mutation fields: entering a scope
+ * has a per-promise cost that reads need not pay (kit events/effects.ts).
+ */
+function inEffectScope(fields: object): Record<string, FieldResolver> {
+  return Object.fromEntries(
+    Object.entries(fields as Record<string, FieldResolver>).map(([name, resolve]) => [
+      name,
+      ((source, args, context, info) =>
+        withinEffects(context.effects, async () =>
+          resolve(source, args, context, info),
+        )) as FieldResolver,
+    ]),
+  );
 }

@@ -78,11 +78,11 @@ export async function startHubSubgraph<TContext extends HubContext>(
     dbStats: deps.dbStats,
     inbox,
     effectWaitMs,
-    createContext: (caller, requestId) => {
+    createContext: (caller, requestId, effects) => {
       const at = clock();
       const now = () => at;
       // The spread is exactly HubContext plus the subgraph's part, which TypeScript cannot prove for a generic.
-      return { caller, requestId, now, ...spec.context(now) } as TContext;
+      return { caller, requestId, now, effects, ...spec.context(now) } as TContext;
     },
   });
   const running = withRelay(server, relay);
