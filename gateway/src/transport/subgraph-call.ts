@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { Pool, type Dispatcher } from "undici";
 
 /** Why a subgraph call produced no answer; the executor turns each into a GraphQL error. */
 export class SubgraphCallFailure extends Error {
@@ -20,9 +20,12 @@ export interface SubgraphAnswer {
 /**
  * Keep-alive connections to one subgraph, and one POST over them with a deadline.
  *
- * undici's `Pool.request` rather than `fetch`: measured on this machine (20 concurrent JSON POSTs
- * to a local server) it costs 50–80 µs of CPU per call against 330 µs for the WHATWG fetch that
- * Hive's HTTP executor uses, and a hub query makes several subgraph calls.
+ * undici's `Pool` rather than `fetch`: measured on this machine (20 concurrent JSON POSTs to a
+ * local server) its `request` costs 50–80 µs of CPU per call against 330 µs for the WHATWG fetch
+ * that Hive's HTTP executor uses, and a hub query makes several subgraph calls. Below `request`,
+ * its `dispatch` with a handler that gathers the answer's bytes: no readable stream per answer
+ * and no AbortController per call (undici hands the handler the call's abort function), which
+ * were most of what was left of a call's cost in the gateway's profile (docs/performance.md).
  */
 export class SubgraphConnection {
   private readonly pool: Pool;
@@ -39,40 +42,82 @@ export class SubgraphConnection {
   }
 
   /** POSTs `body`; resolves with the status and text, or rejects with a SubgraphCallFailure. */
-  async post(body: string, headers: Record<string, string>, name: string): Promise<SubgraphAnswer> {
-    // The deadline covers the whole call (connect, headers and body), not each phase alone.
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, this.timeoutMs);
-    try {
-      const answer = await this.pool.request({
-        path: this.path,
-        method: "POST",
-        headers,
-        body,
-        signal: controller.signal,
-      });
-      return { status: answer.statusCode, body: await answer.body.text() };
-    } catch (error) {
-      if (timedOut)
-        throw new SubgraphCallFailure(
-          "timeout",
-          `The ${name} subgraph did not answer within ${this.timeoutMs} ms.`,
+  post(body: string, headers: Record<string, string>, name: string): Promise<SubgraphAnswer> {
+    return new Promise<SubgraphAnswer>((resolve, reject) => {
+      const call = new AnswerCollector(resolve, (error) => {
+        reject(
+          call.timedOut
+            ? new SubgraphCallFailure(
+                "timeout",
+                `The ${name} subgraph did not answer within ${this.timeoutMs} ms.`,
+              )
+            : new SubgraphCallFailure(
+                "unreachable",
+                `The ${name} subgraph could not be reached: ${error.message}`,
+                { cause: error },
+              ),
         );
-      throw new SubgraphCallFailure(
-        "unreachable",
-        `The ${name} subgraph could not be reached: ${(error as Error).message}`,
-        { cause: error },
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+      });
+      // The deadline covers the whole call (queueing, connect, headers and body).
+      call.deadline(this.timeoutMs);
+      this.pool.dispatch({ path: this.path, method: "POST", headers, body }, call);
+    });
   }
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+}
+
+/**
+ * undici's dispatch handler for one call (the interface its own `request` implements): gathers
+ * the status and body, and aborts the call when the deadline passes, even one still queued.
+ */
+class AnswerCollector implements Dispatcher.DispatchHandler {
+  timedOut = false;
+  private status = 0;
+  private readonly chunks: Buffer[] = [];
+  private abort: ((error: Error) => void) | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly resolve: (answer: SubgraphAnswer) => void,
+    private readonly fail: (error: Error) => void,
+  ) {}
+
+  deadline(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.abort?.(new Error("deadline passed"));
+    }, ms);
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.timedOut) abort(new Error("deadline passed"));
+    else this.abort = abort;
+  }
+
+  onHeaders(status: number): boolean {
+    this.status = status;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    clearTimeout(this.timer);
+    const body =
+      this.chunks.length === 1
+        ? this.chunks[0]!.toString("utf8")
+        : Buffer.concat(this.chunks).toString("utf8");
+    this.resolve({ status: this.status, body });
+  }
+
+  onError(error: Error): void {
+    clearTimeout(this.timer);
+    this.fail(error);
   }
 }
