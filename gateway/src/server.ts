@@ -34,6 +34,35 @@ function refuse(
   response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
+/** The request body, whose size the server has already bounded by its Content-Length. */
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    request.once("error", reject);
+  });
+}
+
+/**
+ * What the gateway runtime is handed as the already-read body: a JSON body parsed (an object or
+ * a batch), anything else as its bytes, which the runtime parses and answers as it always does.
+ * Why read it here at all: handed the socket stream, the runtime pipes every body through a
+ * WHATWG TransformStream to bound its size (graphql-yoga's body limit) before parsing it — 4–5%
+ * of the gateway's CPU per request in its profile — and this server has bounded it already.
+ */
+function preParsed(request: IncomingMessage, body: Buffer): unknown {
+  if (!request.headers["content-type"]?.includes("json")) return body;
+  try {
+    const parsed: unknown = JSON.parse(body.toString("utf8"));
+    return parsed !== null && typeof parsed === "object" && Object.keys(parsed).length > 0
+      ? parsed
+      : body;
+  } catch {
+    return body;
+  }
+}
+
 export interface RunningGateway extends RunningServer {
   /** Base URL of the gateway, without `/graphql`. */
   readonly origin: string;
@@ -117,7 +146,16 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     response.once("close", () => {
       inFlight -= 1;
     });
-    return gateway(request, response);
+    if (request.method !== "POST" || !request.headers["content-length"])
+      return gateway(request, response);
+    readBody(request).then(
+      (body) => {
+        (request as IncomingMessage & { body?: unknown }).body = preParsed(request, body);
+        return gateway(request, response);
+      },
+      // The client went away mid-body: nobody is left to answer.
+      () => response.destroy(),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
