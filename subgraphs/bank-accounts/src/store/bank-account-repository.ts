@@ -10,6 +10,9 @@ export interface BankAccountRecord {
   status: BankAccountStatus;
 }
 
+/** The fields `toBankAccountRecord` reads; reads leave out the account's records and events. */
+const BANK_ACCOUNT_RECORD_FIELDS = { cardId: 1, bank: 1, accountNumber: 1, status: 1 } as const;
+
 export function toBankAccountRecord(doc: BankAccountDocument): BankAccountRecord {
   return {
     id: doc._id,
@@ -35,15 +38,18 @@ export class BankAccountRepository {
   }
 
   async findByIds(ids: readonly string[]): Promise<BankAccountRecord[]> {
-    return (await this.accounts.find({ _id: { $in: [...ids] } }).toArray()).map(
-      toBankAccountRecord,
-    );
+    return (
+      await this.accounts
+        .find({ _id: { $in: [...ids] } }, { projection: BANK_ACCOUNT_RECORD_FIELDS })
+        .toArray()
+    ).map(toBankAccountRecord);
   }
 
   async findByCardIds(cardIds: readonly string[]): Promise<BankAccountRecord[]> {
-    return (await this.accounts.find({ cardId: { $in: [...cardIds] } }).toArray()).map(
-      toBankAccountRecord,
-    );
+    const docs = await this.accounts
+      .find({ cardId: { $in: [...cardIds] } }, { projection: BANK_ACCOUNT_RECORD_FIELDS })
+      .toArray();
+    return docs.map(toBankAccountRecord);
   }
 
   async ping(): Promise<boolean> {

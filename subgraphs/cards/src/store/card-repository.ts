@@ -9,6 +9,28 @@ export interface CardRecord extends CardFacts {
   version: number;
 }
 
+/**
+ * The fields `toCardRecord` reads: reads fetch only these, not the history, idempotency records
+ * and carried events a card also holds (up to ~100 entries the database would send and the
+ * driver decode on every read of the card).
+ */
+export const CARD_RECORD_FIELDS = {
+  personId: 1,
+  number: 1,
+  province: 1,
+  issuingBank: 1,
+  status: 1,
+  issuedAt: 1,
+  expiresAt: 1,
+  collectedAt: 1,
+  socialFunction: 1,
+  electronicCard: 1,
+  replacesId: 1,
+  replacedById: 1,
+  bankAccountStatus: 1,
+  version: 1,
+} as const satisfies Partial<Record<keyof CardDocument, 1>>;
+
 export function toCardRecord(doc: CardDocument): CardRecord {
   return {
     id: doc._id,
@@ -67,13 +89,15 @@ export class CardRepository {
   }
 
   async findByIds(ids: readonly string[]): Promise<CardRecord[]> {
-    const docs = await this.cards.find({ _id: { $in: [...ids] } }).toArray();
+    const docs = await this.cards
+      .find({ _id: { $in: [...ids] } }, { projection: CARD_RECORD_FIELDS })
+      .toArray();
     return docs.map(toCardRecord);
   }
 
   async findByPersonIds(personIds: readonly string[]): Promise<CardRecord[]> {
     const docs = await this.cards
-      .find({ personId: { $in: [...personIds] } })
+      .find({ personId: { $in: [...personIds] } }, { projection: CARD_RECORD_FIELDS })
       .sort({ issuedAt: 1, _id: 1 })
       .toArray();
     return docs.map(toCardRecord);

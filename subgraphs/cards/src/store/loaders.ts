@@ -3,13 +3,20 @@ import type { CardRepository } from "./card-repository.js";
 
 /** Per-request loaders: one round trip per batch, however many cards or persons a query has. */
 export function createCardLoaders(repository: CardRepository) {
+  const cardById = keyedLoader(
+    (ids: readonly string[]) => repository.findByIds(ids),
+    (card) => card.id,
+  );
   return {
-    cardById: keyedLoader(
-      (ids: readonly string[]) => repository.findByIds(ids),
-      (card) => card.id,
-    ),
+    cardById,
+    // A person's cards are also the cards its cards' `replaces`/`replacedBy` name (a replacement
+    // stays with its holder): primed by id, those links cost no second round trip.
     cardsByPersonId: groupedLoader(
-      (personIds: readonly string[]) => repository.findByPersonIds(personIds),
+      async (personIds: readonly string[]) => {
+        const cards = await repository.findByPersonIds(personIds);
+        for (const card of cards) cardById.prime(card.id, card);
+        return cards;
+      },
       (card) => card.personId,
     ),
     eventsByCardId: groupedLoader(

@@ -71,15 +71,24 @@ function withPendingEffects(body: string, pending: PendingEffect[]): string {
   return JSON.stringify(parsed);
 }
 
-async function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/** The body, up to `limit` bytes (events, not an async iterator: a subgraph reads one per call). */
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners("data");
+        request.resume();
+        reject(new BodyTooLarge());
+      } else chunks.push(chunk);
+    });
+    request.once("end", () =>
+      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")),
+    );
+    request.once("error", reject);
+  });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -72,7 +72,13 @@ export class PasswordRepository {
   async cardPasswordsFor(
     cardIds: readonly string[],
   ): Promise<(CardPasswordRecord & { cardId: string })[]> {
-    const docs = await this.cardPasswords.find({ _id: { $in: [...cardIds] } }).toArray();
+    const docs = await this.cardPasswords
+      .find(
+        { _id: { $in: [...cardIds] } },
+        // Not the hash or the records and events a password document also holds.
+        { projection: { state: 1, failedAttempts: 1, lockedAt: 1 } },
+      )
+      .toArray();
     return docs.map((d) => ({
       cardId: d._id,
       state: d.state,
@@ -84,7 +90,12 @@ export class PasswordRepository {
   async electronicPasswordsFor(
     personIds: readonly string[],
   ): Promise<(ElectronicPasswordRecord & { personId: string })[]> {
-    const docs = await this.electronicPasswords.find({ _id: { $in: [...personIds] } }).toArray();
+    const docs = await this.electronicPasswords
+      .find(
+        { _id: { $in: [...personIds] } },
+        { projection: { hash: 1, failedAttempts: 1, lockedAt: 1 } },
+      )
+      .toArray();
     return docs.map((d) => ({
       personId: d._id,
       hasPassword: d.hash.length > 0,
