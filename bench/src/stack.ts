@@ -101,7 +101,8 @@ export async function startBenchStack(options: {
       MONGODB_URI: mongo.uri,
       HUB_JWT_SECRET: secret,
       HUB_DB_PREFIX: options.prefix,
-      LOG_LEVEL: "warn",
+      // Production's level: every request writes a log line (drained, as a log collector would).
+      LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] ?? "info",
       ...Object.fromEntries(names.map((n) => [URL_VARIABLES[n]!, subgraphUrls[n]!])),
     };
     const pids: Record<string, number> = mongo.pid ? { database: mongo.pid } : {};
@@ -116,6 +117,7 @@ export async function startBenchStack(options: {
             (options.countDbCommands === false ? "off" : "on"),
         },
         options.subgraphNodeOptions?.[name] ?? [],
+        "drain",
       );
       children.push(child);
       if (child.pid) pids[name] = child.pid;
@@ -180,6 +182,7 @@ export async function startBenchStack(options: {
               HUB_RATE_LIMIT_PER_MINUTE: "100000000",
             },
             nodeOptions,
+            "drain",
           ),
         );
       },
@@ -199,6 +202,7 @@ export async function startBenchStack(options: {
               NODE_ENV: "production",
             },
             nodeOptions,
+            "drain",
           ),
         );
       },

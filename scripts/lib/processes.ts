@@ -14,21 +14,28 @@ export const NODE_FLAGS: Record<string, string[]> = {
   gateway: ["--max-old-space-size=192", "--max-semi-space-size=32"],
 };
 
-/** Starts a bundled entry (`<package>/dist/main.mjs`, see scripts/build.ts) with plain Node. */
+/**
+ * Starts a bundled entry (`<package>/dist/main.mjs`, see scripts/build.ts) with plain Node. Its
+ * log lines go to this process's standard output, or with `logs: "drain"` into a pipe that is
+ * read and dropped (as a container runtime reads them: the benchmarks, at production log level).
+ */
 export function spawnBundle(
   packageDir: string,
   env: NodeJS.ProcessEnv,
   nodeOptions: string[] = [],
+  logs: "inherit" | "drain" = "inherit",
 ): ChildProcess {
   const flags = NODE_FLAGS[basename(packageDir)] ?? [];
-  return spawn(
+  const child = spawn(
     process.execPath,
     ["--enable-source-maps", ...flags, ...nodeOptions, `${packageDir}/dist/main.mjs`],
     {
       env: { ...process.env, ...env },
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", logs === "drain" ? "pipe" : "inherit", "inherit"],
     },
   );
+  child.stdout?.resume();
+  return child;
 }
 
 /** Polls a URL until it answers 200, or fails after `timeoutMs`. */
