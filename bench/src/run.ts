@@ -17,6 +17,7 @@ import { root, startBenchStack, type BenchStack } from "./stack.js";
  * rounds, as these machines are noisy. Writes bench/results/<date>.json and prints a table.
  * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20),
  * BENCH_DB_COMMANDS=on (count MongoDB commands; costs the subgraphs CPU, so off by default);
+ * BENCH_JIT_WARMUP (s per target and read workload before the rounds, default 10);
  * BENCH_ONLY (a workload name contains it) and BENCH_TARGETS (comma-separated target names)
  * measure a part only, without the cold-start runs, into `<date>-partial.json`.
  */
@@ -27,6 +28,13 @@ const ONLY = process.env["BENCH_ONLY"];
 const TARGETS = process.env["BENCH_TARGETS"]?.split(",").map((t) => t.trim());
 const PARTIAL = Boolean(ONLY || TARGETS);
 const WARMUP = 2;
+/**
+ * Seconds each target serves each read workload before the first round. V8 keeps compiling hot
+ * functions for tens of seconds after a process starts (its compiler threads were a fifth of a
+ * subgraph's CPU 10–15 s in, under 4% after 45 s): without this, the first rounds measure start-up
+ * rather than the steady state a production process spends its life in.
+ */
+const JIT_WARMUP = Number(process.env["BENCH_JIT_WARMUP"] ?? 10);
 
 let stack: BenchStack | undefined;
 let subgraphUrls: Record<string, string> = {};
@@ -355,6 +363,12 @@ async function main(): Promise<void> {
     }
   };
 
+  for (const target of targets)
+    for (const workload of workloads.filter((w) => w.cycle === 1)) {
+      await load(target.url, workload, JIT_WARMUP, null);
+      console.log(`warmed ${target.name} with ${workload.name} for ${JIT_WARMUP} s`);
+    }
+
   const samples: Record<string, Record<string, Sample[]>> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const workload of workloads) {
@@ -457,6 +471,7 @@ async function main(): Promise<void> {
     settings: {
       durationSeconds: DURATION,
       warmupSeconds: WARMUP,
+      jitWarmupSeconds: JIT_WARMUP,
       rounds: ROUNDS,
       connections: CONNECTIONS,
       only: ONLY ?? null,
