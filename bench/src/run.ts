@@ -17,7 +17,7 @@ import { root, startBenchStack, type BenchStack } from "./stack.js";
  * rounds, as these machines are noisy. Writes bench/results/<date>.json and prints a table.
  * Settings: BENCH_DURATION (s, default 8), BENCH_ROUNDS (3), BENCH_CONNECTIONS (20),
  * BENCH_DB_COMMANDS=on (count MongoDB commands; costs the subgraphs CPU, so off by default);
- * BENCH_JIT_WARMUP (s per target and read workload before the rounds, default 10);
+ * BENCH_JIT_WARMUP (s per target and read workload before the rounds, default 20);
  * BENCH_ONLY (a workload name contains it) and BENCH_TARGETS (comma-separated target names)
  * measure a part only, without the cold-start runs, into `<date>-partial.json`.
  */
@@ -34,7 +34,7 @@ const WARMUP = 2;
  * subgraph's CPU 10–15 s in, under 4% after 45 s): without this, the first rounds measure start-up
  * rather than the steady state a production process spends its life in.
  */
-const JIT_WARMUP = Number(process.env["BENCH_JIT_WARMUP"] ?? 10);
+const JIT_WARMUP = Number(process.env["BENCH_JIT_WARMUP"] ?? 20);
 
 let stack: BenchStack | undefined;
 let subgraphUrls: Record<string, string> = {};
