@@ -1,5 +1,6 @@
 import { isRelayCommand } from "@hub/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { personWithCard, run, runCardLife } from "./support/cards.js";
 import {
   contractOperation,
   countByCollection,
@@ -61,5 +62,39 @@ describe("PersonsByIds: database round trips do not grow with the number of pers
       await token(),
     );
     expect(result.data!.persons).toEqual([null, expect.objectContaining({ id: known })]);
+  });
+});
+
+describe("PersonCards: one read of the cards collection, without what reads do not show", () => {
+  it("a replaced card and its replacement link each other from that one read, and no read brings a card's history or records", async () => {
+    const { cardId, personId, idNumber } = await personWithCard(hub.gateway.url);
+    await runCardLife(hub.gateway.url, { cardId, personId });
+    const replaced = await run<{ replaceCard: { newCard: { id: string } } }>(
+      hub.gateway.url,
+      "ReplaceCard",
+      { cardId, reason: "STAINED", idempotencyKey: `batch-replace-${cardId}` },
+    );
+    expect(replaced.errors).toBeUndefined();
+    const newCardId = replaced.data!.replaceCard.newCard.id;
+
+    hub.commands.length = 0;
+    const result = await graphql<{
+      personByIdNumber: {
+        cards: { id: string; replaces: { id: string } | null; replacedBy: { id: string } | null }[];
+      };
+    }>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber }, await token());
+    expect(result.errors).toBeUndefined();
+    const byId = new Map(result.data!.personByIdNumber.cards.map((card) => [card.id, card]));
+    expect(byId.get(cardId)?.replacedBy).toEqual(expect.objectContaining({ id: newCardId }));
+    expect(byId.get(newCardId)?.replaces).toEqual(expect.objectContaining({ id: cardId }));
+
+    const cardReads = hub.commands.filter(
+      (e) => e.commandName === "find" && e.command["find"] === "cards",
+    );
+    expect(cardReads).toHaveLength(1);
+    const projection = cardReads[0]!.command["projection"] as Record<string, unknown>;
+    expect(projection).toEqual(expect.objectContaining({ status: 1, replacesId: 1 }));
+    for (const field of ["history", "keys", "outgoing"])
+      expect(projection).not.toHaveProperty(field);
   });
 });
