@@ -6,14 +6,18 @@
  * request), PersonCardsVaried (a different person each request), PersonsByIds (100 ids). Targets:
  * ours (default), apollo (the gateways), or a subgraph (persons, cards, passwords, bank-accounts)
  * profiled while our gateway serves the workload. Every run also prints each process's CPU per
- * request.
+ * request. BENCH_WARMUP (s, default 30) of load come first, so the JIT has settled;
+ * BENCH_PROFILER=perf samples every process with Linux perf instead (on-CPU time by package,
+ * GC and compiler threads included; perf-summary.ts) into profiles/perf-<workload>.json.
  */
 import "reflect-metadata";
+import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { stopProcess } from "../../scripts/lib/processes.js";
 import { summarise, type CpuProfile } from "./cpu-profile-summary.js";
+import { summarisePerf } from "./perf-summary.js";
 import { cpuMs, peakRssMb, rssMb } from "./proc.js";
 import { root, startBenchStack, type ReadWorkload } from "./stack.js";
 
@@ -31,6 +35,51 @@ async function waitForListening(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** `perf record` of every CPU for `seconds` (cpu-clock: only threads on a CPU are sampled). */
+function recordPerf(file: string, seconds: number): Promise<void> {
+  const perf = spawn(
+    "perf",
+    [
+      "record",
+      "-a",
+      "-g",
+      "-e",
+      "cpu-clock",
+      "-F",
+      "999",
+      "-o",
+      file,
+      "--",
+      "sleep",
+      String(seconds),
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  return new Promise((resolve, reject) => {
+    perf.once("error", () =>
+      reject(
+        new Error("BENCH_PROFILER=perf needs Linux perf (Debian: apt-get install linux-perf)"),
+      ),
+    );
+    perf.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`perf record exited with ${code}`)),
+    );
+  });
+}
+
+/** The samples as text, with the JavaScript frames named from each process's perf map. */
+function perfScript(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const perf = spawn("perf", ["script", "-F", "comm,pid,tid,ip,sym,dso", "-i", file], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const chunks: Buffer[] = [];
+    perf.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
+    perf.once("error", reject);
+    perf.once("exit", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+}
+
 const [workload = "PersonCards", secondsArg = "15", target = "ours"] = process.argv.slice(2);
 const WORKLOADS: readonly ReadWorkload[] = ["PersonCards", "PersonCardsVaried", "PersonsByIds"];
 if (!WORKLOADS.includes(workload as ReadWorkload))
@@ -45,12 +94,16 @@ const SUBGRAPH_TARGETS = ["persons", "cards", "passwords", "bank-accounts"];
 const subgraphTarget = SUBGRAPH_TARGETS.includes(target);
 // BENCH_NODE_FLAGS: extra flags for the profiled process (memory experiments, for instance).
 const extraFlags = (process.env["BENCH_NODE_FLAGS"] ?? "").split(" ").filter(Boolean);
-// BENCH_CPU_PROF=off: no profiler (its sampling costs CPU itself), figures only.
-const profiling = process.env["BENCH_CPU_PROF"] !== "off";
+// BENCH_PROFILER=perf: every process sampled on its CPU time by Linux perf (perf-summary.ts says
+// why); BENCH_CPU_PROF=off: no profiler (its sampling costs CPU itself), figures only.
+const usePerf = process.env["BENCH_PROFILER"] === "perf";
+const profiling = !usePerf && process.env["BENCH_CPU_PROF"] !== "off";
 const profileFlags = [
   ...(profiling ? [`--cpu-prof`, `--cpu-prof-dir=${rawDir}`] : []),
+  ...(usePerf ? ["--perf-basic-prof"] : []),
   ...extraFlags,
 ];
+const perfFlags = usePerf ? ["--perf-basic-prof"] : [];
 const spawnedAt = Date.now();
 const stack = await startBenchStack({
   prefix: "profile",
@@ -58,14 +111,16 @@ const stack = await startBenchStack({
   personCount: 120,
   // As production runs: the driver's command monitoring alone costs a subgraph ~0.25 ms per call.
   countDbCommands: false,
-  subgraphNodeOptions: subgraphTarget ? { [target]: profileFlags } : {},
+  subgraphNodeOptions: Object.fromEntries(
+    SUBGRAPH_TARGETS.map((name) => [name, name === target ? profileFlags : perfFlags]),
+  ),
 });
 try {
   const port = 4620;
   const gateway =
     target === "apollo"
       ? await stack.startApolloGateway(port, profileFlags)
-      : stack.startOurGateway(port, subgraphTarget ? [] : profileFlags);
+      : stack.startOurGateway(port, subgraphTarget ? perfFlags : profileFlags);
   const profiled = subgraphTarget ? stack.pids[target]! : gateway.pid!;
   const body = stack.bodies(workload as ReadWorkload);
   const run = (duration: number, options: Partial<autocannon.Options> = {}) =>
@@ -90,6 +145,8 @@ try {
   const processesBefore = Object.fromEntries(
     Object.entries(processes).map(([name, pid]) => [name, cpuMs(pid)]),
   );
+  const perfData = join(rawDir, "perf.data");
+  const recording = usePerf ? recordPerf(perfData, seconds) : null;
   const result = await run(seconds, {
     connections: Number(process.env["BENCH_CONNECTIONS"] ?? 20),
     // BENCH_RATE: a fixed request rate (req/s) below saturation gives steadier CPU per request
@@ -106,6 +163,20 @@ try {
     ]),
   );
   console.table(cpuMsPerRequestByProcess);
+  if (recording) {
+    await recording;
+    const summary = summarisePerf(await perfScript(perfData), processes);
+    const reportFile = join(outDir, `perf-${workload}.json`);
+    await writeFile(
+      reportFile,
+      JSON.stringify({ workload, seconds, cpuMsPerRequestByProcess, summary }, null, 2) + "\n",
+    );
+    for (const [name, cpu] of Object.entries(summary)) {
+      console.log(`${name}: ${cpu.samples} samples`);
+      console.table(cpu.byPackage.slice(0, 12));
+    }
+    console.log(`written to ${reportFile}`);
+  }
   const memory = { idleRssMb: idleRss, peakRssMb: peakRssMb(profiled) };
   await stopProcess(gateway);
   // A subgraph writes its profile when it exits.
