@@ -1,4 +1,4 @@
-import type { ClientSession, Collection, Db, Document, Filter, Sort } from "mongodb";
+import type { ClientSession, Collection, Db, Document } from "mongodb";
 import { isDuplicateKeyError } from "@hub/kit";
 import type { CardFacts } from "../rules/card-facts.js";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
@@ -12,8 +12,7 @@ export interface CardRecord extends CardFacts {
 /**
  * The fields `toCardRecord` reads: reads fetch only these, not the history, idempotency records
  * and carried events a card also holds (up to ~100 entries the database would send and the
- * driver decode on every read of the card: 0.57 against 0.13 ms of a subgraph's CPU to read a
- * person's two cards, measured 2026-12-01).
+ * driver decode on every read of the card).
  */
 export const CARD_RECORD_FIELDS = {
   personId: 1,
@@ -90,25 +89,16 @@ export class CardRepository {
   }
 
   async findByIds(ids: readonly string[]): Promise<CardRecord[]> {
-    return this.records({ _id: { $in: [...ids] } });
+    const docs = await this.cards
+      .find({ _id: { $in: [...ids] } }, { projection: CARD_RECORD_FIELDS })
+      .toArray();
+    return docs.map(toCardRecord);
   }
 
   async findByPersonIds(personIds: readonly string[]): Promise<CardRecord[]> {
-    return this.records({ personId: { $in: [...personIds] } }, { issuedAt: 1, _id: 1 });
-  }
-
-  /**
-   * Cards matching `filter` in `sort` order, as records. A pipeline's `$project` rather than
-   * find's projection: the embedded server ignores find projections (EMBEDDED-MONGO.md) and would
-   * send each card whole; MongoDB serves both forms from the same index.
-   */
-  private async records(filter: Filter<CardDocument>, sort?: Sort): Promise<CardRecord[]> {
     const docs = await this.cards
-      .aggregate<CardDocument>([
-        { $match: filter },
-        ...(sort ? [{ $sort: sort }] : []),
-        { $project: CARD_RECORD_FIELDS },
-      ])
+      .find({ personId: { $in: [...personIds] } }, { projection: CARD_RECORD_FIELDS })
+      .sort({ issuedAt: 1, _id: 1 })
       .toArray();
     return docs.map(toCardRecord);
   }
