@@ -16,9 +16,13 @@ describe("log lines on standard output (buffered)", () => {
         log.info({ password: "secret" }, "last line");
         process.exit(0);
       });`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
       const sawFirst = output.includes("first line");
