@@ -24,6 +24,8 @@ export interface TrackedDelivery {
  */
 export class EffectScope {
   readonly deliveries: TrackedDelivery[] = [];
+  /** Writing work ran in this scope (a mutation field, a received event). */
+  wrote = false;
 }
 
 const scopes = new AsyncLocalStorage<EffectScope>();
@@ -40,6 +42,7 @@ let inScope = 0;
  */
 export async function withinEffects<T>(scope: EffectScope, work: () => Promise<T>): Promise<T> {
   inScope += 1;
+  scope.wrote = true;
   try {
     return await scopes.run(scope, work);
   } finally {
