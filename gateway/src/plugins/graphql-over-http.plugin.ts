@@ -23,14 +23,7 @@ function badRequest(status: number, message: string, headers: Record<string, str
  */
 const KnownOperationTypes: ValidationRule = (context) => ({
   OperationDefinition(node) {
-    const schema = context.getSchema();
-    const root =
-      node.operation === "query"
-        ? schema.getQueryType()
-        : node.operation === "mutation"
-          ? schema.getMutationType()
-          : schema.getSubscriptionType();
-    if (!root)
+    if (!context.getSchema().getRootType(node.operation))
       context.reportError(
         // The runtime's own error class, so it treats this like its other validation errors.
         createGraphQLError(`This schema has no ${node.operation} operations.`, { nodes: node }),
