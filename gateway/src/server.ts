@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { RunningServer } from "@hub/kit";
+import { readBody, type RunningServer } from "@hub/kit";
 import { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
 import { checkReadiness } from "./readiness.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
@@ -32,16 +32,6 @@ function refuse(
     ...(status === 503 ? { "retry-after": "1" } : {}),
   });
   response.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-/** The request body, whose size the server has already bounded by its Content-Length. */
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    request.once("error", reject);
-  });
 }
 
 /**
@@ -149,7 +139,8 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     });
     if (request.method !== "POST" || !request.headers["content-length"])
       return gateway(request, response);
-    readBody(request).then(
+    // Within maxBody already (its Content-Length was checked, and Node holds a body to it).
+    readBody(request, maxBody).then(
       (body) => {
         (request as IncomingMessage & { body?: unknown }).body = preParsed(request, body);
         return gateway(request, response);

@@ -15,6 +15,7 @@ export * from "./mongo/embedded-mongo.js";
 export * from "./scopes.js";
 export * from "./server/subgraph-main.js";
 export * from "./server/subgraph-server.js";
+export * from "./server/read-body.js";
 export * from "./graphql/channel-enum.js";
 export * from "./graphql/context.js";
 export * from "./graphql/pii-middleware.js";

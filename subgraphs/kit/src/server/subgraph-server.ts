@@ -18,6 +18,7 @@ import type { Inbox } from "../events/inbox.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_EFFECT_WAIT_MS } from "../settings/subgraph-env.js";
 import { createErrorFormatter } from "./format-error.js";
+import { BodyTooLarge, readBody } from "./read-body.js";
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
@@ -53,8 +54,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-class BodyTooLarge extends Error {}
-
 /** A subgraph call this slow (ms) is logged at info, however it ended. */
 const SLOW_CALL_MS = 500;
 
@@ -72,26 +71,6 @@ function withPendingEffects(body: string, pending: PendingEffect[]): string {
   const parsed = JSON.parse(body) as { extensions?: Record<string, unknown> };
   parsed.extensions = { ...parsed.extensions, pendingEffects: pending };
   return JSON.stringify(parsed);
-}
-
-/** The body, up to `limit` bytes (events, not an async iterator: a subgraph reads one per call). */
-function readBody(request: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        request.removeAllListeners("data");
-        request.resume();
-        reject(new BodyTooLarge());
-      } else chunks.push(chunk);
-    });
-    request.once("end", () =>
-      resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8")),
-    );
-    request.once("error", reject);
-  });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -182,7 +161,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     }
     let raw: string;
     try {
-      raw = await readBody(request, maxBody);
+      raw = (await readBody(request, maxBody)).toString("utf8");
     } catch (error) {
       if (error instanceof BodyTooLarge) {
         return sendJson(
@@ -248,7 +227,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
         403,
         errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")),
       );
-    const events = parseEventBatch(await readBody(request, maxBody));
+    const events = parseEventBatch((await readBody(request, maxBody)).toString("utf8"));
     if (!events)
       return sendJson(
         response,
