@@ -31,6 +31,14 @@ function requestLines(requestId: string): string[] {
     .sort();
 }
 
+/** The processes that logged a request line at info since line `index`. */
+function requestLinesSince(index: number): string[] {
+  return lines
+    .slice(index)
+    .filter((line) => line.msg === "request")
+    .map((line) => line.name);
+}
+
 async function withRequestId<T>(requestId: string, send: () => Promise<T>): Promise<T> {
   const before = lines.length;
   const answer = await send();
@@ -71,21 +79,11 @@ describe("request log lines at info", () => {
     const changed = lines.length;
     const collected = await run(hub.gateway.url, "CollectCard", { cardId });
     expect(collected.errors).toBeUndefined();
-    expect(
-      lines
-        .slice(changed)
-        .filter((l) => l.msg === "request")
-        .map((l) => l.name),
-    ).toContain("cards");
+    expect(requestLinesSince(changed)).toContain("cards");
 
     const failed = lines.length;
     const refused = await run(hub.gateway.url, "CollectCard", { cardId: "c_missing" });
     expect(refused.errors).toBeDefined();
-    expect(
-      lines
-        .slice(failed)
-        .filter((l) => l.msg === "request")
-        .map((l) => l.name),
-    ).toContain("cards");
+    expect(requestLinesSince(failed)).toContain("cards");
   });
 });
