@@ -3,7 +3,7 @@ import { collectEffects, currentEffectScope, EffectScope, withinEffects } from "
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-describe("effect scopes (switched on only while writing work runs)", () => {
+describe("effect scopes (entered only by writing work)", () => {
   it("keeps concurrent scopes apart across awaits, and nothing outside them sees one", async () => {
     const a = new EffectScope();
     const b = new EffectScope();
@@ -31,7 +31,7 @@ describe("effect scopes (switched on only while writing work runs)", () => {
     expect(currentEffectScope()).toBeUndefined();
   });
 
-  it("works again after every scope ended (the storage is switched back on), also after a failure", async () => {
+  it("works again after every scope ended, also after a failure", async () => {
     await expect(
       withinEffects(new EffectScope(), async () => {
         await turn();

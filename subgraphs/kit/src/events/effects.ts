@@ -29,26 +29,20 @@ export class EffectScope {
 }
 
 const scopes = new AsyncLocalStorage<EffectScope>();
-/** Units of work inside a scope now; when none, the storage is switched off (see below). */
-let inScope = 0;
 
 /**
  * Runs `work` inside `scope`, which collects the deliveries its committed writes start.
  *
- * Only writing work runs in a scope (a mutation's root field, one received event): while any
- * AsyncLocalStorage is enabled Node runs a hook on every promise created in the process, which
- * cost a subgraph 12–15% of its CPU on reads that have no effects (docs/performance.md). So the
- * storage is enabled by the first scope entered and disabled again when the last one ends.
+ * Only writing work runs in a scope (a mutation's root field, one received event): once any
+ * AsyncLocalStorage is in use Node runs a hook on every promise created in the process, which
+ * cost a subgraph 12–15% of its CPU on reads (docs/performance.md), so a process pays it only from
+ * its first write on. The storage is not switched off again between writes: switching Node's
+ * promise hooks off and on while promises are pending lost a relay's wake-up now and then (the
+ * kit's relay test failed in 3 of 21 runs, none of 14 without the switching).
  */
 export async function withinEffects<T>(scope: EffectScope, work: () => Promise<T>): Promise<T> {
-  inScope += 1;
   scope.wrote = true;
-  try {
-    return await scopes.run(scope, work);
-  } finally {
-    inScope -= 1;
-    if (inScope === 0) scopes.disable();
-  }
+  return scopes.run(scope, work);
 }
 
 /** Runs `work` in a new scope and returns it with the work's value, once the work is done. */
