@@ -28,7 +28,13 @@ export class BankMutationsResolver {
       "activateFinancialFunction",
       input.cardId,
       activate,
-      { caller: ctx.caller, now: ctx.now(), key: input.idempotencyKey, agent },
+      {
+        caller: ctx.caller,
+        now: ctx.now(),
+        key: input.idempotencyKey,
+        agent,
+        effects: ctx.effects,
+      },
     );
     return { bankAccount, card: { id: input.cardId } };
   }
@@ -50,6 +56,7 @@ export class BankMutationsResolver {
       caller: ctx.caller,
       now: ctx.now(),
       key: input.idempotencyKey,
+      effects: ctx.effects,
     });
     return { bankAccount, card: { id: input.cardId } };
   }

@@ -3,6 +3,7 @@ import {
   documentKey,
   HubError,
   type Caller,
+  type EffectScope,
   type NewEvent,
   type Outbox,
 } from "@hub/kit";
@@ -32,7 +33,7 @@ export class BankCommands {
     operation: "activateFinancialFunction" | "cancelBankAccount",
     cardId: string,
     rule: (current: BankAccountStatus, card: CardAsKnown | null, now: Date) => BankAccountStatus,
-    meta: { caller: Caller; now: Date; key: string; agent?: Agent },
+    meta: { caller: Caller; now: Date; key: string; agent?: Agent; effects: EffectScope | null },
   ): Promise<BankAccountRecord> {
     const actor = { actor: meta.caller.sub, channel: meta.caller.channel };
     const { account } = await changeOneDocument<
@@ -41,6 +42,7 @@ export class BankCommands {
     >({
       collection: this.accounts.accounts,
       outbox: this.outbox,
+      effects: meta.effects,
       filter: { cardId },
       key: documentKey(meta.caller.channel, operation, meta.key, {
         cardId,

@@ -51,7 +51,7 @@ export function bankEventHandlers(
   outbox: Outbox,
 ): Record<string, EventHandler> {
   return {
-    CardIssued: async (event) => {
+    CardIssued: async (event, effects) => {
       const cardId = String(event.payload["cardId"]);
       const bank = String(event.payload["issuingBank"]);
       const now = new Date(event.occurredAt);
@@ -61,6 +61,7 @@ export function bankEventHandlers(
         await insertNewDocument<BankAccountDocument, Record<string, never>>({
           collection: accounts.accounts,
           outbox,
+          effects,
           document: {
             _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
             cardId,
@@ -81,7 +82,7 @@ export function bankEventHandlers(
         throw error;
       }
     },
-    CardStatusChanged: async (event) => {
+    CardStatusChanged: async (event, effects) => {
       const cardId = String(event.payload["cardId"]);
       if (!(await accounts.accounts.findOne({ cardId }))) return;
       const cardVersion = Number(event.payload["cardVersion"] ?? 0);
@@ -89,6 +90,7 @@ export function bankEventHandlers(
       await changeOneDocument<BankAccountDocument, Record<string, never>>({
         collection: accounts.accounts,
         outbox,
+        effects,
         filter: { cardId },
         key: eventKey(event.id),
         now,

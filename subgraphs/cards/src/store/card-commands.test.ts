@@ -24,6 +24,7 @@ const meta = (): CommandMeta => ({
   now: new Date("2026-11-25T09:00:00Z"),
   operation: "IssueCard",
   input: {},
+  effects: null,
 });
 const plan = {
   personId: "p_1",

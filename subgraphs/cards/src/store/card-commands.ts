@@ -11,6 +11,7 @@ import {
   HubError,
   runIdempotent,
   type Caller,
+  type EffectScope,
   type NewEvent,
   type Outbox,
 } from "@hub/kit";
@@ -41,6 +42,8 @@ export interface CommandMeta {
   details?: Record<string, string | number | boolean>;
   /** Set when another subgraph's event causes the command: applied once per card. */
   eventId?: string;
+  /** The request's (or received event's) effect scope: it waits for the events this commits. */
+  effects: EffectScope | null;
 }
 
 /**
@@ -97,11 +100,11 @@ export class CardCommands {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const person = await this.registry.find(plan.personId);
       if (!person) throw new HubError("NOT_FOUND", "No registered person has this id.");
-      if (person.issuing) await this.storeClaimed(person.issuing.card);
+      if (person.issuing) await this.storeClaimed(person.issuing.card, meta.effects);
       const earlier = recordFor(person.keys, key);
       if (earlier) {
         // Answered as the first call was: once its effects (maybe still on their way) are in.
-        await this.outbox.follow(earlier.events);
+        await this.outbox.follow(earlier.events, meta.effects);
         return earlier.result as CommandResult;
       }
       const held = cardHeldInProvince(
@@ -136,7 +139,7 @@ export class CardCommands {
         keys: withKeyRecord(person.keys, key, result, meta.now, outgoing),
       });
       if (!claimed) continue;
-      await this.storeClaimed(carrying);
+      await this.storeClaimed(carrying, meta.effects);
       return result;
     }
     throw new HubError(
@@ -150,7 +153,7 @@ export class CardCommands {
    * writer may not have got there: the outbox stores each event once). The calling request waits
    * for that event's delivery either way.
    */
-  private async storeClaimed(card: CardDocument): Promise<void> {
+  private async storeClaimed(card: CardDocument, effects: EffectScope | null): Promise<void> {
     let stored = await this.repository.cards.findOne({ _id: card._id });
     if (!stored) {
       try {
@@ -168,9 +171,14 @@ export class CardCommands {
         stored._id,
         stored.version,
         stored.outgoing,
+        effects,
       );
     // Released by another request that found the claim: wait for them as if released here.
-    else await this.outbox.follow(card.outgoing?.map((event) => event._id));
+    else
+      await this.outbox.follow(
+        card.outgoing?.map((event) => event._id),
+        effects,
+      );
   }
 
   async run(cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
@@ -198,6 +206,7 @@ export class CardCommands {
     return changeOneDocument<CardDocument, CommandResult>({
       collection: this.repository.cards,
       outbox: this.outbox,
+      effects: meta.effects,
       filter: { _id: cardId },
       key: meta.eventId
         ? eventKey(meta.eventId)
@@ -299,7 +308,7 @@ export class CardCommands {
         "The card was changed by a concurrent request; read it again and retry.",
       );
     const event = this.statusEvent(doc, transition, meta);
-    if (event) await this.outbox.add(session, event, STATUS_READERS);
+    if (event) await this.outbox.add(session, event, STATUS_READERS, meta.effects);
   }
 
   /** The CardStatusChanged a transition announces (to the bank, which mirrors the card). */
@@ -467,7 +476,7 @@ export class CardCommands {
   ): Promise<CardDocument> {
     const card = await this.newCard(session, meta, plan, type);
     await this.repository.cards.insertOne(card, { session });
-    await this.outbox.add(session, this.issuedEvent(card, meta), CARD_READERS);
+    await this.outbox.add(session, this.issuedEvent(card, meta), CARD_READERS, meta.effects);
     return card;
   }
 

@@ -13,6 +13,7 @@ const meta = (operation: string, idempotencyKey?: string): CommandMeta => ({
   now: at,
   operation,
   input: { operation },
+  effects: null,
   idempotencyKey,
 });
 

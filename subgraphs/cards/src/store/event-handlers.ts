@@ -34,7 +34,7 @@ export function cardEventHandlers(
 ): Record<string, EventHandler> {
   const enableFrom =
     (via: string): EventHandler =>
-    async (event) => {
+    async (event, effects) => {
       const agent = agentOf(event);
       try {
         await commands.applyToCard(
@@ -49,6 +49,7 @@ export function cardEventHandlers(
             agent,
             // Recorded in the card: a redelivered event changes nothing.
             eventId: event.id,
+            effects,
           },
         );
       } catch (error) {
@@ -56,15 +57,14 @@ export function cardEventHandlers(
       }
     };
   return {
-    PersonRegistered: async (event, session) => {
+    PersonRegistered: async (event) => {
       const personId = event.payload["personId"];
-      if (typeof personId === "string")
-        await registry.add(personId, new Date(event.occurredAt), session);
+      if (typeof personId === "string") await registry.add(personId, new Date(event.occurredAt));
     },
-    BankAccountStatusChanged: async (event, session) => {
+    BankAccountStatusChanged: async (event) => {
       // Only what is newer than the mirror: events of one account may arrive out of order.
       const version = Number(event.payload["accountVersion"] ?? 0);
-      const card = await repository.cards.findOne({ _id: cardIdOf(event) }, { session });
+      const card = await repository.cards.findOne({ _id: cardIdOf(event) });
       if (!card || (card.bankAccountVersion ?? 0) >= version) return;
       await repository.cards.updateOne(
         { _id: card._id },
@@ -74,14 +74,13 @@ export function cardEventHandlers(
             bankAccountVersion: version,
           },
         },
-        { session },
       );
     },
-    ElectronicPasswordLocked: async (event, session) => {
+    ElectronicPasswordLocked: async (event) => {
       const personId = event.payload["personId"];
       const until = new Date(String(event.payload["lockedUntil"]));
       if (typeof personId === "string" && !Number.isNaN(until.getTime()))
-        await registry.noteElectronicLock(personId, until, session);
+        await registry.noteElectronicLock(personId, until);
     },
     FinancialFunctionActivated: enableFrom("financial function activated (R-BANK-2)"),
     InitialPasswordChanged: enableFrom("initial password changed (R-PWD-2)"),

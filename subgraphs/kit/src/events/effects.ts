@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
-
 /** An effect of a committed change that had not reached its subgraph when the answer left. */
 export interface PendingEffect {
   eventId: string;
@@ -19,48 +17,18 @@ export interface TrackedDelivery {
 }
 
 /**
- * The deliveries one request (a mutation, or one batch of events received at /events) must see
- * through before it answers: contract v2's "an answer shows its own effects".
+ * The deliveries one request (a mutation, or one event received at /events) must see through
+ * before it answers: contract v2's "an answer shows its own effects".
+ *
+ * Passed by hand from the request to every write that may commit events (the context's
+ * `effects`, a command's meta, the kit's write helpers), never through AsyncLocalStorage: once any
+ * AsyncLocalStorage is in use Node 20 runs a hook on every promise in the process, and in a
+ * process that has written once that cost its reads 11–20% of their CPU (docs/performance.md).
  */
 export class EffectScope {
   readonly deliveries: TrackedDelivery[] = [];
   /** Writing work ran in this scope (a mutation field, a received event). */
   wrote = false;
-}
-
-const scopes = new AsyncLocalStorage<EffectScope>();
-
-/**
- * Runs `work` inside `scope`, which collects the deliveries its committed writes start.
- *
- * Only writing work runs in a scope (a mutation's root field, one received event): once any
- * AsyncLocalStorage is in use Node runs a hook on every promise created in the process, which
- * cost a subgraph 12–15% of its CPU on reads (docs/performance.md), so a process pays it only from
- * its first write on. The storage is not switched off again between writes: switching Node's
- * promise hooks off and on while promises are pending lost a relay's wake-up now and then (the
- * kit's relay test failed in 3 of 21 runs, none of 14 without the switching).
- */
-export async function withinEffects<T>(scope: EffectScope, work: () => Promise<T>): Promise<T> {
-  scope.wrote = true;
-  return scopes.run(scope, work);
-}
-
-/** Runs `work` in a new scope and returns it with the work's value, once the work is done. */
-export async function collectEffects<T>(
-  work: () => Promise<T>,
-): Promise<{ value: T; scope: EffectScope }> {
-  const scope = new EffectScope();
-  const value = await withinEffects(scope, work);
-  // The scope fills as the work's writes commit; read it once the work is done.
-  return { value, scope };
-}
-
-/**
- * The scope of the request (or of the one received event) running now, if it waits for its
- * effects. The outbox takes it when an event is written and fills it once the write commits.
- */
-export function currentEffectScope(): EffectScope | undefined {
-  return scopes.getStore();
 }
 
 /**

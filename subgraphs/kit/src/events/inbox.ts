@@ -1,14 +1,13 @@
-import type { ClientSession } from "mongodb";
-import { collectEffects, type EffectScope } from "./effects.js";
+import { EffectScope } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
 
 /**
  * Applies one received event. Handlers are idempotent (an event may come more than once: delivery
  * is at least once): they write with version guards, upserts or "only if newer" checks, each
- * write a single-document one. `session` is absent: received events are applied without a
- * multi-document transaction.
+ * write a single-document one, without a multi-document transaction. The events their writes
+ * commit go to `effects`, the event's own scope (the relay that sent it waits for them).
  */
-export type EventHandler = (event: HubEvent, session?: ClientSession) => Promise<void>;
+export type EventHandler = (event: HubEvent, effects: EffectScope) => Promise<void>;
 
 export interface AppliedBatch {
   /** How many events were handled here (the others are not for this subgraph). */
@@ -41,7 +40,9 @@ export class Inbox {
     for (const event of events) {
       const handler = this.handlers[event.type];
       if (!handler) continue;
-      const { scope } = await collectEffects(() => handler(event));
+      const scope = new EffectScope();
+      scope.wrote = true;
+      await handler(event, scope);
       effects.set(event.id, scope);
       applied += 1;
     }

@@ -4,7 +4,7 @@ import type { Channel } from "../channels.js";
 import { insertMissing } from "../mongo/insert-missing.js";
 import { onCommit } from "../mongo/transactions.js";
 import { POLL } from "./command-tags.js";
-import { currentEffectScope, type EffectScope, type TrackedDelivery } from "./effects.js";
+import type { EffectScope, TrackedDelivery } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
 
 /**
@@ -98,18 +98,19 @@ export class Outbox {
     this.listener = listener;
   }
 
-  /** Adds an event for each destination, inside the caller's transaction. */
+  /**
+   * Adds an event for each destination, inside the caller's transaction; once it commits, `scope`
+   * (the request's, or null when nobody waits) learns of their deliveries.
+   */
   async add(
     session: ClientSession,
     event: NewEvent,
     destinations: readonly string[],
+    scope: EffectScope | null,
   ): Promise<string> {
     const docs = this.prepare(event, destinations);
     if (docs.length === 0) return "";
     await this.events.insertMany(docs, { session });
-    // Taken now, not at commit: one transaction may apply several received events, each with its
-    // own scope (inbox batches), and each must learn of its own effects only.
-    const scope = currentEffectScope();
     onCommit(session, () => this.committed(docs, scope));
     return docs[0]!.eventId;
   }
@@ -158,13 +159,14 @@ export class Outbox {
   /**
    * After the carrying write: moves the document's events to the outbox collection (each id once)
    * and clears them unless the document changed since (`version` is the one just written; a later
-   * writer carried these events along and releases them itself).
+   * writer carried these events along and releases them itself). `scope` learns of their deliveries.
    */
   async release(
     carrier: Carrier,
     documentId: unknown,
     version: number,
     docs: readonly OutboxDocument[],
+    scope: EffectScope | null,
   ): Promise<void> {
     if (docs.length === 0) return;
     // Released twice (a stranded sweep racing the writer): the second finds them stored.
@@ -172,17 +174,17 @@ export class Outbox {
     await carrier.updateOne({ _id: documentId, version } as Document, {
       $set: { outgoing: [], outgoingSince: null },
     });
-    this.committed([...docs], currentEffectScope());
+    this.committed([...docs], scope);
   }
 
   /**
    * A replayed request waits for the events its first call caused, as the first call did: those
    * still in the outbox are tracked (and their lanes woken); delivered ones are gone.
    */
-  async follow(ids: readonly string[] | undefined): Promise<void> {
+  async follow(ids: readonly string[] | undefined, scope: EffectScope | null): Promise<void> {
     if (!ids || ids.length === 0) return;
     const pending = await this.events.find({ _id: { $in: [...ids] } }).toArray();
-    if (pending.length > 0) this.committed(pending, currentEffectScope());
+    if (pending.length > 0) this.committed(pending, scope);
   }
 
   /** Releases events whose writer stopped between its write and their release. */
@@ -196,15 +198,16 @@ export class Outbox {
         .toArray();
       for (const doc of stranded) {
         const outgoing = (doc["outgoing"] ?? []) as OutboxDocument[];
-        await this.release(carrier, doc._id, Number(doc["version"]), outgoing);
+        // Their writer's request is gone: nobody waits for them.
+        await this.release(carrier, doc._id, Number(doc["version"]), outgoing, null);
         released += outgoing.length;
       }
     }
     return released;
   }
 
-  private committed(docs: OutboxDocument[], scope: EffectScope | undefined): void {
-    const tracked = this.listener?.(docs, scope !== undefined) ?? [];
+  private committed(docs: OutboxDocument[], scope: EffectScope | null): void {
+    const tracked = this.listener?.(docs, scope !== null) ?? [];
     scope?.deliveries.push(...tracked);
   }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
 import { useTestMongo } from "../testing/test-mongo.js";
 import { runTransaction } from "../mongo/transactions.js";
-import { collectEffects, settleEffects } from "./effects.js";
+import { EffectScope, settleEffects } from "./effects.js";
 import { parseEventBatch } from "./event-batch.js";
 import { Inbox } from "./inbox.js";
 import { Outbox } from "./outbox.js";
@@ -20,11 +20,8 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
   let deliveries = 0;
   let failures = options.failFirst ?? 0;
   const inbox = new Inbox({
-    Numbered: async (event, session) => {
-      await applied.insertOne(
-        { _id: event.id, n: Number(event.payload["n"]), order: order++ },
-        { session },
-      );
+    Numbered: async (event) => {
+      await applied.insertOne({ _id: event.id, n: Number(event.payload["n"]), order: order++ });
     },
   });
   const server: Server = createServer((request, response) => {
@@ -58,11 +55,13 @@ function addNumbered(
   session: import("mongodb").ClientSession,
   n: number,
   destinations: string[] = ["consumer"],
+  scope: EffectScope | null = null,
 ) {
   return outbox.add(
     session,
     { type: "Numbered", payload: { n }, actor: "t", channel: "COUNTER", occurredAt: new Date() },
     destinations,
+    scope,
   );
 }
 
@@ -191,10 +190,11 @@ describe("outbox relay", () => {
     });
     try {
       // Receiver down: the answer comes without waiting out a long budget, naming the effect.
-      const down = await collectEffects(() =>
-        runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, 1)),
+      const down = new EffectScope();
+      await runTransaction(outbox.events.db, (session) =>
+        addNumbered(outbox, session, 1, ["consumer"], down),
       );
-      const pending = await settleEffects(down.scope.deliveries, 60_000);
+      const pending = await settleEffects(down.deliveries, 60_000);
       expect(pending).toEqual([
         { eventId: expect.any(String), type: "Numbered", destination: "consumer" },
       ]);
@@ -202,10 +202,11 @@ describe("outbox relay", () => {
 
       // Receiver back: the next commit's wait covers the earlier event too (order per destination).
       url = target.url;
-      const up = await collectEffects(() =>
-        runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, 2)),
+      const up = new EffectScope();
+      await runTransaction(outbox.events.db, (session) =>
+        addNumbered(outbox, session, 2, ["consumer"], up),
       );
-      expect(await settleEffects(up.scope.deliveries, 60_000)).toEqual([]);
+      expect(await settleEffects(up.deliveries, 60_000)).toEqual([]);
       const applied = await target.applied.find().sort({ order: 1 }).toArray();
       expect(applied.map((a) => a.n)).toEqual([1, 2]);
       expect(await outbox.events.countDocuments({})).toBe(0);

@@ -3,7 +3,6 @@ import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/ind
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import type { GraphQLFieldResolver, GraphQLSchema } from "graphql";
 import { gql } from "graphql-tag";
-import { withinEffects } from "../events/effects.js";
 import { scopeAuthChecker } from "../graphql/auth-checker.js";
 import type { HubContext } from "../graphql/context.js";
 import { buildSchema, createResolversMap, type BuildSchemaOptions } from "type-graphql";
@@ -31,7 +30,7 @@ export async function buildFederatedSchema(
     skipCheck: true,
   });
   const resolvers = createResolversMap(schema) as Record<string, object>;
-  if (resolvers["Mutation"]) resolvers["Mutation"] = inEffectScope(resolvers["Mutation"]);
+  if (resolvers["Mutation"]) resolvers["Mutation"] = markingWrites(resolvers["Mutation"]);
   for (const [typeName, reference] of Object.entries(referenceResolvers)) {
     resolvers[typeName] = { ...(resolvers[typeName] ?? {}), ...reference };
   }
@@ -45,18 +44,18 @@ export async function buildFederatedSchema(
 type FieldResolver = GraphQLFieldResolver<unknown, HubContext>;
 
 /**
- * Every mutation field runs inside its request's effect scope, which learns of the events its
- * writes commit (the answer waits for them: contract v2). Only mutation fields: entering a scope
- * has a per-promise cost that reads need not pay (kit events/effects.ts).
+ * A mutation field marks its request's effect scope as writing work (its subgraph call is then
+ * logged at info). The events its writes commit reach the scope through the resolvers, which pass
+ * `context.effects` to the commands.
  */
-function inEffectScope(fields: object): Record<string, FieldResolver> {
+function markingWrites(fields: object): Record<string, FieldResolver> {
   return Object.fromEntries(
     Object.entries(fields as Record<string, FieldResolver>).map(([name, resolve]) => [
       name,
-      ((source, args, context, info) =>
-        withinEffects(context.effects, async () =>
-          resolve(source, args, context, info),
-        )) as FieldResolver,
+      ((source, args, context, info) => {
+        context.effects.wrote = true;
+        return resolve(source, args, context, info);
+      }) as FieldResolver,
     ]),
   );
 }

@@ -1,5 +1,6 @@
 import type { Collection, Document, Filter, OptionalUnlessRequiredId } from "mongodb";
 import { HubError } from "../errors.js";
+import type { EffectScope } from "../events/effects.js";
 import type { CarriedEvents, NewEvent, Outbox, OutboxDocument } from "../events/outbox.js";
 import { isDuplicateKeyError } from "./connect.js";
 import { recordFor, withKeyRecord, type DocumentKey, type KeyRecord } from "./document-keys.js";
@@ -36,6 +37,8 @@ export async function changeOneDocument<
 >(options: {
   collection: Collection<D>;
   outbox: Outbox;
+  /** The request's effect scope (null when nobody waits for the events). */
+  effects: EffectScope | null;
   filter: Filter<D>;
   key: DocumentKey | null;
   now: Date;
@@ -47,7 +50,7 @@ export async function changeOneDocument<
     const doc = (await collection.findOne(options.filter)) as D | null;
     if (!doc) throw options.notFound();
     const earlier = recordFor(doc.keys, options.key);
-    if (earlier) return replayed<R, D>(outbox, collection, doc, earlier);
+    if (earlier) return replayed<R, D>(outbox, collection, doc, earlier, options.effects);
     const decision = await options.decide(doc);
     if (!decision.set) return decision.result;
     const outgoing: OutboxDocument[] = (decision.events ?? []).flatMap(({ event, destinations }) =>
@@ -68,7 +71,7 @@ export async function changeOneDocument<
       ),
     );
     if (updated.matchedCount === 0) continue;
-    await outbox.release(asCarrier(collection), doc._id, version, outgoing);
+    await outbox.release(asCarrier(collection), doc._id, version, outgoing, options.effects);
     return decision.result;
   }
   throw new HubError(
@@ -101,6 +104,8 @@ export async function insertNewDocument<
 >(options: {
   collection: Collection<D>;
   outbox: Outbox;
+  /** The request's effect scope (null when nobody waits for the events). */
+  effects: EffectScope | null;
   document: Omit<D, keyof CreatedDocument> & { _id: D["_id"] };
   key: DocumentKey | null;
   now: Date;
@@ -113,7 +118,7 @@ export async function insertNewDocument<
     const earlier = (await collection.findOne({ createdWithKey: key.id } as Filter<D>)) as D | null;
     const record = recordFor(earlier?.createdWith ? [earlier.createdWith] : [], key);
     if (!earlier || !record) return null;
-    return replayed<R, D>(outbox, collection, earlier, record);
+    return replayed<R, D>(outbox, collection, earlier, record, options.effects);
   };
   const earlier = await recorded();
   if (earlier) return earlier;
@@ -144,7 +149,7 @@ export async function insertNewDocument<
     }
     throw error;
   }
-  await outbox.release(asCarrier(collection), document._id, 1, outgoing);
+  await outbox.release(asCarrier(collection), document._id, 1, outgoing, options.effects);
   return options.result;
 }
 
@@ -157,10 +162,11 @@ async function replayed<R, D extends Document>(
   collection: Collection<D>,
   doc: CarriedEvents & { _id: unknown; version: number },
   record: KeyRecord,
+  effects: EffectScope | null,
 ): Promise<R> {
   if (doc.outgoing?.length)
-    await outbox.release(asCarrier(collection), doc._id, doc.version, doc.outgoing);
-  await outbox.follow(record.events);
+    await outbox.release(asCarrier(collection), doc._id, doc.version, doc.outgoing, effects);
+  await outbox.follow(record.events, effects);
   return record.result as R;
 }
 

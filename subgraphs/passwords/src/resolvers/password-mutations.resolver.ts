@@ -59,6 +59,7 @@ export class PasswordMutationsResolver {
       input.newPassword,
       ctx.now(),
       ctx.caller,
+      ctx.effects,
     );
     return { ...change, card: { id: input.cardId } };
   }
@@ -108,6 +109,7 @@ export class PasswordMutationsResolver {
       input.newPassword,
       ctx.now(),
       ctx.caller,
+      ctx.effects,
     );
     return {
       status: { state: view.state, lockedUntil: view.lockedUntil },
@@ -133,6 +135,7 @@ export class PasswordMutationsResolver {
       input.password,
       ctx.now(),
       ctx.caller,
+      ctx.effects,
     );
     return { ...verification, person: { id: input.personId } };
   }

@@ -6,17 +6,9 @@ export function passwordEventHandlers(
   repository: PasswordRepository,
 ): Record<string, EventHandler> {
   return {
-    CardIssued: async (event, session) =>
-      repository.knownCards.add(
-        String(event.payload["cardId"]),
-        new Date(event.occurredAt),
-        session,
-      ),
-    PersonRegistered: async (event, session) =>
-      repository.knownPersons.add(
-        String(event.payload["personId"]),
-        new Date(event.occurredAt),
-        session,
-      ),
+    CardIssued: async (event) =>
+      repository.knownCards.add(String(event.payload["cardId"]), new Date(event.occurredAt)),
+    PersonRegistered: async (event) =>
+      repository.knownPersons.add(String(event.payload["personId"]), new Date(event.occurredAt)),
   };
 }

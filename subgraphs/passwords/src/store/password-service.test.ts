@@ -56,7 +56,9 @@ describe("a password lock set while a change is under way is never lifted (repli
       lockedAt: null,
       updatedAt: now,
     });
-    await expect(service.changeCard("c_1", "123456", "802615", now, caller)).rejects.toMatchObject({
+    await expect(
+      service.changeCard("c_1", "123456", "802615", now, caller, null),
+    ).rejects.toMatchObject({
       extensions: expect.objectContaining({ code: "PASSWORD_LOCKED" }),
     });
     expect(await repository.cardPassword("c_1")).toMatchObject({
@@ -76,7 +78,7 @@ describe("a password lock set while a change is under way is never lifted (repli
       updatedAt: now,
     });
     await expect(
-      service.setElectronic("p_1", "394857", "555666", now, caller),
+      service.setElectronic("p_1", "394857", "555666", now, caller, null),
     ).rejects.toMatchObject({ extensions: expect.objectContaining({ code: "PASSWORD_LOCKED" }) });
     expect((await repository.electronicPassword("p_1"))?.lockedAt).toEqual(now);
   });

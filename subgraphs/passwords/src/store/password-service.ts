@@ -1,4 +1,11 @@
-import { HubError, runIdempotent, runTransaction, type Caller, type Outbox } from "@hub/kit";
+import {
+  HubError,
+  runIdempotent,
+  runTransaction,
+  type Caller,
+  type EffectScope,
+  type Outbox,
+} from "@hub/kit";
 import { hashPassword, isInitialPassword, verifyPassword } from "../crypto/password-hash.js";
 import type { VerifyResult } from "../model/verify.js";
 import {
@@ -100,6 +107,7 @@ export class PasswordService {
     next: string,
     now: Date,
     caller: Caller,
+    effects: EffectScope | null,
   ): Promise<{ result: VerifyResult; password: CardPasswordRecord }> {
     await this.requireCard(cardId);
     checkNewPassword(next, this.initial.password);
@@ -131,6 +139,7 @@ export class PasswordService {
             occurredAt: now,
           },
           ["cards"],
+          effects,
         );
       }
     });
@@ -172,6 +181,7 @@ export class PasswordService {
     next: string,
     now: Date,
     caller: Caller,
+    effects: EffectScope | null,
   ) {
     await this.requirePerson(personId);
     checkNewPassword(next, this.initial.password);
@@ -186,7 +196,7 @@ export class PasswordService {
           "BAD_USER_INPUT",
           "The current electronic-card password is required to change it.",
         );
-      const check = await this.verifyElectronic(personId, current, now, caller);
+      const check = await this.verifyElectronic(personId, current, now, caller, effects);
       if (check.result === "LOCKED") throw electronicLocked(check.lockedUntil);
       if (check.result === "WRONG")
         throw new HubError("BAD_USER_INPUT", "The current electronic-card password is wrong.", {
@@ -216,6 +226,7 @@ export class PasswordService {
     password: string,
     now: Date,
     caller: Caller,
+    effects: EffectScope | null,
   ): Promise<ElectronicVerification> {
     await this.requirePerson(personId);
     const stored = await this.repository.electronicPassword(personId);
@@ -256,6 +267,7 @@ export class PasswordService {
             occurredAt: now,
           },
           ["cards"],
+          effects,
         );
       });
       return this.lockedAnswer(personId, now);

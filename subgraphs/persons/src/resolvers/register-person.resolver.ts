@@ -26,6 +26,7 @@ export class RegisterPersonResolver {
         ctx.now(),
         ctx.caller,
         documentKey(ctx.caller.channel, "registerPerson", input.idempotencyKey, person),
+        ctx.effects,
       );
       const stored = await ctx.loaders.personById.load(personId);
       if (!stored) throw new Error(`registered person ${personId} not found`);

@@ -4,6 +4,7 @@ import {
   insertNewDocument,
   type Caller,
   type DocumentKey,
+  type EffectScope,
   type Outbox,
 } from "@hub/kit";
 import type { Collection, Db, Document } from "mongodb";
@@ -54,6 +55,7 @@ export class PersonRepository {
     now: Date,
     caller: Caller,
     key: DocumentKey | null,
+    effects: EffectScope | null,
   ): Promise<string> {
     if (!this.outbox) throw new Error("registering needs the outbox");
     const id = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
@@ -63,6 +65,7 @@ export class PersonRepository {
     >({
       collection: this.persons as unknown as Collection<PersonDocument & { version: number }>,
       outbox: this.outbox,
+      effects,
       document: { _id: id, ...person, createdAt: now },
       key,
       now,
