@@ -35,7 +35,7 @@ export class CardMutationsResolver {
     ctx: CardsContext,
     operation: string,
     input: { idempotencyKey?: string | null },
-    extra: Partial<CommandMeta> = {},
+    extra: Partial<Omit<CommandMeta, "effects">> = {},
   ): CommandMeta {
     return {
       caller: ctx.caller,
@@ -44,6 +44,7 @@ export class CardMutationsResolver {
       idempotencyKey: input.idempotencyKey,
       input: withoutKey(input),
       ...extra,
+      effects: ctx.effects,
     };
   }
 

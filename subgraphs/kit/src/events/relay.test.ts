@@ -237,6 +237,30 @@ describe("outbox relay", () => {
       await target.close();
     }
   });
+
+  it("a failed delivery is tried again when its backoff ends, not at the next poll", async () => {
+    const outbox = source("relay_backoff_source");
+    await outbox.ensureIndexes();
+    const target = await consumer(`relay_backoff_target_${Date.now()}`, { failFirst: 1 });
+    const relay = startOutboxRelay({
+      outbox,
+      target: () => target.url,
+      serviceToken: async () => "t",
+      logger: createLogger("relay-test", "silent"),
+      pollMs: 60_000,
+      maxBackoffMs: 300,
+    });
+    try {
+      await until(async () => (await relay.stats()).pending === 0);
+      await enqueue(outbox, 2);
+      await until(async () => (await target.applied.countDocuments()) === 2, 5_000);
+      expect(target.deliveries()).toBeGreaterThanOrEqual(2);
+      expect((await relay.stats()).failedAttempts).toBe(1);
+    } finally {
+      await relay.stop();
+      await target.close();
+    }
+  });
 });
 
 describe("inbox", () => {

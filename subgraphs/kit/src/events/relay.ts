@@ -75,6 +75,8 @@ interface LocalLane {
   urgent: boolean;
   /** By outbox document: a first call and its replays may wait for the same event. */
   waiters: Map<string, Waiter[]>;
+  /** After a failed delivery: wakes the lane when its backoff ends. */
+  retry: NodeJS.Timeout | null;
 }
 
 type Outcome = "done" | "failed" | "busy" | "backing-off";
@@ -107,7 +109,14 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const laneOf = (destination: string): LocalLane => {
     let lane = local.get(destination);
     if (!lane) {
-      lane = { destination, serving: null, again: false, urgent: false, waiters: new Map() };
+      lane = {
+        destination,
+        serving: null,
+        again: false,
+        urgent: false,
+        waiters: new Map(),
+        retry: null,
+      };
       local.set(destination, lane);
     }
     return lane;
@@ -203,9 +212,24 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       { $inc: { attempts: 1 }, $set: { lastError: message } },
     );
     // Those waiting learn now that their effect is pending; the relay keeps the event.
-    const waiting = laneOf(destination).waiters;
-    for (const waiter of [...waiting.values()].flat()) waiter.reject(new Error(message));
-    waiting.clear();
+    const lane = laneOf(destination);
+    for (const waiter of [...lane.waiters.values()].flat()) waiter.reject(new Error(message));
+    lane.waiters.clear();
+    retryAfter(lane, backoff);
+  }
+
+  /**
+   * Tries a failed lane again when its backoff ends, not at the next poll, which may come much
+   * later (the poll is for work other processes left). A little after: the claim compares the
+   * backoff's end with its own clock reading.
+   */
+  function retryAfter(lane: LocalLane, backoffMs: number): void {
+    if (lane.retry) clearTimeout(lane.retry);
+    lane.retry = setTimeout(() => {
+      lane.retry = null;
+      wake(lane.destination, false);
+    }, backoffMs + 20);
+    lane.retry.unref();
   }
 
   /** Delivers a destination's pending events in order while this relay holds its lane. */
@@ -362,6 +386,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     async stop() {
       running = false;
       if (timer) clearTimeout(timer);
+      for (const lane of local.values()) if (lane.retry) clearTimeout(lane.retry);
       await Promise.all([...local.values()].map((lane) => lane.serving));
     },
     async stats() {
