@@ -8,7 +8,7 @@ import { EffectScope, settleEffects } from "./effects.js";
 import { parseEventBatch } from "./event-batch.js";
 import { Inbox } from "./inbox.js";
 import { Outbox } from "./outbox.js";
-import { startOutboxRelay } from "./relay.js";
+import { startOutboxRelay, type RelayOptions } from "./relay.js";
 
 const client = useTestMongo();
 
@@ -88,21 +88,28 @@ async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise
   }
 }
 
+/** A relay as these tests run it: a fixed service token, no logs, and the options under test. */
+function testRelay(
+  outbox: Outbox,
+  target: RelayOptions["target"],
+  options: Omit<Partial<RelayOptions>, "outbox" | "target"> = {},
+) {
+  return startOutboxRelay({
+    outbox,
+    target,
+    serviceToken: async () => "t",
+    logger: createLogger("relay-test", "silent"),
+    ...options,
+  });
+}
+
 describe("outbox relay", () => {
   it("two relays on one outbox deliver every event, in order, and none is applied twice", async () => {
     const outbox = source("relay_two_source");
     await outbox.ensureIndexes();
     const target = await consumer(`relay_two_target_${Date.now()}`);
     await enqueue(outbox, 30);
-    const logger = createLogger("relay-test", "silent");
-    const options = {
-      outbox,
-      target: () => target.url,
-      serviceToken: async () => "t",
-      logger,
-      pollMs: 20,
-    };
-    const relays = [startOutboxRelay(options), startOutboxRelay(options)];
+    const relays = [1, 2].map(() => testRelay(outbox, () => target.url, { pollMs: 20 }));
     try {
       await until(async () => (await outbox.events.countDocuments({})) === 0);
       const applied = await target.applied.find().sort({ order: 1 }).toArray();
@@ -121,11 +128,7 @@ describe("outbox relay", () => {
     await outbox.ensureIndexes();
     const target = await consumer(`relay_retry_target_${Date.now()}`, { failFirst: 3 });
     await enqueue(outbox, 2);
-    const relay = startOutboxRelay({
-      outbox,
-      target: () => target.url,
-      serviceToken: async () => "t",
-      logger: createLogger("relay-test", "silent"),
+    const relay = testRelay(outbox, () => target.url, {
       pollMs: 20,
       maxBackoffMs: 300,
     });
@@ -152,15 +155,15 @@ describe("outbox relay", () => {
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
     const hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/events`;
     await enqueue(outbox, 3, ["stuck", "consumer"]);
-    const relay = startOutboxRelay({
+    const relay = testRelay(
       outbox,
-      target: (destination) => (destination === "stuck" ? hangingUrl : healthy.url),
-      serviceToken: async () => "t",
-      logger: createLogger("relay-test", "silent"),
-      pollMs: 20,
-      // Far longer than the wait below: the healthy events must not queue behind it.
-      deliveryTimeoutMs: 60_000,
-    });
+      (destination) => (destination === "stuck" ? hangingUrl : healthy.url),
+      {
+        pollMs: 20,
+        // Far longer than the wait below: the healthy events must not queue behind it.
+        deliveryTimeoutMs: 60_000,
+      },
+    );
     try {
       await until(async () => (await healthy.applied.countDocuments()) === 3, 10_000);
       expect(held).toHaveLength(1);
@@ -179,11 +182,7 @@ describe("outbox relay", () => {
     await outbox.ensureIndexes();
     const target = await consumer(`relay_wait_target_${Date.now()}`);
     let url = "http://127.0.0.1:1/events";
-    const relay = startOutboxRelay({
-      outbox,
-      target: () => url,
-      serviceToken: async () => "t",
-      logger: createLogger("relay-test", "silent"),
+    const relay = testRelay(outbox, () => url, {
       // Far longer than the test: only a commit can wake it.
       pollMs: 60_000,
       maxBackoffMs: 200,
@@ -220,11 +219,7 @@ describe("outbox relay", () => {
     const outbox = source("relay_wake_source");
     await outbox.ensureIndexes();
     const target = await consumer(`relay_wake_target_${Date.now()}`);
-    const relay = startOutboxRelay({
-      outbox,
-      target: () => target.url,
-      serviceToken: async () => "t",
-      logger: createLogger("relay-test", "silent"),
+    const relay = testRelay(outbox, () => target.url, {
       pollMs: 60_000,
     });
     try {
@@ -242,11 +237,7 @@ describe("outbox relay", () => {
     const outbox = source("relay_backoff_source");
     await outbox.ensureIndexes();
     const target = await consumer(`relay_backoff_target_${Date.now()}`, { failFirst: 1 });
-    const relay = startOutboxRelay({
-      outbox,
-      target: () => target.url,
-      serviceToken: async () => "t",
-      logger: createLogger("relay-test", "silent"),
+    const relay = testRelay(outbox, () => target.url, {
       pollMs: 60_000,
       maxBackoffMs: 300,
     });
