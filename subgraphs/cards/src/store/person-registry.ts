@@ -1,5 +1,5 @@
 import { beside, KnownIds, type Db, type KeyRecord } from "@hub/kit";
-import type { ClientSession, Collection } from "mongodb";
+import type { Collection } from "mongodb";
 import type { CardDocument } from "./card-document.js";
 
 export interface KnownPerson {
@@ -58,11 +58,8 @@ export class PersonRegistry extends KnownIds {
   }
 
   /** Until when the person's electronic-card services are locked, as last announced. */
-  async electronicLockUntil(personId: string, session?: ClientSession): Promise<Date | null> {
-    return (
-      (await this.persons.findOne({ _id: personId }, { session }))?.electronicPasswordLockedUntil ??
-      null
-    );
+  async electronicLockUntil(personId: string): Promise<Date | null> {
+    return (await this.persons.findOne({ _id: personId }))?.electronicPasswordLockedUntil ?? null;
   }
 
   /** Demo data: a lock the passwords subgraph holds, mirrored here (idempotent). */
@@ -74,13 +71,12 @@ export class PersonRegistry extends KnownIds {
   }
 
   /** Keeps the later of two announced locks: events may arrive out of order. */
-  async noteElectronicLock(personId: string, until: Date, session?: ClientSession): Promise<void> {
-    const known = await this.electronicLockUntil(personId, session);
+  async noteElectronicLock(personId: string, until: Date): Promise<void> {
+    const known = await this.electronicLockUntil(personId);
     if (known && known.getTime() >= until.getTime()) return;
     await this.persons.updateOne(
       { _id: personId },
       { $set: { electronicPasswordLockedUntil: until } },
-      { session },
     );
   }
 }

@@ -31,8 +31,8 @@ export class KnownIds {
   }
 
   /** Idempotent: a replayed event leaves one record. */
-  async add(id: string, at: Date, session?: ClientSession): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { at } }, { upsert: true, session });
+  async add(id: string, at: Date): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { at } }, { upsert: true });
   }
 
   /**
