@@ -13,12 +13,15 @@ import {
   SUBGRAPH_NAMES,
   SUBGRAPHS,
   siblingUrl,
+  subgraphDatabaseName,
   withoutEmptyValues,
   type EmbeddedMongo,
+  type MongoClient,
 } from "@hub/kit";
 import { seedDemoData } from "./demo/seed-demo.js";
 import { DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PASSWORD, sandboxExamples } from "./demo/demo-data.js";
 import { buildAll } from "./build.js";
+import { watchEmbeddedGrowth } from "./lib/embedded-growth.js";
 import { spawnBundle, stopProcess, waitForOk } from "./lib/processes.js";
 
 /**
@@ -32,8 +35,13 @@ const children: ChildProcess[] = [];
 let embedded: EmbeddedMongo | null = null;
 let stopping = false;
 
+let growth: { stop(): void } | null = null;
+let watched: MongoClient | null = null;
+
 async function shutdown(code: number): Promise<never> {
   stopping = true;
+  growth?.stop();
+  await watched?.close().catch(() => undefined);
   await Promise.all(children.map((child) => stopProcess(child)));
   await embedded?.stop();
   process.exit(code);
@@ -63,7 +71,9 @@ try {
     process.env["HUB_SEED"] === "off"
       ? null
       : await seedDemoData(client, process.env["HUB_DB_PREFIX"] ?? "hub");
-  await client.close();
+  // Kept open on the embedded database only: npm start watches how full it gets.
+  if (embedded) watched = client;
+  else await client.close();
 
   await built;
   const common = {
@@ -141,7 +151,7 @@ Card-status hub is up (first query answered ${seconds} s after start).
 Development token (counter operator, every scope, 12 h; HS256 with HUB_JWT_SECRET):
   ${token}
 
-HUB_JWT_SECRET for minting other tokens (see README "Tokens"):
+HUB_JWT_SECRET for minting other tokens (see docs/configuration.md "Tokens"):
   ${secret}
 
 Try it:
@@ -152,6 +162,18 @@ Try it:
 Demo passwords: card password (state SET) ${DEMO_CARD_PASSWORD}; electronic-card password ${DEMO_ELECTRONIC_PASSWORD}.
 Press Ctrl-C to stop.
 `);
+  if (watched) {
+    const cards = watched
+      .db(subgraphDatabaseName(process.env["HUB_DB_PREFIX"] ?? "hub", "cards"))
+      .collection("cards");
+    growth = watchEmbeddedGrowth({
+      countCards: () => cards.estimatedDocumentCount(),
+      warn: (count) =>
+        process.stdout.write(
+          `warning: the embedded database holds ${count} cards and slows as it fills (a demo engine); set MONGODB_URI to a MongoDB replica set for more (docs/embedded-database.md)\n`,
+        ),
+    });
+  }
 } catch (error) {
   await fail(error instanceof Error ? error.message : String(error));
 }

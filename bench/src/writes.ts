@@ -9,7 +9,7 @@ import { cpuMs } from "./proc.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
 
 /**
- * `npm run bench:writes`: where a mutation's time goes, and the write path under load (issue #15).
+ * `npm run bench:writes`: where a mutation's time goes, and the write path under load.
  *  1. per mutation: one of each kind at a time — latency, MongoDB commands per subgraph (the
  *     request's and the relay's), their time, and waits at the embedded server's transaction gate;
  *  2. the counter scenario (register → issue → collect → enable → report loss → withdraw → verify)

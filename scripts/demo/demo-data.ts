@@ -57,7 +57,7 @@ const ECARD_CHANNELS: Channel[] = ["APP", "WECHAT", "ALIPAY"];
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** The demo card password of every demo card whose password state is SET (documented in README). */
+/** The demo card password of every demo card whose password state is SET (documented in docs/demo-data.md). */
 export const DEMO_CARD_PASSWORD = "802615";
 /** The demo electronic-card password of demo persons who have one. */
 export const DEMO_ELECTRONIC_PASSWORD = "394857";
@@ -69,7 +69,7 @@ export interface DemoData {
   cardPasswords: CardPasswordDocument[];
   electronicPasswords: ElectronicPasswordDocument[];
   bankAccounts: BankAccountDocument[];
-  /** Ids of persons that show each case, for the README, the sandbox and tests. */
+  /** Ids of persons that show each case, for the docs, the sandbox and tests. */
   showcase: {
     duplicates: string;
     replaced: string;

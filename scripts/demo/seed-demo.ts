@@ -43,6 +43,11 @@ export async function seedDemoData(
     (await seedPasswords(db("passwords"), data.cardPasswords, data.electronicPasswords, {
       cardIds: data.cards.map((c) => c._id),
       personIds: data.persons.map((p) => p._id),
+      cardStatuses: data.cards.map((c) => ({
+        cardId: c._id,
+        status: c.status,
+        cardVersion: c.version,
+      })),
     })) +
     (await seedBankAccounts(db("bank-accounts"), data.bankAccounts));
   return { ...data, inserted };

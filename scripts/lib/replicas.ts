@@ -30,6 +30,11 @@ export interface ReplicaTopology {
   demo: DemoData | null;
   mongoUri: string;
   dbPrefix: string;
+  /**
+   * Starts a stopped or killed replica again, on its port with the environment it had, and
+   * resolves once it is ready (`npm run chaos` kills replicas and needs them back).
+   */
+  restart(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,7 +107,12 @@ export async function startReplicaTopology(options: {
       "  option redispatch",
       "  retry-on conn-failure empty-response",
       "  option httpchk GET /readyz",
-      "  default-server inter 300ms fall 2 rise 2",
+      // A check may take its time on a loaded machine (a gateway's /readyz asks every subgraph's):
+      // without `timeout check` HAProxy allows only `inter`, and under load it marked every server
+      // down at once. A stopped replica is still left at once: its connections are refused, and
+      // the request is retried on another server (retry-on conn-failure).
+      "  timeout check 2s",
+      "  default-server inter 500ms fall 3 rise 2",
       ...["gateway", ...NAMES].flatMap((service) => [
         `frontend ${service}`,
         `  bind 127.0.0.1:${service === "gateway" ? frontPort : front[service]}`,
@@ -123,29 +133,44 @@ export async function startReplicaTopology(options: {
       HUB_DB_PREFIX: dbPrefix,
       HUB_JWT_SECRET: options.secret,
       LOG_LEVEL: options.logLevel ?? "warn",
+      // Two processes of each subgraph on one embedded database: they take turns at its
+      // transactions and the writes beside them (no effect on a replica set).
+      HUB_EMBEDDED_SHARED: "on",
       ...Object.fromEntries(
         NAMES.map((name) => [SUBGRAPHS[name].urlVariable, subgraphUrls[name]!]),
       ),
       ...options.env,
     };
     const root = join(import.meta.dirname, "..", "..");
+    const spawnReplica = (service: Replica["service"], port: number): ChildProcess =>
+      service === "gateway"
+        ? spawnBundle(join(root, "gateway"), {
+            ...shared,
+            PORT: String(port),
+            HUB_MODE: "production",
+            HUB_SANDBOX: "off",
+          })
+        : spawnBundle(join(root, "subgraphs", service), {
+            ...shared,
+            [SUBGRAPHS[service].portVariable]: String(port),
+          });
+    const restart = async (name: string): Promise<void> => {
+      const replica = replicas.find((r) => r.name === name);
+      if (!replica) throw new Error(`no replica named ${name}`);
+      await stopProcess(replica.child);
+      // Replaced in place: stop() then stops the new process.
+      replica.child = spawnReplica(replica.service, replica.port);
+      await waitForOk(`http://127.0.0.1:${replica.port}/readyz`, 60_000, replica.child);
+    };
     for (const name of NAMES)
       for (const [i, port] of ports[name]!.entries()) {
-        const child = spawnBundle(join(root, "subgraphs", name), {
-          ...shared,
-          [SUBGRAPHS[name].portVariable]: String(port),
-        });
+        const child = spawnReplica(name, port);
         replicas.push({ name: `${name}-${i + 1}`, service: name, port, child });
       }
     for (const replica of [...replicas])
       await waitForOk(`http://127.0.0.1:${replica.port}/readyz`, 60_000, replica.child);
     for (const [i, port] of ports["gateway"]!.entries()) {
-      const child = spawnBundle(join(root, "gateway"), {
-        ...shared,
-        PORT: String(port),
-        HUB_MODE: "production",
-        HUB_SANDBOX: "off",
-      });
+      const child = spawnReplica("gateway", port);
       replicas.push({ name: `gateway-${i + 1}`, service: "gateway", port, child });
     }
     for (const replica of replicas.filter((r) => r.service === "gateway"))
@@ -153,7 +178,7 @@ export async function startReplicaTopology(options: {
     const url = `http://127.0.0.1:${frontPort}/graphql`;
     // Through the balancer too (its health checks have seen every server up).
     await waitForOk(`http://127.0.0.1:${frontPort}/readyz`, 30_000, balancer);
-    return { url, subgraphUrls, replicas, demo, mongoUri, dbPrefix, stop };
+    return { url, subgraphUrls, replicas, demo, mongoUri, dbPrefix, restart, stop };
   } catch (error) {
     await stop();
     throw error;

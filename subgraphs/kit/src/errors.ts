@@ -1,4 +1,4 @@
-import { GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLErrorOptions } from "graphql";
 
 /** The stable error codes of CONTRACT.md, plus the internal fallback. */
 export const ERROR_CODES = [
@@ -29,9 +29,16 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
  * Anything thrown that is not a HubError is treated as unexpected and masked.
  */
 export class HubError extends GraphQLError {
-  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    extra: Record<string, unknown> = {},
+    /** Where in the document the error is (validation errors). */
+    nodes?: GraphQLErrorOptions["nodes"],
+  ) {
     const status = HTTP_STATUS[code];
     super(message, {
+      nodes,
       extensions: { ...extra, code, ...(status ? { http: { status } } : {}) },
     });
     this.name = "HubError";

@@ -40,3 +40,8 @@ export * from "./server/hub-subgraph.js";
 export * from "./mongo/document-keys.js";
 export * from "./mongo/change-document.js";
 export * from "./mongo/command-stats.js";
+export * from "./events/catalogue.js";
+export * from "./events/dead-letters.js";
+export * from "./events/fault-points.js";
+export * from "./mongo/set-if-newer.js";
+export * from "./events/command-tags.js";

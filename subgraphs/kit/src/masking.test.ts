@@ -14,4 +14,13 @@ describe("R-ID-3: personal numbers are masked for callers without pii:read", () 
   it("never reveals a short value", () => {
     expect(maskPhone("1234")).toBe("****");
   });
+  it("masks everything up to the characters it keeps, and shows them from one more on", () => {
+    expect(maskIdNumber("12345678")).toBe("********");
+    expect(maskIdNumber("123456789")).toBe("1234*6789");
+    expect(maskAccountNumber("12345678")).toBe("********");
+    expect(maskAccountNumber("123456789")).toBe("1234*6789");
+    expect(maskPhone("1234567")).toBe("*******");
+    expect(maskPhone("12345678")).toBe("123*5678");
+    expect(maskPhone("")).toBe("");
+  });
 });

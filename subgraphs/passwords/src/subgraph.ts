@@ -1,6 +1,8 @@
 import {
+  DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS,
   ensureIdempotencyIndexes,
   Outbox,
+  prepareTransactions,
   startHubSubgraph,
   type RunningServer,
   type SubgraphDeps,
@@ -15,15 +17,25 @@ import { PasswordService } from "./store/password-service.js";
 
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
-  const outbox = new Outbox(deps.db, "passwords", ["cards"]);
-  await Promise.all([passwords.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
+  const outbox = new Outbox(deps.db, "passwords");
+  // Password changes, resets and electronic locks run in transactions.
+  await Promise.all([
+    passwords.ensureIndexes(),
+    ensureIdempotencyIndexes(deps.db),
+    prepareTransactions(deps.db),
+  ]);
   const service = new PasswordService(passwords, outbox, { password: initialCardPassword() });
-  return startHubSubgraph<PasswordsContext>({
+  return startHubSubgraph<PasswordsContext, "passwords">({
     name: "passwords",
     deps,
     schema: await buildPasswordsSchema(),
     outbox,
     isReady: () => passwords.ping(),
+    retained: [
+      passwords.auditTrail(
+        deps.auditRetentionMs ?? DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS * 86_400_000,
+      ),
+    ],
     handlers: passwordEventHandlers(passwords),
     context: () => ({ passwords, service, loaders: createPasswordLoaders(passwords) }),
   });

@@ -1,3 +1,4 @@
+import type { DocumentAddress } from "@hub/kit";
 import type { Collection, Db, Document } from "mongodb";
 import type { BankAccountStatus } from "../model/enums.js";
 import type { BankAccountDocument } from "./bank-account-document.js";
@@ -23,14 +24,25 @@ export function toBankAccountRecord(doc: BankAccountDocument): BankAccountRecord
   };
 }
 
+/**
+ * How an account is addressed in writes: by its shard key, {cardId} (docs/scale.md), so a sharded
+ * cluster sends each write to one shard. `cardId` is unique, so it names one account.
+ */
+export const accountAddress: DocumentAddress = (doc) => ({ cardId: doc["cardId"] as string });
+
 export class BankAccountRepository {
   readonly accounts: Collection<BankAccountDocument>;
-  /** The accounts as the outbox sees them: documents that carry their events. */
+  /**
+   * The accounts as the outbox sees them: documents that carry their events. The very same
+   * collection object as `accounts`: the outbox finds a carrier's address (`carriedIn`) by the
+   * object the writes go through, and a second `db.collection(...)` object would be addressed by
+   * `_id` alone, not by the shard key.
+   */
   readonly accountsAsCarrier: Collection<Document>;
 
   constructor(readonly db: Db) {
     this.accounts = db.collection<BankAccountDocument>("bank_accounts");
-    this.accountsAsCarrier = db.collection("bank_accounts");
+    this.accountsAsCarrier = this.accounts as unknown as Collection<Document>;
   }
 
   async ensureIndexes(): Promise<void> {

@@ -8,7 +8,12 @@ import {
   type Outbox,
 } from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
-import type { CardAsKnown } from "../rules/account-rules.js";
+import {
+  accountStatusFor,
+  cardStatusOf,
+  type BankState,
+  type CardAsKnown,
+} from "../rules/account-rules.js";
 import type { BankAccountDocument } from "./bank-account-document.js";
 import {
   toBankAccountRecord,
@@ -32,7 +37,8 @@ export class BankCommands {
   async change(
     operation: "activateFinancialFunction" | "cancelBankAccount",
     cardId: string,
-    rule: (current: BankAccountStatus, card: CardAsKnown | null, now: Date) => BankAccountStatus,
+    /** The bank's decision on the account's status and the card as known: its new own state. */
+    rule: (current: BankAccountStatus, card: CardAsKnown | null, now: Date) => BankState,
     meta: { caller: Caller; now: Date; key: string; agent?: Agent; effects: EffectScope | null },
   ): Promise<BankAccountRecord> {
     const actor = { actor: meta.caller.sub, channel: meta.caller.channel };
@@ -52,24 +58,22 @@ export class BankCommands {
       notFound: () =>
         new HubError("NOT_FOUND", `No bank account is on record for the card "${cardId}".`),
       decide: (account) => {
-        // The card as of its last committed change: each change reaches this mirror before the
-        // cards subgraph answers it (contract v2), in the card's version order.
-        const next = rule(account.status, account.card ?? null, meta.now);
+        // The card as the bank last heard of it (its newest version): the rule decides on it, and
+        // the account's status is derived from the bank's new state and it (R-BANK-3).
+        const bankState = rule(account.status, account.card ?? null, meta.now);
+        const next = accountStatusFor(bankState, cardStatusOf(account));
         const version = account.version + 1;
-        const events: { event: NewEvent; destinations: readonly string[] }[] = [
+        const events: NewEvent[] = [
           statusAnnouncement(actor, { cardId, status: next, version }, meta.now),
         ];
         if (operation === "activateFinancialFunction")
           // R-BANK-2: the bank tells the card management centre, which enables the social function.
           events.push({
-            event: {
-              type: "FinancialFunctionActivated",
-              // R-ID-2: the agent is recorded on the card's event this causes too.
-              payload: { cardId, agent: meta.agent ?? null },
-              ...actor,
-              occurredAt: meta.now,
-            },
-            destinations: ["cards"],
+            type: "FinancialFunctionActivated",
+            // R-ID-2: the agent is recorded on the card's event this causes too.
+            payload: { cardId, agent: meta.agent ?? null, accountVersion: version },
+            ...actor,
+            occurredAt: meta.now,
           });
         return {
           // A replay answers the account as it was after this call (CONTRACT.md "Writes").
@@ -81,9 +85,10 @@ export class BankCommands {
             }) as BankAccountRecord & Record<string, unknown>,
           },
           set: {
+            bankState,
             status: next,
             updatedAt: meta.now,
-            ...(next === "ACTIVE" ? { activatedAt: meta.now } : {}),
+            ...(bankState === "ACTIVE" ? { activatedAt: meta.now } : {}),
           },
           events,
         };

@@ -4,13 +4,15 @@ import {
   eventKey,
   insertNewDocument,
   isDuplicateKeyError,
-  type EventHandler,
+  type EffectScope,
+  type EventHandlers,
   type HubEvent,
   type NewEvent,
   type Outbox,
+  type ReceivedEvent,
 } from "@hub/kit";
 import type { BankAccountStatus } from "../model/enums.js";
-import { accountNumberFor, accountStatusAfter } from "../rules/account-rules.js";
+import { accountNumberFor, accountStatusFor, bankStateOf } from "../rules/account-rules.js";
 import type { BankAccountDocument, CardMirror } from "./bank-account-document.js";
 import type { BankAccountRepository } from "./bank-account-repository.js";
 
@@ -21,103 +23,96 @@ export function statusAnnouncement(
   event: Pick<HubEvent, "actor" | "channel">,
   account: { cardId: string; status: BankAccountStatus; version: number },
   now: Date,
-): { event: NewEvent; destinations: readonly string[] } {
+): NewEvent<"BankAccountStatusChanged"> {
   return {
-    event: {
-      type: "BankAccountStatusChanged",
-      // The version lets the cards subgraph's mirror ignore an older status arriving late.
-      payload: { cardId: account.cardId, status: account.status, accountVersion: account.version },
-      actor: event.actor,
-      channel: event.channel,
-      occurredAt: now,
-    },
-    destinations: ["cards"],
+    type: "BankAccountStatusChanged",
+    // The version lets the cards subgraph's mirror ignore an older status arriving late.
+    payload: { cardId: account.cardId, status: account.status, accountVersion: account.version },
+    actor: event.actor,
+    channel: event.channel,
+    occurredAt: now,
   };
 }
 
-/** The card as CardIssued describes it; null for an event from before it carried its state. */
-function cardMirrorOf(event: HubEvent): CardMirror | null {
-  const { status, expiresAt, cardVersion } = event.payload;
-  if (typeof status !== "string" || typeof expiresAt !== "string") return null;
-  return { status, expiresAt: new Date(expiresAt), version: Number(cardVersion ?? 1) };
-}
+/** The card events the bank applies: both carry the card's absolute state at a version. */
+type CardEvent = ReceivedEvent<"CardIssued"> | ReceivedEvent<"CardStatusChanged">;
 
 /**
- * Effects of card events on bank accounts (issue #5: issued → account opened; lost/cancelled →
- * status). Each is one single-document write carrying the status announcement it causes.
+ * Card events on bank accounts (issued → account opened; lost/cancelled → status, R-BANK-3).
+ * CardIssued and CardStatusChanged are applied alike, by the card state they carry, not by the
+ * change they name: the account keeps the newest card version it has seen and derives its status
+ * from it and the bank's own state (`accountStatusFor`). So any order, duplicate or gap converges
+ * on what in-order delivery gives, and whichever event arrives first opens the account. Each
+ * write is one single-document write carrying the status announcement it causes.
  */
 export function bankEventHandlers(
   accounts: BankAccountRepository,
   outbox: Outbox,
-): Record<string, EventHandler> {
-  return {
-    CardIssued: async (event, effects) => {
-      const cardId = String(event.payload["cardId"]);
-      const bank = String(event.payload["issuingBank"]);
-      const now = new Date(event.occurredAt);
-      // Opened once per card (the unique card index settles a concurrent redelivery).
-      if (await accounts.accounts.findOne({ cardId })) return;
-      try {
-        await insertNewDocument<BankAccountDocument, Record<string, never>>({
-          collection: accounts.accounts,
-          outbox,
-          effects,
-          document: {
-            _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
-            cardId,
-            bank,
-            accountNumber: accountNumberFor(bank, digits),
-            status: "NOT_ACTIVATED",
-            activatedAt: null,
-            card: cardMirrorOf(event),
-            updatedAt: now,
-          },
-          key: null,
-          now,
-          result: {},
-          events: [statusAnnouncement(event, { cardId, status: "NOT_ACTIVATED", version: 1 }, now)],
-        });
-      } catch (error) {
-        if (isDuplicateKeyError(error)) return;
-        throw error;
-      }
-    },
-    CardStatusChanged: async (event, effects) => {
-      const cardId = String(event.payload["cardId"]);
-      if (!(await accounts.accounts.findOne({ cardId }))) return;
-      const cardVersion = Number(event.payload["cardVersion"] ?? 0);
-      const now = new Date(event.occurredAt);
-      await changeOneDocument<BankAccountDocument, Record<string, never>>({
+): EventHandlers<"bank-accounts"> {
+  /** Opens the card's account at the event's card state; false if it is open already. */
+  const open = async (event: CardEvent, card: CardMirror, effects: EffectScope) => {
+    const { cardId, issuingBank } = event.payload;
+    const now = new Date(event.occurredAt);
+    const status = accountStatusFor("NOT_ACTIVATED", card.status);
+    try {
+      await insertNewDocument<BankAccountDocument>({
         collection: accounts.accounts,
         outbox,
         effects,
-        filter: { cardId },
-        key: eventKey(event.id),
-        now,
-        notFound: () => new Error(`no bank account for ${cardId}`),
-        decide: (account) => {
-          // Only what is newer than what the bank knows: a later change of the card may arrive first.
-          if (account.card && account.card.version >= cardVersion) return { result: {} };
-          const card = account.card
-            ? { ...account.card, status: String(event.payload["toStatus"]), version: cardVersion }
-            : null;
-          const next = accountStatusAfter(account.status, String(event.payload["change"]));
-          return {
-            result: {},
-            set: { status: next, card, updatedAt: now },
-            events:
-              next === account.status
-                ? []
-                : [
-                    statusAnnouncement(
-                      event,
-                      { cardId, status: next, version: account.version + 1 },
-                      now,
-                    ),
-                  ],
-          };
+        document: {
+          _id: `b_${randomUUID().replace(/-/g, "").slice(0, 16)}`,
+          cardId,
+          bank: issuingBank,
+          accountNumber: accountNumberFor(issuingBank, digits),
+          status,
+          bankState: "NOT_ACTIVATED",
+          activatedAt: null,
+          card,
+          updatedAt: now,
         },
+        events: [statusAnnouncement(event, { cardId, status, version: 1 }, now)],
       });
-    },
+      return true;
+    } catch (error) {
+      // Another delivery of this card opened it meanwhile (the unique card index refused this
+      // one): this event is applied to that account as an update instead.
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   };
+
+  const applyCardState = async (event: CardEvent, effects: EffectScope): Promise<void> => {
+    const { cardId, status, expiresAt, cardVersion } = event.payload;
+    const card: CardMirror = { status, expiresAt: new Date(expiresAt), version: cardVersion };
+    if (!(await accounts.accounts.findOne({ cardId })) && (await open(event, card, effects)))
+      return;
+    const now = new Date(event.occurredAt);
+    await changeOneDocument<BankAccountDocument, Record<string, never>>({
+      collection: accounts.accounts,
+      outbox,
+      effects,
+      filter: { cardId },
+      // A redelivery of an applied event then waits for the announcement it caused.
+      key: eventKey(event.id),
+      now,
+      notFound: () => new Error(`no bank account for ${cardId}`),
+      decide: (account) => {
+        // Only a newer card version: an older one may arrive late (or again), and must not undo.
+        if (account.card && account.card.version >= card.version) return { result: {} };
+        const bankState = bankStateOf(account);
+        const next = accountStatusFor(bankState, card.status);
+        const version = account.version + 1;
+        return {
+          result: {},
+          set: { card, bankState, status: next, updatedAt: now },
+          events:
+            next === account.status
+              ? []
+              : [statusAnnouncement(event, { cardId, status: next, version }, now)],
+        };
+      },
+    });
+  };
+
+  return { CardIssued: applyCardState, CardStatusChanged: applyCardState };
 }

@@ -1,4 +1,4 @@
-import { AgentInput } from "@hub/kit";
+import { AgentInput, checkFreeText, MAX_REFERENCE_LENGTH } from "@hub/kit";
 import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ID, InputType } from "type-graphql";
 import { ReplacementReason } from "./replacement-reason.js";
@@ -71,6 +71,38 @@ export class WithdrawLossReportInput {
 
   @Field(() => String, { nullable: true, description: KEY })
   idempotencyKey?: string | null;
+}
+
+/**
+ * A cancellation reason is a sentence a counter clerk types and every later reader of the card's
+ * history sees: 200 characters hold any real reason (in Chinese, several sentences) while keeping
+ * one history entry small. The bound is checked in code, not in the schema (its SDL is the
+ * contract's and stays as it is).
+ */
+export const MAX_CANCEL_REASON_LENGTH = 200;
+
+/** The reason of a CancelCardInput, trimmed; BAD_USER_INPUT naming `reason` before anything is written. */
+export function checkCancelReason(reason: string): string {
+  return checkFreeText("reason", reason, {
+    max: MAX_CANCEL_REASON_LENGTH,
+    required: true,
+    what: "A cancellation reason",
+  });
+}
+
+/**
+ * The police-station certificate reference of a ReplaceCardInput (a document number, bounded as
+ * every reference is), trimmed; null when not given.
+ */
+export function checkPoliceCertificateRef(ref: string | null | undefined): string | null {
+  if (ref === null || ref === undefined) return null;
+  return (
+    checkFreeText("policeCertificateRef", ref, {
+      max: MAX_REFERENCE_LENGTH,
+      required: false,
+      what: "A police certificate reference",
+    }) || null
+  );
 }
 
 @InputType({

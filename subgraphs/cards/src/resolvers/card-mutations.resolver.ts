@@ -3,6 +3,8 @@ import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-gr
 import type { CardsContext } from "../context.js";
 import {
   CancelCardInput,
+  checkCancelReason,
+  checkPoliceCertificateRef,
   CollectCardInput,
   EnableSocialSecurityFunctionInput,
   IssueCardInput,
@@ -185,12 +187,13 @@ export class CardMutationsResolver {
     input: CancelCardInput,
     @Ctx() ctx: CardsContext,
   ) {
+    const reason = checkCancelReason(input.reason);
     const agent = validateAgent(input.agent, ctx.now());
     return this.command(
       ctx,
       input.cardId,
-      { kind: "CANCEL", reason: input.reason },
-      this.meta(ctx, "cancelCard", input, { agent, details: { reason: input.reason } }),
+      { kind: "CANCEL", reason },
+      this.meta(ctx, "cancelCard", input, { agent, details: { reason } }),
     );
   }
 
@@ -208,8 +211,9 @@ export class CardMutationsResolver {
     @Ctx() ctx: CardsContext,
   ) {
     const agent = validateAgent(input.agent, ctx.now());
+    const policeCertificateRef = checkPoliceCertificateRef(input.policeCertificateRef);
     const details: Record<string, string> = { reason: input.reason };
-    if (input.policeCertificateRef) details["policeCertificateRef"] = input.policeCertificateRef;
+    if (policeCertificateRef) details["policeCertificateRef"] = policeCertificateRef;
     const { result, card } = await this.command(
       ctx,
       input.cardId,

@@ -12,3 +12,15 @@ export function drawCardNumber(randomInt: (below: number) => number): string {
   const letter = CARD_NUMBER_LETTERS[randomInt(CARD_NUMBER_LETTERS.length)];
   return `${letter}${String(randomInt(100_000_000)).padStart(8, "0")}`;
 }
+
+/** How many numbers one card draws before the hub gives up (each draw is checked as unused). */
+export const CARD_NUMBER_DRAWS = 5;
+
+/**
+ * The key that makes a printed number unique within its province: the `_id` of its reservation
+ * in `card_numbers`, so the reservation's insert is the uniqueness check (docs/scale.md: a sharded
+ * collection enforces uniqueness only on its shard key, and `cards` is sharded by person).
+ */
+export function cardNumberKey(province: string, number: string): string {
+  return `${province}:${number}`;
+}

@@ -99,3 +99,77 @@ describe("R-DUP-2: each duplicate gets a recommended action", () => {
     expect(actions).toContainEqual(expect.objectContaining({ cardId: normal.id, action: "KEEP" }));
   });
 });
+
+describe("R-DUP-1: a replaced card is no longer held", () => {
+  it("whatever status it was stored with", () => {
+    const replaced = { id: "c_2", province: "44", status: "NORMAL" as const, replacedById: "c_3" };
+    expect(cardHeldInProvince([replaced], "44")).toBeNull();
+  });
+});
+
+describe("R-DUP-2: the recommendations in detail", () => {
+  it("groups come sorted by province", () => {
+    const groups = findDuplicates([
+      card("44", "NORMAL", 2019),
+      card("11", "NORMAL", 2018),
+      card("44", "NORMAL", 2020),
+      card("11", "NORMAL", 2021),
+    ]);
+    expect(groups.map((g) => g.province)).toEqual(["11", "44"]);
+  });
+  it("with no NORMAL card, the newest archived card is kept and the other cancelled", () => {
+    const older = card("32", "ARCHIVED", 2014, "NOT_ACTIVATED");
+    const newer = card("32", "ARCHIVED", 2021, "NOT_ACTIVATED");
+    const expired = card("32", "EXPIRED", 2023, "NOT_ACTIVATED");
+    expect(findDuplicates([newer, expired, older])[0]!.actions).toEqual([
+      {
+        cardId: older.id,
+        action: "CANCEL_CARD_AND_BANK_ACCOUNT",
+        reason:
+          "This duplicate card was never enabled: apply to cancel it together with its bank account.",
+      },
+      { cardId: newer.id, action: "KEEP", reason: "This is the card to keep in this province." },
+    ]);
+  });
+  it("the older NORMAL card is kept over a newer archived one", () => {
+    const normal = card("33", "NORMAL", 2012);
+    const archived = card("33", "ARCHIVED", 2022);
+    expect(findDuplicates([archived, normal])[0]!.actions.map((a) => [a.cardId, a.action])).toEqual(
+      [
+        [normal.id, "KEEP"],
+        [archived.id, "CANCEL_CARD_AND_BANK_ACCOUNT"],
+      ],
+    );
+  });
+  it("an unavailable card with any open account names its state and bank", () => {
+    for (const [status, bank, words] of [
+      ["TEMPORARY_LOSS", "LOSS_REPORTED", "temporary loss"],
+      ["EXPIRED", "ACTIVE", "expired"],
+      ["LOST", "CANCELLATION_REQUIRED", "lost"],
+    ] as const) {
+      const open = card("35", status, 2011, bank);
+      const keep = card("35", "NORMAL", 2020);
+      expect(findDuplicates([open, keep])[0]!.actions[0]).toEqual({
+        cardId: open.id,
+        action: "CANCEL_BANK_ACCOUNT_AT_COUNTER",
+        reason: `The card is ${words} but its bank account at 工商银行 is still open: cancel the account over the counter at any 工商银行 outlet.`,
+      });
+    }
+    const notActivated = card("35", "LOST", 2011, "NOT_ACTIVATED");
+    const unknown = card("35", "LOST", 2012, null);
+    const keep = card("35", "NORMAL", 2020);
+    expect(findDuplicates([notActivated, unknown, keep])[0]!.actions.map((a) => a.cardId)).toEqual([
+      keep.id,
+    ]);
+  });
+  it("a NORMAL duplicate is asked about local use, with the reason why", () => {
+    const older = card("36", "NORMAL", 2010);
+    const newer = card("36", "NORMAL", 2022);
+    expect(findDuplicates([older, newer])[0]!.actions[0]).toEqual({
+      cardId: older.id,
+      action: "CONFIRM_LOCAL_USE",
+      reason:
+        "Keep this card if the holder uses local employment or social security services with it; otherwise apply to cancel it together with its bank account.",
+    });
+  });
+});

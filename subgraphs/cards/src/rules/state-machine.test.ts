@@ -59,6 +59,35 @@ describe("the card state machine", () => {
     expect(t).toEqual({ card: enabled, change: null, firstActivation: false });
   });
 
+  it("R-BANK-2: an enable caused by another subgraph's event reaches a card reported lost since; withdrawing the report returns it to NORMAL", () => {
+    for (const status of ["TEMPORARY_LOSS", "LOST"] as const) {
+      const lost = card({ status });
+      const t = applyCommand(
+        lost,
+        { kind: "ENABLE_SOCIAL_FUNCTION", byEvent: true },
+        "BANK_COUNTER",
+        now,
+      );
+      expect(t.card.status).toBe(status);
+      expect(t.card.socialFunction).toEqual({
+        enabled: true,
+        enabledAt: now,
+        channel: "BANK_COUNTER",
+      });
+      expect(t.change).toEqual({
+        type: "SOCIAL_FUNCTION_ENABLED",
+        fromStatus: status,
+        toStatus: status,
+      });
+      const withdrawn = applyCommand(t.card, { kind: "WITHDRAW_LOSS_REPORT" }, "COUNTER", now);
+      expect(withdrawn.card.status).toBe("NORMAL");
+      // A channel's own enable of a lost card is still refused.
+      expect(
+        codeOf(() => applyCommand(lost, { kind: "ENABLE_SOCIAL_FUNCTION" }, "COUNTER", now)),
+      ).toBe("INVALID_TRANSITION");
+    }
+  });
+
   it("R-CARD-10: a loss report can be withdrawn back to use; a formal report needs a counter", () => {
     const normal = card({
       status: "NORMAL",

@@ -9,7 +9,14 @@ import { effectiveStatus } from "./validity.js";
 
 export type CardCommand =
   | { kind: "COLLECT"; collectedAt: Date }
-  | { kind: "ENABLE_SOCIAL_FUNCTION" }
+  | {
+      kind: "ENABLE_SOCIAL_FUNCTION";
+      /**
+       * Caused by another subgraph's event (R-BANK-2 activation, R-PWD-2 password change): the
+       * holder acted while the card was in use, so a loss report filed since does not undo it.
+       */
+      byEvent?: boolean;
+    }
   | { kind: "REPORT_LOSS"; temporary: boolean }
   | { kind: "WITHDRAW_LOSS_REPORT" }
   | { kind: "CANCEL"; reason: string }
@@ -84,6 +91,14 @@ export function applyCommand(
     case "ENABLE_SOCIAL_FUNCTION": {
       // R-CARD-4: enabling twice is not an error; it says it was already enabled.
       if (card.socialFunction.enabled) return { card, change: null, firstActivation: false };
+      // Enabled under the loss report: withdrawing it returns the card to NORMAL (inUseStatus).
+      if (command.byEvent && REPORTED_LOST.has(card.status))
+        return {
+          ...to(card.status, "SOCIAL_FUNCTION_ENABLED", {
+            socialFunction: { enabled: true, enabledAt: now, channel },
+          }),
+          firstActivation: true,
+        };
       if (status !== "ARCHIVED")
         throw invalid(status, "only an archived card in use can be enabled");
       return {

@@ -91,3 +91,25 @@ describe("R-CARD-5: activation is overdue 6 months after collection, as a flag o
     ).toBe(false);
   });
 });
+
+describe("R-CARD-7: a card expires at its end date exactly", () => {
+  it("shows EXPIRED from that millisecond on", () => {
+    expect(effectiveStatus(card({ expiresAt: now }), now)).toBe("EXPIRED");
+    expect(effectiveStatus(card({ expiresAt: new Date(now.getTime() + 1) }), now)).toBe("NORMAL");
+  });
+});
+
+describe("R-CARD-5: a cancelled card is never overdue", () => {
+  it("however long ago it was collected", () => {
+    expect(
+      isActivationOverdue(
+        card({
+          status: "CANCELLED",
+          socialFunction: { enabled: false, enabledAt: null, channel: null },
+          collectedAt: new Date("2021-01-01T00:00:00Z"),
+        }),
+        now,
+      ),
+    ).toBe(false);
+  });
+});

@@ -33,19 +33,30 @@ const plan = {
   issuedAt: new Date("2026-11-25T09:00:00Z"),
 };
 
-/** A cards database holding one card numbered `taken`, and commands drawing `draws` in turn. */
+/**
+ * A cards database holding one card numbered `taken` in the plan's province, and commands drawing
+ * `draws` in turn.
+ */
 async function cardsWith(taken: string, draws: string[]) {
   const db = client().db(`cards_number_${Math.random().toString(36).slice(2, 10)}`);
   const repository = new CardRepository(db);
   const registry = new PersonRegistry(db);
-  const outbox = new Outbox(db, "cards", ["bank-accounts", "passwords"]);
+  const outbox = new Outbox(db, "cards");
   await Promise.all([
     repository.ensureIndexes(),
     outbox.ensureIndexes(),
     ensureIdempotencyIndexes(db),
   ]);
   await registry.add(plan.personId, plan.issuedAt);
-  await repository.cards.insertOne({ _id: "c_existing", number: taken } as CardDocument);
+  const existing = {
+    _id: "c_existing",
+    personId: "p_other",
+    province: plan.province,
+    number: taken,
+    issuedAt: plan.issuedAt,
+  };
+  await repository.cards.insertOne(existing as CardDocument);
+  await repository.reserveNumbersOf([existing]);
   let next = 0;
   const commands = new CardCommands(
     repository,
@@ -65,12 +76,29 @@ describe("issuing a card", () => {
     const issued = await repository.cards.findOne({ _id: cardId });
     expect(issued?.number).toBe("B00000002");
     expect(await repository.cards.countDocuments({ number: "A00000001" })).toBe(1);
+    expect(await repository.cardNumbers.findOne({ _id: "44:B00000002" })).toMatchObject({
+      cardId,
+    });
+  });
+
+  it("numbers are unique per province: a number taken in another province is issued here", async () => {
+    const { repository, commands } = await cardsWith("A00000001", ["A00000001"]);
+    const { cardId } = await commands.issue(meta(), { ...plan, province: "51" });
+    expect((await repository.cards.findOne({ _id: cardId }))?.number).toBe("A00000001");
+    expect(await repository.cardNumbers.countDocuments({})).toBe(2);
   });
 
   it("fails without writing anything when every draw is taken", async () => {
     const { repository, commands } = await cardsWith("A00000001", ["A00000001"]);
-    await expect(commands.issue(meta(), plan)).rejects.toThrow(/all taken/);
+    await expect(commands.issue(meta(), plan)).rejects.toMatchObject({
+      code: "SERVICE_UNAVAILABLE",
+      message: expect.stringMatching(
+        /5 card numbers drawn in a row for province 44 were all taken/,
+      ),
+    });
     expect(await repository.cards.countDocuments({})).toBe(1);
+    expect(await repository.cardNumbers.countDocuments({})).toBe(1);
     expect(await repository.events.countDocuments({})).toBe(0);
+    expect((await new PersonRegistry(repository.db).find(plan.personId))?.issuing).toBeUndefined();
   });
 });

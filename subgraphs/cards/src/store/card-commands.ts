@@ -8,6 +8,7 @@ import {
   withKeyRecord,
   WRITE_ATTEMPTS,
   eventKey,
+  faultPoint,
   HubError,
   runIdempotent,
   type Caller,
@@ -16,7 +17,7 @@ import {
   type Outbox,
 } from "@hub/kit";
 import type { ClientSession } from "mongodb";
-import { drawCardNumber } from "../rules/card-number.js";
+import { CARD_NUMBER_DRAWS, cardNumberKey, drawCardNumber } from "../rules/card-number.js";
 import type { Fee } from "../rules/fee.js";
 import { cardHeldInProvince } from "../rules/duplicates.js";
 import { checkElectronicServicesOpen } from "../rules/electronic-card.js";
@@ -29,7 +30,7 @@ import {
 import { expiryFor } from "../rules/validity.js";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
 import { toCardRecord, type CardRecord, type CardRepository } from "./card-repository.js";
-import type { PersonRegistry } from "./person-registry.js";
+import type { ClaimingPerson, PersonRegistry } from "./person-registry.js";
 
 export interface CommandMeta {
   caller: Caller;
@@ -60,14 +61,12 @@ export interface CommandResult extends Record<string, unknown> {
 
 const newId = (prefix: string) => `${prefix}_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
 
-/** Changes kept inside a card; when more accrue, the oldest go to `card_events` in one write. */
+/** Changes kept inside a card; when more accrue, the oldest go to `card_history_buckets` in one write. */
 export const HISTORY_KEPT = 64;
 const HISTORY_ARCHIVED_AT_ONCE = 32;
-
-/** Who mirrors a card's status. */
-const STATUS_READERS = ["bank-accounts"];
-/** Who learns of a new card. */
-const CARD_READERS = ["bank-accounts", "passwords"];
+/** Claims the sweep completes per batch, and batches per sweep (the rest wait for the next). */
+const CLAIMS_PER_BATCH = 100;
+const CLAIM_BATCHES_PER_SWEEP = 10;
 
 /**
  * Runs card commands: load → state machine → store. A command on one card is one version-guarded
@@ -82,7 +81,11 @@ export class CardCommands {
     private readonly outbox: Outbox,
     private readonly drawNumber: () => string = () => drawCardNumber(randomInt),
   ) {
-    outbox.carriedIn(repository.cardsAsCarrier);
+    // Cards are addressed by their full planned shard key (docs/scale.md).
+    outbox.carriedIn(repository.cardsAsCarrier, (card) => ({
+      personId: card["personId"],
+      _id: card["_id"],
+    }));
   }
 
   /**
@@ -90,7 +93,8 @@ export class CardCommands {
    * place two issues for one person meet: a version-guarded claim there records the new card
    * (carrying its CardIssued event) and the request's idempotency record; the card is inserted
    * after. Whoever finds a claim whose card is not stored yet (its writer stopped, or has not got
-   * there) stores it first, so R-DUP-1 is always checked against every card being issued.
+   * there) stores it first, so R-DUP-1 is always checked against every card being issued; and the
+   * claim sweep (completeStrandedClaims) stores it when no later issue for the person comes.
    */
   async issue(
     meta: CommandMeta,
@@ -100,7 +104,12 @@ export class CardCommands {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const person = await this.registry.find(plan.personId);
       if (!person) throw new HubError("NOT_FOUND", "No registered person has this id.");
-      if (person.issuing) await this.storeClaimed(person.issuing.card, meta.effects);
+      if (person.issuing) {
+        const claimed = person as ClaimingPerson;
+        const stored = await this.storeClaimed(claimed, meta.effects);
+        // Stored under another number: the claim and its request's record changed, read again.
+        if (stored.number !== claimed.issuing.card.number) continue;
+      }
       const earlier = recordFor(person.keys, key);
       if (earlier) {
         // Answered as the first call was: once its effects (maybe still on their way) are in.
@@ -124,13 +133,13 @@ export class CardCommands {
           { cardId: held.id, cardStatus: held.status, remedy: "replaceCard" },
         );
       }
-      const card = await this.newCard(
-        undefined,
+      const card = this.newCard(
         meta,
         { ...plan, status: "ARCHIVED", replacesId: null },
         "ISSUED",
+        await this.unusedNumber(plan.province),
       );
-      const outgoing = this.outbox.prepare(this.issuedEvent(card, meta), CARD_READERS);
+      const outgoing = this.outbox.prepare(this.issuedEvent(card, meta));
       const carrying: CardDocument = { ...card, ...this.outbox.carry({}, outgoing) };
       const result: CommandResult = { cardId: card._id, card: toCardRecord(card) };
       const claimed = await this.registry.claimIssue(person, {
@@ -139,8 +148,23 @@ export class CardCommands {
         keys: withKeyRecord(person.keys, key, result, meta.now, outgoing),
       });
       if (!claimed) continue;
-      await this.storeClaimed(carrying, meta.effects);
-      return result;
+      // A crash here leaves the card only inside the claim: the next issue for the person or the
+      // claim sweep stores it.
+      await faultPoint("after-issue-claim", { personId: plan.personId, cardId: card._id });
+      const stored = await this.storeClaimed(
+        {
+          ...person,
+          version: (person.version ?? 0) + 1,
+          issuing: { card: carrying, at: meta.now },
+          keys: withKeyRecord(person.keys, key, result, meta.now, outgoing),
+        },
+        meta.effects,
+      );
+      // Renumbered while storing (its number was taken in between): the answer shows the number
+      // the card has, as the request's record (rewritten with the claim) does for a replay.
+      return stored.number === card.number
+        ? result
+        : { ...result, card: { ...result.card, number: stored.number } };
     }
     throw new HubError(
       "CONFLICT",
@@ -149,36 +173,145 @@ export class CardCommands {
   }
 
   /**
-   * Stores a claimed card unless it is stored already, and releases its CardIssued (again, if its
-   * writer may not have got there: the outbox stores each event once). The calling request waits
-   * for that event's delivery either way.
+   * Stores the card the person's claim holds unless it is stored already, and releases its
+   * CardIssued (again, if its writer may not have got there: the outbox stores each event once).
+   * The calling request waits for that event's delivery either way. Answers the stored card.
+   *
+   * The card's number is reserved in its province first (`card_numbers`). If another card has
+   * taken it since it was drawn (a concurrent issue drew it too, or it was drawn long ago by a
+   * writer that stopped after its claim), the claim is given a new number and stored with that,
+   * rather than failing every later issue for the person. The claim is rewritten before the new
+   * number is reserved, so a crash at any point leaves a claim that the next attempt finishes
+   * with the same number: no reserved number is left without its card (but for a database that
+   * still has the old nationwide unique index, see insertClaimed).
+   *
+   * Answers never show a number the card does not have: the issuing request answers only once
+   * its card is stored, with the number it was stored with; its idempotency record (written with
+   * the claim, holding the drawn number) is rewritten with the claim by renumberClaim, so a replay
+   * answers the new number too. The caller of a request that stopped after its claim saw no
+   * answer; its replay completes the claim first and then answers the record.
    */
-  private async storeClaimed(card: CardDocument, effects: EffectScope | null): Promise<void> {
-    let stored = await this.repository.cards.findOne({ _id: card._id });
-    if (!stored) {
-      try {
-        await beside(this.repository.db, () => this.repository.cards.insertOne(card));
-        stored = card;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-        stored = await this.repository.cards.findOne({ _id: card._id });
-        if (!stored) throw error;
+  private async storeClaimed(
+    person: ClaimingPerson,
+    effects: EffectScope | null,
+  ): Promise<CardDocument> {
+    let claim = person;
+    for (let attempt = 0; attempt < CARD_NUMBER_DRAWS; attempt++) {
+      const card = claim.issuing.card;
+      const found = await this.findStored(card);
+      if (found) return this.releaseStored(found, card, effects);
+      const writtenAt = performance.now();
+      const stored = await this.insertClaimed(card);
+      if (stored) return this.releaseStored(stored, card, effects, writtenAt);
+      const number = await this.unusedNumber(card.province);
+      if (await this.registry.renumberClaim(claim, number)) {
+        claim = {
+          ...claim,
+          version: (claim.version ?? 0) + 1,
+          issuing: { ...claim.issuing, card: { ...card, number } },
+        };
+        continue;
       }
+      // Someone else changed the claim first: renumbered it (go on with theirs), or stored its
+      // card and then cleared or replaced the claim (a claim never goes before its card is stored).
+      const now = await this.registry.find(person._id);
+      if (now?.issuing?.card._id === card._id) {
+        claim = now as ClaimingPerson;
+        continue;
+      }
+      const storedMeanwhile = await this.findStored(card);
+      if (storedMeanwhile) return this.releaseStored(storedMeanwhile, card, effects);
+      throw new Error(`the claim of card ${card._id} went without its card being stored`);
     }
-    if (stored.outgoing?.length)
-      await this.outbox.release(
-        this.repository.cardsAsCarrier,
-        stored._id,
-        stored.version,
-        stored.outgoing,
-        effects,
+    throw new HubError(
+      "SERVICE_UNAVAILABLE",
+      `The card ${person.issuing.card._id} claimed for this person could not be stored: ${CARD_NUMBER_DRAWS} numbers in a row were taken before it was. Try again.`,
+    );
+  }
+
+  /** The card as stored, read by its full shard key. */
+  private findStored(card: Pick<CardDocument, "_id" | "personId">): Promise<CardDocument | null> {
+    return this.repository.cards.findOne({ personId: card.personId, _id: card._id });
+  }
+
+  /**
+   * Reserves the claimed card's number and inserts the card: the card as stored (by this call or
+   * a concurrent one), or null when its number is another card's.
+   */
+  private async insertClaimed(card: CardDocument): Promise<CardDocument | null> {
+    if (!(await this.repository.reserveNumber(card.province, card.number, card._id))) return null;
+    try {
+      await beside(this.repository.db, () => this.repository.cards.insertOne(card));
+      return card;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const stored = await this.findStored(card);
+      if (stored) return stored;
+      // Not this card's id: the old nationwide unique index on `cards.number` (databases created
+      // before `card_numbers`) refused the number. Let it go again and draw another.
+      await beside(this.repository.db, () =>
+        this.repository.cardNumbers.deleteOne({
+          _id: cardNumberKey(card.province, card.number),
+          cardId: card._id,
+        }),
       );
+      return null;
+    }
+  }
+
+  /**
+   * Releases the CardIssued a stored card still carries, or follows it to its delivery.
+   * `writtenAt` when this call stored the card: a writer that took long checks the outbox's sweep
+   * has not released (and the relay delivered) them already.
+   */
+  private async releaseStored(
+    stored: CardDocument,
+    claimed: CardDocument,
+    effects: EffectScope | null,
+    writtenAt?: number,
+  ): Promise<CardDocument> {
+    if (stored.outgoing?.length)
+      await this.outbox.release(this.repository.cardsAsCarrier, stored, effects, writtenAt);
     // Released by another request that found the claim: wait for them as if released here.
     else
       await this.outbox.follow(
-        card.outgoing?.map((event) => event._id),
+        claimed.outgoing?.map((event) => event._id),
         effects,
       );
+    return stored;
+  }
+
+  /**
+   * Stores the cards of claims made more than `olderThanMs` ago whose writer stopped before
+   * storing them (no later issue for the person came to do it), releasing their CardIssued, and
+   * clears the claims whose card is stored: run by the relay's poll (Outbox.onSweep), like the outbox's
+   * sweep of stranded events. Answers how many cards it stored. Safe beside writers that are only
+   * slow: storing a claimed card is idempotent, and a claim is cleared only once its card is
+   * stored. Throws the first failure once every claim of the sweep was tried.
+   */
+  async completeStrandedClaims(olderThanMs: number): Promise<number> {
+    const cutoff = new Date(Date.now() - olderThanMs);
+    let completed = 0;
+    let failure: unknown = null;
+    for (let batch = 0; batch < CLAIM_BATCHES_PER_SWEEP; batch++) {
+      const claims = await this.registry.claimsBefore(cutoff, CLAIMS_PER_BATCH);
+      for (const claim of claims) {
+        try {
+          if (!(await this.findStored(claim.issuing.card))) {
+            const stored = await this.storeClaimed(claim, null);
+            completed += 1;
+            // Renumbered: the claim changed, the next sweep clears it.
+            if (stored.number !== claim.issuing.card.number) continue;
+          }
+          await this.registry.clearClaim(claim);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+      if (claims.length < CLAIMS_PER_BATCH || failure) break;
+    }
+    if (failure) throw failure;
+    return completed;
   }
 
   async run(cardId: string, command: CardCommand, meta: CommandMeta): Promise<CommandResult> {
@@ -233,7 +366,7 @@ export class CardCommands {
         return {
           result,
           set: await this.changeFields(doc, transition, meta, undefined),
-          events: event ? [{ event, destinations: STATUS_READERS }] : [],
+          events: event ? [event] : [],
         };
       },
     });
@@ -286,6 +419,12 @@ export class CardCommands {
     return result;
   }
 
+  /**
+   * The card's change inside a transaction, addressed by its full shard key. Events the card
+   * still carries (a single-document writer stopped before releasing them) go to the outbox in
+   * the same transaction and the card stops carrying them: left in it, a later writer or the
+   * stranded sweep would release them again after this version.
+   */
   private async save(
     session: ClientSession,
     doc: CardDocument,
@@ -293,11 +432,13 @@ export class CardCommands {
     meta: CommandMeta,
   ): Promise<void> {
     const updated = await this.repository.cards.updateOne(
-      { _id: doc._id, version: doc.version },
+      { personId: doc.personId, _id: doc._id, version: doc.version },
       {
         $set: {
           ...(await this.changeFields(doc, transition, meta, session)),
           version: doc.version + 1,
+          outgoing: [],
+          outgoingSince: null,
         },
       },
       { session },
@@ -307,8 +448,9 @@ export class CardCommands {
         "CONFLICT",
         "The card was changed by a concurrent request; read it again and retry.",
       );
+    await this.outbox.releaseCarriedIn(session, doc.outgoing, meta.effects);
     const event = this.statusEvent(doc, transition, meta);
-    if (event) await this.outbox.add(session, event, STATUS_READERS, meta.effects);
+    if (event) await this.outbox.add(session, event, meta.effects);
   }
 
   /** The CardStatusChanged a transition announces (to the bank, which mirrors the card). */
@@ -323,13 +465,9 @@ export class CardCommands {
     return {
       type: "CardStatusChanged",
       payload: {
-        cardId: doc._id,
+        ...this.cardState(doc, change.toStatus, doc.version + 1),
         change: change.type,
         fromStatus: change.fromStatus,
-        toStatus: change.toStatus,
-        // Receivers apply only what is newer than what they have (several replicas may
-        // enqueue a card's changes with clocks that disagree).
-        cardVersion: doc.version + 1,
       },
       actor: meta.caller.sub,
       channel: meta.caller.channel,
@@ -361,7 +499,7 @@ export class CardCommands {
     };
   }
 
-  /** The card's kept history with `entry` added, moving the oldest to `card_events` when full. */
+  /** The card's kept history with `entry` added, moving the oldest to `card_history_buckets` when full. */
   private async historyWith(
     doc: CardDocument,
     entry: ((seq: number) => CardEventDocument) | null,
@@ -408,9 +546,8 @@ export class CardCommands {
     });
   }
 
-  /** A new card as stored: its first history entry inside it, its number drawn. */
-  private async newCard(
-    session: ClientSession | undefined,
+  /** A new card as stored: its first history entry inside it, with `number` (drawn as unused). */
+  private newCard(
     meta: CommandMeta,
     plan: {
       personId: string;
@@ -421,12 +558,13 @@ export class CardCommands {
       replacesId: string | null;
     },
     type: CardEventDocument["type"],
-  ): Promise<CardDocument> {
+    number: string,
+  ): CardDocument {
     const id = newId("c");
     return {
       _id: id,
       personId: plan.personId,
-      number: await this.unusedNumber(session),
+      number,
       province: plan.province,
       issuingBank: plan.issuingBank,
       status: plan.status,
@@ -449,17 +587,33 @@ export class CardCommands {
     };
   }
 
+  /**
+   * The card's absolute state at `version`, which every card event carries: receivers keep the
+   * newest version they have seen, whatever order the events arrive in.
+   */
+  private cardState(
+    card: Pick<CardDocument, "_id" | "personId" | "province" | "issuingBank" | "expiresAt">,
+    status: string,
+    version: number,
+  ) {
+    return {
+      cardId: card._id,
+      personId: card.personId,
+      province: card.province,
+      issuingBank: card.issuingBank,
+      status,
+      expiresAt: card.expiresAt.toISOString(),
+      cardVersion: version,
+    };
+  }
+
   /** CardIssued: the bank opens the account, the passwords subgraph knows the card. */
   private issuedEvent(card: CardDocument, meta: CommandMeta): NewEvent {
     return {
       type: "CardIssued",
       payload: {
-        cardId: card._id,
-        personId: card.personId,
-        issuingBank: card.issuingBank,
-        status: card.status,
-        expiresAt: card.expiresAt.toISOString(),
-        cardVersion: card.version,
+        ...this.cardState(card, card.status, card.version),
+        replacesId: card.replacesId,
       },
       actor: meta.caller.sub,
       channel: meta.caller.channel,
@@ -467,31 +621,37 @@ export class CardCommands {
     };
   }
 
-  /** A replacement card, inside the replacing transaction. */
+  /** A replacement card, inside the replacing transaction, its number reserved in the same. */
   private async insertCard(
     session: ClientSession,
     meta: CommandMeta,
-    plan: Parameters<CardCommands["newCard"]>[2],
+    plan: Parameters<CardCommands["newCard"]>[1],
     type: CardEventDocument["type"],
   ): Promise<CardDocument> {
-    const card = await this.newCard(session, meta, plan, type);
+    const card = this.newCard(meta, plan, type, await this.unusedNumber(plan.province, session));
+    await this.repository.reserveNumberIn(session, card.province, card.number, card._id);
     await this.repository.cards.insertOne(card, { session });
-    await this.outbox.add(session, this.issuedEvent(card, meta), CARD_READERS, meta.effects);
+    await this.outbox.add(session, this.issuedEvent(card, meta), meta.effects);
     return card;
   }
 
   /**
-   * A card number no card has. Looked up before inserting rather than caught as a duplicate key
-   * after: on a MongoDB replica set a failed write aborts the whole transaction, so a retry inside
-   * it would fail. Two transactions drawing the same number at the same moment (odds ~1 in 2.4e9)
-   * still meet at the unique index: the later one fails instead of issuing a second card with it.
+   * A number no card has in `province` (R-CARD-9: a new card, a new number), checked against the
+   * reservations before anything is written, with a bounded number of draws. Looked up rather
+   * than caught as a duplicate key: on a MongoDB replica set a failed write aborts the whole
+   * transaction (a replacement), so a retry inside it would fail. A number taken between this look
+   * and its reservation is handled there (storeClaimed draws again; a transaction fails at the
+   * reservation's `_id` rather than issuing it twice).
    */
-  private async unusedNumber(session: ClientSession | undefined): Promise<string> {
-    for (let attempt = 0; attempt < 5; attempt++) {
+  private async unusedNumber(province: string, session?: ClientSession): Promise<string> {
+    for (let attempt = 0; attempt < CARD_NUMBER_DRAWS; attempt++) {
       const number = this.drawNumber();
-      const taken = await this.repository.cards.countDocuments({ number }, { session, limit: 1 });
-      if (taken === 0) return number;
+      if (await this.repository.isNumberFree(province, number, session)) return number;
     }
-    throw new Error("Five card numbers drawn in a row were all taken.");
+    throw new HubError(
+      "SERVICE_UNAVAILABLE",
+      `${CARD_NUMBER_DRAWS} card numbers drawn in a row for province ${province} were all taken; nothing was issued. Try again.`,
+      { province },
+    );
   }
 }

@@ -22,24 +22,24 @@ export interface CardDocument extends CarriedEvents {
   replacesId: string | null;
   replacedById: string | null;
   bankAccountStatus: MirroredBankAccountStatus | null;
-  /** The bank account's version the mirror shows (absent: never announced). */
-  bankAccountVersion?: number;
+  /** The bank account's version the mirror shows (absent or null: never announced). */
+  bankAccountVersion?: number | null;
   /** Optimistic concurrency: every command filters on and increments it. */
   version: number;
   updatedAt: Date;
   /**
    * The card's most recent changes, oldest first (at most HISTORY_KEPT; older ones are moved to
-   * `card_events`). Absent on a card stored before histories moved into the card: its history is
-   * all in `card_events`.
+   * `card_history_buckets`, 32 at a time). Absent on a card stored before histories moved into the
+   * card: its history is all in the legacy `card_events`.
    */
   history?: CardEventDocument[];
-  /** How many of its changes were moved to `card_events`. */
+  /** How many of its changes were moved out of it (to `card_history_buckets`, or legacy `card_events`). */
   archivedHistory?: number;
   /** Idempotency records of the commands and received events that changed this card. */
   keys?: KeyRecord[];
 }
 
-/** One change of a card: the recent ones inside the card, older ones in `card_events`. */
+/** One change of a card: the recent ones inside the card, older ones in `card_history_buckets`. */
 export interface CardEventDocument {
   _id: string;
   cardId: string;

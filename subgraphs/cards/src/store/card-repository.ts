@@ -1,6 +1,7 @@
 import type { ClientSession, Collection, Db, Document } from "mongodb";
-import { isDuplicateKeyError } from "@hub/kit";
+import { beside, insertMissing, isDuplicateKeyError } from "@hub/kit";
 import type { CardFacts } from "../rules/card-facts.js";
+import { cardNumberKey } from "../rules/card-number.js";
 import type { CardDocument, CardEventDocument } from "./card-document.js";
 
 /** What resolvers get for a card: the rule facts plus its printed number. */
@@ -65,12 +66,28 @@ export interface HistoryBucket {
   events: CardEventDocument[];
 }
 
+/**
+ * A printed number taken in its province (`_id`: cardNumberKey), and the card that took it. The
+ * reservation is inserted before its card: its duplicate key is the uniqueness check, which a
+ * unique index on `cards` could not be once `cards` is sharded by person (docs/scale.md).
+ */
+export interface CardNumberDocument {
+  _id: string;
+  cardId: string;
+  at: Date;
+}
+
+/** Cards read per page when reserving the numbers of stored cards. */
+const NUMBER_BACKFILL_BATCH = 500;
+
 export class CardRepository {
   readonly cards: Collection<CardDocument>;
   /** Histories of cards stored before histories moved into cards (read, never written). */
   readonly events: Collection<CardEventDocument>;
   /** Older changes moved out of their card, in buckets of HISTORY_ARCHIVED_AT_ONCE. */
   readonly historyBuckets: Collection<HistoryBucket>;
+  /** Printed numbers taken, per province (see CardNumberDocument). */
+  readonly cardNumbers: Collection<CardNumberDocument>;
   /** The cards as the outbox sees them: documents that carry their events. */
   readonly cardsAsCarrier: Collection<Document>;
 
@@ -79,10 +96,17 @@ export class CardRepository {
     this.cardsAsCarrier = db.collection("cards");
     this.events = db.collection<CardEventDocument>("card_events");
     this.historyBuckets = db.collection<HistoryBucket>("card_history_buckets");
+    this.cardNumbers = db.collection<CardNumberDocument>("card_numbers");
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.cards.createIndex({ number: 1 }, { unique: true, name: "number_unique" });
+    // Numbers are unique per province through `card_numbers` (no unique index on `cards.number`:
+    // it would be nationwide, and not enforceable once `cards` is sharded by person). A database
+    // that has the old `number_unique` index keeps it until its numbers are copied into
+    // `card_numbers`; until then a number it refuses is drawn again like any taken one.
+    // Created here: reservations are written inside the replacement's transaction, where a
+    // collection may not be created implicitly.
+    await this.cardNumbers.createIndex({ _id: 1 });
     await this.cards.createIndex({ personId: 1, issuedAt: 1 }, { name: "person_cards" });
     await this.events.createIndex({ cardId: 1, at: 1, seq: 1 }, { name: "card_history" });
     await this.historyBuckets.createIndex({ cardId: 1, firstSeq: 1 }, { name: "card_buckets" });
@@ -153,17 +177,108 @@ export class CardRepository {
     const first = events[0];
     if (!first) return;
     const id = `${first.cardId}:${first.seq}`;
-    // In a transaction a duplicate key would abort it (on a replica set): look first.
-    if (session && (await this.historyBuckets.countDocuments({ _id: id }, { session, limit: 1 })))
+    // In a transaction a duplicate key would abort it (on a replica set): look first, by the
+    // planned shard key {cardId, firstSeq} so the look goes to one shard.
+    if (
+      session &&
+      (await this.historyBuckets.countDocuments(
+        { cardId: first.cardId, firstSeq: first.seq, _id: id },
+        { session, limit: 1 },
+      ))
+    )
       return;
-    await this.historyBuckets
-      .insertOne(
-        { _id: id, cardId: first.cardId, firstSeq: first.seq, events: [...events] },
-        { session },
-      )
-      .catch((error: unknown) => {
-        if (!isDuplicateKeyError(error)) throw error;
-      });
+    const bucket = { _id: id, cardId: first.cardId, firstSeq: first.seq, events: [...events] };
+    // Outside a transaction (a single-card change) it waits beside them: replacements' transactions
+    // write buckets too.
+    await (
+      session
+        ? this.historyBuckets.insertOne(bucket, { session })
+        : beside(this.db, () => this.historyBuckets.insertOne(bucket))
+    ).catch((error: unknown) => {
+      if (!isDuplicateKeyError(error)) throw error;
+    });
+  }
+
+  /** Whether `number` is free in `province` (a look before drawing again is cheaper than a failed write). */
+  async isNumberFree(province: string, number: string, session?: ClientSession): Promise<boolean> {
+    const key = cardNumberKey(province, number);
+    return (await this.cardNumbers.countDocuments({ _id: key }, { session, limit: 1 })) === 0;
+  }
+
+  /**
+   * Takes `number` in `province` for `cardId`, outside a transaction: true when it is this card's
+   * (reserved now, or by an earlier attempt for the same card that stopped before storing it),
+   * false when another card has it.
+   */
+  async reserveNumber(province: string, number: string, cardId: string): Promise<boolean> {
+    const key = cardNumberKey(province, number);
+    try {
+      await beside(this.db, () => this.cardNumbers.insertOne({ _id: key, cardId, at: new Date() }));
+      return true;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      return (await this.cardNumbers.findOne({ _id: key }))?.cardId === cardId;
+    }
+  }
+
+  /**
+   * Takes `number` in `province` for `cardId` inside a transaction: the caller has looked it up
+   * as free in the same transaction (a duplicate key would abort the transaction on a replica set,
+   * so a number taken concurrently fails the transaction rather than issuing it twice).
+   */
+  async reserveNumberIn(
+    session: ClientSession,
+    province: string,
+    number: string,
+    cardId: string,
+  ): Promise<void> {
+    await this.cardNumbers.insertOne(
+      { _id: cardNumberKey(province, number), cardId, at: new Date() },
+      { session },
+    );
+  }
+
+  /**
+   * Reserves the numbers of cards stored without a reservation (by versions before
+   * `card_numbers`, or seeded), so a new card cannot draw them. Runs at start-up when the
+   * estimated counts say some may be missing (every card is stored after its reservation, so
+   * normally there are at least as many reservations as cards); idempotent, so an interrupted run
+   * simply runs again. Answers how many it wrote.
+   */
+  async backfillCardNumbers(): Promise<number> {
+    const [cards, reserved] = await Promise.all([
+      this.cards.estimatedDocumentCount(),
+      this.cardNumbers.estimatedDocumentCount(),
+    ]);
+    if (reserved >= cards) return 0;
+    let written = 0;
+    let after: string | null = null;
+    for (;;) {
+      const page: CardDocument[] = await this.cards
+        .find(after === null ? {} : { _id: { $gt: after } })
+        .sort({ _id: 1 })
+        .limit(NUMBER_BACKFILL_BATCH)
+        .toArray();
+      if (page.length === 0) return written;
+      after = page[page.length - 1]!._id;
+      written += await this.reserveNumbersOf(page);
+    }
+  }
+
+  /** Reserves the numbers of stored (or seeded) cards, leaving those reserved already. */
+  async reserveNumbersOf(
+    cards: readonly Pick<CardDocument, "_id" | "province" | "number" | "issuedAt">[],
+  ): Promise<number> {
+    return beside(this.db, () =>
+      insertMissing(
+        this.cardNumbers,
+        cards.map((card) => ({
+          _id: cardNumberKey(card.province, card.number),
+          cardId: card._id,
+          at: card.issuedAt,
+        })),
+      ),
+    );
   }
 
   async ping(): Promise<boolean> {

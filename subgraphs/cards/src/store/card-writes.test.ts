@@ -17,11 +17,24 @@ const meta = (operation: string, idempotencyKey?: string): CommandMeta => ({
   idempotencyKey,
 });
 
+/** A card's state as its events carry it. */
+function cardState(cardId: string, personId: string, status: string) {
+  return {
+    cardId,
+    personId,
+    province: "44",
+    issuingBank: "ICBC",
+    status,
+    expiresAt: at.toISOString(),
+    cardVersion: 2,
+  };
+}
+
 async function cardInUse() {
   const db = client().db(`cards_history_${Math.random().toString(36).slice(2, 10)}`);
   const repository = new CardRepository(db);
   const registry = new PersonRegistry(db);
-  const outbox = new Outbox(db, "cards", ["bank-accounts", "passwords"]);
+  const outbox = new Outbox(db, "cards");
   const commands = new CardCommands(repository, registry, outbox);
   await Promise.all([
     repository.ensureIndexes(),
@@ -96,23 +109,25 @@ describe("a card's history kept inside the card", () => {
     } finally {
       client().off("commandStarted", listener);
     }
-    // The change's event went to the outbox; the card no longer carries it.
-    expect(await outbox.events.countDocuments({ type: "CardStatusChanged" })).toBe(1);
+    // The change's event went to the outbox (once for each receiver); the card no longer carries it.
+    expect(
+      await outbox.events.countDocuments({
+        type: "CardStatusChanged",
+        destination: "bank-accounts",
+      }),
+    ).toBe(1);
     expect((await repository.cards.findOne({ _id: cardId }))!.outgoing).toEqual([]);
   });
 
   it("events a writer left in its card are released by the sweep, once", async () => {
     const { repository, outbox, cardId } = await cardInUse();
-    const [event] = outbox.prepare(
-      {
-        type: "CardStatusChanged",
-        payload: { cardId },
-        actor: "t",
-        channel: "COUNTER",
-        occurredAt: at,
-      },
-      ["bank-accounts"],
-    );
+    const [event] = outbox.prepare({
+      type: "CardStatusChanged",
+      payload: { ...cardState(cardId, "p_1", "NORMAL"), change: "COLLECTED", fromStatus: "NORMAL" },
+      actor: "t",
+      channel: "COUNTER",
+      occurredAt: at,
+    });
     await repository.cards.updateOne(
       { _id: cardId },
       { $set: { outgoing: [event!], outgoingSince: new Date(Date.now() - 60_000) } },
@@ -133,16 +148,13 @@ describe("a card's history kept inside the card", () => {
       personId: "p_2",
       number: "Z00000001",
       province: "51",
-      outgoing: outbox.prepare(
-        {
-          type: "CardIssued",
-          payload: { cardId: "c_claimed" },
-          actor: "t",
-          channel: "COUNTER",
-          occurredAt: at,
-        },
-        ["bank-accounts", "passwords"],
-      ),
+      outgoing: outbox.prepare({
+        type: "CardIssued",
+        payload: { ...cardState("c_claimed", "p_2", "ARCHIVED"), replacesId: null },
+        actor: "t",
+        channel: "COUNTER",
+        occurredAt: at,
+      }),
       outgoingSince: at,
     };
     expect(

@@ -1,11 +1,8 @@
-import { Inbox, Outbox, type HubEvent } from "@hub/kit";
+import { Inbox, type HubEvent } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
+import { buildCardsParts } from "../subgraph.js";
 import type { CardDocument } from "./card-document.js";
-import { CardCommands } from "./card-commands.js";
-import { CardRepository } from "./card-repository.js";
-import { cardEventHandlers } from "./event-handlers.js";
-import { PersonRegistry } from "./person-registry.js";
 
 const client = useTestMongo();
 
@@ -29,17 +26,11 @@ function statusEvent(id: string, status: string, accountVersion: number, at: str
 describe("event order: a mirror applies only what is newer (replica clocks may disagree)", () => {
   it("the cards subgraph's bank-account mirror keeps the newest status whatever the order of arrival", async () => {
     const db = client().db(`event_order_${Math.random().toString(36).slice(2, 10)}`);
-    const repository = new CardRepository(db);
-    const registry = new PersonRegistry(db);
-    await repository.ensureIndexes();
-    const commands = new CardCommands(
-      repository,
-      registry,
-      new Outbox(db, "cards", ["bank-accounts", "passwords"]),
-    );
-    const inbox = new Inbox(cardEventHandlers(commands, repository, registry));
+    const { cards: repository, handlers } = await buildCardsParts(db);
+    const inbox = new Inbox("cards", handlers);
     await repository.cards.insertOne({
       _id: "c_1",
+      personId: "p_1",
       bankAccountStatus: "NOT_ACTIVATED",
       bankAccountVersion: 1,
     } as CardDocument);

@@ -17,6 +17,8 @@ export async function seedCards(
 ): Promise<number> {
   const repository = new CardRepository(db);
   await repository.ensureIndexes();
+  // Their numbers are taken in their provinces before the cards are stored, as an issued card's.
+  await repository.reserveNumbersOf(cards);
   // Histories are kept inside their cards (the newest HISTORY_KEPT; demo cards have a few each).
   const byCard = new Map<string, CardEventDocument[]>();
   for (const event of [...events].sort((a, b) => a.at.getTime() - b.at.getTime() || a.seq - b.seq))

@@ -19,7 +19,7 @@ export interface TokenVerifierOptions {
   clockToleranceSeconds?: number;
   /**
    * How long a verified token's caller is remembered, in milliseconds (never past the token's own
-   * expiry). 0 turns the memory off.
+   * expiry, and with a key set never past KEY_SET_MAX_AGE_MS). 0 turns the memory off.
    */
   rememberMs?: number;
   /**
@@ -28,6 +28,21 @@ export interface TokenVerifierOptions {
    */
   maxLifetimeSeconds?: number;
 }
+
+/**
+ * SECURITY.md promises a key withdrawn from the key set is refused within 60 s. Two caches stand
+ * between the withdrawal and the refusal, one after the other: jose's copy of the key set (a token
+ * verified just before it is re-read may still use the withdrawn key) and the memory of verified
+ * callers (that token's caller is then remembered). Each gets half: a key set at most 30 s old,
+ * and a caller remembered at most 30 s, so the worst case is 30 + 30 = 60 s.
+ */
+export const KEY_SET_MAX_AGE_MS = 30_000;
+/**
+ * A token whose key id the cached key set lacks (a key just published) re-reads the key set, but
+ * no sooner than this after the last read: one read per 5 s at most however many tokens with
+ * unknown key ids arrive, so they cannot flood the identity provider through the hub.
+ */
+export const KEY_SET_COOLDOWN_MS = 5_000;
 
 /** Default of HUB_MAX_TOKEN_LIFETIME_SECONDS: a working day and then some. */
 export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600;
@@ -45,7 +60,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const tolerance = options.clockToleranceSeconds ?? 5;
   let verify: (token: string) => Promise<JWTPayload>;
   if (options.jwksUrl) {
-    const keySet: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl));
+    // jose's default keeps the key set 10 minutes and re-reads it early only for an unknown key
+    // id, so a withdrawn key (whose id the cached set still holds) was honoured for that long.
+    const keySet: JWTVerifyGetKey = createRemoteJWKSet(new URL(options.jwksUrl), {
+      cacheMaxAge: KEY_SET_MAX_AGE_MS,
+      cooldownDuration: KEY_SET_COOLDOWN_MS,
+    });
     verify = async (token) =>
       (
         await jwtVerify(token, keySet, {
@@ -63,9 +83,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   // A terminal sends the same token with every request, and the gateway and each subgraph verify
   // it: the signature check was ~9% of the gateway's CPU per request (bench/src/profile.ts). A
-  // token is immutable, so its verified caller is remembered, bounded in count and in time (a key
-  // withdrawn from the key set stops being honoured within `rememberMs`), and never past `exp`.
-  const rememberMs = options.rememberMs ?? 60_000;
+  // token is immutable, so its verified caller is remembered, bounded in count and in time, and
+  // never past `exp`. With a key set the time is at most KEY_SET_MAX_AGE_MS: a token verified
+  // with a cached key set that still held a since-withdrawn key is then refused at most
+  // KEY_SET_MAX_AGE_MS (key set) + KEY_SET_MAX_AGE_MS (memory) = 60 s after the withdrawal. A
+  // secret cannot be withdrawn this way (changing it restarts the process), so it keeps 60 s.
+  const rememberMs = Math.min(
+    options.rememberMs ?? 60_000,
+    options.jwksUrl ? KEY_SET_MAX_AGE_MS : Number.POSITIVE_INFINITY,
+  );
   const remembered =
     rememberMs > 0 ? new LRUCache<string, Caller>({ max: 10_000, ttl: rememberMs }) : null;
 

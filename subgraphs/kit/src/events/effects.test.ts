@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useTestMongo } from "../testing/test-mongo.js";
 import { beside, runTransaction } from "../mongo/transactions.js";
 import { EffectScope, settleEffects } from "./effects.js";
-import type { HubEvent } from "./hub-event.js";
+import { newEvent, receivedEvent } from "../testing/events.js";
 import { Inbox } from "./inbox.js";
 import { Outbox, type OutboxDocument } from "./outbox.js";
 
@@ -16,10 +16,10 @@ afterAll(async () => {
 });
 
 /** An outbox whose commits are "delivered" at once, as a relay would report them. */
-function trackedOutbox(name: string) {
+function trackedOutbox(name: string, source: "persons" | "passwords" = "persons") {
   const db = client().db(`${name}_${Date.now()}`);
   used.push(db);
-  const outbox = new Outbox(db, "source", ["target"]);
+  const outbox = new Outbox(db, source);
   const committed: { docs: OutboxDocument[]; tracked: boolean }[] = [];
   outbox.onCommitted((docs, tracked) => {
     committed.push({ docs, tracked });
@@ -31,35 +31,20 @@ function trackedOutbox(name: string) {
   return { outbox, committed };
 }
 
-const received = (id: string, n: number): HubEvent => ({
-  id,
-  type: "Numbered",
-  payload: { n },
-  actor: "t",
-  channel: "COUNTER",
-  occurredAt: new Date().toISOString(),
-  source: "sender",
-});
+const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
 
 describe("effect scopes, passed by hand from the request to its writes", () => {
   it("a committed write fills the scope it was given; with none, nothing waits for it", async () => {
     const { outbox, committed } = trackedOutbox("effects_given");
     const scope = new EffectScope();
-    const event = (n: number) => ({
-      type: "Numbered",
-      payload: { n },
-      actor: "t",
-      channel: "COUNTER" as const,
-      occurredAt: new Date(),
-    });
-    await runTransaction(outbox.events.db, (session) =>
-      outbox.add(session, event(1), ["target"], scope),
-    );
-    await runTransaction(outbox.events.db, (session) =>
-      outbox.add(session, event(2), ["target"], null),
-    );
+    await runTransaction(outbox.events.db, (session) => outbox.add(session, registered(1), scope));
+    await runTransaction(outbox.events.db, (session) => outbox.add(session, registered(2), null));
     expect(committed.map((c) => c.tracked)).toEqual([true, false]);
-    expect(scope.deliveries.map((d) => d.effect.type)).toEqual(["Numbered"]);
+    // One delivery per receiver the catalogue names.
+    expect(scope.deliveries.map((d) => [d.effect.type, d.effect.destination])).toEqual([
+      ["PersonRegistered", "cards"],
+      ["PersonRegistered", "passwords"],
+    ]);
     expect(scope.deliveries[0]!.effect.eventId).toBe(committed[0]!.docs[0]!.eventId);
     expect(await settleEffects(scope.deliveries, 1_000)).toEqual([]);
   });
@@ -69,12 +54,7 @@ describe("effect scopes, passed by hand from the request to its writes", () => {
     const scope = new EffectScope();
     await expect(
       runTransaction(outbox.events.db, async (session) => {
-        await outbox.add(
-          session,
-          { type: "Numbered", payload: {}, actor: "t", channel: "COUNTER", occurredAt: new Date() },
-          ["target"],
-          scope,
-        );
+        await outbox.add(session, registered(1), scope);
         expect(scope.deliveries).toHaveLength(0);
         throw new Error("the rule refused it");
       }),
@@ -83,31 +63,30 @@ describe("effect scopes, passed by hand from the request to its writes", () => {
   });
 
   it("each received event of a batch gets its own scope, marked as writing work", async () => {
-    const { outbox } = trackedOutbox("effects_inbox");
-    const inbox = new Inbox({
-      Numbered: async (event, effects) => {
-        const n = Number(event.payload["n"]);
+    const { outbox } = trackedOutbox("effects_inbox", "passwords");
+    const noop = async () => undefined;
+    const inbox = new Inbox("passwords", {
+      CardIssued: noop,
+      CardStatusChanged: noop,
+      PersonRegistered: async (event, effects) => {
+        const n = Number(event.payload.personId.slice(1));
         for (let i = 0; i < n; i++)
           await runTransaction(outbox.events.db, (session) =>
             outbox.add(
               session,
-              {
-                type: `Caused${n}`,
-                payload: {},
-                actor: "t",
-                channel: "COUNTER",
-                occurredAt: new Date(),
-              },
-              ["target"],
+              newEvent("InitialPasswordChanged", { cardId: `c${n}.${i}` }),
               effects,
             ),
           );
       },
     });
-    const { applied, effects } = await inbox.applyBatch([received("e1", 1), received("e2", 2)]);
+    const { applied, effects } = await inbox.applyBatch([
+      receivedEvent("e1", "PersonRegistered", { personId: "p1" }),
+      receivedEvent("e2", "PersonRegistered", { personId: "p2" }),
+    ]);
     expect(applied).toBe(2);
     expect(effects.get("e1")!.wrote).toBe(true);
-    expect(effects.get("e1")!.deliveries.map((d) => d.effect.type)).toEqual(["Caused1"]);
-    expect(effects.get("e2")!.deliveries.map((d) => d.effect.type)).toEqual(["Caused2", "Caused2"]);
+    expect(effects.get("e1")!.deliveries).toHaveLength(1);
+    expect(effects.get("e2")!.deliveries).toHaveLength(2);
   });
 });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { PendingEffect } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
+import type { FailedEvent } from "./inbox.js";
 
 /**
  * How long a receiver may spend delivering the effects of what it applies before it answers the
@@ -8,10 +9,14 @@ import type { HubEvent } from "./hub-event.js";
  */
 export const EFFECT_BUDGET_HEADER = "x-hub-effect-budget-ms";
 
-/** What a receiver answers for a batch: per event id, its effects still pending downstream. */
+/**
+ * What a receiver answers for a batch: how many of its first events it applied, per event id its
+ * effects still pending downstream, and the event that failed (the batch stopped there).
+ */
 export interface EventBatchAnswer {
   applied: number;
   pending: Record<string, PendingEffect[]>;
+  failed?: FailedEvent | null;
 }
 
 const hubEvent = z.object({

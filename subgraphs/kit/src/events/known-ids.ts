@@ -1,4 +1,6 @@
 import type { ClientSession, Collection, Db } from "mongodb";
+import { isDuplicateKeyError } from "../mongo/connect.js";
+import { beside } from "../mongo/transactions.js";
 
 export interface KnownId {
   _id: string;
@@ -30,9 +32,23 @@ export class KnownIds {
     return (await this.collection.countDocuments({ _id: id }, { session, limit: 1 })) > 0;
   }
 
-  /** Idempotent: a replayed event leaves one record. */
+  /**
+   * Idempotent: a replayed event leaves one record, and fields other writers keep on the record
+   * (e.g. a lock mirrored before the registration arrived) stay. Two upserts of a missing record
+   * at once may meet at its `_id` (the embedded server reports that even when a plain update
+   * would apply): the loser updates the record the winner created.
+   */
   async add(id: string, at: Date): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { at } }, { upsert: true });
+    const register = (upsert: boolean) =>
+      beside(this.collection.db, () =>
+        this.collection.updateOne({ _id: id }, { $set: { at } }, { upsert }),
+      );
+    try {
+      await register(true);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      await register(false);
+    }
   }
 
   /**

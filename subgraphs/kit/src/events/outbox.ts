@@ -2,10 +2,21 @@ import { randomUUID } from "node:crypto";
 import type { ClientSession, Collection, Db, Document } from "mongodb";
 import type { Channel } from "../channels.js";
 import { insertMissing } from "../mongo/insert-missing.js";
-import { onCommit } from "../mongo/transactions.js";
+import { beside, onCommit } from "../mongo/transactions.js";
+import type { SubgraphName } from "../settings/subgraph-urls.js";
+import {
+  destinationsOf,
+  EVENT_CATALOGUE,
+  receiversOf,
+  type EventType,
+  type NewEvent,
+} from "./catalogue.js";
 import { POLL } from "./command-tags.js";
+import { DeadLetters } from "./dead-letters.js";
 import type { EffectScope, TrackedDelivery } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
+
+export type { NewEvent } from "./catalogue.js";
 
 /**
  * One event for one destination subgraph, stored with the change that caused it and removed once
@@ -16,7 +27,7 @@ export interface OutboxDocument {
   _id: string;
   eventId: string;
   destination: string;
-  type: string;
+  type: EventType;
   payload: Record<string, unknown>;
   actor: string;
   channel: Channel;
@@ -24,16 +35,9 @@ export interface OutboxDocument {
   occurredAt: Date;
   /** Wall-clock time of enqueueing: delivery order and lag use it (occurredAt is domain time). */
   enqueuedAt: Date;
+  /** Deliveries the receiver answered with a failure of this event (not transport failures). */
   attempts: number;
   lastError: string | null;
-}
-
-export interface NewEvent {
-  type: string;
-  payload: Record<string, unknown>;
-  actor: string;
-  channel: Channel;
-  occurredAt: Date;
 }
 
 /**
@@ -53,8 +57,20 @@ export interface CarriedEvents {
   outgoingSince?: Date | null;
 }
 
-/** A collection whose documents carry events (see CarriedEvents), and the version field guarding them. */
+/** A collection whose documents carry events (see CarriedEvents). */
 type Carrier = Collection<Document>;
+
+/**
+ * How a carrier's document is addressed in a write: its full shard key (docs/scale.md), so a
+ * sharded cluster sends the write to one shard rather than to all of them.
+ */
+export type DocumentAddress = (doc: Document) => Document;
+
+/** Documents addressed by `_id` alone (collections sharded by `_id`, or not sharded). */
+export const byId: DocumentAddress = (doc) => ({ _id: doc["_id"] });
+
+/** Only documents that still carry events are in this index (released ones set it to null). */
+const STRANDED = { outgoingSince: { $gt: new Date(0) } };
 
 /**
  * The outbox of one subgraph. Two ways in, one way out: a transaction inserts its events with
@@ -64,17 +80,25 @@ type Carrier = Collection<Document>;
 export class Outbox {
   readonly events: Collection<OutboxDocument>;
   private listener: CommitListener | null = null;
-  private readonly carriers = new Set<Carrier>();
+  private readonly sweeps = new Map<string, (olderThanMs: number) => Promise<number>>();
+  /** By collection name: repositories may each hold their own Collection object for one. */
+  private readonly carriers = new Map<string, { collection: Carrier; address: DocumentAddress }>();
+  /** Every subgraph this one sends events to (the catalogue's): each needs an address. */
+  readonly destinations: readonly SubgraphName[];
 
   /**
-   * @param destinations every subgraph this one sends events to: the relay needs an address for
-   *   each before the subgraph may start.
+   * How old carried events must be before the relay's sweep releases them for their writer; a
+   * writer that took half of it to reach its own release checks that the sweep has not.
    */
+  readonly strandedAfterMs: number;
+
   constructor(
     db: Db,
-    readonly source: string,
-    readonly destinations: readonly string[],
+    readonly source: SubgraphName,
+    options: { strandedAfterMs?: number } = {},
   ) {
+    this.strandedAfterMs = options.strandedAfterMs ?? 5_000;
+    this.destinations = destinationsOf(source);
     // The relay reads only what a majority has committed: after a failover it never delivers an
     // event whose transaction was rolled back.
     this.events = db.collection<OutboxDocument>("outbox", { readConcern: { level: "majority" } });
@@ -90,6 +114,7 @@ export class Outbox {
     // The relay's lanes (one document per destination): created here rather than by its first
     // write, as every collection is (the `_id` index is the only one it needs).
     await this.events.db.collection("outbox_lanes").createIndex({ _id: 1 });
+    await new DeadLetters(this.events.db, this.events).ensureIndexes();
     await this.ensureCarrierIndexes();
   }
 
@@ -102,31 +127,29 @@ export class Outbox {
    * Adds an event for each destination, inside the caller's transaction; once it commits, `scope`
    * (the request's, or null when nobody waits) learns of their deliveries.
    */
-  async add(
-    session: ClientSession,
-    event: NewEvent,
-    destinations: readonly string[],
-    scope: EffectScope | null,
-  ): Promise<string> {
-    const docs = this.prepare(event, destinations);
+  async add(session: ClientSession, event: NewEvent, scope: EffectScope | null): Promise<string> {
+    const docs = this.prepare(event);
     if (docs.length === 0) return "";
     await this.events.insertMany(docs, { session });
     onCommit(session, () => this.committed(docs, scope));
     return docs[0]!.eventId;
   }
 
-  /** The outbox documents of one event, one per destination (to `add`, or to carry in a document). */
-  prepare(event: NewEvent, destinations: readonly string[]): OutboxDocument[] {
-    const unknown = destinations.filter((d) => !this.destinations.includes(d));
-    if (unknown.length > 0)
-      throw new Error(`${this.source} does not declare the destination(s) ${unknown.join(", ")}`);
+  /**
+   * The outbox documents of one event, one per receiver the catalogue names (to `add`, or to
+   * carry in a document).
+   */
+  prepare(event: NewEvent): OutboxDocument[] {
+    if (EVENT_CATALOGUE[event.type].producer !== this.source)
+      throw new Error(`${event.type} is not produced by ${this.source} (events/catalogue.ts)`);
     const eventId = randomUUID();
     const enqueuedAt = new Date();
-    return destinations.map((destination) => ({
+    return receiversOf(event.type).map((destination) => ({
       _id: `${eventId}:${destination}`,
       eventId,
       destination,
       ...event,
+      payload: event.payload as Record<string, unknown>,
       source: this.source,
       enqueuedAt,
       attempts: 0,
@@ -146,35 +169,92 @@ export class Outbox {
     };
   }
 
-  /** Registers a collection whose documents carry events, so stranded ones are found. */
-  carriedIn(collection: Carrier): void {
-    this.carriers.add(collection);
+  /**
+   * Registers a collection whose documents carry events, so stranded ones are found, and how its
+   * documents are addressed in writes.
+   */
+  carriedIn(collection: Carrier, address: DocumentAddress = byId): void {
+    this.carriers.set(collection.collectionName, { collection, address });
+  }
+
+  /** How a carrier's documents are addressed in writes (registered with `carriedIn`). */
+  addressOf(carrier: Carrier): DocumentAddress {
+    return this.carriers.get(carrier.collectionName)?.address ?? byId;
   }
 
   private async ensureCarrierIndexes(): Promise<void> {
-    for (const carrier of this.carriers)
-      await carrier.createIndex({ outgoingSince: 1 }, { name: "outgoing_since", sparse: true });
+    for (const { collection: carrier } of this.carriers.values()) {
+      // Partial: only documents carrying events are indexed (a sparse index held every document,
+      // since released ones keep the field as null).
+      await carrier.createIndex(
+        { outgoingSince: 1 },
+        { name: "outgoing_stranded", partialFilterExpression: STRANDED },
+      );
+      // The sparse index of earlier versions, if there is one (the embedded server cannot drop).
+      await carrier.dropIndex("outgoing_since").catch(() => undefined);
+    }
   }
 
   /**
-   * After the carrying write: moves the document's events to the outbox collection (each id once)
-   * and clears them unless the document changed since (`version` is the one just written; a later
-   * writer carried these events along and releases them itself). `scope` learns of their deliveries.
+   * After the carrying write: moves every event the document carries (its writer's and any an
+   * earlier writer left) to the outbox collection, each id once, and clears them unless the
+   * document changed since (`doc.version` is the one just written; a later writer carried these
+   * events along and releases them itself). `scope` learns of their deliveries.
    */
   async release(
     carrier: Carrier,
-    documentId: unknown,
-    version: number,
-    docs: readonly OutboxDocument[],
+    doc: Document & { version: number; outgoing?: readonly OutboxDocument[] },
+    scope: EffectScope | null,
+    /** When the writer wrote `doc` (performance.now()); absent for a sweep or a replay. */
+    writtenAt?: number,
+  ): Promise<void> {
+    const docs = [...(doc.outgoing ?? [])];
+    if (docs.length === 0) return;
+    const address = this.addressOf(carrier)(doc);
+    // A writer that stopped for long may find its events released by the sweep, delivered and
+    // gone from the outbox: inserting them again would deliver them twice. Only such a writer
+    // pays the read; receivers still absorb the duplicate a narrower race can make.
+    if (writtenAt !== undefined && performance.now() - writtenAt > this.strandedAfterMs / 2) {
+      const still = await carrier.countDocuments(
+        { ...address, version: doc.version, ...STRANDED },
+        { limit: 1 },
+      );
+      if (still === 0)
+        return this.follow(
+          docs.map((d) => d._id),
+          scope,
+        );
+    }
+    // Released twice (a stranded sweep racing the writer): the second finds them stored. One turn
+    // for both writes: the outbox and the carrier may be written by transactions too.
+    await beside(this.events.db, async () => {
+      await insertMissing(this.events, docs);
+      await carrier.updateOne(
+        { ...address, version: doc.version },
+        { $set: { outgoing: [], outgoingSince: null } },
+      );
+    });
+    this.committed(docs, scope);
+  }
+
+  /**
+   * Inside a transaction that rewrites a carrying document: its carried events go to the outbox
+   * in the same transaction (the caller sets `outgoing: []` and `outgoingSince: null` in its
+   * write), those already stored left alone (an insert of a stored id would abort it).
+   */
+  async releaseCarriedIn(
+    session: ClientSession,
+    carried: readonly OutboxDocument[] | undefined,
     scope: EffectScope | null,
   ): Promise<void> {
-    if (docs.length === 0) return;
-    // Released twice (a stranded sweep racing the writer): the second finds them stored.
-    await insertMissing(this.events, [...docs]);
-    await carrier.updateOne({ _id: documentId, version } as Document, {
-      $set: { outgoing: [], outgoingSince: null },
-    });
-    this.committed([...docs], scope);
+    if (!carried?.length) return;
+    const ids = carried.map((doc) => doc._id);
+    const stored = new Set(
+      (await this.events.find({ _id: { $in: ids } }, { session }).toArray()).map((d) => d._id),
+    );
+    const missing = carried.filter((doc) => !stored.has(doc._id));
+    if (missing.length > 0) await this.events.insertMany(missing, { session });
+    onCommit(session, () => this.committed([...carried], scope));
   }
 
   /**
@@ -187,20 +267,39 @@ export class Outbox {
     if (pending.length > 0) this.committed(pending, scope);
   }
 
+  /**
+   * Another completion of writers that stopped half-way, run by the relay's poll after
+   * `releaseStranded` (e.g. cards: issue claims whose card was not stored). It answers how many
+   * it completed; it is given the age from which work counts as stranded.
+   */
+  onSweep(name: string, sweep: (olderThanMs: number) => Promise<number>): void {
+    this.sweeps.set(name, sweep);
+  }
+
+  /** The registered sweeps, each run: by name, how many it completed. */
+  async runSweeps(): Promise<Map<string, number>> {
+    const done = new Map<string, number>();
+    for (const [name, sweep] of this.sweeps) done.set(name, await sweep(this.strandedAfterMs));
+    return done;
+  }
+
   /** Releases events whose writer stopped between its write and their release. */
   async releaseStranded(olderThanMs: number): Promise<number> {
     let released = 0;
     const cutoff = new Date(Date.now() - olderThanMs);
-    for (const carrier of this.carriers) {
+    for (const { collection: carrier } of this.carriers.values()) {
       const stranded = await carrier
-        .find({ outgoingSince: { $ne: null, $lte: cutoff } }, { comment: POLL })
+        .find({ outgoingSince: { ...STRANDED.outgoingSince, $lte: cutoff } }, { comment: POLL })
         .limit(100)
         .toArray();
       for (const doc of stranded) {
-        const outgoing = (doc["outgoing"] ?? []) as OutboxDocument[];
+        const carrying = doc as unknown as Document & {
+          version: number;
+          outgoing?: OutboxDocument[];
+        };
         // Their writer's request is gone: nobody waits for them.
-        await this.release(carrier, doc._id, Number(doc["version"]), outgoing, null);
-        released += outgoing.length;
+        await this.release(carrier, carrying, null);
+        released += carrying.outgoing?.length ?? 0;
       }
     }
     return released;

@@ -1,27 +1,47 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
+import type { Document } from "mongodb";
+import { afterEach, describe, expect, it } from "vitest";
 import { createLogger } from "../logger.js";
-import { useTestMongo } from "../testing/test-mongo.js";
+import { changeOneDocument } from "../mongo/change-document.js";
 import { runTransaction } from "../mongo/transactions.js";
+import { newEvent } from "../testing/events.js";
+import { useTestMongo } from "../testing/test-mongo.js";
 import { EffectScope, settleEffects } from "./effects.js";
 import { parseEventBatch } from "./event-batch.js";
+import { injectFault, InjectedCrash } from "./fault-points.js";
 import { Inbox } from "./inbox.js";
 import { Outbox } from "./outbox.js";
 import { startOutboxRelay, type RelayOptions } from "./relay.js";
 
 const client = useTestMongo();
+const removeFaults: (() => void)[] = [];
+afterEach(() => removeFaults.splice(0).forEach((remove) => remove()));
 
-/** A consumer subgraph stand-in: a real HTTP endpoint applying events through a real Inbox. */
-async function consumer(dbName: string, options: { failFirst?: number } = {}) {
+/**
+ * A receiving subgraph stand-in (passwords): a real HTTP endpoint applying events through a real
+ * Inbox. Every application is recorded, so an event applied twice shows.
+ */
+async function consumer(
+  dbName: string,
+  options: { failFirst?: number; poison?: (personId: string) => boolean } = {},
+) {
   const db = client().db(dbName);
-  const applied = db.collection<{ _id: string; n: number; order: number }>("applied");
+  const applied = db.collection<{ eventId: string; n: number; order: number }>("applied");
   let order = 0;
   let deliveries = 0;
   let failures = options.failFirst ?? 0;
-  const inbox = new Inbox({
-    Numbered: async (event) => {
-      await applied.insertOne({ _id: event.id, n: Number(event.payload["n"]), order: order++ });
+  const noop = async () => undefined;
+  const inbox = new Inbox("passwords", {
+    CardIssued: noop,
+    CardStatusChanged: noop,
+    PersonRegistered: async (event) => {
+      if (options.poison?.(event.payload.personId)) throw new Error("cannot apply this one");
+      await applied.insertOne({
+        eventId: event.id,
+        n: Number(event.payload.personId.slice(1)),
+        order: order++,
+      });
     },
   });
   const server: Server = createServer((request, response) => {
@@ -36,7 +56,8 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
       }
       const events = parseEventBatch(Buffer.concat(chunks).toString()) ?? [];
       inbox.applyBatch(events).then(
-        ({ applied }) => response.writeHead(200).end(JSON.stringify({ applied, pending: {} })),
+        ({ applied, failed }) =>
+          response.writeHead(200).end(JSON.stringify({ applied, pending: {}, failed })),
         () => response.writeHead(500).end(),
       );
     });
@@ -46,37 +67,35 @@ async function consumer(dbName: string, options: { failFirst?: number } = {}) {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
     applied,
     deliveries: () => deliveries,
+    /** How many times each event was applied, by event id. */
+    async applications(): Promise<Map<string, number>> {
+      const counts = new Map<string, number>();
+      for (const { eventId } of await applied.find().toArray())
+        counts.set(eventId, (counts.get(eventId) ?? 0) + 1);
+      return counts;
+    },
     close: () => new Promise((r) => server.close(r)),
   };
 }
+
+/** PersonRegistered n: the catalogue sends it to cards and passwords. */
+const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
 
 function addNumbered(
   outbox: Outbox,
   session: import("mongodb").ClientSession,
   n: number,
-  destinations: string[] = ["consumer"],
   scope: EffectScope | null = null,
 ) {
-  return outbox.add(
-    session,
-    { type: "Numbered", payload: { n }, actor: "t", channel: "COUNTER", occurredAt: new Date() },
-    destinations,
-    scope,
-  );
+  return outbox.add(session, registered(n), scope);
 }
 
-const source = (name: string) =>
-  new Outbox(client().db(`${name}_${Date.now()}`), "source", ["consumer", "stuck"]);
+const source = (name: string, options: { strandedAfterMs?: number } = {}) =>
+  new Outbox(client().db(`${name}_${Date.now()}`), "persons", options);
 
-async function enqueue(
-  outbox: Outbox,
-  count: number,
-  destinations: string[] = ["consumer"],
-): Promise<void> {
-  for (let n = 0; n < count; n++) {
-    await runTransaction(outbox.events.db, (session) =>
-      addNumbered(outbox, session, n, destinations),
-    );
+async function enqueue(outbox: Outbox, count: number, from = 0): Promise<void> {
+  for (let n = from; n < from + count; n++) {
+    await runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, n));
   }
 }
 
@@ -87,6 +106,15 @@ async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Delivers to `url` for passwords; cards (the other receiver) is never reached here. */
+const onlyPasswords =
+  (url: () => string): RelayOptions["target"] =>
+  (destination) =>
+    destination === "passwords" ? url() : "http://127.0.0.1:1/events";
+
+/** The pending events for passwords (those for cards are never delivered in these tests). */
+const pendingFor = (outbox: Outbox) => outbox.events.countDocuments({ destination: "passwords" });
 
 /** A relay as these tests run it: a fixed service token, no logs, and the options under test. */
 function testRelay(
@@ -109,12 +137,18 @@ describe("outbox relay", () => {
     await outbox.ensureIndexes();
     const target = await consumer(`relay_two_target_${Date.now()}`);
     await enqueue(outbox, 30);
-    const relays = [1, 2].map(() => testRelay(outbox, () => target.url, { pollMs: 20 }));
+    const relays = [1, 2].map(() =>
+      testRelay(
+        outbox,
+        onlyPasswords(() => target.url),
+        { pollMs: 20 },
+      ),
+    );
     try {
-      await until(async () => (await outbox.events.countDocuments({})) === 0);
+      await until(async () => (await pendingFor(outbox)) === 0);
       const applied = await target.applied.find().sort({ order: 1 }).toArray();
       expect(applied.map((a) => a.n)).toEqual(Array.from({ length: 30 }, (_, n) => n));
-      expect(new Set(applied.map((a) => a._id)).size).toBe(30);
+      expect(new Set(applied.map((a) => a.eventId)).size).toBe(30);
       // Pending events travel in batches: one lane owner, one call for what was waiting.
       expect(target.deliveries()).toBeLessThan(30);
     } finally {
@@ -138,7 +172,8 @@ describe("outbox relay", () => {
       expect(waiting.pending).toBeGreaterThan(0);
       expect(waiting.oldestPendingMs).toBeGreaterThan(0);
       await until(async () => (await relay.stats()).pending === 0);
-      expect(await target.applied.countDocuments()).toBe(2);
+      // Both receivers' events went to this one endpoint: two applications of each event.
+      expect(await target.applied.countDocuments()).toBe(4);
       expect((await relay.stats()).failedAttempts).toBe(3);
     } finally {
       await relay.stop();
@@ -154,10 +189,10 @@ describe("outbox relay", () => {
     const hanging = createServer((_request, response) => void held.push(response));
     await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
     const hangingUrl = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/events`;
-    await enqueue(outbox, 3, ["stuck", "consumer"]);
+    await enqueue(outbox, 3);
     const relay = testRelay(
       outbox,
-      (destination) => (destination === "stuck" ? hangingUrl : healthy.url),
+      (destination) => (destination === "cards" ? hangingUrl : healthy.url),
       {
         pollMs: 20,
         // Far longer than the wait below: the healthy events must not queue behind it.
@@ -167,7 +202,7 @@ describe("outbox relay", () => {
     try {
       await until(async () => (await healthy.applied.countDocuments()) === 3, 10_000);
       expect(held).toHaveLength(1);
-      expect(await outbox.events.countDocuments({ destination: "stuck" })).toBe(3);
+      expect(await outbox.events.countDocuments({ destination: "cards" })).toBe(3);
     } finally {
       for (const response of held) response.writeHead(503).end();
       await relay.stop();
@@ -190,24 +225,22 @@ describe("outbox relay", () => {
     try {
       // Receiver down: the answer comes without waiting out a long budget, naming the effect.
       const down = new EffectScope();
-      await runTransaction(outbox.events.db, (session) =>
-        addNumbered(outbox, session, 1, ["consumer"], down),
-      );
+      await runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, 1, down));
       const pending = await settleEffects(down.deliveries, 60_000);
       expect(pending).toEqual([
-        { eventId: expect.any(String), type: "Numbered", destination: "consumer" },
+        { eventId: expect.any(String), type: "PersonRegistered", destination: "cards" },
+        { eventId: expect.any(String), type: "PersonRegistered", destination: "passwords" },
       ]);
-      expect(await outbox.events.countDocuments({})).toBe(1);
+      expect(await outbox.events.countDocuments({})).toBe(2);
 
       // Receiver back: the next commit's wait covers the earlier event too (order per destination).
       url = target.url;
       const up = new EffectScope();
-      await runTransaction(outbox.events.db, (session) =>
-        addNumbered(outbox, session, 2, ["consumer"], up),
-      );
+      await runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, 2, up));
       expect(await settleEffects(up.deliveries, 60_000)).toEqual([]);
+      // Each receiver's lane (both at this endpoint) delivered 1 before 2.
       const applied = await target.applied.find().sort({ order: 1 }).toArray();
-      expect(applied.map((a) => a.n)).toEqual([1, 2]);
+      expect(applied.map((a) => a.n).sort()).toEqual([1, 1, 2, 2]);
       expect(await outbox.events.countDocuments({})).toBe(0);
     } finally {
       await relay.stop();
@@ -219,14 +252,16 @@ describe("outbox relay", () => {
     const outbox = source("relay_wake_source");
     await outbox.ensureIndexes();
     const target = await consumer(`relay_wake_target_${Date.now()}`);
+    // One event before the relay starts: its delivery proves the start-up poll has run.
+    await enqueue(outbox, 1);
     const relay = testRelay(outbox, () => target.url, {
-      pollMs: 60_000,
+      // Never within the test: only a wake can deliver what commits from now on.
+      pollMs: 2 ** 31 - 1,
     });
     try {
-      // Let the first (start-up) poll pass: from now on only a wake can deliver within the test.
-      await until(async () => (await relay.stats()).pending === 0);
-      await enqueue(outbox, 3);
-      await until(async () => (await target.applied.countDocuments()) === 3, 5_000);
+      await until(async () => (await target.applied.countDocuments()) === 2);
+      await enqueue(outbox, 3, 1);
+      await until(async () => (await target.applied.countDocuments()) === 8);
     } finally {
       await relay.stop();
       await target.close();
@@ -244,7 +279,7 @@ describe("outbox relay", () => {
     try {
       await until(async () => (await relay.stats()).pending === 0);
       await enqueue(outbox, 2);
-      await until(async () => (await target.applied.countDocuments()) === 2, 5_000);
+      await until(async () => (await target.applied.countDocuments()) === 4, 5_000);
       expect(target.deliveries()).toBeGreaterThanOrEqual(2);
       expect((await relay.stats()).failedAttempts).toBe(1);
     } finally {
@@ -254,31 +289,235 @@ describe("outbox relay", () => {
   });
 });
 
-describe("inbox", () => {
-  it("a handler's failure fails the delivery (the event stays pending), and a later delivery applies it", async () => {
-    const db = client().db(`inbox_dup_${Date.now()}`);
-    const own = db.collection<{ _id: string; number: string }>("own");
-    await own.createIndex({ number: 1 }, { unique: true });
-    await own.insertOne({ _id: "existing", number: "42" });
-    const inbox = new Inbox({
-      Numbered: async (event) => {
-        await own.updateOne({ _id: event.id }, { $set: { number: "42" } }, { upsert: true });
-      },
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A document that carries events, as a subgraph's entity does. */
+interface Thing {
+  _id: string;
+  version: number;
+  n: number;
+}
+
+async function carrierOf(outbox: Outbox) {
+  const things = outbox.events.db.collection<Thing>("things");
+  outbox.carriedIn(things as unknown as import("mongodb").Collection<Document>);
+  await outbox.ensureIndexes();
+  await things.insertOne({ _id: "t1", version: 1, n: 0 });
+  const write = (n: number) =>
+    changeOneDocument<Thing, Record<string, never>>({
+      collection: things,
+      outbox,
+      effects: null,
+      filter: { _id: "t1" },
+      key: null,
+      now: new Date(),
+      notFound: () => new Error("no thing"),
+      decide: () => ({ result: {}, set: { n }, events: [registered(n)] }),
     });
-    const event = {
-      id: "e-1",
-      type: "Numbered",
-      payload: {},
-      actor: "t",
-      channel: "COUNTER" as const,
-      occurredAt: new Date().toISOString(),
-      source: "source",
-    };
-    await expect(inbox.apply(event)).rejects.toMatchObject({ code: 11000 });
-    await own.deleteOne({ _id: "existing" });
-    expect(await inbox.apply(event)).toBe(true);
-    // Handlers are idempotent: applying the event again leaves one record.
-    expect(await inbox.apply(event)).toBe(true);
-    expect(await own.countDocuments({ _id: "e-1" })).toBe(1);
+  return { things, write };
+}
+
+const crashAt = (point: Parameters<typeof injectFault>[0]) =>
+  injectFault(point, () => {
+    throw new InjectedCrash(point);
+  });
+
+describe("the event backbone under faults", () => {
+  it("a writer stopped between its write and its release: the next write of the document releases the stranded events with its own", async () => {
+    const outbox = source("fault_carried");
+    const { things, write } = await carrierOf(outbox);
+    const remove = crashAt("after-carrying-write");
+    await expect(write(1)).rejects.toThrow(InjectedCrash);
+    remove();
+    // Another replica changes the same document before the sweep would have released p1.
+    await write(2);
+    const stored = await outbox.events.find({ destination: "passwords" }).toArray();
+    expect(stored.map((doc) => doc.payload["personId"]).sort()).toEqual(["p1", "p2"]);
+    expect((await things.findOne({ _id: "t1" }))?.["outgoing" as keyof Thing]).toEqual([]);
+  });
+
+  it("a writer stopped for good: the relay's sweep releases and delivers what it left", async () => {
+    const outbox = source("fault_stranded", { strandedAfterMs: 100 });
+    const { write } = await carrierOf(outbox);
+    const target = await consumer(`fault_stranded_target_${Date.now()}`);
+    removeFaults.push(crashAt("after-carrying-write"));
+    await expect(write(1)).rejects.toThrow(InjectedCrash);
+    const relay = testRelay(
+      outbox,
+      onlyPasswords(() => target.url),
+      { pollMs: 20 },
+    );
+    try {
+      await until(async () => (await target.applied.countDocuments()) === 1, 5_000);
+      expect((await target.applied.findOne())?.n).toBe(1);
+    } finally {
+      await relay.stop();
+      await target.close();
+    }
+  });
+
+  it("a writer slower than the sweep does not insert again what the sweep delivered (each event applied once)", async () => {
+    const outbox = source("fault_slow_writer", { strandedAfterMs: 200 });
+    const { write } = await carrierOf(outbox);
+    const target = await consumer(`fault_slow_target_${Date.now()}`);
+    const relay = testRelay(
+      outbox,
+      onlyPasswords(() => target.url),
+      { pollMs: 20 },
+    );
+    let paused = false;
+    removeFaults.push(
+      injectFault("after-carrying-write", async () => {
+        paused = true;
+        // Meanwhile the sweep releases the event and the relay delivers and deletes it.
+        await until(async () => (await target.applied.countDocuments()) === 1, 5_000);
+      }),
+    );
+    try {
+      await write(1);
+      expect(paused).toBe(true);
+      await until(async () => (await pendingFor(outbox)) === 0);
+      await sleep(300);
+      expect([...(await target.applications()).values()]).toEqual([1]);
+    } finally {
+      await relay.stop();
+      await target.close();
+    }
+  });
+
+  it("a lease held past its expiry: the paused owner finds the lane taken over and sends nothing more (no event applied twice)", async () => {
+    const outbox = source("fault_lease");
+    await outbox.ensureIndexes();
+    const target = await consumer(`fault_lease_target_${Date.now()}`);
+    await enqueue(outbox, 5);
+    let paused = false;
+    let resumed = false;
+    removeFaults.push(
+      injectFault("before-delivery", async ({ destination }) => {
+        if (destination !== "passwords" || paused) return;
+        paused = true;
+        // A stop-the-world pause (GC, a frozen VM) far longer than the lease.
+        await sleep(1_500);
+        resumed = true;
+      }),
+    );
+    const first = testRelay(
+      outbox,
+      onlyPasswords(() => target.url),
+      { pollMs: 20, leaseMs: 400 },
+    );
+    await until(async () => paused);
+    const second = testRelay(
+      outbox,
+      onlyPasswords(() => target.url),
+      {
+        pollMs: 20,
+        leaseMs: 400,
+      },
+    );
+    try {
+      await until(async () => (await pendingFor(outbox)) === 0, 5_000);
+      expect(resumed).toBe(false);
+      await until(async () => resumed);
+      await sleep(300);
+      const applications = await target.applications();
+      expect(applications.size).toBe(5);
+      expect([...applications.values()].every((count) => count === 1)).toBe(true);
+    } finally {
+      await Promise.all([first.stop(), second.stop()]);
+      await target.close();
+    }
+  });
+
+  it("an event its receiver cannot apply is dead-lettered after its attempts; the lane moves on, and an operator redelivers it", async () => {
+    const outbox = source("fault_poison");
+    await outbox.ensureIndexes();
+    let broken = true;
+    const target = await consumer(`fault_poison_target_${Date.now()}`, {
+      poison: (personId) => broken && personId === "p1",
+    });
+    await enqueue(outbox, 3);
+    const relay = testRelay(
+      outbox,
+      onlyPasswords(() => target.url),
+      {
+        pollMs: 20,
+        maxBackoffMs: 50,
+        maxAttempts: 3,
+      },
+    );
+    try {
+      await until(async () => (await pendingFor(outbox)) === 0);
+      const applied = await target.applied.find().sort({ order: 1 }).toArray();
+      expect(applied.map((a) => a.n)).toEqual([0, 2]);
+      const letters = await relay.deadLetters.list();
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({
+        destination: "passwords",
+        attempts: 3,
+        lastError: "cannot apply this one",
+        payload: { personId: "p1" },
+      });
+      expect((await relay.stats()).deadLetters).toBe(1);
+
+      broken = false;
+      expect(await relay.deadLetters.redeliver(letters[0]!._id)).toBe(1);
+      await until(async () => (await target.applied.countDocuments()) === 3);
+      expect((await relay.stats()).deadLetters).toBe(0);
+    } finally {
+      await relay.stop();
+      await target.close();
+    }
+  });
+});
+
+describe("inbox", () => {
+  const noop = async () => undefined;
+  const applied: string[] = [];
+  const inbox = new Inbox("passwords", {
+    CardIssued: noop,
+    CardStatusChanged: noop,
+    PersonRegistered: async (event) => {
+      if (event.payload.personId === "bad") throw new Error("refused");
+      applied.push(event.payload.personId);
+    },
+  });
+  const event = (id: string, type: string, payload: Record<string, unknown>) => ({
+    id,
+    type,
+    payload,
+    actor: "t",
+    channel: "COUNTER" as const,
+    occurredAt: new Date().toISOString(),
+    source: "persons",
+  });
+
+  it("a batch stops at the event that fails: those before it count as applied, none after it is tried", async () => {
+    applied.length = 0;
+    const result = await inbox.applyBatch([
+      event("e1", "PersonRegistered", { personId: "a" }),
+      event("e2", "PersonRegistered", { personId: "bad" }),
+      event("e3", "PersonRegistered", { personId: "c" }),
+    ]);
+    expect(result.applied).toBe(1);
+    expect(result.failed).toEqual({ eventId: "e2", error: "refused" });
+    expect(applied).toEqual(["a"]);
+  });
+
+  it("an event the catalogue does not send here, or whose payload does not fit it, fails rather than vanishes", async () => {
+    const unknown = await inbox.applyBatch([event("e4", "FinancialFunctionActivated", {})]);
+    expect(unknown.failed?.error).toMatch(/does not handle FinancialFunctionActivated/);
+    const misfit = await inbox.applyBatch([event("e5", "PersonRegistered", { personId: 7 })]);
+    expect(misfit.failed?.error).toMatch(/does not fit the catalogue/);
+  });
+
+  it("a subgraph's handlers must be exactly the events the catalogue sends it", () => {
+    expect(
+      () =>
+        new Inbox("passwords", {
+          PersonRegistered: noop,
+          CardIssued: noop,
+        } as unknown as ConstructorParameters<typeof Inbox<"passwords">>[1]),
+    ).toThrow(/catalogue sends it/);
   });
 });

@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Collection } from "mongodb";
 import type { Logger } from "../logger.js";
+import { beside } from "../mongo/transactions.js";
+import { DEFAULT_EVENT_MAX_ATTEMPTS } from "../settings/subgraph-env.js";
 import type { PendingEffect, TrackedDelivery } from "./effects.js";
 import { OBSERVE, POLL } from "./command-tags.js";
+import { DeadLetters } from "./dead-letters.js";
 import { EFFECT_BUDGET_HEADER, type EventBatchAnswer } from "./event-batch.js";
+import { faultPoint } from "./fault-points.js";
+import { LaneLeases, type LaneDocument, type Lease } from "./lane-lease.js";
 import { Outbox, type OutboxDocument } from "./outbox.js";
 
 export interface RelayOptions {
@@ -18,17 +22,17 @@ export interface RelayOptions {
    * whose relay died, and retries after a backoff. Commits in this process wake it at once.
    */
   pollMs?: number;
-  /** How long a relay owns a destination's lane before another replica may take it over. */
+  /** How long a silent owner keeps a destination's lane before another replica may take it. */
   leaseMs?: number;
   /** Cap of the exponential retry backoff. */
   maxBackoffMs?: number;
   deliveryTimeoutMs?: number;
-  /** Events sent in one delivery (one HTTP call, one receiver transaction). */
+  /** Events sent in one delivery (one HTTP call). */
   batchSize?: number;
-  /** How old carried events must be before the relay releases them for their writer. */
-  strandedAfterMs?: number;
   /** What a receiver may spend delivering its own effects before it answers (HUB_EFFECT_WAIT_MS / 2). */
   downstreamBudgetMs?: number;
+  /** Failed applications of one event before it is dead-lettered (HUB_EVENT_MAX_ATTEMPTS). */
+  maxAttempts?: number;
 }
 
 export interface RelayStats {
@@ -37,28 +41,15 @@ export interface RelayStats {
   oldestPendingMs: number;
   delivered: number;
   failedAttempts: number;
+  /** Events set aside after `maxAttempts` failed applications (all replicas'). */
+  deadLetters: number;
 }
 
 export interface OutboxRelay {
   stop(): Promise<void>;
   stats(): Promise<RelayStats>;
+  readonly deadLetters: DeadLetters;
 }
-
-/**
- * Who delivers a destination's events now. One lane per destination, shared by every replica of
- * the subgraph through the database: the owner delivers the destination's events in order, in
- * batches; a crashed owner's lease runs out and another replica takes over.
- */
-interface LaneDocument {
-  _id: string;
-  owner: string | null;
-  leaseUntil: Date;
-  attempts: number;
-  nextAttemptAt: Date;
-  lastError: string | null;
-}
-
-const EPOCH = new Date(0);
 
 interface Waiter {
   resolve: (downstream: PendingEffect[]) => void;
@@ -81,13 +72,17 @@ interface LocalLane {
 
 type Outcome = "done" | "failed" | "busy" | "backing-off";
 
+/** What one delivery of a batch came to. */
+type Sent = "accepted" | "moved-on" | "failed" | "lost-lane";
+
 /**
  * Delivers the outbox. Woken by every commit of this process (no poll wait when there is work),
- * it sends each destination's pending events in order, up to `batchSize` in one HTTP call that
- * the receiver applies in one transaction, and deletes them once accepted. A request that waits
- * for its effects (contract v2) is told when its events arrive, with what is still pending
- * further down the line; a failed delivery answers those waiting at once and is retried with
- * backoff. Delivery is at least once; consumers apply each event id once.
+ * it sends each destination's pending events in order, up to `batchSize` in one HTTP call, while
+ * it holds the destination's lane (LaneLeases), and deletes those the receiver applied. A request
+ * that waits for its effects (contract v2) is told when its events arrive, with what is still
+ * pending further down the line. A transport failure is retried with backoff for as long as it
+ * lasts; an event its receiver fails to apply is retried `maxAttempts` times, then dead-lettered
+ * so the lane moves on. Delivery is at least once; receivers converge by version.
  */
 export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const instance = randomUUID();
@@ -95,13 +90,18 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const leaseMs = options.leaseMs ?? 8_000;
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   const batchSize = options.batchSize ?? 100;
-  const deliveryTimeoutMs = options.deliveryTimeoutMs ?? Math.floor(leaseMs / 2);
+  // A delivery ends within a lease of the last confirmation (LaneLeases).
+  const deliveryTimeoutMs = Math.min(options.deliveryTimeoutMs ?? leaseMs / 2, (leaseMs * 3) / 4);
   const downstreamBudgetMs = options.downstreamBudgetMs ?? 1_500;
-  const strandedAfterMs = options.strandedAfterMs ?? 5_000;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_EVENT_MAX_ATTEMPTS;
   const events = options.outbox.events;
-  const lanes: Collection<LaneDocument> = events.db.collection<LaneDocument>("outbox_lanes");
+  const leases = new LaneLeases(
+    events.db.collection<LaneDocument>("outbox_lanes"),
+    instance,
+    leaseMs,
+  );
+  const deadLetters = new DeadLetters(events.db, events);
   const local = new Map<string, LocalLane>();
-  const ensured = new Set<string>();
   let running = true;
   let delivered = 0;
   let failedAttempts = 0;
@@ -122,45 +122,28 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     return lane;
   };
 
-  async function claim(destination: string, urgent: boolean): Promise<LaneDocument | Outcome> {
-    if (!ensured.has(destination)) {
-      await lanes.updateOne(
-        { _id: destination },
-        {
-          $setOnInsert: {
-            owner: null,
-            leaseUntil: EPOCH,
-            attempts: 0,
-            nextAttemptAt: EPOCH,
-            lastError: null,
-          },
-        },
-        { upsert: true },
-      );
-      ensured.add(destination);
+  const backoffFor = (attempts: number) =>
+    // Jitter: replicas retrying one receiver do not come back in step.
+    Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10)) * (0.8 + Math.random() * 0.4);
+
+  /** Answers those waiting for `docs` (delivered: with what is pending further on). */
+  function answer(lane: LocalLane, docs: OutboxDocument[], pending: EventBatchAnswer["pending"]) {
+    for (const doc of docs) {
+      for (const waiter of lane.waiters.get(doc._id) ?? [])
+        waiter.resolve(pending[doc.eventId] ?? []);
+      lane.waiters.delete(doc._id);
     }
-    const now = new Date();
-    const claimed = await lanes.findOneAndUpdate(
-      urgent
-        ? { _id: destination, leaseUntil: { $lte: now } }
-        : { _id: destination, leaseUntil: { $lte: now }, nextAttemptAt: { $lte: now } },
-      { $set: { owner: instance, leaseUntil: new Date(now.getTime() + leaseMs) } },
-      { returnDocument: "after" },
-    );
-    if (claimed) return claimed;
-    const lane = await lanes.findOne({ _id: destination });
-    return lane && lane.leaseUntil > now ? "busy" : "backing-off";
   }
 
-  /** One delivery of `batch`; true when the receiver accepted every event of it. */
-  async function send(
-    destination: string,
-    batch: OutboxDocument[],
-    laneAttempts: number,
-  ): Promise<boolean> {
+  /** One delivery of `batch` while holding `lease`. */
+  async function send(lease: Lease, batch: OutboxDocument[]): Promise<Sent> {
+    const { destination } = lease;
     const url = options.target(destination);
+    let reply: Partial<EventBatchAnswer>;
     try {
       if (!url) throw new Error(`no address known for ${destination}`);
+      await faultPoint("before-delivery", { destination, epoch: lease.epoch });
+      if (!(await leases.confirm(lease))) return "lost-lane";
       const response = await fetch(url, {
         method: "POST",
         headers: {
@@ -172,47 +155,66 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
         signal: AbortSignal.timeout(deliveryTimeoutMs),
       });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      const answer = (await response.json()) as Partial<EventBatchAnswer>;
-      await events.deleteMany({ _id: { $in: batch.map((doc) => doc._id) } });
-      delivered += batch.length;
-      const lane = laneOf(destination);
-      for (const doc of batch) {
-        const downstream = answer.pending?.[doc.eventId] ?? [];
-        for (const waiter of lane.waiters.get(doc._id) ?? []) waiter.resolve(downstream);
-        lane.waiters.delete(doc._id);
-      }
-      return true;
+      reply = (await response.json()) as Partial<EventBatchAnswer>;
     } catch (error) {
+      // The receiver is down, slow or refusing: no event is at fault, the lane waits and retries.
       const message = error instanceof Error ? error.message : String(error);
-      await failed(destination, batch, laneAttempts + 1, message);
-      return false;
+      await laneFailed(lease, batch.length, lease.attempts + 1, message);
+      return "failed";
     }
+    const failedAt = reply.failed
+      ? batch.findIndex((d) => d.eventId === reply.failed?.eventId)
+      : -1;
+    const accepted = failedAt < 0 ? batch : batch.slice(0, failedAt);
+    if (accepted.length > 0) {
+      // Beside the transactions that add events (on the embedded server a commit could undo it).
+      await beside(events.db, () =>
+        events.deleteMany({ _id: { $in: accepted.map((doc) => doc._id) } }),
+      );
+      delivered += accepted.length;
+      answer(laneOf(destination), accepted, reply.pending ?? {});
+    }
+    if (failedAt < 0) return "accepted";
+    return eventFailed(lease, batch[failedAt]!, reply.failed!.error);
   }
 
-  async function failed(
-    destination: string,
-    batch: OutboxDocument[],
-    attempts: number,
-    message: string,
-  ) {
+  /** The receiver could not apply `doc`: tried again after a backoff, or set aside. */
+  async function eventFailed(lease: Lease, doc: OutboxDocument, error: string): Promise<Sent> {
+    const attempts = doc.attempts + 1;
+    if (attempts >= maxAttempts) {
+      await deadLetters.bury({ ...doc, attempts }, error);
+      options.logger.error(
+        { destination: lease.destination, eventId: doc.eventId, type: doc.type, attempts, error },
+        "event dead-lettered: its receiver failed to apply it; the lane moves on",
+      );
+      const lane = laneOf(lease.destination);
+      for (const waiter of lane.waiters.get(doc._id) ?? []) waiter.reject(new Error(error));
+      lane.waiters.delete(doc._id);
+      return "moved-on";
+    }
+    await beside(events.db, () =>
+      events.updateOne({ _id: doc._id }, { $set: { attempts, lastError: error } }),
+    );
+    await laneFailed(lease, 1, attempts, `${doc.type} ${doc.eventId}: ${error}`);
+    return "failed";
+  }
+
+  async function laneFailed(lease: Lease, count: number, attempts: number, message: string) {
     failedAttempts += 1;
-    const backoff = Math.min(maxBackoffMs, 200 * 2 ** Math.min(attempts, 10));
+    const backoff = backoffFor(attempts);
     options.logger.warn(
-      { destination, events: batch.length, attempts, retryInMs: backoff, error: message },
+      {
+        destination: lease.destination,
+        events: count,
+        attempts,
+        retryInMs: backoff,
+        error: message,
+      },
       "event delivery failed; will retry",
     );
-    await lanes.updateOne(
-      { _id: destination, owner: instance },
-      {
-        $set: { attempts, nextAttemptAt: new Date(Date.now() + backoff), lastError: message },
-      },
-    );
-    await events.updateMany(
-      { _id: { $in: batch.map((doc) => doc._id) } },
-      { $inc: { attempts: 1 }, $set: { lastError: message } },
-    );
+    await leases.backOff(lease, attempts, backoff, message);
     // Those waiting learn now that their effect is pending; the relay keeps the event.
-    const lane = laneOf(destination);
+    const lane = laneOf(lease.destination);
     for (const waiter of [...lane.waiters.values()].flat()) waiter.reject(new Error(message));
     lane.waiters.clear();
     retryAfter(lane, backoff);
@@ -234,10 +236,10 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
 
   /** Delivers a destination's pending events in order while this relay holds its lane. */
   async function drain(destination: string, urgent: boolean): Promise<Outcome> {
-    const lane = await claim(destination, urgent);
-    if (typeof lane === "string") return lane;
-    let leaseUntil = lane.leaseUntil.getTime();
+    const lease = await leases.claim(destination, urgent);
+    if (typeof lease === "string") return lease;
     try {
+      let failedBefore = lease.attempts > 0;
       for (;;) {
         const batch = await events
           .find({ destination })
@@ -245,28 +247,19 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
           .limit(batchSize)
           .toArray();
         if (batch.length === 0) break;
-        if (!(await send(destination, batch, lane.attempts))) return "failed";
-        // A short batch was all there was: what commits meanwhile wakes the lane again.
-        if (!running || batch.length < batchSize) break;
-        if (leaseUntil - Date.now() < leaseMs / 2) {
-          leaseUntil = Date.now() + leaseMs;
-          await lanes.updateOne(
-            { _id: destination, owner: instance },
-            { $set: { leaseUntil: new Date(leaseUntil) } },
-          );
+        const sent = await send(lease, batch);
+        if (sent === "failed") return "failed";
+        if (sent === "lost-lane") return "busy";
+        if (failedBefore) {
+          await leases.clearBackoff(lease);
+          failedBefore = false;
         }
+        // A short batch delivered whole was all there was: what commits meanwhile wakes the lane.
+        if (!running || (sent === "accepted" && batch.length < batchSize)) break;
       }
-      if (lane.attempts > 0)
-        await lanes.updateOne(
-          { _id: destination, owner: instance },
-          { $set: { attempts: 0, nextAttemptAt: EPOCH, lastError: null } },
-        );
       return "done";
     } finally {
-      await lanes.updateOne(
-        { _id: destination, owner: instance },
-        { $set: { owner: null, leaseUntil: EPOCH } },
-      );
+      await leases.release(lease);
     }
   }
 
@@ -370,8 +363,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   const poll = async () => {
     try {
       // A writer that stopped between its single-document write and the release of its events.
-      if (await options.outbox.releaseStranded(strandedAfterMs))
+      if (await options.outbox.releaseStranded(options.outbox.strandedAfterMs))
         options.logger.warn("released events a writer had left in their documents");
+      for (const [sweep, completed] of await options.outbox.runSweeps())
+        if (completed > 0)
+          options.logger.warn({ sweep, completed }, "completed work a writer had left half-done");
       for (const destination of await events.distinct("destination", {}, { comment: POLL }))
         wake(String(destination), false);
       await reportLag();
@@ -383,6 +379,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   timer = setTimeout(() => void poll(), 0);
 
   return {
+    deadLetters,
     async stop() {
       running = false;
       if (timer) clearTimeout(timer);
@@ -396,6 +393,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
         oldestPendingMs: oldest ? Date.now() - oldest.enqueuedAt.getTime() : 0,
         delivered,
         failedAttempts,
+        deadLetters: await deadLetters.collection.countDocuments({}, { comment: OBSERVE }),
       };
     },
   };
@@ -422,7 +420,7 @@ export function withRelay(
  */
 export function isRelayCommand(commandName: string, command: Record<string, unknown>): boolean {
   const target = command[commandName];
-  if (target === "outbox" || target === "outbox_lanes") return true;
+  if (target === "outbox" || target === "outbox_lanes" || target === "dead_letters") return true;
   if (command["comment"] === POLL || command["comment"] === OBSERVE) return true;
   const filter = command["filter"];
   return typeof filter === "object" && filter !== null && "outgoingSince" in filter;

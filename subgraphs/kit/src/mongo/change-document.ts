@@ -1,8 +1,8 @@
 import type { Collection, Document, Filter, OptionalUnlessRequiredId } from "mongodb";
 import { HubError } from "../errors.js";
 import type { EffectScope } from "../events/effects.js";
+import { faultPoint } from "../events/fault-points.js";
 import type { CarriedEvents, NewEvent, Outbox, OutboxDocument } from "../events/outbox.js";
-import { isDuplicateKeyError } from "./connect.js";
 import { recordFor, withKeyRecord, type DocumentKey, type KeyRecord } from "./document-keys.js";
 import { beside } from "./transactions.js";
 
@@ -18,7 +18,8 @@ export interface Decision<R> {
   result: R;
   /** Fields to set; absent when nothing changes (no write, no record). */
   set?: Document;
-  events?: { event: NewEvent; destinations: readonly string[] }[];
+  /** Events the change causes; the catalogue names their receivers. */
+  events?: NewEvent[];
 }
 
 /** Lost races retried (each time the document is read again and the rules checked again). */
@@ -46,6 +47,9 @@ export async function changeOneDocument<
   decide: (doc: D) => Promise<Decision<R>> | Decision<R>;
 }): Promise<R> {
   const { collection, outbox } = options;
+  // The full shard key the collection was registered with (Outbox.carriedIn): a sharded cluster
+  // sends the version-guarded write to one shard.
+  const address = outbox.addressOf(asCarrier(collection));
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const doc = (await collection.findOne(options.filter)) as D | null;
     if (!doc) throw options.notFound();
@@ -53,25 +57,35 @@ export async function changeOneDocument<
     if (earlier) return replayed<R, D>(outbox, collection, doc, earlier, options.effects);
     const decision = await options.decide(doc);
     if (!decision.set) return decision.result;
-    const outgoing: OutboxDocument[] = (decision.events ?? []).flatMap(({ event, destinations }) =>
-      outbox.prepare(event, destinations),
+    const outgoing: OutboxDocument[] = (decision.events ?? []).flatMap((event) =>
+      outbox.prepare(event),
     );
     const version = doc.version + 1;
+    // The events an earlier writer left in the document (it stopped before releasing them) go
+    // with this write's own, and are released with them.
+    const carried = outbox.carry(doc, outgoing);
     const updated = await beside(collection.db, () =>
       collection.updateOne(
-        { _id: doc._id, version: doc.version } as Filter<D>,
+        { ...address(doc), version: doc.version } as Document as Filter<D>,
         {
           $set: {
             ...decision.set,
             keys: withKeyRecord(doc.keys, options.key, decision.result, options.now, outgoing),
-            ...outbox.carry(doc, outgoing),
+            ...carried,
             version,
           },
         } as Document,
       ),
     );
     if (updated.matchedCount === 0) continue;
-    await outbox.release(asCarrier(collection), doc._id, version, outgoing, options.effects);
+    const writtenAt = performance.now();
+    await faultPoint("after-carrying-write", { collection: collection.collectionName, version });
+    await outbox.release(
+      asCarrier(collection),
+      { ...doc, version, outgoing: carried.outgoing },
+      options.effects,
+      writtenAt,
+    );
     return decision.result;
   }
   throw new HubError(
@@ -80,77 +94,30 @@ export async function changeOneDocument<
   );
 }
 
-/** The unique (sparse) index on `createdWithKey` a collection needs for `insertNewDocument`. */
-export const CREATED_WITH_KEY_INDEX = "created_with_key";
-
-/** A new document, with the idempotency record of the request that created it. */
-export interface CreatedDocument extends CarriedEvents {
-  _id: unknown;
-  version: number;
-  /** `channel:operation:key` of the creating request; absent when it came without a key. */
-  createdWithKey?: string;
-  createdWith?: KeyRecord;
-}
-
 /**
- * The write path of a command that creates one document: one insert carrying its events and the
- * creating request's idempotency record (unique on `createdWithKey`), then the events released.
- * A replay (found by its key, before or on the duplicate key) answers the recorded result.
- * Any other duplicate key is the caller's to explain (e.g. a second registration).
+ * The write path of a command or handler that creates one document: one insert carrying its
+ * events, then the events released. A duplicate key is the caller's to explain (e.g. an account
+ * another delivery opened meanwhile). Idempotent creation by a request's key lives with the
+ * creating subgraph (a registration keeps its key beside the person, keyed by `_id`): a unique
+ * index on a key field would not be compatible with a collection's shard key.
  */
-export async function insertNewDocument<
-  D extends CreatedDocument,
-  R extends Record<string, unknown>,
->(options: {
+export async function insertNewDocument<D extends CarriedEvents & { _id: unknown }>(options: {
   collection: Collection<D>;
   outbox: Outbox;
   /** The request's effect scope (null when nobody waits for the events). */
   effects: EffectScope | null;
-  document: Omit<D, keyof CreatedDocument> & { _id: D["_id"] };
-  key: DocumentKey | null;
-  now: Date;
-  result: R;
-  events: { event: NewEvent; destinations: readonly string[] }[];
-}): Promise<R> {
-  const { collection, outbox, key } = options;
-  const recorded = async (): Promise<R | null> => {
-    if (!key) return null;
-    const earlier = (await collection.findOne({ createdWithKey: key.id } as Filter<D>)) as D | null;
-    const record = recordFor(earlier?.createdWith ? [earlier.createdWith] : [], key);
-    if (!earlier || !record) return null;
-    return replayed<R, D>(outbox, collection, earlier, record, options.effects);
-  };
-  const earlier = await recorded();
-  if (earlier) return earlier;
-  const outgoing = options.events.flatMap(({ event, destinations }) =>
-    outbox.prepare(event, destinations),
+  document: Omit<D, keyof CarriedEvents | "version">;
+  events: NewEvent[];
+}): Promise<void> {
+  const { collection, outbox } = options;
+  const outgoing = options.events.flatMap((event) => outbox.prepare(event));
+  const document = { ...options.document, version: 1, ...outbox.carry({}, outgoing) };
+  await beside(collection.db, () =>
+    collection.insertOne(document as unknown as OptionalUnlessRequiredId<D>),
   );
-  const document = {
-    ...options.document,
-    version: 1,
-    ...(key
-      ? {
-          createdWithKey: key.id,
-          createdWith: withKeyRecord([], key, options.result, options.now, outgoing)[0],
-        }
-      : {}),
-    ...outbox.carry({}, outgoing),
-  };
-  try {
-    await beside(collection.db, () =>
-      collection.insertOne(document as unknown as OptionalUnlessRequiredId<D>),
-    );
-  } catch (error) {
-    // The same key sent twice at once: the first insert won (whichever unique index noticed),
-    // this one answers its result.
-    if (key && isDuplicateKeyError(error)) {
-      const winner = await recorded();
-      if (winner) return winner;
-    }
-    throw error;
-  }
-  await outbox.release(asCarrier(collection), document._id, 1, outgoing, options.effects);
-  return options.result;
+  const writtenAt = performance.now();
+  await faultPoint("after-carrying-write", { collection: collection.collectionName, version: 1 });
+  await outbox.release(asCarrier(collection), document, options.effects, writtenAt);
 }
 
 /**
@@ -164,8 +131,7 @@ async function replayed<R, D extends Document>(
   record: KeyRecord,
   effects: EffectScope | null,
 ): Promise<R> {
-  if (doc.outgoing?.length)
-    await outbox.release(asCarrier(collection), doc._id, doc.version, doc.outgoing, effects);
+  if (doc.outgoing?.length) await outbox.release(asCarrier(collection), doc, effects);
   await outbox.follow(record.events, effects);
   return record.result as R;
 }

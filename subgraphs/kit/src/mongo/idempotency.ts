@@ -3,7 +3,7 @@ import type { ClientSession, Collection, Db } from "mongodb";
 import type { Channel } from "../channels.js";
 import { HubError } from "../errors.js";
 import { isDuplicateKeyError } from "./connect.js";
-import { runTransaction, TRANSACTION_LOCK_COLLECTION } from "./transactions.js";
+import { runTransaction } from "./transactions.js";
 
 interface IdempotencyRecord {
   /** `channel:operation:key`: a key is scoped to the caller's channel and the operation (CONTRACT.md). */
@@ -144,11 +144,10 @@ export async function runIdempotent<R extends Record<string, unknown>>(
 }
 
 /**
- * Creates, at start-up, what multi-document transactions write besides the subgraph's own
- * collections: the idempotency records (`_id` is the unique `channel:operation:key`; the index
- * serves the retention sweep) and the embedded server's transaction lock.
+ * Creates, at start-up, the idempotency records' collection (`_id` is the unique
+ * `channel:operation:key`; the index serves the retention sweep). A subgraph that runs
+ * transactions (runIdempotent) also calls prepareTransactions (transactions.ts).
  */
 export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
   await db.collection("idempotency_keys").createIndex({ createdAt: 1 }, { name: "created" });
-  await db.collection(TRANSACTION_LOCK_COLLECTION).createIndex({ _id: 1 });
 }

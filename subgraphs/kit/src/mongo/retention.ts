@@ -1,10 +1,14 @@
-import type { Document } from "mongodb";
+import type { Db, Document } from "mongodb";
 import type { Logger } from "../logger.js";
+import { beside } from "./transactions.js";
 
 /** A collection that only grows unless its old records are removed. */
 export interface RetainedCollection {
-  /** Any collection: only its deleteMany is used. */
-  collection: { deleteMany(filter: Document): Promise<{ deletedCount: number }> };
+  /** Any collection: its deleteMany is used, beside transactions on its database. */
+  collection: {
+    deleteMany(filter: Document): Promise<{ deletedCount: number }>;
+    readonly db: Db;
+  };
   /** The date field that says how old a record is (indexed). */
   field: string;
   /** How long a record is kept, in milliseconds. */
@@ -32,9 +36,10 @@ export function startRetentionSweep(
   const sweep = async (now = new Date()): Promise<number> => {
     let removed = 0;
     for (const { collection, field, keepMs } of retained) {
-      const result = await collection.deleteMany({
-        [field]: { $lt: new Date(now.getTime() - keepMs) },
-      });
+      // Transactions write these collections too (idempotency records, audit events).
+      const result = await beside(collection.db, () =>
+        collection.deleteMany({ [field]: { $lt: new Date(now.getTime() - keepMs) } }),
+      );
       removed += result.deletedCount;
     }
     return removed;

@@ -1,9 +1,9 @@
 import type { GraphQLSchema } from "graphql";
 import { systemClock, type Clock } from "../clock.js";
-import { Inbox, type EventHandler } from "../events/inbox.js";
+import { Inbox, type EventHandlers } from "../events/inbox.js";
 import type { Outbox } from "../events/outbox.js";
 import { startOutboxRelay, withRelay } from "../events/relay.js";
-import { startRetentionSweep } from "../mongo/retention.js";
+import { startRetentionSweep, type RetainedCollection } from "../mongo/retention.js";
 import type { HubContext } from "../graphql/context.js";
 import type { SubgraphDeps } from "./subgraph-main.js";
 import {
@@ -14,15 +14,17 @@ import {
 import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
 import { startSubgraphServer, type RunningServer } from "./subgraph-server.js";
 
-export interface HubSubgraphSpec<TContext extends HubContext> {
-  name: string;
+export interface HubSubgraphSpec<TContext extends HubContext, S extends SubgraphName> {
+  name: S;
   deps: SubgraphDeps;
   schema: GraphQLSchema;
   /** The subgraph's outbox; its relay starts and stops with the server. */
   outbox: Outbox;
   isReady: () => Promise<boolean>;
+  /** Collections of this subgraph's own kept for a period, swept with the idempotency records. */
+  retained?: RetainedCollection[];
   /** Events from other subgraphs this one applies (POST /events). */
-  handlers?: Record<string, EventHandler>;
+  handlers?: EventHandlers<S>;
   /** The subgraph's own part of each request's context (fresh DataLoaders, services). */
   context: (now: Clock) => Omit<TContext, keyof HubContext>;
 }
@@ -31,8 +33,8 @@ export interface HubSubgraphSpec<TContext extends HubContext> {
  * The wiring every subgraph shares: its outbox relay, its inbox, and a request context whose
  * clock is fixed per request, so every derived status in one answer agrees.
  */
-export async function startHubSubgraph<TContext extends HubContext>(
-  spec: HubSubgraphSpec<TContext>,
+export async function startHubSubgraph<TContext extends HubContext, S extends SubgraphName>(
+  spec: HubSubgraphSpec<TContext, S>,
 ): Promise<RunningServer> {
   const { deps } = spec;
   const unreachable = spec.outbox.destinations.filter((d) => !deps.events.target(d));
@@ -41,11 +43,11 @@ export async function startHubSubgraph<TContext extends HubContext>(
       `Invalid configuration: ${unreachable
         .map(
           (d) =>
-            `${SUBGRAPHS[d as SubgraphName]?.urlVariable ?? d}: no address for the ${d} subgraph, which ${spec.name} sends events to`,
+            `${SUBGRAPHS[d].urlVariable}: no address for the ${d} subgraph, which ${spec.name} sends events to`,
         )
         .join("; ")}`,
     );
-  const inbox = spec.handlers ? new Inbox(spec.handlers) : undefined;
+  const inbox = spec.handlers ? new Inbox(spec.name, spec.handlers) : undefined;
   await spec.outbox.ensureIndexes();
   const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
   // Idempotency records of multi-document mutations are kept for a day (HUB_RETENTION_HOURS):
@@ -53,7 +55,10 @@ export async function startHubSubgraph<TContext extends HubContext>(
   // mutations and received events keep theirs inside the document they changed.)
   const keepMs = deps.retentionMs ?? DEFAULT_RETENTION_HOURS * 3_600_000;
   const retention = startRetentionSweep(
-    [{ collection: deps.db.collection("idempotency_keys"), field: "createdAt", keepMs }],
+    [
+      { collection: deps.db.collection("idempotency_keys"), field: "createdAt", keepMs },
+      ...(spec.retained ?? []),
+    ],
     deps.logger,
   );
   const relay = startOutboxRelay({
@@ -61,6 +66,7 @@ export async function startHubSubgraph<TContext extends HubContext>(
     target: deps.events.target,
     serviceToken: deps.events.serviceToken,
     pollMs: deps.events.pollMs,
+    maxAttempts: deps.events.maxAttempts,
     downstreamBudgetMs: Math.floor(effectWaitMs / 2),
     logger: deps.logger,
   });

@@ -28,6 +28,8 @@ export interface SubgraphDeps {
   dbStats?: () => CommandStatsSnapshot;
   /** How long applied-event ids and idempotency records are kept (HUB_RETENTION_HOURS). */
   retentionMs?: number;
+  /** How long the passwords subgraph keeps its audit trail (HUB_PASSWORD_AUDIT_RETENTION_DAYS). */
+  auditRetentionMs?: number;
 }
 
 export interface EventDelivery {
@@ -37,6 +39,8 @@ export interface EventDelivery {
   pollMs?: number;
   /** How long a request waits for its effects to arrive (HUB_EFFECT_WAIT_MS). */
   effectWaitMs?: number;
+  /** Failed applications of an event before it is dead-lettered (HUB_EVENT_MAX_ATTEMPTS). */
+  maxAttempts?: number;
 }
 
 /** Mints the relay's service token, HS256 with the hub's service secret (HUB_SERVICE_SECRET). */
@@ -87,7 +91,10 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
     logger.level = env.LOG_LEVEL;
     // Opt-in count and timing of database commands (benchmarks), served at GET /dbstats.
     const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
-    const client = await connectMongo(env.MONGODB_URI, { monitorCommands: countCommands });
+    const client = await connectMongo(env.MONGODB_URI, {
+      monitorCommands: countCommands,
+      sharedEmbedded: env.HUB_EMBEDDED_SHARED === "on",
+    });
     const dbStats = countCommands ? trackCommands(client) : undefined;
     const server = await start({
       db: client.db(subgraphDatabaseName(env.HUB_DB_PREFIX, name)),
@@ -95,6 +102,7 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
         target: eventTargetsFrom(env.subgraphUrls),
         serviceToken: hs256ServiceTokens(env.serviceSecret, name),
         effectWaitMs: env.HUB_EFFECT_WAIT_MS,
+        maxAttempts: env.HUB_EVENT_MAX_ATTEMPTS,
       },
       port: env.port,
       host: env.HOST,
@@ -104,6 +112,7 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
       clock: systemClock,
       dbStats,
       retentionMs: env.HUB_RETENTION_HOURS * 3_600_000,
+      auditRetentionMs: env.HUB_PASSWORD_AUDIT_RETENTION_DAYS * 86_400_000,
     });
     let stopping = false;
     const stop = async (signal: string) => {

@@ -12,7 +12,11 @@ import type { Caller } from "../auth/caller.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { HubError } from "../errors.js";
 import { EffectScope, settleEffects, type PendingEffect } from "../events/effects.js";
-import { EFFECT_BUDGET_HEADER, parseEventBatch } from "../events/event-batch.js";
+import {
+  EFFECT_BUDGET_HEADER,
+  parseEventBatch,
+  type EventBatchAnswer,
+} from "../events/event-batch.js";
 import { EVENTS_SCOPE } from "../events/hub-event.js";
 import type { Inbox } from "../events/inbox.js";
 import type { Logger } from "../logger.js";
@@ -234,13 +238,9 @@ export async function startSubgraphServer<TContext extends BaseContext>(
         400,
         errorBody(new HubError("BAD_USER_INPUT", "The body is not a batch of events.")),
       );
-    for (const event of events.filter((e) => !inbox.handles(e.type)))
-      logger.warn(
-        { eventId: event.id, type: event.type },
-        "ignored an event this subgraph does not handle",
-      );
-    const { applied, effects } = await inbox.applyBatch(events);
-    logger.info({ events: events.length, applied }, "events received");
+    const { applied, effects, failed } = await inbox.applyBatch(events);
+    if (failed) logger.warn({ events: events.length, applied, failed }, "a received event failed");
+    else logger.info({ events: events.length, applied }, "events received");
     // The second hop: what these events caused here reaches its subgraphs before the relay that
     // sent them hears back, within the budget it gave.
     const budget = Math.min(effectWaitMs, Number(request.headers[EFFECT_BUDGET_HEADER] ?? 0) || 0);
@@ -251,7 +251,7 @@ export async function startSubgraphServer<TContext extends BaseContext>(
         if (late.length > 0) pending[eventId] = late;
       }),
     );
-    return sendJson(response, 200, { applied, pending });
+    return sendJson(response, 200, { applied, pending, failed } satisfies EventBatchAnswer);
   }
 
   await new Promise<void>((resolve, reject) => {

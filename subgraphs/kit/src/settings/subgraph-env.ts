@@ -5,6 +5,10 @@ import { loadSubgraphUrls, port, type SubgraphName } from "./subgraph-urls.js";
 export const DEFAULT_EFFECT_WAIT_MS = 3_000;
 /** Default of HUB_RETENTION_HOURS. */
 export const DEFAULT_RETENTION_HOURS = 24;
+/** Default of HUB_EVENT_MAX_ATTEMPTS. */
+export const DEFAULT_EVENT_MAX_ATTEMPTS = 10;
+/** Default of HUB_PASSWORD_AUDIT_RETENTION_DAYS: a year of password changes, resets and locks. */
+export const DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS = 365;
 
 const subgraphEnv = z
   .object({
@@ -32,6 +36,33 @@ const subgraphEnv = z
       .positive()
       .max(24 * 365)
       .default(DEFAULT_RETENTION_HOURS),
+    /**
+     * Failed applications of one received event (its receiver answered an error for it) before
+     * the sender dead-letters it and the lane moves on. A receiver that is down is not counted.
+     */
+    HUB_EVENT_MAX_ATTEMPTS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1_000)
+      .default(DEFAULT_EVENT_MAX_ATTEMPTS),
+    /**
+     * How long the passwords subgraph keeps its audit trail (`password_events`: who changed,
+     * reset or locked which password, when) before the retention sweep removes it.
+     */
+    // Whole days, at least one; up to a century (the legal period is the operator's to set).
+    HUB_PASSWORD_AUDIT_RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(36_500)
+      .default(DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS),
+    /**
+     * Several processes share this embedded database (npm run start:replicas, the replicas tests,
+     * npm run chaos): its transactions and the single-document writes beside them then take turns
+     * across processes, not only within this one. No effect on a replica set.
+     */
+    HUB_EMBEDDED_SHARED: z.enum(["on", "off"]).default("off"),
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),

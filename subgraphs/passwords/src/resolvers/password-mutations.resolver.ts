@@ -15,6 +15,7 @@ import {
   VerifyCardPasswordPayload,
   VerifyElectronicCardPasswordPayload,
 } from "../model/verify.js";
+import { checkOptionalPasswordFormat, checkPasswordFormat } from "../rules/password-policy.js";
 
 @Resolver()
 export class PasswordMutationsResolver {
@@ -31,6 +32,7 @@ export class PasswordMutationsResolver {
     input: VerifyCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
+    checkPasswordFormat("password", input.password);
     const verification = await ctx.service.verifyCard(
       input.cardId,
       input.password,
@@ -53,6 +55,8 @@ export class PasswordMutationsResolver {
     input: ChangeCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
+    checkPasswordFormat("currentPassword", input.currentPassword);
+    checkPasswordFormat("newPassword", input.newPassword);
     const change = await ctx.service.changeCard(
       input.cardId,
       input.currentPassword,
@@ -103,6 +107,8 @@ export class PasswordMutationsResolver {
     input: SetElectronicCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
+    checkOptionalPasswordFormat("currentPassword", input.currentPassword);
+    checkPasswordFormat("newPassword", input.newPassword);
     const view = await ctx.service.setElectronic(
       input.personId,
       input.currentPassword,
@@ -130,6 +136,7 @@ export class PasswordMutationsResolver {
     input: VerifyElectronicCardPasswordInput,
     @Ctx() ctx: PasswordsContext,
   ) {
+    checkPasswordFormat("password", input.password);
     const verification = await ctx.service.verifyElectronic(
       input.personId,
       input.password,

@@ -19,3 +19,17 @@ export interface ElectronicPasswordDocument {
   lockedAt: Date | null;
   updatedAt: Date;
 }
+
+/**
+ * A card this subgraph may hold a password for (the `known_cards` record of KnownIds), with the
+ * status the cards subgraph last announced and the card version that announcement carried.
+ */
+export interface KnownCardDocument {
+  _id: string; // card id
+  /** When the card was announced (absent when a status note arrived before CardIssued). */
+  at?: Date;
+  /** The card's status as of `cardVersion`; absent until a status is announced. */
+  status?: string;
+  /** The cards subgraph's version of the card for `status`: older notes never overwrite newer. */
+  cardVersion?: number;
+}

@@ -38,7 +38,7 @@ async function serviceOn(name: string) {
   const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
   const repository = new LockedRightAfterVerification(db);
   await repository.ensureIndexes();
-  const outbox = new Outbox(db, "passwords", ["cards"]);
+  const outbox = new Outbox(db, "passwords");
   await outbox.ensureIndexes();
   const initial = { password: "123456" };
   return { repository, service: new PasswordService(repository, outbox, initial) };

@@ -6,6 +6,7 @@ import {
   type EffectScope,
   type Outbox,
 } from "@hub/kit";
+import type { ClientSession } from "mongodb";
 import { hashPassword, isInitialPassword, verifyPassword } from "../crypto/password-hash.js";
 import type { VerifyResult } from "../model/verify.js";
 import {
@@ -18,6 +19,7 @@ import {
   electronicPasswordView,
   type CardPasswordRecord,
 } from "../rules/lock-rules.js";
+import { checkCardPasswordUsable } from "../rules/card-status.js";
 import { checkNewPassword } from "../rules/password-policy.js";
 import { cardPasswordLocked, type PasswordRepository } from "./password-repository.js";
 
@@ -39,6 +41,13 @@ function electronicLocked(until: Date | null): HubError {
   );
 }
 
+function noElectronicPassword(): HubError {
+  return new HubError(
+    "BAD_USER_INPUT",
+    "No electronic-card password has been set for this person.",
+  );
+}
+
 type Agent = { idNumber: string; name: string; powerOfAttorneyRef: string } | null;
 
 /**
@@ -53,9 +62,18 @@ export class PasswordService {
     private readonly initial: { password: string },
   ) {}
 
-  private async requireCard(cardId: string): Promise<void> {
-    if (!(await this.repository.knownCards.has(cardId)))
-      throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
+  private async requireCard(
+    cardId: string,
+    session?: ClientSession,
+  ): Promise<{ status: string | null }> {
+    const card = await this.repository.knownCard(cardId, session);
+    if (!card) throw new HubError("NOT_FOUND", `No card has the id "${cardId}".`);
+    return card;
+  }
+
+  /** The card exists and its password may still be used (R-CARD-10): one read of its record. */
+  private async requireUsableCard(cardId: string, session?: ClientSession): Promise<void> {
+    checkCardPasswordUsable((await this.requireCard(cardId, session)).status);
   }
 
   private async requirePerson(personId: string): Promise<void> {
@@ -70,7 +88,17 @@ export class PasswordService {
     now: Date,
     caller: Caller,
   ): Promise<CardVerification> {
-    await this.requireCard(cardId);
+    await this.requireUsableCard(cardId);
+    return this.enterCardPassword(cardId, password, now, caller);
+  }
+
+  /** One counted entry on a card already checked to exist and be usable. */
+  private async enterCardPassword(
+    cardId: string,
+    password: string,
+    now: Date,
+    caller: Caller,
+  ): Promise<CardVerification> {
     const stored = await this.repository.cardPassword(cardId);
     if (stored?.state === "LOCKED") return { result: "LOCKED", attemptsLeft: 0 };
     const correct = stored?.hash
@@ -84,19 +112,16 @@ export class PasswordService {
         ? { result: "OK", attemptsLeft: CARD_PASSWORD_MAX_FAILURES }
         : { result: "LOCKED", attemptsLeft: 0 };
     }
-    const after = await this.repository.countCardFailure(cardId, now);
-    if (!after) return { result: "LOCKED", attemptsLeft: 0 };
-    if (after.failedAttempts >= CARD_PASSWORD_MAX_FAILURES) {
-      await this.repository.lockCard(cardId, now);
-      await this.repository.record({
-        subject: cardId,
-        kind: "CARD",
-        type: "LOCKED",
-        at: now,
-        caller,
-      });
-      return { result: "LOCKED", attemptsLeft: 0 };
-    }
+    // The sixth wrong entry locks in the write that counts it, and its audit record commits with
+    // that write (exactly one per lock): a concurrent entry never meets the limit without the lock.
+    const after = await this.repository.countCardFailure(cardId, now, (session) =>
+      this.repository.record(
+        { subject: cardId, kind: "CARD", type: "LOCKED", at: now, caller },
+        session,
+      ),
+    );
+    // Null: no record could be made to count on (cannot happen: countCardFailure makes it).
+    if (!after || after.locked) return { result: "LOCKED", attemptsLeft: 0 };
     return { result: "WRONG", attemptsLeft: cardAttemptsLeft(after.failedAttempts) };
   }
 
@@ -109,11 +134,12 @@ export class PasswordService {
     caller: Caller,
     effects: EffectScope | null,
   ): Promise<{ result: VerifyResult; password: CardPasswordRecord }> {
-    await this.requireCard(cardId);
+    // The input before the card's state (CONTRACT.md's order of checks).
     checkNewPassword(next, this.initial.password);
+    await this.requireUsableCard(cardId);
     const before = await this.repository.cardPassword(cardId);
     if (before?.state === "LOCKED") throw cardPasswordLocked();
-    const check = await this.verifyCard(cardId, current, now, caller);
+    const check = await this.enterCardPassword(cardId, current, now, caller);
     if (check.result !== "OK")
       return {
         result: check.result,
@@ -138,7 +164,6 @@ export class PasswordService {
             channel: caller.channel,
             occurredAt: now,
           },
-          ["cards"],
           effects,
         );
       }
@@ -162,6 +187,9 @@ export class PasswordService {
       operation: "resetCardPassword",
       input: { cardId, agent },
       work: async (session) => {
+        // R-CARD-10 is checked here, where only a new reset runs: a replay of a reset made before
+        // the card was cancelled still answers as it did then (CONTRACT.md "Writes").
+        await this.requireUsableCard(cardId, session);
         await this.repository.setCardPassword(session, cardId, null, "INITIAL", now, true);
         await this.repository.record(
           { subject: cardId, kind: "CARD", type: "RESET", at: now, caller, agent },
@@ -183,8 +211,8 @@ export class PasswordService {
     caller: Caller,
     effects: EffectScope | null,
   ) {
-    await this.requirePerson(personId);
     checkNewPassword(next, this.initial.password);
+    await this.requirePerson(personId);
     const stored = await this.repository.electronicPassword(personId);
     const view = electronicPasswordView(stored, now);
     if (view.state === "LOCKED") {
@@ -230,11 +258,7 @@ export class PasswordService {
   ): Promise<ElectronicVerification> {
     await this.requirePerson(personId);
     const stored = await this.repository.electronicPassword(personId);
-    if (!stored?.hasPassword)
-      throw new HubError(
-        "BAD_USER_INPUT",
-        "No electronic-card password has been set for this person.",
-      );
+    if (!stored?.hasPassword) throw noElectronicPassword();
     if (stored.lockedAt) {
       const until = electronicLockEnds(stored.lockedAt);
       if (now.getTime() < until.getTime())
@@ -246,32 +270,37 @@ export class PasswordService {
         return { result: "OK", attemptsLeft: ELECTRONIC_PASSWORD_LOCK_AT, lockedUntil: null };
       return this.lockedAnswer(personId, now);
     }
-    const after = await this.repository.countElectronicFailure(personId, now);
-    if (!after) return this.lockedAnswer(personId, now);
-    if (after.failedAttempts >= ELECTRONIC_PASSWORD_LOCK_AT) {
-      await runTransaction(this.repository.db, async (session) => {
-        if (!(await this.repository.lockElectronic(personId, now, session))) return;
-        await this.repository.record(
-          { subject: personId, kind: "ELECTRONIC", type: "LOCKED", at: now, caller },
-          session,
-        );
-        // R-PWD-4: every electronic-card service locks, issuing an electronic card included
-        // (the cards subgraph keeps this lock beside the person).
-        await this.outbox.add(
-          session,
-          {
-            type: "ElectronicPasswordLocked",
-            payload: { personId, lockedUntil: electronicLockEnds(now).toISOString() },
-            actor: caller.sub,
-            channel: caller.channel,
-            occurredAt: now,
-          },
-          ["cards"],
-          effects,
-        );
-      });
-      return this.lockedAnswer(personId, now);
-    }
+    // The seventh wrong entry locks in the write that counts it, in one transaction with the
+    // lock's audit record and event (exactly one of each per lock, and never the lock without
+    // them): an entry arriving after it meets the lock and answers until when.
+    const after = await this.repository.countElectronicFailure(personId, now, async (session) => {
+      await this.repository.record(
+        { subject: personId, kind: "ELECTRONIC", type: "LOCKED", at: now, caller },
+        session,
+      );
+      // R-PWD-4: every electronic-card service locks, issuing an electronic card included
+      // (the cards subgraph keeps this lock beside the person).
+      await this.outbox.add(
+        session,
+        {
+          type: "ElectronicPasswordLocked",
+          payload: { personId, lockedUntil: electronicLockEnds(now).toISOString() },
+          actor: caller.sub,
+          channel: caller.channel,
+          occurredAt: now,
+        },
+        effects,
+      );
+    });
+    // Null: the record vanished since it was read (nothing deletes it): as if never set.
+    if (!after) throw noElectronicPassword();
+    if (after.locked)
+      return {
+        result: "LOCKED",
+        attemptsLeft: 0,
+        // The lock this entry set or met: it began when the entry that reached the limit came.
+        lockedUntil: after.lockedAt ? electronicLockEnds(after.lockedAt) : null,
+      };
     return {
       result: "WRONG",
       attemptsLeft: electronicAttemptsLeft(after.failedAttempts),

@@ -11,12 +11,19 @@ export async function seedPasswords(
   db: Db,
   cardPasswords: CardPasswordDocument[],
   electronicPasswords: ElectronicPasswordDocument[],
-  known: { cardIds: readonly string[]; personIds: readonly string[] },
+  known: {
+    cardIds: readonly string[];
+    personIds: readonly string[];
+    /** The seeded cards' statuses, so a seeded CANCELLED card is refused as one (R-CARD-10). */
+    cardStatuses?: readonly { cardId: string; status: string; cardVersion: number }[];
+  },
 ): Promise<number> {
   const repository = new PasswordRepository(db);
   await repository.ensureIndexes();
   await repository.knownCards.addMissing(known.cardIds, new Date(0));
   await repository.knownPersons.addMissing(known.personIds, new Date(0));
+  for (const { cardId, status, cardVersion } of known.cardStatuses ?? [])
+    await repository.noteCardStatus(cardId, status, cardVersion);
   return (
     (await insertMissing(repository.cardPasswords, cardPasswords)) +
     (await insertMissing(repository.electronicPasswords, electronicPasswords))

@@ -51,3 +51,56 @@ describe("registration input", () => {
     ).toBe("BAD_USER_INPUT");
   });
 });
+
+describe("registration phone numbers", () => {
+  const id = "11010519491231002X";
+  const phone = (value: string | null | undefined) =>
+    validatePersonInput({ idNumber: id, name: "王芳", phone: value }, today).phone;
+
+  it("no phone, or only spaces and dashes, is no phone", () => {
+    for (const none of [undefined, null, "", " ", "--"]) expect(phone(none)).toBeNull();
+  });
+
+  it("keeps the 11 digits of a mainland mobile number, with its spaces and dashes gone", () => {
+    expect(phone("138 1234 5678")).toBe("13812345678");
+    expect(phone(" 138-1234 -5678 ")).toBe("13812345678");
+    expect(phone("\t13812345678")).toBe("13812345678");
+  });
+
+  it("refuses anything else, saying what a phone number is", () => {
+    for (const bad of [
+      "1381234567",
+      "138123456789",
+      "23812345678",
+      "+8613812345678",
+      "a13812345678",
+      "13812345678a",
+      "138.1234.5678",
+    ]) {
+      let error: unknown = null;
+      try {
+        phone(bad);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, bad).toBeInstanceOf(HubError);
+      expect((error as HubError).code).toBe("BAD_USER_INPUT");
+      expect((error as HubError).message).toBe(
+        "A phone number is an 11-digit mainland mobile number.",
+      );
+    }
+  });
+
+  it("an invalid identity number is answered with the reason the check gives", () => {
+    let error: unknown = null;
+    try {
+      validatePersonInput({ idNumber: "99010519491231002X", name: "x" }, today);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect((error as HubError).message).toBe('"99" is not a province code.');
+    expect(
+      validatePersonInput({ idNumber: " 11010519491231002X ", name: "x" }, today).idNumber,
+    ).toBe(id);
+  });
+});

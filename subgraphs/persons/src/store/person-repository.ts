@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import {
-  CREATED_WITH_KEY_INDEX,
-  insertNewDocument,
+  HubError,
+  insertMissing,
+  isDuplicateKeyError,
+  recordFor,
+  replayOf,
+  withKeyRecord,
   type Caller,
   type DocumentKey,
   type EffectScope,
@@ -9,30 +13,66 @@ import {
 } from "@hub/kit";
 import type { Collection, Db, Document } from "mongodb";
 import type { Person } from "../model/person.js";
-import type { PersonDocument } from "./person-document.js";
+import type { IdNumberDocument, PersonDocument } from "./person-document.js";
 
 /** Documents map to API objects explicitly: stored fields never leak by accident. */
 export function toPerson(doc: PersonDocument): Person {
   return { id: doc._id, idNumber: doc.idNumber, name: doc.name, phone: doc.phone };
 }
 
+/** The answer to a second registration of one identity number. */
+export function alreadyRegistered(): HubError {
+  return new HubError("CONFLICT", "A person with this identity number is already registered.");
+}
+
+/**
+ * A registration's key bound to its input, in the kit's `idempotency_keys` (`_id` = the key,
+ * swept after HUB_RETENTION_HOURS): the same key with another identity number is a CONFLICT,
+ * which the identity number's document cannot tell. The answer itself is kept with the person.
+ */
+interface RegistrationKeyDocument {
+  _id: string;
+  operation: string;
+  fingerprint: string;
+  result: Record<string, never>;
+  createdAt: Date;
+}
+
+/** Persons read or backfilled per round trip when a start-up finds lookup documents missing. */
+const BACKFILL_BATCH = 500;
+
+/**
+ * Persons, and the identity numbers that lead to them. No unique secondary index: `persons` is
+ * sharded by `_id` and `persons_by_id_number` by the identity number (its `_id`), and a sharded
+ * collection enforces uniqueness only on its shard key (docs/scale.md "Shard keys").
+ */
 export class PersonRepository {
   readonly persons: Collection<PersonDocument>;
+  readonly byIdNumber: Collection<IdNumberDocument>;
+  private readonly registrationKeys: Collection<RegistrationKeyDocument>;
+  /** `persons` as the outbox knows it (it finds a carrier's address by this very object). */
+  private readonly carrier: Collection<Document>;
 
   constructor(
     readonly db: Db,
     private readonly outbox?: Outbox,
   ) {
     this.persons = db.collection<PersonDocument>("persons");
-    outbox?.carriedIn(db.collection<Document>("persons"));
+    this.byIdNumber = db.collection<IdNumberDocument>("persons_by_id_number");
+    this.registrationKeys = db.collection<RegistrationKeyDocument>("idempotency_keys");
+    this.carrier = this.persons as unknown as Collection<Document>;
+    outbox?.carriedIn(this.carrier);
   }
 
+  /**
+   * Creates the collections at start-up (the `_id` index is all either needs). Databases of
+   * earlier versions keep their `idNumber_unique` and `created_with_key` indexes until an operator
+   * drops them (after `backfillIdNumbers`, before sharding): new documents never set
+   * `createdWithKey`, and the identity number is already unique through its lookup document.
+   */
   async ensureIndexes(): Promise<void> {
-    await this.persons.createIndex({ idNumber: 1 }, { unique: true, name: "idNumber_unique" });
-    await this.persons.createIndex(
-      { createdWithKey: 1 },
-      { unique: true, sparse: true, name: CREATED_WITH_KEY_INDEX },
-    );
+    await this.persons.createIndex({ _id: 1 });
+    await this.byIdNumber.createIndex({ _id: 1 });
   }
 
   async findByIds(ids: readonly string[]): Promise<Person[]> {
@@ -40,15 +80,24 @@ export class PersonRepository {
     return docs.map(toPerson);
   }
 
+  /**
+   * Two targeted reads: the identity numbers' documents, then their persons. A number whose
+   * registration is unfinished leads to no person yet (null, as an unknown number).
+   */
   async findByIdNumbers(idNumbers: readonly string[]): Promise<Person[]> {
-    const docs = await this.persons.find({ idNumber: { $in: [...idNumbers] } }).toArray();
-    return docs.map(toPerson);
+    const claims = await this.byIdNumber.find({ _id: { $in: [...idNumbers] } }).toArray();
+    if (claims.length === 0) return [];
+    return this.findByIds(claims.map((claim) => claim.personId));
   }
 
   /**
-   * Inserts the person carrying its PersonRegistered event (to cards and passwords) and, with a
-   * key, the request's idempotency record: one single-document write. A replay answers the first
-   * registration; a second registration of one identity number fails on its unique index.
+   * Registers a person in two single-document writes, each atomic, no transaction:
+   * 1. the identity number's document (its insert is the uniqueness check), holding everything the
+   *    registration writes next, PersonRegistered event ids and idempotency record included;
+   * 2. the person, carrying that event until the outbox has it (and the idempotency record).
+   * Whoever finds the number claimed (a replay, a concurrent request, another registration) first
+   * completes step 2 from the claim, so a registration whose writer stopped in between is finished
+   * and its event released; then a replay answers the first person and anything else is CONFLICT.
    */
   async register(
     person: { idNumber: string; name: string; phone: string | null },
@@ -57,37 +106,178 @@ export class PersonRepository {
     key: DocumentKey | null,
     effects: EffectScope | null,
   ): Promise<string> {
-    if (!this.outbox) throw new Error("registering needs the outbox");
-    const id = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
-    const { personId } = await insertNewDocument<
-      PersonDocument & { version: number },
-      { personId: string }
-    >({
-      collection: this.persons as unknown as Collection<PersonDocument & { version: number }>,
-      outbox: this.outbox,
-      effects,
-      document: { _id: id, ...person, createdAt: now },
-      key,
-      now,
-      result: { personId: id },
-      events: [
-        {
-          event: {
-            type: "PersonRegistered",
-            payload: { personId: id },
-            actor: caller.sub,
-            channel: caller.channel,
-            occurredAt: now,
-          },
-          destinations: ["cards", "passwords"],
-        },
-      ],
+    const outbox = this.requireOutbox();
+    if (key) await this.bindKey(key);
+    const personId = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    const outgoing = outbox.prepare({
+      type: "PersonRegistered",
+      payload: { personId },
+      actor: caller.sub,
+      channel: caller.channel,
+      occurredAt: now,
     });
+    const claim: IdNumberDocument = {
+      _id: person.idNumber,
+      personId,
+      pending: {
+        name: person.name,
+        phone: person.phone,
+        createdAt: now,
+        createdWith: key ? (withKeyRecord([], key, { personId }, now, outgoing)[0] ?? null) : null,
+        outgoing,
+      },
+    };
+    try {
+      await this.byIdNumber.insertOne(claim);
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      return this.registeredBefore(person.idNumber, key, effects);
+    }
+    await this.complete(claim, effects);
     return personId;
+  }
+
+  /** The number was claimed before: finish that registration, then replay it or refuse. */
+  private async registeredBefore(
+    idNumber: string,
+    key: DocumentKey | null,
+    effects: EffectScope | null,
+  ): Promise<string> {
+    // Claims are never deleted: the duplicate key means this one is there.
+    const claim = await this.byIdNumber.findOne({ _id: idNumber });
+    if (!claim) throw new Error(`identity number claim vanished after a duplicate key`);
+    const registered = await this.complete(claim, effects);
+    // The same key with other input is a CONFLICT here too (recordFor); another key is a second
+    // registration.
+    const record = recordFor(registered.createdWith ? [registered.createdWith] : [], key);
+    if (!record) throw alreadyRegistered();
+    return claim.personId;
+  }
+
+  /**
+   * Makes sure the claim's person is written and its PersonRegistered event released (or on its
+   * way, then `effects` waits for it, as it would have for the first call); answers the person.
+   * Idempotent and safe to race: the person's `_id` admits one insert, and every writer carries
+   * the same event ids, which the outbox stores once.
+   */
+  private async complete(
+    claim: IdNumberDocument,
+    effects: EffectScope | null,
+  ): Promise<PersonDocument> {
+    const outbox = this.requireOutbox();
+    const { carrier } = this;
+    const pending = claim.pending;
+    if (pending) {
+      const doc: PersonDocument = {
+        _id: claim.personId,
+        idNumber: claim._id,
+        name: pending.name,
+        phone: pending.phone,
+        createdAt: pending.createdAt,
+        version: 1,
+        ...(pending.createdWith ? { createdWith: pending.createdWith } : {}),
+        ...outbox.carry({}, pending.outgoing),
+      };
+      let inserted = true;
+      try {
+        await this.persons.insertOne(doc);
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        inserted = false;
+      }
+      if (inserted) {
+        await outbox.release(carrier, { ...doc, version: 1 }, effects);
+        await this.settle(claim);
+        return doc;
+      }
+    }
+    const stored = await this.persons.findOne({ _id: claim.personId });
+    // Not there after a duplicate key: an index of an earlier version (`idNumber_unique`) holds
+    // the number for a person whose lookup document is missing (see backfillIdNumbers).
+    if (!stored) throw alreadyRegistered();
+    // Its writer stopped before releasing the event, or is releasing it now (the outbox stores
+    // each id once); otherwise the event is in the outbox or delivered, and is followed there.
+    if (stored.outgoing?.length)
+      await outbox.release(carrier, { ...stored, version: stored.version ?? 1 }, effects);
+    else
+      await outbox.follow(
+        pending ? pending.outgoing.map((doc) => doc._id) : stored.createdWith?.events,
+        effects,
+      );
+    if (pending) await this.settle(claim);
+    return stored;
+  }
+
+  /** The person is written: the claim keeps only the way to it. */
+  private async settle(claim: IdNumberDocument): Promise<void> {
+    await this.byIdNumber.updateOne(
+      { _id: claim._id, personId: claim.personId },
+      { $set: { pending: null } },
+    );
+  }
+
+  /** Binds a registration key to its input; the same key with other input is a CONFLICT. */
+  private async bindKey(key: DocumentKey): Promise<void> {
+    try {
+      await this.registrationKeys.insertOne({
+        _id: key.id,
+        operation: key.operation,
+        fingerprint: key.fingerprint,
+        result: {},
+        // Wall-clock time, as the retention sweep measures it (not the request's clock).
+        createdAt: new Date(),
+      });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const bound = await this.registrationKeys.findOne({ _id: key.id });
+      replayOf(bound, key.fingerprint, key.key, key.operation);
+    }
+  }
+
+  /**
+   * Writes the lookup document of persons stored before it existed (earlier versions, or persons
+   * written by them during a rolling upgrade). Runs at start-up when the estimated counts say some
+   * may be missing (every registration writes its lookup first, so normally there are at least as
+   * many lookups as persons); idempotent, so an interrupted run simply runs again. Answers how
+   * many it wrote.
+   */
+  async backfillIdNumbers(): Promise<number> {
+    const [persons, lookups] = await Promise.all([
+      this.persons.estimatedDocumentCount(),
+      this.byIdNumber.estimatedDocumentCount(),
+    ]);
+    if (lookups >= persons) return 0;
+    let written = 0;
+    let after: string | null = null;
+    for (;;) {
+      const page: PersonDocument[] = await this.persons
+        .find(after === null ? {} : { _id: { $gt: after } })
+        .sort({ _id: 1 })
+        .limit(BACKFILL_BATCH)
+        .toArray();
+      if (page.length === 0) return written;
+      after = page[page.length - 1]!._id;
+      const known = new Set(
+        (await this.byIdNumber.find({ _id: { $in: page.map((p) => p.idNumber) } }).toArray()).map(
+          (claim) => claim._id,
+        ),
+      );
+      written += await insertMissing(
+        this.byIdNumber,
+        page
+          .filter((p) => !known.has(p.idNumber))
+          .map((p) => ({ _id: p.idNumber, personId: p._id })),
+      );
+    }
   }
 
   async ping(): Promise<boolean> {
     await this.persons.countDocuments({}, { limit: 1 });
     return true;
+  }
+
+  private requireOutbox(): Outbox {
+    if (!this.outbox) throw new Error("registering needs the outbox");
+    return this.outbox;
   }
 }

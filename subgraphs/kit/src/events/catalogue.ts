@@ -1,0 +1,137 @@
+import { z } from "zod";
+import type { Channel } from "../channels.js";
+import type { SubgraphName } from "../settings/subgraph-urls.js";
+
+/**
+ * Every event that crosses subgraphs: its payload, who produces it and who receives it. The outbox
+ * takes an event's destinations from here, the inbox checks a received payload against it, and a
+ * handler sees the payload typed. One place to read the hub's flows (docs list them from here).
+ *
+ * Events about an aggregate carry its absolute state and version, never only a delta: a receiver
+ * keeps the newest version it has seen, so any order, duplicate or gap converges to the state of
+ * the newest version (a lane is ordered, but two replicas, a stranded release or a redelivery can
+ * still reorder one aggregate's events).
+ */
+const agent = z
+  .object({ idNumber: z.string(), name: z.string(), powerOfAttorneyRef: z.string() })
+  .nullable();
+
+const isoDate = z.iso.datetime({ offset: true });
+const version = z.number().int().positive();
+
+/** The card as of one of its versions: what the bank decides on and mirrors. */
+const cardState = {
+  cardId: z.string().min(1),
+  personId: z.string().min(1),
+  province: z.string(),
+  issuingBank: z.string(),
+  /** The card's status after this version (its absolute state). */
+  status: z.string(),
+  expiresAt: isoDate,
+  cardVersion: version,
+};
+
+export const EVENT_CATALOGUE = {
+  PersonRegistered: {
+    producer: "persons",
+    receivers: ["cards", "passwords"],
+    payload: z.object({ personId: z.string().min(1) }),
+  },
+  CardIssued: {
+    producer: "cards",
+    receivers: ["bank-accounts", "passwords"],
+    payload: z.object({ ...cardState, replacesId: z.string().nullable() }),
+  },
+  CardStatusChanged: {
+    producer: "cards",
+    receivers: ["bank-accounts", "passwords"],
+    payload: z.object({
+      ...cardState,
+      /** What happened (R-CARD-2's change types); receivers decide on `status`, not on this. */
+      change: z.string(),
+      fromStatus: z.string().nullable(),
+    }),
+  },
+  BankAccountStatusChanged: {
+    producer: "bank-accounts",
+    receivers: ["cards"],
+    payload: z.object({ cardId: z.string().min(1), status: z.string(), accountVersion: version }),
+  },
+  FinancialFunctionActivated: {
+    producer: "bank-accounts",
+    receivers: ["cards"],
+    payload: z.object({ cardId: z.string().min(1), agent, accountVersion: version }),
+  },
+  InitialPasswordChanged: {
+    producer: "passwords",
+    receivers: ["cards"],
+    payload: z.object({ cardId: z.string().min(1) }),
+  },
+  ElectronicPasswordLocked: {
+    producer: "passwords",
+    receivers: ["cards"],
+    /** The lock only ever lifts by itself (R-PWD-4): the latest end is the absolute state. */
+    payload: z.object({ personId: z.string().min(1), lockedUntil: isoDate }),
+  },
+} as const satisfies Record<
+  string,
+  { producer: SubgraphName; receivers: readonly SubgraphName[]; payload: z.ZodType }
+>;
+
+export type EventType = keyof typeof EVENT_CATALOGUE;
+export type EventPayload<T extends EventType> = z.infer<(typeof EVENT_CATALOGUE)[T]["payload"]>;
+
+/** Events `subgraph` produces. */
+export type ProducedBy<S extends SubgraphName> = {
+  [T in EventType]: (typeof EVENT_CATALOGUE)[T]["producer"] extends S ? T : never;
+}[EventType];
+
+/** Events `subgraph` receives. */
+export type ReceivedBy<S extends SubgraphName> = {
+  [T in EventType]: S extends (typeof EVENT_CATALOGUE)[T]["receivers"][number] ? T : never;
+}[EventType];
+
+/** An event as a command decides it, before the outbox gives it an id and its destinations. */
+export type NewEvent<T extends EventType = EventType> = {
+  [K in T]: {
+    type: K;
+    payload: EventPayload<K>;
+    actor: string;
+    channel: Channel;
+    occurredAt: Date;
+  };
+}[T];
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_CATALOGUE, type);
+}
+
+/** Who receives events of `type`. */
+export function receiversOf(type: EventType): readonly SubgraphName[] {
+  return EVENT_CATALOGUE[type].receivers;
+}
+
+/** Every subgraph `source` sends events to. */
+export function destinationsOf(source: SubgraphName): SubgraphName[] {
+  const all = Object.values(EVENT_CATALOGUE)
+    .filter((entry) => entry.producer === source)
+    .flatMap((entry) => entry.receivers);
+  return [...new Set(all)];
+}
+
+/** The event types `subgraph` must handle. */
+export function typesReceivedBy(subgraph: SubgraphName): EventType[] {
+  return (Object.keys(EVENT_CATALOGUE) as EventType[]).filter((type) =>
+    (EVENT_CATALOGUE[type].receivers as readonly string[]).includes(subgraph),
+  );
+}
+
+/** A received payload checked against the catalogue; the reason when it does not fit. */
+export function parsePayload<T extends EventType>(
+  type: T,
+  payload: unknown,
+): { ok: true; payload: EventPayload<T> } | { ok: false; reason: string } {
+  const parsed = EVENT_CATALOGUE[type].payload.safeParse(payload);
+  if (parsed.success) return { ok: true, payload: parsed.data as EventPayload<T> };
+  return { ok: false, reason: z.prettifyError(parsed.error) };
+}

@@ -1,0 +1,2 @@
+export * from "./test-mongo.js";
+export * from "./events.js";
