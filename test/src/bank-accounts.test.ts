@@ -1,8 +1,19 @@
-import { hs256ServiceTokens } from "@hub/kit";
+import {
+  hs256ServiceTokens,
+  injectFault,
+  InjectedCrash,
+  keyRecordId,
+  subgraphDatabaseName,
+  type EventBatchAnswer,
+  type HubEvent,
+  type KeyRecord,
+  type OutboxDocument,
+  type SubgraphName,
+} from "@hub/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bankStatus, cardView, codeOf, personWithCard, run } from "./support/cards.js";
+import { bankStatus, cardView, codeOf, freshIdNumber, run } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import { startTestHub, TEST_SECRET, type TestHub } from "./support/hub.js";
+import { startTestHub, TEST_SECRET, type GraphQLResponse, type TestHub } from "./support/hub.js";
 
 let hub: TestHub;
 let url: string;
@@ -14,15 +25,143 @@ afterAll(async () => {
   await hub?.stop();
 });
 
-/** A card whose bank account has been opened (the CardIssued event reached bank-accounts). */
+/** Contract v2: an answer that shows all its own effects names none as pending. */
+function expectNoPendingEffects(answer: GraphQLResponse<unknown>): void {
+  expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+  expect(answer.extensions?.["pendingEffects"], JSON.stringify(answer.extensions)).toBeUndefined();
+}
+
+/**
+ * A card whose bank account is open: contract v2 says the IssueCard answer already shows it
+ * (opened by the CardIssued event), and so does the very next request, with no waiting.
+ */
 async function cardWithAccount(): Promise<string> {
-  const { cardId } = await personWithCard(url);
-  await eventually(async () => expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED"));
-  return cardId;
+  const registered = await run<{ registerPerson: { person: { id: string } } }>(
+    url,
+    "RegisterPerson",
+    { idNumber: freshIdNumber(), name: "开户人" },
+  );
+  expectNoPendingEffects(registered);
+  const issued = await run<{
+    issueCard: { card: { id: string; bankAccount: { status: string } | null } };
+  }>(url, "IssueCard", {
+    personId: registered.data!.registerPerson.person.id,
+    province: "44",
+    issuingBank: "中国工商银行",
+  });
+  expectNoPendingEffects(issued);
+  const card = issued.data!.issueCard.card;
+  expect(card.bankAccount?.status).toBe("NOT_ACTIVATED");
+  expect(await bankStatus(url, card.id)).toBe("NOT_ACTIVATED");
+  return card.id;
 }
 
 interface Activation {
-  activateFinancialFunction: { bankAccount: { id: string; status: string; bank: string } };
+  activateFinancialFunction: {
+    bankAccount: { id: string; status: string; bank: string };
+    card: {
+      id: string;
+      status: string;
+      socialSecurityFunction: { enabled: boolean; channel: string | null };
+    };
+  };
+}
+
+interface BankCancellation {
+  cancelBankAccount: { bankAccount: { id: string; status: string }; card: { status: string } };
+}
+
+const cardsDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "cards"));
+const bankDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "bank-accounts"));
+const passwordsDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "passwords"));
+
+interface StoredCard {
+  _id: string;
+  version: number;
+  bankAccountStatus: string | null;
+  bankAccountVersion?: number | null;
+  keys?: KeyRecord[];
+}
+interface StoredAccount {
+  _id: string;
+  cardId: string;
+  status: string;
+  version: number;
+  card?: { status: string; version: number } | null;
+  keys?: KeyRecord[];
+}
+
+const storedCard = async (cardId: string) =>
+  (await cardsDb().collection<StoredCard>("cards").findOne({ _id: cardId }))!;
+const storedAccount = async (cardId: string) =>
+  (await bankDb().collection<StoredAccount>("bank_accounts").findOne({ cardId }))!;
+
+/**
+ * Every event the subgraphs released to their outboxes so far, exactly as the relays deliver
+ * them: read off the insert commands the hub's database saw (delivered events leave the outbox,
+ * so the collection itself no longer has them). A replay built from these is a real redelivery:
+ * the real event id and a payload that fits the catalogue.
+ */
+function releasedEvents(): OutboxDocument[] {
+  const seen = new Map<string, OutboxDocument>();
+  for (const command of hub.commands)
+    if (command.commandName === "insert" && command.command["insert"] === "outbox")
+      for (const doc of command.command["documents"] as OutboxDocument[]) seen.set(doc._id, doc);
+  return [...seen.values()];
+}
+
+/** The one released event of `type` for `destination` that `match` picks. */
+function releasedEvent(
+  type: OutboxDocument["type"],
+  destination: SubgraphName,
+  match: (payload: Record<string, unknown>) => boolean,
+): OutboxDocument {
+  const found = releasedEvents().filter(
+    (doc) => doc.type === type && doc.destination === destination && match(doc.payload),
+  );
+  expect(found, `${type} → ${destination}`).toHaveLength(1);
+  return found[0]!;
+}
+
+/** An outbox document as the relay sends it over the wire. */
+function onTheWire(doc: OutboxDocument): HubEvent {
+  return {
+    id: doc.eventId,
+    type: doc.type,
+    payload: doc.payload,
+    actor: doc.actor,
+    channel: doc.channel,
+    occurredAt: new Date(doc.occurredAt).toISOString(),
+    source: doc.source,
+  };
+}
+
+/** Delivers `events` to `destination`'s real /events endpoint as `source`'s relay does. */
+async function deliver(
+  destination: SubgraphName,
+  source: SubgraphName,
+  events: HubEvent[],
+): Promise<EventBatchAnswer> {
+  const endpoint = hub.subgraphs.get(destination)!.url.replace(/graphql$/, "events");
+  const serviceToken = await hs256ServiceTokens(TEST_SECRET, source)();
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
+    body: JSON.stringify({ events }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as EventBatchAnswer;
+}
+
+/** A delivery the receiver took whole (nothing failed, nothing pending downstream). */
+async function deliverApplied(
+  destination: SubgraphName,
+  source: SubgraphName,
+  events: HubEvent[],
+): Promise<void> {
+  const answer = await deliver(destination, source, events);
+  expect(answer.failed ?? null, JSON.stringify(answer.failed)).toBeNull();
+  expect(answer).toMatchObject({ applied: events.length, pending: {} });
 }
 
 describe("bank accounts (R-BANK-*) through the gateway", () => {
@@ -49,6 +188,7 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
       },
       "DOOR_TO_DOOR",
     );
+    expectNoPendingEffects(doorToDoor);
     expect(doorToDoor.data!.activateFinancialFunction.bankAccount).toMatchObject({
       status: "ACTIVE",
       bank: "中国工商银行",
@@ -62,7 +202,7 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
     expect(codeOf(again)).toBe("INVALID_TRANSITION");
   });
 
-  it("R-BANK-2: activating the financial function enables the card's social function, recorded as BANK_COUNTER by the original actor", async () => {
+  it("R-BANK-2: activating the financial function enables the card's social function, recorded as BANK_COUNTER by the original actor, in the answer and the next request", async () => {
     const cardId = await cardWithAccount();
     const activated = await run<Activation>(
       url,
@@ -71,9 +211,19 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
       "BANK_COUNTER",
       "bank-teller-3",
     );
-    expect(activated.data!.activateFinancialFunction.bankAccount.status).toBe("ACTIVE");
-    await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
-    expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({
+    expectNoPendingEffects(activated);
+    expect(activated.data!.activateFinancialFunction).toMatchObject({
+      bankAccount: { status: "ACTIVE" },
+      card: {
+        id: cardId,
+        status: "NORMAL",
+        socialSecurityFunction: { enabled: true, channel: "BANK_COUNTER" },
+      },
+    });
+    // The caller's very next request: no polling (contract v2).
+    const view = await cardView(url, cardId);
+    expect(view.status).toBe("NORMAL");
+    expect(view.history.at(-1)).toMatchObject({
       type: "SOCIAL_FUNCTION_ENABLED",
       channel: "BANK_COUNTER",
       actor: "bank-teller-3",
@@ -82,34 +232,103 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
 
   it("R-BANK-3: a cancelled card leaves its account CANCELLATION_REQUIRED until it is cancelled at the bank counter", async () => {
     const cardId = await cardWithAccount();
-    await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "b3" }, "BANK_COUNTER");
-    await run(url, "CancelCard", { cardId, reason: "moved abroad", idempotencyKey: "c3" });
-    await eventually(async () =>
-      expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED"),
+    expectNoPendingEffects(
+      await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "b3" }, "BANK_COUNTER"),
     );
+    const cancelledCard = await run<{
+      cancelCard: { card: { status: string; bankAccount: { status: string } } };
+    }>(url, "CancelCard", { cardId, reason: "moved abroad", idempotencyKey: "c3" });
+    expectNoPendingEffects(cancelledCard);
+    expect(cancelledCard.data!.cancelCard.card).toMatchObject({
+      status: "CANCELLED",
+      bankAccount: { status: "CANCELLATION_REQUIRED" },
+    });
+    expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED");
     expect(
       codeOf(await run(url, "CancelBankAccount", { cardId, idempotencyKey: "x" }, "COUNTER")),
     ).toBe("CHANNEL_NOT_ALLOWED");
-    const cancelled = await run<{ cancelBankAccount: { bankAccount: { status: string } } }>(
+    const cancelled = await run<BankCancellation>(
       url,
       "CancelBankAccount",
       { cardId, idempotencyKey: "x" },
       "BANK_COUNTER",
     );
+    expectNoPendingEffects(cancelled);
     expect(cancelled.data!.cancelBankAccount.bankAccount.status).toBe("CANCELLED");
-    // the cards subgraph's mirror follows, so the duplicate advice (R-DUP-2) no longer asks for it
-    const mirror = hub.client
-      .db(`${hub.dbPrefix}_cards`)
-      .collection<{ _id: string; bankAccountStatus: string }>("cards");
-    await eventually(async () =>
-      expect((await mirror.findOne({ _id: cardId }))!.bankAccountStatus).toBe("CANCELLED"),
-    );
+    // The cards subgraph's mirror (R-DUP-2's advice reads it) is one of the answer's effects:
+    // it already shows the cancellation when the answer comes.
+    expect((await storedCard(cardId)).bankAccountStatus).toBe("CANCELLED");
   });
 });
 
-describe("cross-subgraph effects are never lost", () => {
-  it("activation while the cards subgraph is down succeeds, and the card is enabled once it is back — exactly once", async () => {
+describe("idempotent bank mutations (CONTRACT.md Writes)", () => {
+  it("activateFinancialFunction replayed with its key: the first answer again, one activation, one enabling", async () => {
     const cardId = await cardWithAccount();
+    const input = { cardId, idempotencyKey: "act-twice" };
+    const first = await run<Activation>(url, "ActivateFinancialFunction", input, "BANK_COUNTER");
+    expectNoPendingEffects(first);
+    const account = await storedAccount(cardId);
+    const card = await cardView(url, cardId);
+    const replay = await run<Activation>(url, "ActivateFinancialFunction", input, "BANK_COUNTER");
+    // Run again, the activation would be INVALID_TRANSITION (the account is ACTIVE already).
+    expectNoPendingEffects(replay);
+    expect(replay.data).toEqual(first.data);
+    expect((await storedAccount(cardId)).version).toBe(account.version);
+    expect(await cardView(url, cardId)).toEqual(card);
+    expect(card.history.filter((e) => e.type === "SOCIAL_FUNCTION_ENABLED")).toHaveLength(1);
+    const activations = releasedEvents().filter(
+      (e) => e.type === "FinancialFunctionActivated" && e.payload["cardId"] === cardId,
+    );
+    expect(activations).toHaveLength(1);
+    // The same key with other input (an agent now) is another request: CONFLICT, nothing changes.
+    const other = await run(
+      url,
+      "ActivateFinancialFunction",
+      {
+        ...input,
+        agent: { idNumber: "11010519491231002X", name: "家属", powerOfAttorneyRef: "POA-1" },
+      },
+      "BANK_COUNTER",
+    );
+    expect(codeOf(other)).toBe("CONFLICT");
+    expect((await storedAccount(cardId)).version).toBe(account.version);
+  });
+
+  it("cancelBankAccount replayed with its key: the first answer again, one cancellation announced", async () => {
+    const cardId = await cardWithAccount();
+    const input = { cardId, idempotencyKey: "cancel-twice" };
+    const first = await run<BankCancellation>(url, "CancelBankAccount", input, "BANK_COUNTER");
+    expectNoPendingEffects(first);
+    expect(first.data!.cancelBankAccount.bankAccount.status).toBe("CANCELLED");
+    const account = await storedAccount(cardId);
+    const replay = await run<BankCancellation>(url, "CancelBankAccount", input, "BANK_COUNTER");
+    // Run again, it would be INVALID_TRANSITION ("already cancelled").
+    expectNoPendingEffects(replay);
+    expect(replay.data).toEqual(first.data);
+    expect(await storedAccount(cardId)).toEqual(account);
+    const announced = releasedEvents().filter(
+      (e) =>
+        e.type === "BankAccountStatusChanged" &&
+        e.payload["cardId"] === cardId &&
+        e.payload["status"] === "CANCELLED",
+    );
+    expect(announced).toHaveLength(1);
+  });
+});
+
+describe("cross-subgraph effects are never lost, and applied once", () => {
+  it("activation while the cards subgraph is down succeeds; once it is back the card is enabled, exactly once even when its first application crashed before answering", async () => {
+    const cardId = await cardWithAccount();
+    const bankOutbox = () => hub.subgraphs.get("bank-accounts")!.url.replace(/graphql$/, "outbox");
+    const outboxStats = async () =>
+      (await (await fetch(bankOutbox())).json()) as {
+        pending: number;
+        oldestPendingMs: number;
+        failedAttempts: number;
+        deadLetters: number;
+      };
+    let crashes = 0;
+    let stopCrashing = (): void => undefined;
     await hub.stopSubgraph("cards");
     try {
       const activated = await run<Activation>(
@@ -119,7 +338,7 @@ describe("cross-subgraph effects are never lost", () => {
         "BANK_COUNTER",
       );
       // The bank's part answers; the card's part (served by the stopped subgraph) says why not,
-      // and the answer names the effect still on its way (contract v2).
+      // and the answer names the effects still on their way (contract v2).
       expect(activated.data!.activateFinancialFunction.bankAccount.status).toBe("ACTIVE");
       expect(activated.errors?.map((e) => [e.path?.join("."), e.extensions?.["code"]])).toEqual([
         ["activateFinancialFunction.card", "SERVICE_UNAVAILABLE"],
@@ -132,73 +351,176 @@ describe("cross-subgraph effects are never lost", () => {
         "BankAccountStatusChanged → cards",
         "FinancialFunctionActivated → cards",
       ]);
-      // the operator sees the queue waiting
-      const outbox = hub.subgraphs.get("bank-accounts")!.url.replace(/graphql$/, "outbox");
+      // The operator sees the queue waiting (the relay's retries are what is waited for here).
       await eventually(async () => {
-        const stats = (await (await fetch(outbox)).json()) as {
-          pending: number;
-          oldestPendingMs: number;
-          failedAttempts: number;
-        };
+        const stats = await outboxStats();
         expect(stats.pending).toBeGreaterThan(0);
         expect(stats.failedAttempts).toBeGreaterThan(0);
         expect(stats.oldestPendingMs).toBeGreaterThan(0);
       });
+      // When cards is back, its first application of the enabling stops right after the card's
+      // write committed, before it answers the relay (as a crash there would): the relay never
+      // heard it was applied, so it delivers the same event again. The card must record it once.
+      stopCrashing = injectFault("after-carrying-write", (detail) => {
+        if (detail["collection"] !== "cards" || crashes > 0) return;
+        crashes += 1;
+        throw new InjectedCrash("after-carrying-write");
+      });
     } finally {
       await hub.startSubgraph("cards");
     }
-    await eventually(
-      async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"),
-      20_000,
+    try {
+      // A subgraph that was down is the one case where effects arrive later: waited for here.
+      await eventually(async () => {
+        expect(crashes).toBe(1);
+        const stats = await outboxStats();
+        // Every event acknowledged (the crashed one only by its redelivery), none set aside.
+        expect(stats.pending).toBe(0);
+        expect(stats.deadLetters).toBe(0);
+      }, 30_000);
+    } finally {
+      stopCrashing();
+    }
+    const enabling = releasedEvent(
+      "FinancialFunctionActivated",
+      "cards",
+      (p) => p["cardId"] === cardId,
     );
-    // a relay restart mid-way delivers again; the card records the enabling once
-    const relayed = hub.subgraphs.get("bank-accounts")!;
-    await relayed.stop();
-    hub.subgraphs.delete("bank-accounts");
-    await hub.startSubgraph("bank-accounts");
-    const history = (await cardView(url, cardId)).history.filter(
-      (e) => e.type === "SOCIAL_FUNCTION_ENABLED",
+    // The relay heard the crash as this event's failure (it notes it on the event before trying
+    // again); the event then left the outbox, so a later delivery was applied.
+    const noted = hub.commands.filter(
+      (c) =>
+        c.commandName === "update" &&
+        c.databaseName === subgraphDatabaseName(hub.dbPrefix, "bank-accounts") &&
+        c.command["update"] === "outbox" &&
+        JSON.stringify(c.command["updates"]).includes(enabling._id) &&
+        JSON.stringify(c.command["updates"]).includes("injected crash"),
     );
-    expect(history).toHaveLength(1);
+    expect(noted).toHaveLength(1);
+    const view = await cardView(url, cardId);
+    expect(view.status).toBe("NORMAL");
+    expect(view.history.filter((e) => e.type === "SOCIAL_FUNCTION_ENABLED")).toHaveLength(1);
+    expect(
+      (await storedCard(cardId)).keys?.filter((k) => k.id === `event:${enabling.eventId}`),
+    ).toHaveLength(1);
   });
 
-  it("replaying an already-applied event changes nothing", async () => {
+  it("redelivered events older than what a receiver has seen since change nothing: the bank account, its mirror in cards and the card keep their state and history", async () => {
     const cardId = await cardWithAccount();
-    await run(
+    expectNoPendingEffects(
+      await run(
+        url,
+        "ActivateFinancialFunction",
+        { cardId, idempotencyKey: "rd-1" },
+        "BANK_COUNTER",
+      ),
+    );
+    // Formal loss of an activated card: the account goes under loss report (R-BANK-3)...
+    const lost = await run(
       url,
-      "ActivateFinancialFunction",
-      { cardId, idempotencyKey: "replay-1" },
+      "ReportCardLoss",
+      { cardId, temporary: false, idempotencyKey: "rd-lost" },
       "BANK_COUNTER",
     );
-    await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
-    const before = await cardView(url, cardId);
-    // Delivered events leave the outbox; the card records the event it applied in its history.
-    const stored = await hub.client
-      .db(`${hub.dbPrefix}_cards`)
-      .collection<{ _id: string; history: { details?: { eventId?: string } }[] }>("cards")
-      .findOne({ _id: cardId });
-    const appliedId = stored?.history.find((entry) => entry.details?.eventId)?.details?.eventId;
-    expect(appliedId).toBeTypeOf("string");
-    const event = {
-      id: appliedId!,
-      type: "FinancialFunctionActivated",
-      payload: { cardId },
-      actor: "bank-operator",
-      channel: "BANK_COUNTER",
-      occurredAt: new Date().toISOString(),
-      source: "bank-accounts",
-    };
-    const events = hub.subgraphs.get("cards")!.url.replace(/graphql$/, "events");
-    const serviceToken = await hs256ServiceTokens(TEST_SECRET, "bank-accounts")();
-    for (let i = 0; i < 3; i++) {
-      const response = await fetch(events, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${serviceToken}` },
-        body: JSON.stringify({ events: [event] }),
-      });
-      expect(await response.json()).toEqual({ applied: 1, pending: {} });
+    expectNoPendingEffects(lost);
+    expect(await bankStatus(url, cardId)).toBe("LOSS_REPORTED");
+    expect((await storedCard(cardId)).bankAccountStatus).toBe("LOSS_REPORTED");
+    // ...and back to ACTIVE once the report is withdrawn.
+    expectNoPendingEffects(await run(url, "WithdrawLossReport", { cardId }));
+    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
+
+    // The events of the loss report as they were delivered: each would undo the withdrawal if
+    // applied again (the account and the mirror back to LOSS_REPORTED, the passwords subgraph's
+    // card status back to LOST), and the activation's enabling of the card.
+    const cardLost = releasedEvent(
+      "CardStatusChanged",
+      "bank-accounts",
+      (p) => p["cardId"] === cardId && p["status"] === "LOST",
+    );
+    const cardLostToPasswords = releasedEvent(
+      "CardStatusChanged",
+      "passwords",
+      (p) => p["cardId"] === cardId && p["status"] === "LOST",
+    );
+    const accountLost = releasedEvent(
+      "BankAccountStatusChanged",
+      "cards",
+      (p) => p["cardId"] === cardId && p["status"] === "LOSS_REPORTED",
+    );
+    const enabling = releasedEvent(
+      "FinancialFunctionActivated",
+      "cards",
+      (p) => p["cardId"] === cardId,
+    );
+    // The loss report's own key record names the event it released (it was that request's).
+    const lossRecord = (await storedCard(cardId)).keys?.find(
+      (k) => k.id === keyRecordId("BANK_COUNTER", "reportCardLoss", "rd-lost"),
+    );
+    expect(lossRecord?.events).toContain(cardLost._id);
+
+    const account = await storedAccount(cardId);
+    const card = await storedCard(cardId);
+    const view = await cardView(url, cardId);
+    const knownCards = passwordsDb().collection<{ _id: string; status?: string }>("known_cards");
+    const passwordsKnow = await knownCards.findOne({ _id: cardId });
+    expect(account).toMatchObject({ status: "ACTIVE", card: { status: "NORMAL" } });
+    expect(card.bankAccountStatus).toBe("ACTIVE");
+    expect(passwordsKnow?.status).toBe("NORMAL");
+
+    // Delivered again, twice, through the real endpoints with the relays' service tokens.
+    for (let i = 0; i < 2; i++) {
+      await deliverApplied("bank-accounts", "cards", [onTheWire(cardLost)]);
+      await deliverApplied("passwords", "cards", [onTheWire(cardLostToPasswords)]);
+      await deliverApplied("cards", "bank-accounts", [onTheWire(accountLost), onTheWire(enabling)]);
     }
-    expect(await cardView(url, cardId)).toEqual(before);
+
+    expect(await storedAccount(cardId)).toEqual(account);
+    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
+    const cardAfter = await storedCard(cardId);
+    expect(cardAfter).toEqual(card);
+    expect(cardAfter.bankAccountStatus).toBe("ACTIVE");
+    const viewAfter = await cardView(url, cardId);
+    expect(viewAfter).toEqual(view);
+    expect(viewAfter.history).toHaveLength(view.history.length);
+    expect(await knownCards.findOne({ _id: cardId })).toEqual(passwordsKnow);
+  });
+
+  it("SECURITY.md: an event id already applied to an account is not applied again, even when its payload would now change the account", async () => {
+    const cardId = await cardWithAccount();
+    expectNoPendingEffects(
+      await run(
+        url,
+        "ActivateFinancialFunction",
+        { cardId, idempotencyKey: "id-1" },
+        "BANK_COUNTER",
+      ),
+    );
+    expectNoPendingEffects(await run(url, "ReportCardLoss", { cardId, temporary: true }));
+    const applied = releasedEvent(
+      "CardStatusChanged",
+      "bank-accounts",
+      (p) => p["cardId"] === cardId && p["status"] === "TEMPORARY_LOSS",
+    );
+    const account = await storedAccount(cardId);
+    expect(account.status).toBe("ACTIVE");
+    // A real redelivery carries the same payload, which the card-version guard alone would stop
+    // too; only a payload that would change the account shows whether the id itself is
+    // recorded ("applied once per event id"): here a newer card version, formally lost.
+    const sameIdNewerState = onTheWire({
+      ...applied,
+      payload: {
+        ...applied.payload,
+        status: "LOST",
+        change: "LOSS_REPORTED_FORMAL",
+        fromStatus: "TEMPORARY_LOSS",
+        cardVersion: (applied.payload["cardVersion"] as number) + 1,
+      },
+    });
+    await deliverApplied("bank-accounts", "cards", [sameIdNewerState]);
+    expect(await storedAccount(cardId)).toEqual(account);
+    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
+    // What stopped it: the record of the id in the account it changed.
+    expect(account.keys?.map((k) => k.id)).toContain(`event:${applied.eventId}`);
   });
 
   it("the /events endpoint accepts only the relay's service token", async () => {
@@ -208,7 +530,7 @@ describe("cross-subgraph effects are never lost", () => {
         {
           id: "forged",
           type: "FinancialFunctionActivated",
-          payload: { cardId: "c_x" },
+          payload: { cardId: "c_x", agent: null, accountVersion: 2 },
           actor: "x",
           channel: "BANK_COUNTER",
           occurredAt: new Date().toISOString(),

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bankStatus, cardView, codeOf, personWithCard, run } from "./support/cards.js";
-import { eventually } from "./support/eventually.js";
-import { startTestHub, type TestHub } from "./support/hub.js";
+import { startTestHub, type GraphQLResponse, type TestHub } from "./support/hub.js";
 
 let hub: TestHub;
 let url: string;
@@ -15,6 +14,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await hub?.stop();
 });
+
+/**
+ * Contract v2: a mutation answers once its effects reached the other subgraphs, so the caller's
+ * very next request shows them; an answer naming none as pending says they all arrived.
+ */
+function expectNoPendingEffects(answer: GraphQLResponse<unknown>): void {
+  expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+  expect(answer.extensions?.["pendingEffects"], JSON.stringify(answer.extensions)).toBeUndefined();
+}
 
 describe("card lifecycle through the gateway", () => {
   it("R-CARD-2/R-CARD-3/R-CARD-4: issue → collect → enable at a pharmacy; enabling again says so, without error", async () => {
@@ -59,8 +67,17 @@ describe("card lifecycle through the gateway", () => {
 
   it("R-CARD-10, R-BANK-3: temporary loss → formal loss (bank account under loss report) → withdrawn (account active again)", async () => {
     const { cardId } = await personWithCard(url);
-    await run(url, "EnableSocialSecurityFunction", { cardId });
-    await eventually(async () => expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED"));
+    // The bank account opened with the card (its CardIssued effect), known to the next request.
+    expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED");
+    // Only an activated account goes under loss report with its card (account-rules.ts).
+    const activated = await run<{
+      activateFinancialFunction: { bankAccount: { status: string }; card: { status: string } };
+    }>(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "lc-act" }, "BANK_COUNTER");
+    expectNoPendingEffects(activated);
+    expect(activated.data!.activateFinancialFunction).toMatchObject({
+      bankAccount: { status: "ACTIVE" },
+      card: { status: "NORMAL" },
+    });
 
     const temporary = await run<{ reportCardLoss: { card: { status: string } } }>(
       url,
@@ -68,7 +85,10 @@ describe("card lifecycle through the gateway", () => {
       { cardId, temporary: true },
       "APP",
     );
+    expectNoPendingEffects(temporary);
     expect(temporary.data!.reportCardLoss.card.status).toBe("TEMPORARY_LOSS");
+    // A temporary report leaves the account alone: the bank acts on a formal one.
+    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
     const formalByApp = await run(url, "ReportCardLoss", { cardId, temporary: false }, "APP");
     expect(codeOf(formalByApp)).toBe("CHANNEL_NOT_ALLOWED");
     expect((await cardView(url, cardId)).status).toBe("TEMPORARY_LOSS");
@@ -78,14 +98,20 @@ describe("card lifecycle through the gateway", () => {
       { cardId, temporary: false },
       "BANK_COUNTER",
     );
+    expectNoPendingEffects(formal);
     expect(formal.data!.reportCardLoss.card.status).toBe("LOST");
+    // R-BANK-3: the account is under loss report by the caller's very next request.
+    expect(await bankStatus(url, cardId)).toBe("LOSS_REPORTED");
     const withdrawn = await run<{ withdrawLossReport: { card: { status: string } } }>(
       url,
       "WithdrawLossReport",
       { cardId },
       "COUNTER",
     );
+    expectNoPendingEffects(withdrawn);
     expect(withdrawn.data!.withdrawLossReport.card.status).toBe("NORMAL");
+    // ...and active again by the next one.
+    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
     expect((await cardView(url, cardId)).history.map((e) => e.type).slice(-3)).toEqual([
       "LOSS_REPORTED_TEMPORARY",
       "LOSS_REPORTED_FORMAL",
@@ -114,7 +140,7 @@ describe("card lifecycle through the gateway", () => {
       idempotencyKey: "replace-1",
       agent: { idNumber: "11010519491231002X", name: "代理人", powerOfAttorneyRef: "POA-2026-001" },
     });
-    expect(replaced.errors).toBeUndefined();
+    expectNoPendingEffects(replaced);
     const { oldCard, newCard, fee } = replaced.data!.replaceCard;
     expect(fee).toEqual({ amount: 20, currency: "CNY", reason: expect.stringMatching(/cracked/i) });
     expect(oldCard).toEqual({ id: cardId, status: "CANCELLED", replacedBy: { id: newCard.id } });
@@ -125,10 +151,10 @@ describe("card lifecycle through the gateway", () => {
       toStatus: "CANCELLED",
       agentIdNumber: "11010519491231002X",
     });
-    await eventually(async () =>
-      expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED"),
-    );
-    await eventually(async () => expect(await bankStatus(url, newCard.id)).toBe("NOT_ACTIVATED"));
+    // The replacement's effects on the bank (the old account to be cancelled, the new card's
+    // account opened) are in by the caller's next requests.
+    expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED");
+    expect(await bankStatus(url, newCard.id)).toBe("NOT_ACTIVATED");
     expect(personId).toMatch(/^p_/);
   });
 

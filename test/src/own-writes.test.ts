@@ -172,11 +172,12 @@ describe("an answer shows its own effects (contract v2)", () => {
     });
   });
 
-  it("a receiving subgraph stopped: the mutation answers OK within the bound, names the pending effect, and the effect arrives once it is back", async () => {
+  it("a receiving subgraph stopped: the mutation answers OK while it is still down (without waiting for it), names the pending effect, and the effect arrives once it is back", async () => {
     const { personId, idNumber } = await register();
     const cardId = (await issue(personId)).data!.issueCard.card.id;
     await hub.stopSubgraph("bank-accounts");
     try {
+      // Answered before bank-accounts is started again (below): the answer does not wait for it.
       const cancelled = await run<{ cancelCard: { card: { id: string; status: string } } }>(
         url,
         "CancelCard",

@@ -2,9 +2,9 @@ import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiSchemaOf, SUPERGRAPH_PATH } from "@hub/schema";
 import { isObjectType } from "graphql";
-import { cardView, codeOf, personWithCard, run } from "./support/cards.js";
-import { eventually } from "./support/eventually.js";
-import { graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+import { subgraphDatabaseName, type OutboxDocument } from "@hub/kit";
+import { cardView, codeOf, freshIdNumber, run } from "./support/cards.js";
+import { graphql, startTestHub, token, type GraphQLResponse, type TestHub } from "./support/hub.js";
 
 const INITIAL = "123456";
 let now = new Date("2026-11-25T09:00:00Z");
@@ -53,18 +53,137 @@ async function passwordOf(cardId: string) {
 
 const idNumbers: string[] = [];
 
+/**
+ * Contract v2: a mutation answers once its effects reached the other subgraphs, so the caller's
+ * very next request shows them; an answer naming none as pending says they all arrived.
+ */
+function expectNoPendingEffects(answer: GraphQLResponse<unknown>): void {
+  expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+  expect(answer.extensions?.["pendingEffects"], JSON.stringify(answer.extensions)).toBeUndefined();
+}
+
+/**
+ * A registered person with a card. The IssueCard answer already shows the card's initial
+ * password (its CardIssued reached the passwords subgraph: contract v2), so the very next
+ * request may verify it, with no waiting.
+ */
 async function registeredPerson(): Promise<{ personId: string; cardId: string }> {
-  const created = await personWithCard(url);
-  idNumbers.push(created.idNumber);
-  // wait until the passwords subgraph has learnt of the person and the card
-  await eventually(async () =>
-    expect(
-      codeOf(
-        await call("VerifyCardPassword", { cardId: created.cardId, password: INITIAL }, "PHARMACY"),
-      ),
-    ).toBeUndefined(),
+  const idNumber = freshIdNumber();
+  idNumbers.push(idNumber);
+  // Through `run`, not `call`: these answers show the identity number unmasked (the test token
+  // has pii:read), which is not a leak; R-PWD-6 scans what `call` records.
+  const registered = await run<{ registerPerson: { person: { id: string } } }>(
+    url,
+    "RegisterPerson",
+    { idNumber, name: "测试人" },
   );
-  return created;
+  expectNoPendingEffects(registered);
+  const personId = registered.data!.registerPerson.person.id;
+  const issued = await run<{
+    issueCard: { card: { id: string; password: { state: string } | null } };
+  }>(url, "IssueCard", { personId, province: "44", issuingBank: "中国工商银行" });
+  expectNoPendingEffects(issued);
+  const card = issued.data!.issueCard.card;
+  expect(card.password?.state).toBe("INITIAL");
+  const verified = await call<{ verifyCardPassword: { result: string } }>(
+    "VerifyCardPassword",
+    { cardId: card.id, password: INITIAL },
+    "PHARMACY",
+  );
+  expect(codeOf(verified)).toBeUndefined();
+  expect(verified.data!.verifyCardPassword.result).toBe("OK");
+  return { personId, cardId: card.id };
+}
+
+interface ResetAnswer {
+  resetCardPassword: { password: { state: string; failedAttempts: number } };
+}
+
+interface EcardVerifyAnswer {
+  verifyElectronicCardPassword: {
+    result: string;
+    attemptsLeft: number;
+    lockedUntil: string | null;
+  };
+}
+
+/** Rounds of each race: one round rarely hits the narrow window, a few often do. */
+const RACE_ROUNDS = 6;
+
+const passwordsDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "passwords"));
+
+async function storedElectronicPassword(personId: string) {
+  const stored = await passwordsDb()
+    .collection<{ _id: string; failedAttempts: number; lockedAt: Date | null }>(
+      "electronic_card_passwords",
+    )
+    .findOne({ _id: personId });
+  return stored!;
+}
+
+/** How many audit records (password_events) match. */
+function passwordEvents(filter: Record<string, string>): Promise<number> {
+  return passwordsDb().collection("password_events").countDocuments(filter);
+}
+
+/** Events the passwords subgraph released, read off its outbox inserts (delivered ones leave). */
+function releasedFromPasswords(): OutboxDocument[] {
+  const database = subgraphDatabaseName(hub.dbPrefix, "passwords");
+  return hub.commands
+    .filter(
+      (c) =>
+        c.commandName === "insert" &&
+        c.databaseName === database &&
+        c.command["insert"] === "outbox",
+    )
+    .flatMap((c) => c.command["documents"] as OutboxDocument[]);
+}
+
+/** One entry of a race: whether it was the right password, and what it was answered. */
+interface Entry {
+  correct: boolean;
+  result: string;
+  attemptsLeft: number;
+}
+
+/**
+ * Whether some one-at-a-time order of `entries`, starting from `failedBefore` consecutive wrong
+ * entries, gives every entry the answer it got and ends in the stored state `final`. The rules
+ * one entry at a time (R-PWD-3, R-PWD-4): a wrong entry counts, and the one that reaches `lockAt`
+ * locks (answered LOCKED, attempts left 0); a correct entry clears the count (OK, `lockAt` left);
+ * once locked, every entry is LOCKED and the count stays.
+ */
+function serialisable(
+  entries: readonly Entry[],
+  lockAt: number,
+  failedBefore: number,
+  final: { failedAttempts: number; locked: boolean },
+): boolean {
+  const fits = (order: readonly number[]): boolean => {
+    let failed = failedBefore;
+    let locked = false;
+    for (const index of order) {
+      const entry = entries[index]!;
+      let result: string;
+      let left: number;
+      if (locked) [result, left] = ["LOCKED", 0];
+      else if (entry.correct) [failed, result, left] = [0, "OK", lockAt];
+      else {
+        failed += 1;
+        locked = failed >= lockAt;
+        [result, left] = locked ? ["LOCKED", 0] : ["WRONG", lockAt - failed];
+      }
+      if (result !== entry.result || left !== entry.attemptsLeft) return false;
+    }
+    return failed === final.failedAttempts && locked === final.locked;
+  };
+  const orders = (rest: number[]): number[][] =>
+    rest.length <= 1
+      ? [rest]
+      : rest.flatMap((first, i) =>
+          orders([...rest.slice(0, i), ...rest.slice(i + 1)]).map((tail) => [first, ...tail]),
+        );
+  return orders(entries.map((_, i) => i)).some(fits);
 }
 
 describe("passwords through the gateway", () => {
@@ -111,18 +230,26 @@ describe("passwords through the gateway", () => {
     );
     expect(codeOf(weak)).toBe("BAD_USER_INPUT");
     const changed = await call<{
-      changeCardPassword: { result: string; password: { state: string } };
+      changeCardPassword: {
+        result: string;
+        password: { state: string };
+        card: { socialSecurityFunction: { enabled: boolean; channel: string | null } };
+      };
     }>(
       "ChangeCardPassword",
       { cardId, currentPassword: INITIAL, newPassword: "802615" },
       "PHARMACY",
     );
+    // The contract's own example: the card enabled "in this very answer" and the next request.
+    expectNoPendingEffects(changed);
     expect(changed.data!.changeCardPassword).toMatchObject({
       result: "OK",
       password: { state: "SET" },
+      card: { socialSecurityFunction: { enabled: true, channel: "PHARMACY" } },
     });
-    await eventually(async () => expect((await cardView(url, cardId)).status).toBe("NORMAL"));
-    expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({
+    const view = await cardView(url, cardId);
+    expect(view.status).toBe("NORMAL");
+    expect(view.history.at(-1)).toMatchObject({
       type: "SOCIAL_FUNCTION_ENABLED",
       channel: "PHARMACY",
       actor: "op-test",
@@ -329,6 +456,148 @@ describe("passwords through the gateway", () => {
           )
         ).data!.verifyElectronicCardPassword.result,
       ).toBe("WRONG");
+    }
+  });
+
+  it("R-PWD-3: resetCardPassword replayed with its key answers as the first time and resets nothing again; the key with other input is a CONFLICT", async () => {
+    const { cardId } = await registeredPerson();
+    for (let i = 0; i < 6; i++)
+      await call("VerifyCardPassword", { cardId, password: "999990" }, "PHARMACY");
+    expect((await passwordOf(cardId)).state).toBe("LOCKED");
+    const input = { cardId, idempotencyKey: "reset-twice" };
+    const first = await call<ResetAnswer>("ResetCardPassword", input, "COUNTER");
+    expectNoPendingEffects(first);
+    expect(first.data!.resetCardPassword.password).toEqual({ state: "INITIAL", failedAttempts: 0 });
+    const replay = await call<ResetAnswer>("ResetCardPassword", input, "COUNTER");
+    expectNoPendingEffects(replay);
+    expect(replay.data).toEqual(first.data);
+    expect(await passwordEvents({ subject: cardId, type: "RESET" })).toBe(1);
+    // A wrong entry since: a reset run again would clear it, the replay must not.
+    await call("VerifyCardPassword", { cardId, password: "999990" }, "PHARMACY");
+    expect(await passwordOf(cardId)).toMatchObject({ state: "INITIAL", failedAttempts: 1 });
+    const later = await call<ResetAnswer>("ResetCardPassword", input, "COUNTER");
+    expectNoPendingEffects(later);
+    expect(later.data!.resetCardPassword.password).toEqual(first.data!.resetCardPassword.password);
+    expect(await passwordOf(cardId)).toMatchObject({ state: "INITIAL", failedAttempts: 1 });
+    expect(await passwordEvents({ subject: cardId, type: "RESET" })).toBe(1);
+    const other = await call(
+      "ResetCardPassword",
+      {
+        ...input,
+        agent: { idNumber: "11010519491231002X", name: "代理", powerOfAttorneyRef: "POA-3" },
+      },
+      "COUNTER",
+    );
+    expect(codeOf(other)).toBe("CONFLICT");
+    expect(await passwordOf(cardId)).toMatchObject({ state: "INITIAL", failedAttempts: 1 });
+    expect(await passwordEvents({ subject: cardId, type: "RESET" })).toBe(1);
+  });
+
+  it("R-PWD-4: 20 concurrent wrong electronic-card entries count exactly seven, never more, and lock once", async () => {
+    const { personId } = await registeredPerson();
+    expectNoPendingEffects(
+      await call("SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP"),
+    );
+    const channels = ["APP", "WECHAT", "ALIPAY", "NATIONAL_PLATFORM"] as const;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        call<EcardVerifyAnswer>(
+          "VerifyElectronicCardPassword",
+          { personId, password: "000003" },
+          channels[i % 4],
+        ),
+      ),
+    );
+    const verdicts = answers.map((a) => a.data!.verifyElectronicCardPassword);
+    // Each count from one to six answered once (six wrong, one left ... one wrong, six left).
+    expect(
+      verdicts
+        .filter((v) => v.result === "WRONG")
+        .map((v) => v.attemptsLeft)
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+    const stored = await storedElectronicPassword(personId);
+    expect(stored).toMatchObject({ failedAttempts: 7, lockedAt: now });
+    // One lock: one audit record and one event telling the cards subgraph (R-PWD-4 locks every
+    // electronic-card service).
+    expect(await passwordEvents({ subject: personId, kind: "ELECTRONIC", type: "LOCKED" })).toBe(1);
+    const announced = releasedFromPasswords().filter(
+      (e) => e.type === "ElectronicPasswordLocked" && e.payload["personId"] === personId,
+    );
+    expect(announced).toHaveLength(1);
+    // Every other entry, the seventh included, is LOCKED until the one lock's end.
+    const until = new Date(now.getTime() + 24 * 3600_000).toISOString();
+    const locked = verdicts.filter((v) => v.result !== "WRONG");
+    expect(locked).toHaveLength(14);
+    for (const v of locked)
+      expect(v).toMatchObject({ result: "LOCKED", attemptsLeft: 0, lockedUntil: until });
+  });
+
+  it("R-PWD-4: a correct entry racing wrong ones at the last attempt ends as some one-at-a-time order of them would (answers and stored state)", async () => {
+    for (let round = 0; round < RACE_ROUNDS; round++) {
+      const { personId } = await registeredPerson();
+      await call("SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP");
+      for (let i = 0; i < 6; i++)
+        await call("VerifyElectronicCardPassword", { personId, password: "000003" }, "APP");
+      const correct = [true, false, false, false];
+      const answers = await Promise.all(
+        correct.map((right) =>
+          call<EcardVerifyAnswer>(
+            "VerifyElectronicCardPassword",
+            { personId, password: right ? "394857" : "000003" },
+            right ? "WECHAT" : "ALIPAY",
+          ),
+        ),
+      );
+      const entries = answers.map((a, i) => ({
+        correct: correct[i]!,
+        result: a.data!.verifyElectronicCardPassword.result,
+        attemptsLeft: a.data!.verifyElectronicCardPassword.attemptsLeft,
+      }));
+      const stored = await storedElectronicPassword(personId);
+      const final = { failedAttempts: stored.failedAttempts, locked: stored.lockedAt !== null };
+      expect(
+        serialisable(entries, 7, 6, final),
+        `round ${round}: ${JSON.stringify({ entries, final })}`,
+      ).toBe(true);
+      // A LOCKED answer names the lock's end (R-PWD-6: "locked (until when)").
+      for (const a of answers)
+        if (a.data!.verifyElectronicCardPassword.result === "LOCKED")
+          expect(a.data!.verifyElectronicCardPassword.lockedUntil, `round ${round}`).not.toBeNull();
+    }
+  });
+
+  it("R-PWD-3: a correct card-password entry racing wrong ones at the last attempt ends as some one-at-a-time order of them would (answers and stored state)", async () => {
+    for (let round = 0; round < RACE_ROUNDS; round++) {
+      const { cardId } = await registeredPerson();
+      // A password of the holder's own: entries are checked against its scrypt hash.
+      await call(
+        "ChangeCardPassword",
+        { cardId, currentPassword: INITIAL, newPassword: "802615" },
+        "COUNTER",
+      );
+      for (let i = 0; i < 5; i++)
+        await call("VerifyCardPassword", { cardId, password: "000004" }, "HOSPITAL");
+      const correct = [true, false, false, false];
+      const answers = await Promise.all(
+        correct.map((right) =>
+          call<{ verifyCardPassword: { result: string; attemptsLeft: number } }>(
+            "VerifyCardPassword",
+            { cardId, password: right ? "802615" : "000004" },
+            right ? "PHARMACY" : "SELF_SERVICE",
+          ),
+        ),
+      );
+      const entries = answers.map((a, i) => ({
+        correct: correct[i]!,
+        ...a.data!.verifyCardPassword,
+      }));
+      const stored = await passwordOf(cardId);
+      const final = { failedAttempts: stored.failedAttempts, locked: stored.state === "LOCKED" };
+      expect(
+        serialisable(entries, 6, 5, final),
+        `round ${round}: ${JSON.stringify({ entries, final })}`,
+      ).toBe(true);
     }
   });
 

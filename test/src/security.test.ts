@@ -1,13 +1,16 @@
 import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { persistedDocumentsOf, splitOperations } from "@hub/gateway";
 import { SCHEMA_DIR } from "@hub/schema";
 import { SignJWT, generateKeyPair } from "jose";
-import { isRelayCommand } from "@hub/kit";
+import { isRelayCommand, subgraphDatabaseName } from "@hub/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cardView, personWithCard, run } from "./support/cards.js";
 import {
   contractOperation,
   graphql,
+  postRequest,
   startTestHub,
   TEST_SECRET,
   token,
@@ -56,7 +59,7 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
       `{ ${Array.from({ length: 12 }, (_, i) => `p${i}: person(id: "p${i}") { id ${wide} duplicates { cards { id } } }`).join(" ")} }`,
     );
   });
-  it("request body size (413) and batching (more than 5 operations)", async () => {
+  it("request body size (413) and batching (at most 5 operations)", async () => {
     const big = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${await analyst()}` },
@@ -67,13 +70,67 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
       ((await big.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions
         .code,
     ).toBe("QUERY_TOO_COMPLEX");
-    const batch = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${await analyst()}` },
-      body: JSON.stringify(Array.from({ length: 6 }, () => ({ query: "{ __typename }" }))),
-    });
-    expect(batch.status).toBeGreaterThanOrEqual(400);
-    expect(batch.status).toBeLessThan(500);
+    const bearer = await analyst();
+    const batchOf = (size: number) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
+        body: JSON.stringify(Array.from({ length: size }, () => ({ query: "{ __typename }" }))),
+      });
+    // The limit itself is served; one more is refused whole, with the status the gateway sends.
+    const five = await batchOf(5);
+    expect(five.status).toBe(200);
+    expect(await five.json()).toEqual(
+      Array.from({ length: 5 }, () => ({ data: { __typename: "Query" } })),
+    );
+    const six = await batchOf(6);
+    expect(six.status).toBe(413);
+    expect(
+      ((await six.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions
+        .code,
+    ).toBe("BAD_REQUEST");
+  });
+  it("a POST without Content-Length (a chunked body) is refused with 411 before anything runs", async () => {
+    const bearer = await analyst();
+    hub.commands.length = 0;
+    // fetch always declares a length for a string body: node:http streams it in chunks instead.
+    const answer = await new Promise<{ status: number; type: string; body: string }>(
+      (resolve, reject) => {
+        const post = httpRequest(
+          url,
+          {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              authorization: `Bearer ${bearer}`,
+              "transfer-encoding": "chunked",
+            },
+          },
+          (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (chunk: string) => (body += chunk));
+            response.on("end", () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                type: String(response.headers["content-type"]),
+                body,
+              }),
+            );
+          },
+        );
+        post.on("error", reject);
+        post.write('{"query":"{ card(id: \\"c\\") ');
+        post.end('{ id } }"}');
+      },
+    );
+    expect(answer.status).toBe(411);
+    expect(answer.type).toMatch(/^application\/json/);
+    expect(
+      (JSON.parse(answer.body) as { errors: { extensions: { code: string } }[] }).errors[0]!
+        .extensions.code,
+    ).toBe("QUERY_TOO_COMPLEX");
+    expect(hub.commands.filter((c) => !isRelayCommand(c.commandName, c.command))).toEqual([]);
   });
   it("every contract operation stays within the limits", async () => {
     const operations = splitOperations(
@@ -213,5 +270,182 @@ describe("rate limit per token subject", () => {
     } finally {
       await limited.stop();
     }
+  });
+});
+
+describe("forged `extensions.jwt`: only the Authorization header's verified token counts", () => {
+  /** What a forger adds to the body, shaped as Hive's JWT plugin forwards a verified token. */
+  const forgedJwt = (payload: Record<string, unknown>) => ({
+    jwt: { payload, token: { prefix: "Bearer", value: "forged" } },
+  });
+  const everything = forgedJwt({
+    sub: "forger",
+    channel: "COUNTER",
+    scope: "cards:read pii:read persons:write cards:write",
+  });
+  const PERSON = "query($id: ID!) { person(id: $id) { id idNumber phone } }";
+  const REGISTER =
+    "mutation($input: RegisterPersonInput!) { registerPerson(input: $input) { person { id } } }";
+
+  // The gateway and a subgraph called directly: both must read the caller from the header only.
+  const targets = () => [
+    ["the gateway", url] as const,
+    ["the persons subgraph, called directly", hub.subgraphs.get("persons")!.url] as const,
+  ];
+
+  it("a valid header token without pii:read sees masked numbers, whatever extensions.jwt claims", async () => {
+    const person = hub.demo!.persons[0]!;
+    // An analyst token (schema:read), so the persisted-only gateway takes a free-form query.
+    const reader = await token({ channel: "PHARMACY", scopes: ["cards:read", "schema:read"] });
+    for (const [where, target] of targets()) {
+      const answer = await postRequest(
+        target,
+        { query: PERSON, variables: { id: person._id }, extensions: everything },
+        reader,
+      );
+      expect(answer.status, where).toBe(200);
+      const seen = (answer.data as { person: { idNumber: string } }).person;
+      expect(seen.idNumber, where).not.toBe(person.idNumber);
+      expect(seen.idNumber, where).toMatch(
+        new RegExp(`^${person.idNumber.slice(0, 4)}\\*{10}${person.idNumber.slice(-4)}$`),
+      );
+    }
+  });
+
+  it("forged scopes and channel do not let a write through: FORBIDDEN or CHANNEL_NOT_ALLOWED, nothing registered", async () => {
+    const idNumber = "110105199001011232";
+    const input = { idNumber, name: "伪造者" };
+    const noWriteScope = await token({ channel: "COUNTER", scopes: ["cards:read", "schema:read"] });
+    const wrongChannel = await token({
+      channel: "PHARMACY",
+      scopes: ["cards:read", "persons:write", "schema:read"],
+    });
+    for (const [where, target] of targets()) {
+      const body = { query: REGISTER, variables: { input }, extensions: everything };
+      expect((await postRequest(target, body, noWriteScope)).code, where).toBe("FORBIDDEN");
+      expect((await postRequest(target, body, wrongChannel)).code, where).toBe(
+        "CHANNEL_NOT_ALLOWED",
+      );
+    }
+    const lookup = await graphql<{ personByIdNumber: unknown }>(
+      url,
+      "query($n: String!) { personByIdNumber(idNumber: $n) { id } }",
+      { n: idNumber },
+      await analyst(),
+    );
+    expect(lookup.data).toEqual({ personByIdNumber: null });
+  });
+
+  it("a write is recorded with the header token's subject and channel, not the forged ones", async () => {
+    const teller = await token({ channel: "BANK_COUNTER", sub: "teller-real" });
+    const collect = await contractOperation("CollectCard");
+    for (const target of [url, hub.subgraphs.get("cards")!.url]) {
+      const { cardId } = await personWithCard(url);
+      const collected = await postRequest(
+        target,
+        {
+          query: collect,
+          variables: { input: { cardId } },
+          extensions: forgedJwt({ sub: "forger", channel: "GRASSROOTS", scope: "cards:write" }),
+        },
+        teller,
+      );
+      expect(collected.code, target).toBeUndefined();
+      expect((await cardView(url, cardId)).history.at(-1), target).toMatchObject({
+        type: "COLLECTED",
+        actor: "teller-real",
+        channel: "BANK_COUNTER",
+      });
+    }
+  });
+});
+
+describe("R-PWD-4 under concurrency: 20 wrong electronic-card passwords at once", () => {
+  interface Verification {
+    result: string;
+    attemptsLeft: number;
+    lockedUntil: string | null;
+  }
+  let personId: string;
+  let results: Verification[];
+  beforeAll(async () => {
+    personId = (await personWithCard(url)).personId;
+    const set = await run(
+      url,
+      "SetElectronicCardPassword",
+      { personId, newPassword: "394857" },
+      "APP",
+    );
+    expect(set.errors).toBeUndefined();
+    // Shared by every channel (R-PWD-4): the guesses come from all four at once.
+    const channels = ["APP", "WECHAT", "ALIPAY", "NATIONAL_PLATFORM"] as const;
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        run<{ verifyElectronicCardPassword: Verification }>(
+          url,
+          "VerifyElectronicCardPassword",
+          { personId, password: "000002" },
+          channels[i % 4],
+        ),
+      ),
+    );
+    results = answers.map((answer) => {
+      expect(answer.errors).toBeUndefined();
+      return answer.data!.verifyElectronicCardPassword;
+    });
+  });
+
+  /** The stored lock: when it began, as the passwords subgraph recorded it. */
+  async function storedPassword(): Promise<{ failedAttempts: number; lockedAt: Date | null }> {
+    const stored = await hub.client
+      .db(subgraphDatabaseName(hub.dbPrefix, "passwords"))
+      .collection<{ _id: string; failedAttempts: number; lockedAt: Date | null }>(
+        "electronic_card_passwords",
+      )
+      .findOne({ _id: personId });
+    return stored!;
+  }
+
+  it("count exactly seven and lock once", async () => {
+    // Six wrong entries leave 6..1 attempts, each count answered once (no two entries counted as
+    // the same one); the seventh locks; every later entry meets the lock.
+    expect(
+      results
+        .filter((r) => r.result === "WRONG")
+        .map((r) => r.attemptsLeft)
+        .sort(),
+    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(results.filter((r) => r.result === "LOCKED")).toHaveLength(14);
+    const stored = await storedPassword();
+    expect(stored.failedAttempts).toBe(7);
+    expect(stored.lockedAt).toBeInstanceOf(Date);
+    // The audit trail records the lock once (the cards subgraph is told once, with it).
+    expect(
+      await hub.client
+        .db(subgraphDatabaseName(hub.dbPrefix, "passwords"))
+        .collection("password_events")
+        .countDocuments({ subject: personId, kind: "ELECTRONIC", type: "LOCKED" }),
+    ).toBe(1);
+    const status = await graphql<{
+      person: { electronicCardPassword: { state: string; lockedUntil: string } };
+    }>(
+      url,
+      "query($id: ID!) { person(id: $id) { electronicCardPassword { state lockedUntil } } }",
+      { id: personId },
+      await analyst(),
+    );
+    // R-PWD-4: the lock lifts 24 hours after it began.
+    expect(status.data!.person.electronicCardPassword).toEqual({
+      state: "LOCKED",
+      lockedUntil: new Date(stored.lockedAt!.getTime() + 24 * 3600_000).toISOString(),
+    });
+  });
+
+  it("every LOCKED answer says until when, also one that met the lock while it was being set", async () => {
+    // R-PWD-6: verification answers "locked (until when)".
+    const { lockedAt } = await storedPassword();
+    const lockedUntil = new Date(lockedAt!.getTime() + 24 * 3600_000).toISOString();
+    const locked = results.filter((r) => r.result === "LOCKED");
+    expect(locked.map((r) => r.lockedUntil)).toEqual(locked.map(() => lockedUntil));
   });
 });

@@ -1,4 +1,6 @@
 import { SignJWT } from "jose";
+import { subgraphDatabaseName } from "@hub/kit";
+import type { CommandStartedEvent } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cardView, codeOf, freshIdNumber, personWithCard, run } from "./support/cards.js";
 import {
@@ -148,6 +150,70 @@ describe("idempotency (CONTRACT.md Writes)", () => {
     });
     expect(enabled.errors).toBeUndefined();
   });
+
+  it("issueCard: the same key with the same input answers the same card; with other input it is a CONFLICT and issues nothing", async () => {
+    const registered = await run<{ registerPerson: { person: { id: string } } }>(
+      url,
+      "RegisterPerson",
+      { idNumber: freshIdNumber(), name: "一次" },
+    );
+    const personId = registered.data!.registerPerson.person.id;
+    const input = { personId, province: "44", issuingBank: "中国工商银行", idempotencyKey: "i-1" };
+    const first = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", input);
+    expect(first.errors).toBeUndefined();
+    const replay = await run(url, "IssueCard", input);
+    expect(replay.errors).toBeUndefined();
+    expect(replay.data).toEqual(first.data);
+    // Without the key, another province would be another card (R-DUP-1 allows it): the CONFLICT
+    // is the key's.
+    const other = await run(url, "IssueCard", { ...input, province: "11" });
+    expect(codeOf(other)).toBe("CONFLICT");
+    expect(other.errors![0]!.message).toMatch(/idempotency key/i);
+    const cards = await graphql<{ person: { cards: { id: string }[] } }>(
+      url,
+      await contractOperation("PersonById"),
+      { id: personId },
+      await token(),
+    );
+    expect(cards.data!.person.cards).toEqual([
+      expect.objectContaining({ id: first.data!.issueCard.card.id }),
+    ]);
+  });
+
+  it("a card keeps the records of its newest 32 keyed changes: after 33, the first key is no longer recognised, the second still is", async () => {
+    // DOCUMENT_KEYS_KEPT in kit/src/mongo/document-keys.ts: the records live inside the card.
+    const kept = 32;
+    const { cardId } = await personWithCard(url);
+    // Keyed changes that each change the card (only a change is recorded): temporary loss
+    // reports and withdrawals in turn, the first and the last a report.
+    for (let i = 1; i <= kept + 1; i++) {
+      const answer =
+        i % 2 === 1
+          ? await run(url, "ReportCardLoss", { cardId, temporary: true, idempotencyKey: `ev-${i}` })
+          : await run(url, "WithdrawLossReport", { cardId, idempotencyKey: `ev-${i}` });
+      expect(answer.errors, `change ${i}`).toBeUndefined();
+    }
+    const before = await cardView(url, cardId);
+    expect(before.status).toBe("TEMPORARY_LOSS");
+    // The second key is among the newest 32: its first answer (ARCHIVED), nothing changes.
+    const second = await run<{ withdrawLossReport: { card: { status: string } } }>(
+      url,
+      "WithdrawLossReport",
+      { cardId, idempotencyKey: "ev-2" },
+    );
+    expect(second.errors).toBeUndefined();
+    expect(second.data!.withdrawLossReport.card.status).toBe("ARCHIVED");
+    expect(await cardView(url, cardId)).toEqual(before);
+    // The first is not: it runs as a new request, which the card's state refuses (recognised, it
+    // would answer its first answer, TEMPORARY_LOSS, without an error).
+    const first = await run(url, "ReportCardLoss", {
+      cardId,
+      temporary: true,
+      idempotencyKey: "ev-1",
+    });
+    expect(codeOf(first)).toBe("INVALID_TRANSITION");
+    expect(await cardView(url, cardId)).toEqual(before);
+  });
 });
 
 describe("order of checks (CONTRACT.md Channels)", () => {
@@ -289,12 +355,23 @@ describe("input bounds", () => {
 });
 
 describe("collections exist before any transaction writes to them (replica-set and sharding safe)", () => {
-  it("every collection a mutation writes (in a transaction or not) was created with its indexes at start-up", async () => {
-    const created = new Set(
-      hub.commands
-        .filter((c) => c.commandName === "createIndexes")
-        .map((c) => `${c.databaseName}.${String(c.command["createIndexes"])}`),
+  const WRITES = ["insert", "update", "delete", "findAndModify"];
+  const collectionOf = (c: CommandStartedEvent) =>
+    `${c.databaseName}.${String(c.command[c.commandName])}`;
+  /** Every collection created with its indexes at start-up (before any test ran). */
+  let createdAtStart: Set<string>;
+  beforeAll(() => {
+    createdAtStart = new Set(
+      hub.commands.filter((c) => c.commandName === "createIndexes").map(collectionOf),
     );
+  });
+  const writtenSince = (from: number) =>
+    hub.commands.slice(from).filter((c) => WRITES.includes(c.commandName));
+  const inTransaction = (c: CommandStartedEvent) => c.command["autocommit"] === false;
+  const notCreated = (written: CommandStartedEvent[]) =>
+    [...new Set(written.map(collectionOf))].filter((name) => !createdAtStart.has(name));
+
+  it("every collection a mutation writes (in a transaction or not) was created with its indexes at start-up", async () => {
     const from = hub.commands.length;
     const { personId, cardId } = await personWithCard(url);
     await activate(cardId, "collections-1");
@@ -303,15 +380,62 @@ describe("collections exist before any transaction writes to them (replica-set a
       currentPassword: "123456",
       newPassword: "802615",
     });
+    // A transaction with its idempotency record in the passwords database.
+    const reset = await run(url, "ResetCardPassword", { cardId, idempotencyKey: "col-reset" });
+    expect(reset.errors).toBeUndefined();
     await run(url, "SetElectronicCardPassword", { personId, newPassword: "394857" }, "APP");
     await run(url, "CancelCard", { cardId, reason: "holder request", idempotencyKey: "col-1" });
-    const written = new Set(
-      hub.commands
-        .slice(from)
-        .filter((c) => ["insert", "update", "delete", "findAndModify"].includes(c.commandName))
-        .map((c) => `${c.databaseName}.${String(c.command[c.commandName])}`),
+    const written = writtenSince(from);
+    expect(new Set(written.map(collectionOf)).size).toBeGreaterThan(5);
+    const passwords = subgraphDatabaseName(hub.dbPrefix, "passwords");
+    expect(written.filter(inTransaction).map(collectionOf)).toContain(
+      `${passwords}.idempotency_keys`,
     );
-    expect(written.size).toBeGreaterThan(5);
-    expect([...written].filter((name) => !created.has(name))).toEqual([]);
+    expect(notCreated(written)).toEqual([]);
   });
+
+  it("a full card history moves to card_history_buckets, outside a transaction and inside replaceCard's; those collections were created at start-up", async () => {
+    // kit: a card keeps 64 history entries; the 65th moves the oldest 32 to a bucket.
+    const HISTORY_KEPT = 64;
+    const from = hub.commands.length;
+    const { cardId } = await personWithCard(url);
+    let entries = 1; // ISSUED
+    const change = async (): Promise<void> => {
+      const answer =
+        entries % 2 === 1
+          ? await run(url, "ReportCardLoss", { cardId, temporary: true })
+          : await run(url, "WithdrawLossReport", { cardId });
+      expect(answer.errors, `entry ${entries + 1}`).toBeUndefined();
+      entries += 1;
+    };
+    // The 65th entry: a single-card change moves the first bucket out (no transaction).
+    while (entries <= HISTORY_KEPT) await change();
+    // 33 entries left in the card: fill it to 64 again, and let the replacement add the 65th, so
+    // its transaction (two cards, the new card's number, its idempotency record) writes a bucket.
+    while (entries < 2 * HISTORY_KEPT - 32) await change();
+    const replaced = await run<{ replaceCard: { newCard: { id: string } } }>(url, "ReplaceCard", {
+      cardId,
+      reason: "LOST",
+      idempotencyKey: "col-replace",
+    });
+    expect(replaced.errors).toBeUndefined();
+    const history = (await cardView(url, cardId)).history;
+    expect(history).toHaveLength(entries + 1);
+    expect(history.at(-1)!.type).toBe("REPLACED");
+
+    const cards = subgraphDatabaseName(hub.dbPrefix, "cards");
+    const written = writtenSince(from);
+    const buckets = written.filter((c) => collectionOf(c) === `${cards}.card_history_buckets`);
+    expect(buckets.filter((c) => !inTransaction(c))).toHaveLength(1);
+    expect(buckets.filter(inTransaction)).toHaveLength(1);
+    expect(written.filter(inTransaction).map(collectionOf)).toEqual(
+      expect.arrayContaining([
+        `${cards}.cards`,
+        `${cards}.card_numbers`,
+        `${cards}.idempotency_keys`,
+        `${cards}.card_history_buckets`,
+      ]),
+    );
+    expect(notCreated(written)).toEqual([]);
+  }, 180_000);
 });
