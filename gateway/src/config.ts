@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   loadSubgraphUrls,
   withoutEmptyValues,
@@ -88,7 +89,7 @@ export function loadGatewayEnv(env = process.env): GatewayEnv {
     problems.push((error as Error).message);
   }
   if (!parsed.success || problems.length > 0)
-    throw new Error(`Invalid configuration: ${problems.join("; ")}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join("; ")}`);
   return { ...parsed.data, subgraphUrls };
 }
 

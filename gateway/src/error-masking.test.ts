@@ -1,7 +1,7 @@
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "@hub/kit";
-import { createErrorMasker } from "./mask-errors.js";
+import { createErrorMasker } from "./error-masking.js";
 
 const mask = createErrorMasker(createLogger("test", "silent"));
 

@@ -7,19 +7,19 @@ import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
 import { unifiedGraphHandler } from "@graphql-hive/router-runtime";
 import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
-import { errorCounter, metricsPlugin, outboxGauges } from "./plugins/metrics.plugin.js";
+import { errorCounter, useHubMetrics, outboxGauges } from "./plugins/metrics.plugin.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
 import type { Redis } from "ioredis";
 import { redisPersistedQueryStore } from "./shared-store.js";
 import { useIntrospectionPolicy } from "./plugins/introspection.plugin.js";
 import {
   DEFAULT_QUERY_LIMITS,
-  queryLimitPlugins,
+  useQueryLimits,
   type QueryLimits,
 } from "./plugins/query-limits.plugin.js";
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
 import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
-import { createErrorMasker } from "./plugins/mask-errors.js";
+import { createErrorMasker } from "./error-masking.js";
 import { useGraphQLOverHttp } from "./plugins/graphql-over-http.plugin.js";
 import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
 import {
@@ -106,7 +106,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     batching: { limit: 5 },
     // Order matters: the caller is known before limits by caller apply.
     plugins: (context) => [
-      metricsPlugin(context, registry),
+      useHubMetrics(context, registry),
       useGraphQLOverHttp(),
       usePersistedQueries({
         trusted: byHash,
@@ -129,10 +129,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.sharedStore) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,
       usePendingEffects() as GatewayPlugin,
-      ...(queryLimitPlugins(
-        options.limits ?? DEFAULT_QUERY_LIMITS,
-        development,
-      ) as GatewayPlugin[]),
+      ...(useQueryLimits(options.limits ?? DEFAULT_QUERY_LIMITS, development) as GatewayPlugin[]),
     ],
   });
 }

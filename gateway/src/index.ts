@@ -1,4 +1,4 @@
-export { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
+export { createHubGateway, type HubGatewayOptions } from "./hub-gateway.js";
 export { startGatewayServer, type GatewayServerOptions, type RunningGateway } from "./server.js";
 export {
   loadManifests,

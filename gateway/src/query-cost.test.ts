@@ -8,7 +8,7 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_QUERY_LIMITS } from "./query-limits.plugin.js";
+import { DEFAULT_QUERY_LIMITS } from "./plugins/query-limits.plugin.js";
 import { operationCost } from "./query-cost.js";
 
 /** The federation audit's `abstract-types` supergraph, as far as its queries 16 and 17 reach. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readBody, type RunningServer } from "@hub/kit";
-import { createHubGateway, type HubGatewayOptions } from "./gateway.config.js";
+import { createHubGateway, type HubGatewayOptions } from "./hub-gateway.js";
 import { checkReadiness } from "./readiness.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
 

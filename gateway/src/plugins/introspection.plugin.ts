@@ -1,6 +1,6 @@
 import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
-import { hasScope } from "@hub/kit";
-import { GraphQLError, type ASTVisitor, type ValidationContext } from "graphql";
+import { hasScope, HubError } from "@hub/kit";
+import type { ASTVisitor, ValidationContext } from "graphql";
 import { callerOf, type AuthContext } from "./auth.plugin.js";
 
 /** Refuses `__schema` and `__type` (not `__typename`) with FORBIDDEN. */
@@ -9,10 +9,7 @@ function noIntrospection(context: ValidationContext): ASTVisitor {
     Field(node) {
       if (node.name.value === "__schema" || node.name.value === "__type") {
         context.reportError(
-          new GraphQLError('Introspection needs the scope "schema:read".', {
-            nodes: [node],
-            extensions: { code: "FORBIDDEN" },
-          }),
+          new HubError("FORBIDDEN", 'Introspection needs the scope "schema:read".', {}, [node]),
         );
       }
     },

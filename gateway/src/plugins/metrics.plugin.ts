@@ -27,7 +27,11 @@ export function outboxGauges(registry: Registry, directory: Record<string, strin
           });
           return {
             subgraph,
-            stats: (await response.json()) as { pending: number; oldestPendingMs: number },
+            stats: (await response.json()) as {
+              pending: number;
+              oldestPendingMs: number;
+              deadLetters?: number;
+            },
           };
         } catch {
           return { subgraph, stats: null };
@@ -54,6 +58,16 @@ export function outboxGauges(registry: Registry, directory: Record<string, strin
         if (stats) this.set({ subgraph }, stats.oldestPendingMs / 1000);
     },
   });
+  new Gauge({
+    name: "hub_event_dead_letters",
+    help: "Events set aside after their receiver failed to apply them, per producing subgraph (npm run events -- dead-letters).",
+    labelNames: ["subgraph"],
+    registers: [registry],
+    async collect() {
+      for (const { subgraph, stats } of await read())
+        if (stats) this.set({ subgraph }, stats.deadLetters ?? 0);
+    },
+  });
 }
 
 /**
@@ -61,7 +75,7 @@ export function outboxGauges(registry: Registry, directory: Record<string, strin
  * and errors (Hive's plugin), plus the hub's error and outbox metrics. Our own registry, because
  * the plugin clears the global one when disposed.
  */
-export function metricsPlugin(context: GatewayConfigContext, registry: Registry): GatewayPlugin {
+export function useHubMetrics(context: GatewayConfigContext, registry: Registry): GatewayPlugin {
   return usePrometheus({
     ...context,
     registry,

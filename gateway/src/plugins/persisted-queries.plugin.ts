@@ -4,7 +4,7 @@ import { LRUCache } from "lru-cache";
 
 /**
  * Where automatic persisted queries are remembered: in this process (bounded), or in a store all
- * gateways share (Redis, see the README's Configuration).
+ * gateways share (Redis, see docs/configuration.md).
  */
 export interface PersistedQueryStore {
   get(hash: string): Promise<string | undefined> | string | undefined;

@@ -2,7 +2,8 @@ import { EnvelopArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
 import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationRule } from "graphql";
 import type { Plugin as EnvelopPlugin } from "@envelop/core";
-import { operationCost } from "./query-cost.js";
+import { operationCost } from "../query-cost.js";
+import { HubError } from "@hub/kit";
 
 export interface QueryLimits {
   maxDepth: number;
@@ -16,7 +17,7 @@ export interface QueryLimits {
 /**
  * Large enough for every contract operation (a test checks; the largest, PersonCards, costs about
  * 156) and for the federation audit's queries, small enough to stop abuse. Settable by
- * HUB_QUERY_MAX_* (README, Configuration).
+ * HUB_QUERY_MAX_* (docs/configuration.md).
  */
 export const DEFAULT_QUERY_LIMITS: QueryLimits = {
   maxDepth: 10,
@@ -32,7 +33,7 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
  * is reported, each as QUERY_TOO_COMPLEX. Field suggestions ("did you mean …") are
  * blocked outside development so the schema cannot be mined through typos.
  */
-export function queryLimitPlugins(limits: QueryLimits, development: boolean) {
+export function useQueryLimits(limits: QueryLimits, development: boolean) {
   const reject: GraphQLArmorRejectCallback = (context, error) => {
     const limitError = tooComplex(error.message.replace(/^Syntax Error: /, ""));
     // The token limit is checked while parsing, where there is no validation context to report to.
@@ -53,7 +54,7 @@ export function queryLimitPlugins(limits: QueryLimits, development: boolean) {
 }
 
 function tooComplex(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: "QUERY_TOO_COMPLEX" } });
+  return new HubError("QUERY_TOO_COMPLEX", message);
 }
 
 /** Each operation's cost (query-cost.ts) within `maxCost`. */
