@@ -3,6 +3,7 @@ import {
   injectFault,
   InjectedCrash,
   keyRecordId,
+  Outbox,
   subgraphDatabaseName,
   type EventBatchAnswer,
   type HubEvent,
@@ -123,18 +124,9 @@ function releasedEvent(
   return found[0]!;
 }
 
-/** An outbox document as the relay sends it over the wire. */
-function onTheWire(doc: OutboxDocument): HubEvent {
-  return {
-    id: doc.eventId,
-    type: doc.type,
-    payload: doc.payload,
-    actor: doc.actor,
-    channel: doc.channel,
-    occurredAt: new Date(doc.occurredAt).toISOString(),
-    source: doc.source,
-  };
-}
+/** An outbox document as the relay sends it over the wire (captured commands hold its dates). */
+const onTheWire = (doc: OutboxDocument): HubEvent =>
+  Outbox.toHubEvent({ ...doc, occurredAt: new Date(doc.occurredAt) });
 
 /** Delivers `events` to `destination`'s real /events endpoint as `source`'s relay does. */
 async function deliver(
