@@ -124,11 +124,15 @@ describe("issue claims left without their card (item 2)", () => {
       pollMs: 20,
     });
     try {
+      // A claim counts as stranded once it is the outbox's stranded age (5 s) old: the poll waits
+      // past that, with room for a loaded machine.
       await expect
-        .poll(() => cards.cards.countDocuments({ _id: claim._id }), { timeout: 5_000 })
+        .poll(() => cards.cards.countDocuments({ _id: claim._id }), {
+          timeout: outbox.strandedAfterMs + 15_000,
+        })
         .toBe(1);
     } finally {
       await relay.stop();
     }
-  });
+  }, 30_000);
 });
