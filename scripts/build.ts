@@ -15,6 +15,7 @@ export const ENTRIES = [
   "subgraphs/cards",
   "subgraphs/passwords",
   "subgraphs/bank-accounts",
+  "subgraphs/feed",
 ];
 
 const externalPackages: Plugin = {

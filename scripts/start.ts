@@ -9,6 +9,7 @@ import {
   generateDevSecret,
   loadSubgraphUrls,
   mintDevToken,
+  readSettings,
   startEmbeddedMongo,
   SUBGRAPH_NAMES,
   SUBGRAPHS,
@@ -18,15 +19,20 @@ import {
   type EmbeddedMongo,
   type MongoClient,
 } from "@hub/kit";
-import { seedDemoData } from "./demo/seed-demo.js";
-import { DEMO_CARD_PASSWORD, DEMO_ELECTRONIC_PASSWORD, sandboxExamples } from "./demo/demo-data.js";
+import {
+  DEMO_CARD_PASSWORD,
+  DEMO_ELECTRONIC_PASSWORD,
+  sandboxExamples,
+  seedDemoData,
+} from "@hub/harness";
 import { buildAll } from "./build.js";
 import { watchEmbeddedGrowth } from "./lib/embedded-growth.js";
 import { spawnBundle, stopProcess, waitForOk } from "./lib/processes.js";
+import { startEnv } from "./lib/start-env.js";
 
 /**
  * `npm start`: the whole hub on this machine — embedded MongoDB (unless MONGODB_URI is set), demo
- * data, the four subgraphs and the gateway, each subgraph and the gateway in its own process.
+ * data, the subgraphs and the gateway, each subgraph and the gateway in its own process.
  * Ctrl-C stops everything.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -68,7 +74,7 @@ try {
   }
   const client = await connectMongo(mongoUri);
   const demo =
-    process.env["HUB_SEED"] === "off"
+    readSettings(startEnv).HUB_SEED === "off"
       ? null
       : await seedDemoData(client, process.env["HUB_DB_PREFIX"] ?? "hub");
   // Kept open on the embedded database only: npm start watches how full it gets.
@@ -79,6 +85,8 @@ try {
   const common = {
     MONGODB_URI: mongoUri,
     HUB_JWT_SECRET: secret,
+    // One mode for every process: the feed's webhooks accept loopback receivers in development.
+    HUB_MODE: process.env["HUB_MODE"] ?? "development",
     LOG_LEVEL: process.env["LOG_LEVEL"] ?? "warn",
   };
   // One reading of where every subgraph is, handed to every process: the gateway calls them and
@@ -104,7 +112,6 @@ try {
     ...common,
     ...placement,
     PORT: String(gatewayPort),
-    HUB_MODE: process.env["HUB_MODE"] ?? "development",
     HUB_SANDBOX_EXAMPLES: JSON.stringify(examples),
     HUB_METRICS_TOKEN: metricsToken,
   });
@@ -145,10 +152,11 @@ Card-status hub is up (first query answered ${seconds} s after start).
   GraphQL endpoint : ${origin}/graphql
   Sandbox          : ${origin}/graphql  (open in a browser; ${prefilled ? "token and example variables are filled in" : "paste the token into Headers"})
   Health           : ${origin}/healthz   ${origin}/readyz
+  Status feed      : subscription CardEvents (GraphQL over SSE) and query CardEventLog at ${origin}/graphql (schema/feed.graphql, docs/feed.md)
   Metrics          : curl -H 'authorization: Bearer ${metricsToken}' ${origin}/metrics
   Database         : ${process.env["MONGODB_URI"] ? "MONGODB_URI" : "embedded (in memory, seeded with demo data)"}
 
-Development token (counter operator, every scope, 12 h; HS256 with HUB_JWT_SECRET):
+Development token (counter operator, every scope incl. events:read and webhooks:write, 12 h; HS256 with HUB_JWT_SECRET):
   ${token}
 
 HUB_JWT_SECRET for minting other tokens (see docs/configuration.md "Tokens"):

@@ -1,4 +1,5 @@
 import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,14 +11,13 @@ import {
   type EmbeddedMongo,
 } from "@hub/kit";
 import { splitOperations } from "@hub/gateway";
+import { seedDemoData, type DemoData } from "@hub/harness";
 import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
-import type { DemoData } from "../../scripts/demo/demo-data.js";
-import { seedDemoData } from "../../scripts/demo/seed-demo.js";
 import { buildAll, bundle } from "../../scripts/build.js";
 import { spawnBundle, stopProcess, waitForOk } from "../../scripts/lib/processes.js";
 
 /**
- * What every bench script stands on: the embedded database with the demo data and the four
+ * What every bench script stands on: the embedded database with the demo data and the five
  * subgraphs as bundled processes. Gateways under test are started by each script.
  */
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -27,12 +27,16 @@ const PORT_VARIABLES: Record<string, string> = {
   cards: "CARDS_PORT",
   passwords: "PASSWORDS_PORT",
   "bank-accounts": "BANK_ACCOUNTS_PORT",
+  // The status-change feed receives every card event: without it the others' relays would wait
+  // on an address nobody answers, and their outboxes never empty.
+  feed: "FEED_PORT",
 };
 const URL_VARIABLES: Record<string, string> = {
   persons: "PERSONS_URL",
   cards: "CARDS_URL",
   passwords: "PASSWORDS_URL",
   "bank-accounts": "BANK_ACCOUNTS_URL",
+  feed: "FEED_URL",
 };
 
 /** The read workloads the bench scripts share. */
@@ -55,8 +59,11 @@ export interface BenchStack {
    * PersonsByIds (the first `ids` demo persons, default 100).
    */
   bodies(workload: ReadWorkload, ids?: number): () => string;
-  /** Starts our gateway on `port` as production runs it, with every limit out of the bench's way. */
-  startOurGateway(port: number, nodeOptions?: string[]): ChildProcess;
+  /**
+   * Starts our gateway on `port` as production runs it, with every limit out of the bench's way
+   * (`env` adds or overrides settings).
+   */
+  startOurGateway(port: number, nodeOptions?: string[], env?: Record<string, string>): ChildProcess;
   /** Bundles and starts @apollo/gateway (bench/src/apollo-gateway.ts) on the same subgraphs. */
   startApolloGateway(port: number, nodeOptions?: string[]): Promise<ChildProcess>;
   /** The processes of the stack: each subgraph by name, and `database` (the embedded server). */
@@ -66,7 +73,7 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-/** Builds the bundles, starts the database (seeded) and the subgraphs on `firstPort`..+3. */
+/** Builds the bundles, starts the database (seeded) and the subgraphs on `firstPort`..+4. */
 export async function startBenchStack(options: {
   prefix: string;
   firstPort: number;
@@ -101,6 +108,8 @@ export async function startBenchStack(options: {
       MONGODB_URI: mongo.uri,
       HUB_JWT_SECRET: secret,
       HUB_DB_PREFIX: options.prefix,
+      // Production mode: the feed seals webhook secrets with a key (the same in every process).
+      HUB_WEBHOOK_KEY: randomBytes(32).toString("base64"),
       // Production's level: every request writes a log line (drained, as a log collector would).
       LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] ?? "info",
       ...Object.fromEntries(names.map((n) => [URL_VARIABLES[n]!, subgraphUrls[n]!])),
@@ -168,7 +177,7 @@ export async function startBenchStack(options: {
         });
         return () => fixed;
       },
-      startOurGateway(port, nodeOptions = []) {
+      startOurGateway(port, nodeOptions = [], env = {}) {
         return own(
           spawnBundle(
             join(root, "gateway"),
@@ -180,6 +189,7 @@ export async function startBenchStack(options: {
               HUB_MODE: "production",
               HUB_SANDBOX: "off",
               HUB_RATE_LIMIT_PER_MINUTE: "100000000",
+              ...env,
             },
             nodeOptions,
             "drain",

@@ -1,30 +1,30 @@
 import {
+  commonEnv,
   ConfigError,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  describeIssues,
   loadSubgraphUrls,
+  TOKEN_KEYS_REQUIRED,
   withoutEmptyValues,
   type SubgraphName,
 } from "@hub/kit";
 import { z } from "zod";
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./plugins/query-limits.plugin.js";
+import { DEFAULT_MAX_STREAMS } from "./open-streams.js";
 
-const url = z.url();
-
-const gatewayEnv = z
-  .object({
+export const gatewayEnv = commonEnv
+  .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    HOST: z.string().default("127.0.0.1"),
-    HUB_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-    HUB_JWKS_URL: url.optional(),
     HUB_SUPERGRAPH_PATH: z.string().optional(),
     HUB_SANDBOX: z.enum(["on", "off"]).default("on"),
     HUB_SANDBOX_EXAMPLES: z.string().optional(),
-    HUB_MODE: z.enum(["development", "production"]).default("production"),
     HUB_PERSISTED_ONLY: z.enum(["on", "off"]).default("off"),
     HUB_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
     HUB_METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     HUB_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     HUB_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
+    /** Subscription streams (SSE responses, WebSocket connections) open at once. */
+    HUB_MAX_STREAMS: z.coerce.number().int().positive().default(DEFAULT_MAX_STREAMS),
     /** Query limits (QUERY_TOO_COMPLEX beyond them); defaults in query-limits.plugin.ts. */
     HUB_QUERY_MAX_DEPTH: z.coerce.number().int().positive().default(DEFAULT_QUERY_LIMITS.maxDepth),
     HUB_QUERY_MAX_ALIASES: z.coerce
@@ -61,13 +61,10 @@ const gatewayEnv = z
       .int()
       .positive()
       .default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
-    LOG_LEVEL: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .default("info"),
   })
-  .refine((env) => env.HUB_JWT_SECRET || env.HUB_JWKS_URL, {
-    message: "set HUB_JWT_SECRET (development) or HUB_JWKS_URL (production)",
-    path: ["HUB_JWT_SECRET"],
+  .refine(TOKEN_KEYS_REQUIRED.check, {
+    message: TOKEN_KEYS_REQUIRED.message,
+    path: [...TOKEN_KEYS_REQUIRED.path],
   });
 
 export type GatewayEnv = z.infer<typeof gatewayEnv> & {
@@ -79,9 +76,7 @@ export type GatewayEnv = z.infer<typeof gatewayEnv> & {
 export function loadGatewayEnv(env = process.env): GatewayEnv {
   const present = withoutEmptyValues(env);
   const parsed = gatewayEnv.safeParse(present);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  const problems = parsed.success ? [] : describeIssues(parsed.error);
   let subgraphUrls: Partial<Record<SubgraphName, string>> = {};
   try {
     subgraphUrls = loadSubgraphUrls(present);

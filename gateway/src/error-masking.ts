@@ -67,6 +67,21 @@ function asGraphQLError(error: unknown): GraphQLError | null {
   ) {
     return error as GraphQLError;
   }
+  // A subgraph's error as it came over the wire: the Rust planner passes the errors of a
+  // subscription's events on as plain objects (message, path, extensions), not as Errors.
+  if (
+    typeof error === "object" &&
+    error !== null &&
+    !(error instanceof Error) &&
+    typeof (error as { message?: unknown }).message === "string"
+  ) {
+    const wire = error as {
+      message: string;
+      path?: readonly (string | number)[];
+      extensions?: Record<string, unknown>;
+    };
+    return new GraphQLError(wire.message, { path: wire.path, extensions: wire.extensions });
+  }
   return null;
 }
 

@@ -3,7 +3,7 @@ import {
   type GatewayPlugin,
   type GatewayRuntime,
 } from "@graphql-hive/gateway-runtime";
-import { hasScope, type Logger, type TokenVerifier } from "@hub/kit";
+import { hasScope, SUBSCRIPTIONS_PATH, type Logger, type TokenVerifier } from "@hub/kit";
 import { unifiedGraphHandler } from "@graphql-hive/router-runtime";
 import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
@@ -22,6 +22,7 @@ import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js
 import { createErrorMasker } from "./error-masking.js";
 import { useGraphQLOverHttp } from "./plugins/graphql-over-http.plugin.js";
 import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
+import { useTokenExpiry } from "./plugins/token-expiry.plugin.js";
 import {
   memoryPersistedQueryStore,
   usePersistedQueries,
@@ -70,8 +71,13 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
   const errors = errorCounter(registry);
   outboxGauges(registry, subgraphDirectory(options.supergraphSdl, options.subgraphUrls));
   const byHash = new Map((options.persistedDocuments ?? []).map((d) => [d.hash, d.document]));
+  // Every subgraph streams its subscriptions, if it has any (the feed), over GraphQL over SSE at
+  // SUBSCRIPTIONS_PATH beside its /graphql; the transport sends only subscriptions there.
   const transportEntries = Object.fromEntries(
-    Object.entries(options.subgraphUrls ?? {}).map(([name, url]) => [name, { location: url }]),
+    Object.entries(options.subgraphUrls ?? {}).map(([name, url]) => [
+      name,
+      { location: url, options: { subscriptions: { kind: "http", location: SUBSCRIPTIONS_PATH } } },
+    ]),
   );
   return createGatewayRuntime<AuthContext>({
     supergraph: () => options.supergraphSdl,
@@ -126,6 +132,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
         },
       }) as GatewayPlugin,
       useHubAuth(options.verifier) as GatewayPlugin,
+      useTokenExpiry() as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.sharedStore) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,
       usePendingEffects() as GatewayPlugin,

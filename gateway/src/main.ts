@@ -21,11 +21,13 @@ try {
     "utf8",
   );
   const operations = splitOperations(await readFile(join(schemaDir, "operations.graphql"), "utf8"));
+  // The feed's operations (contract v3) are sandbox tabs too: an analyst runs CardEvents there.
+  const feedOperations = splitOperations(await readFile(join(schemaDir, "feed.graphql"), "utf8"));
   const secret = env.HUB_JWT_SECRET;
   const sandbox =
     env.HUB_SANDBOX === "on"
       ? {
-          operations,
+          operations: [...operations, ...feedOperations],
           examples: env.HUB_SANDBOX_EXAMPLES
             ? (JSON.parse(env.HUB_SANDBOX_EXAMPLES) as Record<string, Record<string, unknown>>)
             : {},
@@ -52,10 +54,12 @@ try {
     logger,
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
     maxInFlight: env.HUB_MAX_IN_FLIGHT,
+    maxStreams: env.HUB_MAX_STREAMS,
     mode: env.HUB_MODE,
     metricsToken: env.HUB_METRICS_TOKEN,
     persistedDocuments: [
-      ...persistedDocumentsOf(operations),
+      // The feed's operations too: a channel on persisted-only subscribes with CardEvents' hash.
+      ...persistedDocumentsOf([...operations, ...feedOperations]),
       ...(await loadManifests(
         (env.HUB_PERSISTED_MANIFESTS ?? "")
           .split(",")

@@ -2,9 +2,13 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { readBody, type RunningServer } from "@hub/kit";
+import type { GraphQLError } from "graphql";
+import { createErrorMasker } from "./error-masking.js";
 import { createHubGateway, type HubGatewayOptions } from "./hub-gateway.js";
+import { DEFAULT_MAX_STREAMS, OpenStreams } from "./open-streams.js";
 import { checkReadiness } from "./readiness.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
+import { attachWebSockets } from "./websocket.js";
 
 export interface GatewayServerOptions extends HubGatewayOptions {
   port: number;
@@ -16,9 +20,25 @@ export interface GatewayServerOptions extends HubGatewayOptions {
   /**
    * GraphQL requests served at once; more are turned away with 503 and Retry-After. Bounding the
    * work in progress bounds the gateway's memory (its heap is capped, see scripts/lib/processes.ts)
-   * and keeps latency for the requests it accepts.
+   * and keeps latency for the requests it accepts. Streams (GraphQL over SSE, WebSocket) are not
+   * requests in flight: they have their own limit, `maxStreams`.
    */
   maxInFlight?: number;
+  /**
+   * Subscription streams open at once: GraphQL over SSE responses and WebSocket connections; more
+   * are turned away with 503 and Retry-After (HUB_MAX_STREAMS).
+   */
+  maxStreams?: number;
+}
+
+/**
+ * A GraphQL over SSE request (graphql-sse's client, GraphiQL, EventSource): its answer is a stream
+ * that stays open as long as the subscription, so it is counted among the streams. A query sent
+ * with that Accept is answered as a one-event stream and counted there too: every request is
+ * under one of the two limits, whatever it asks for.
+ */
+function isStream(request: IncomingMessage): boolean {
+  return (request.headers.accept ?? "").includes("text/event-stream");
 }
 
 function refuse(
@@ -65,6 +85,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   const maxBody = options.maxBodyBytes ?? 100_000;
   const maxInFlight = options.maxInFlight ?? 128;
   let inFlight = 0;
+  const streams = new OpenStreams(options.maxStreams ?? DEFAULT_MAX_STREAMS);
   const directory = subgraphDirectory(options.supergraphSdl, options.subgraphUrls);
   // The body limit is checked before the gateway reads anything: a POST must declare its length.
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -126,17 +147,28 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     }
     // Liveness is answered whatever the load: an orchestrator must not restart a busy gateway.
     if (path === "/healthz") return gateway(request, response);
-    if (inFlight >= maxInFlight)
-      return refuse(
-        response,
-        503,
-        "SERVICE_UNAVAILABLE",
-        "The hub is at capacity; retry in a second.",
-      );
-    inFlight += 1;
-    response.once("close", () => {
-      inFlight -= 1;
-    });
+    if (isStream(request)) {
+      if (streams.full)
+        return refuse(
+          response,
+          503,
+          "SERVICE_UNAVAILABLE",
+          "The hub holds as many subscriptions as it can; retry in a second.",
+        );
+      response.once("close", streams.opened());
+    } else {
+      if (inFlight >= maxInFlight)
+        return refuse(
+          response,
+          503,
+          "SERVICE_UNAVAILABLE",
+          "The hub is at capacity; retry in a second.",
+        );
+      inFlight += 1;
+      response.once("close", () => {
+        inFlight -= 1;
+      });
+    }
     if (request.method !== "POST" || !request.headers["content-length"])
       return gateway(request, response);
     // Within maxBody already (its Content-Length was checked, and Node holds a body to it).
@@ -149,6 +181,15 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       () => response.destroy(),
     );
   });
+  const mask = createErrorMasker(options.logger);
+  const sockets = attachWebSockets(gateway, {
+    path: gateway.graphqlEndpoint,
+    maxPayload: maxBody,
+    mask: (error) => mask(error, "") as GraphQLError,
+    logger: options.logger,
+    streams,
+  });
+  server.on("upgrade", (request, socket, head) => sockets.handleUpgrade(request, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
@@ -159,6 +200,8 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     origin,
     url: `${origin}/graphql`,
     async stop() {
+      // WebSocket clients are told to go away (1001) and reconnect elsewhere with their cursor.
+      await sockets.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

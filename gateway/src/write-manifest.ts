@@ -13,10 +13,12 @@ export const MANIFEST_PATH = join(
   "persisted-query-manifest.json",
 );
 
-/** The manifest as it must be checked in: from schema/operations.graphql. */
+/** The manifest as it must be checked in: from schema/operations.graphql and feed.graphql. */
 export async function contractManifest(): Promise<string> {
-  const source = await readFile(join(dirname(MANIFEST_PATH), "operations.graphql"), "utf8");
-  return JSON.stringify(manifestOf(splitOperations(source)), null, 2) + "\n";
+  const operations = [];
+  for (const file of ["operations.graphql", "feed.graphql"])
+    operations.push(...splitOperations(await readFile(join(dirname(MANIFEST_PATH), file), "utf8")));
+  return JSON.stringify(manifestOf(operations), null, 2) + "\n";
 }
 
 // `npm run compose` (root): regenerates schema/persisted-query-manifest.json.

@@ -88,3 +88,53 @@ describe("the contract's operations validate against schema/supergraph.graphql",
       ).toEqual([]);
   });
 });
+
+/** Contract v3's feed operations (../shared/contract/feed.graphql), checked in as schema/feed.graphql. */
+const SHARED_FEED = join(SCHEMA_DIR, "..", "..", "shared", "contract", "feed.graphql");
+const FEED_COPY = join(SCHEMA_DIR, "feed.graphql");
+/** The feed's own operations; the webhook ones come with the webhooks (issue 25, part 2). */
+const FEED_OPERATIONS = ["CardEvents", "CardEventLog"];
+const WEBHOOK_OPERATIONS = [
+  "RegisterWebhook",
+  "RotateWebhookSecret",
+  "DisableWebhook",
+  "Webhooks",
+  "WebhookDeliveries",
+];
+
+async function feedOperations() {
+  const document = parse(await readFile(FEED_COPY, "utf8"));
+  return document.definitions
+    .filter((d): d is OperationDefinitionNode => d.kind === "OperationDefinition")
+    .map((operation) => ({
+      name: operation.name?.value ?? "",
+      document: { ...document, definitions: [operation] },
+    }));
+}
+
+describe("the contract's feed operations (v3) validate against schema/supergraph.graphql", () => {
+  it.skipIf(!existsSync(SHARED_FEED))(
+    "schema/feed.graphql is the published contract (../shared/contract/feed.graphql), unchanged",
+    async () => {
+      expect(await readFile(FEED_COPY, "utf8")).toBe(await readFile(SHARED_FEED, "utf8"));
+    },
+  );
+
+  it("schema/feed.graphql holds the feed's and the webhooks' operations once each", async () => {
+    expect((await feedOperations()).map((op) => op.name)).toEqual([
+      ...FEED_OPERATIONS,
+      ...WEBHOOK_OPERATIONS,
+    ]);
+  });
+
+  it("every feed and webhook operation validates", async () => {
+    const schema = apiSchemaOf(await readFile(SUPERGRAPH_PATH, "utf8"));
+    const operations = await feedOperations();
+    expect(operations).toHaveLength(FEED_OPERATIONS.length + WEBHOOK_OPERATIONS.length);
+    for (const operation of operations)
+      expect(
+        validate(schema, operation.document).map((e) => e.message),
+        operation.name,
+      ).toEqual([]);
+  });
+});

@@ -15,14 +15,18 @@ import { SUPERGRAPH_PATH } from "./paths.js";
 describe("every type, field, argument and enum value of the supergraph has a description", () => {
   it("finds none missing", async () => {
     const schema = apiSchemaOf(await readFile(SUPERGRAPH_PATH, "utf8"));
-    const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name]);
+    const roots = new Set([
+      schema.getQueryType()?.name,
+      schema.getMutationType()?.name,
+      schema.getSubscriptionType()?.name,
+    ]);
     const missing: string[] = [];
     const need = (what: string, description: string | null | undefined) => {
       if (!description?.trim()) missing.push(what);
     };
     for (const type of Object.values(schema.getTypeMap())) {
       if (isIntrospectionType(type) || isSpecifiedScalarType(type)) continue;
-      // Query and Mutation are described field by field (TypeGraphQL cannot describe the root types).
+      // The root types are described field by field (TypeGraphQL cannot describe the root types).
       if (!roots.has(type.name)) need(type.name, type.description);
       if (isObjectType(type) || isInterfaceType(type)) {
         for (const field of Object.values(type.getFields())) {

@@ -1,5 +1,6 @@
 import { buildBankAccountsSchema } from "@hub/bank-accounts";
 import { buildCardsSchema } from "@hub/cards";
+import { buildFeedSchema } from "@hub/feed";
 import { buildPasswordsSchema } from "@hub/passwords";
 import { buildPersonsSchema } from "@hub/persons";
 import type { GraphQLSchema } from "graphql";
@@ -11,7 +12,7 @@ export interface SubgraphDefinition {
   buildSchema: () => Promise<GraphQLSchema>;
 }
 
-/** The four subgraphs of the hub, in composition order. */
+/** The subgraphs of the hub, in composition order. */
 export const SUBGRAPHS: readonly SubgraphDefinition[] = [
   { name: "persons", defaultUrl: "http://127.0.0.1:4001/graphql", buildSchema: buildPersonsSchema },
   { name: "cards", defaultUrl: "http://127.0.0.1:4002/graphql", buildSchema: buildCardsSchema },
@@ -25,4 +26,5 @@ export const SUBGRAPHS: readonly SubgraphDefinition[] = [
     defaultUrl: "http://127.0.0.1:4004/graphql",
     buildSchema: buildBankAccountsSchema,
   },
+  { name: "feed", defaultUrl: "http://127.0.0.1:4005/graphql", buildSchema: buildFeedSchema },
 ];

@@ -1,13 +1,12 @@
+import { randomBytes } from "node:crypto";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMongo, startEmbeddedMongo, SUBGRAPHS, type EmbeddedMongo } from "@hub/kit";
+import { seedDemoData, unusedPort, type DemoData } from "@hub/harness";
 import { buildAll } from "../build.js";
-import type { DemoData } from "../demo/demo-data.js";
-import { seedDemoData } from "../demo/seed-demo.js";
-import { unusedPort } from "./ports.js";
 import { spawnBundle, stopProcess, waitForOk } from "./processes.js";
 
 const HAPROXY = process.env["HUB_HAPROXY"] ?? "/usr/sbin/haproxy";
@@ -119,6 +118,9 @@ export async function startReplicaTopology(options: {
         `  default_backend ${service}-replicas`,
         `backend ${service}-replicas`,
         "  balance roundrobin",
+        // A gateway that drops a subscription closes its stream from the feed: without this,
+        // HAProxy holds the feed's side open until a write fails (two of the feed's 12 s pings).
+        ...(service === "feed" ? ["  option abortonclose"] : []),
         ...ports[service]!.map((port, i) => `  server ${service}-${i + 1} 127.0.0.1:${port} check`),
       ]),
     ].join("\n");
@@ -132,6 +134,9 @@ export async function startReplicaTopology(options: {
       MONGODB_URI: mongoUri,
       HUB_DB_PREFIX: dbPrefix,
       HUB_JWT_SECRET: options.secret,
+      // Production, as deployed: the feed seals webhook secrets with a key every replica shares.
+      HUB_MODE: "production",
+      HUB_WEBHOOK_KEY: randomBytes(32).toString("base64"),
       LOG_LEVEL: options.logLevel ?? "warn",
       // Two processes of each subgraph on one embedded database: they take turns at its
       // transactions and the writes beside them (no effect on a replica set).

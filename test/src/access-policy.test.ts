@@ -3,28 +3,19 @@ import { splitOperations } from "@hub/gateway/contract-operations";
 import { SCHEMA_DIR } from "@hub/schema";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cardView, codeOf, freshIdNumber, personWithCard, run } from "./support/cards.js";
 import { contractText, parseChannelTable } from "./support/contract-table.js";
 import { eventually } from "./support/eventually.js";
 import {
   contractOperation,
   graphql,
-  startTestHub,
+  useTestHub,
   token,
   type GraphQLResponse,
-  type TestHub,
 } from "./support/hub.js";
 
-let hub: TestHub;
-let url: string;
-beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-  url = hub.gateway.url;
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ seed: false });
 
 /** A person with one card, as `personWithCard` leaves them. */
 interface Subject {
@@ -45,7 +36,7 @@ async function must(
   channel: Channel = "COUNTER",
 ): Promise<void> {
   await eventually(async () => {
-    const answer = await run(url, operation, input, channel);
+    const answer = await run(hub().gateway.url, operation, input, channel);
     expect(answer.errors, `${operation}: ${String(codeOf(answer))}`).toBeUndefined();
   });
 }
@@ -196,12 +187,12 @@ function queryVariables(name: string, subject: Subject): Record<string, unknown>
  */
 async function databaseState(): Promise<Map<string, unknown[]>> {
   const subgraphs = ["persons", "cards", "passwords", "bank-accounts"];
-  const dbs = subgraphs.map((name) => hub.client.db(subgraphDatabaseName(hub.dbPrefix, name)));
+  const dbs = subgraphs.map((name) => hub().client.db(subgraphDatabaseName(hub().dbPrefix, name)));
   await eventually(async () => {
     for (const db of dbs) expect(await db.collection("outbox").countDocuments()).toBe(0);
   }, 20_000);
   const names = new Set<string>();
-  for (const event of hub.commands) {
+  for (const event of hub().commands) {
     const target = event.command[event.commandName];
     if (typeof target === "string" && dbs.some((db) => db.databaseName === event.databaseName))
       names.add(`${event.databaseName}.${target}`);
@@ -210,8 +201,8 @@ async function databaseState(): Promise<Map<string, unknown[]>> {
   for (const name of [...names].sort()) {
     const [database, collection] = name.split(/\.(.*)/s) as [string, string];
     if (RELAY_BOOKKEEPING.has(collection)) continue;
-    const docs = await hub.client
-      .db(database)
+    const docs = await hub()
+      .client.db(database)
       .collection(collection)
       .find()
       .sort({ _id: 1 })
@@ -245,13 +236,13 @@ function describeAnswer(answer: GraphQLResponse<unknown>): string {
 async function visibleState(subject: Subject): Promise<unknown> {
   const bearer = await token();
   const person = await graphql(
-    url,
+    hub().gateway.url,
     await contractOperation("PersonCards"),
     { idNumber: subject.idNumber },
     bearer,
   );
   expect(person.errors).toBeUndefined();
-  return { person: person.data, history: await cardView(url, subject.cardId) };
+  return { person: person.data, history: await cardView(hub().gateway.url, subject.cardId) };
 }
 
 describe("channel policy: CONTRACT.md's table, every operation × every channel", () => {
@@ -266,7 +257,7 @@ describe("channel policy: CONTRACT.md's table, every operation × every channel"
   });
 
   it("every contract query answers on every channel", async () => {
-    const subject = await personWithCard(url);
+    const subject = await personWithCard(hub().gateway.url);
     expect(table.allowed.get("every query")).toEqual(table.channels);
     const queries = splitOperations(
       await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
@@ -276,7 +267,7 @@ describe("channel policy: CONTRACT.md's table, every operation × every channel"
       queries.flatMap((query) =>
         table.channels.map(async (channel) => {
           const answer = await graphql(
-            url,
+            hub().gateway.url,
             query.document,
             queryVariables(query.name, subject),
             await token({ channel: channel as Channel, scopes: ["cards:read"] }),
@@ -297,7 +288,7 @@ describe("channel policy: CONTRACT.md's table, every operation × every channel"
       const subjects = new Map(
         await Promise.all(
           rows.map(async ([row]) => {
-            const subject = await personWithCard(url);
+            const subject = await personWithCard(hub().gateway.url);
             await CASES[row]!.prepare?.(subject);
             return [row, subject] as const;
           }),
@@ -316,7 +307,12 @@ describe("channel policy: CONTRACT.md's table, every operation × every channel"
       const refused = await Promise.all(
         refusedCalls.map(async ({ row, channel }) => {
           const { document, input } = CASES[row]!;
-          const answer = await run(url, document, input(subjects.get(row)!, channel), channel);
+          const answer = await run(
+            hub().gateway.url,
+            document,
+            input(subjects.get(row)!, channel),
+            channel,
+          );
           return [`${row} from ${channel}`, describeAnswer(answer)] as const;
         }),
       );
@@ -337,7 +333,12 @@ describe("channel policy: CONTRACT.md's table, every operation × every channel"
           const seen: (readonly [string, string])[] = [];
           for (const channel of channels as Channel[]) {
             const { document, input } = CASES[row]!;
-            const answer = await run(url, document, input(subjects.get(row)!, channel), channel);
+            const answer = await run(
+              hub().gateway.url,
+              document,
+              input(subjects.get(row)!, channel),
+              channel,
+            );
             seen.push([`${row} from ${channel}`, describeAnswer(answer)]);
           }
           return seen;
@@ -355,81 +356,100 @@ describe("channel policy: CONTRACT.md's table, every operation × every channel"
 
 describe("scopes", () => {
   it("a token without the write scope is FORBIDDEN", async () => {
-    const { cardId } = await personWithCard(url);
+    const { cardId } = await personWithCard(hub().gateway.url);
     const readOnly = await token({ scopes: ["cards:read"] });
     const cards = await graphql(
-      url,
+      hub().gateway.url,
       await contractOperation("CancelCard"),
       { input: { cardId, reason: "x", idempotencyKey: "f" } },
       readOnly,
     );
     expect(codeOf(cards)).toBe("FORBIDDEN");
     const persons = await graphql(
-      url,
+      hub().gateway.url,
       await contractOperation("RegisterPerson"),
       { input: { idNumber: freshIdNumber(), name: "x" } },
       readOnly,
     );
     expect(codeOf(persons)).toBe("FORBIDDEN");
-    expect((await cardView(url, cardId)).status).toBe("ARCHIVED");
+    expect((await cardView(hub().gateway.url, cardId)).status).toBe("ARCHIVED");
   });
 });
 
 describe("registration and issuing: bad input", () => {
   it("R-ID-1: registering a malformed identity number is INVALID_ID_NUMBER; a second registration is a CONFLICT", async () => {
     expect(
-      codeOf(await run(url, "RegisterPerson", { idNumber: "110105194912310021", name: "x" })),
+      codeOf(
+        await run(hub().gateway.url, "RegisterPerson", {
+          idNumber: "110105194912310021",
+          name: "x",
+        }),
+      ),
     ).toBe("INVALID_ID_NUMBER");
     const idNumber = freshIdNumber();
     const first = await run<{ registerPerson: { person: { id: string; idNumber: string } } }>(
-      url,
+      hub().gateway.url,
       "RegisterPerson",
       { idNumber: idNumber.toLowerCase(), name: "王芳", phone: "138 1234 5678" },
     );
     expect(first.data!.registerPerson.person.idNumber).toBe(idNumber);
-    expect(codeOf(await run(url, "RegisterPerson", { idNumber, name: "王芳" }))).toBe("CONFLICT");
+    expect(codeOf(await run(hub().gateway.url, "RegisterPerson", { idNumber, name: "王芳" }))).toBe(
+      "CONFLICT",
+    );
     expect(
       codeOf(
-        await run(url, "RegisterPerson", { idNumber: freshIdNumber(), name: "x", phone: "12345" }),
+        await run(hub().gateway.url, "RegisterPerson", {
+          idNumber: freshIdNumber(),
+          name: "x",
+          phone: "12345",
+        }),
       ),
     ).toBe("BAD_USER_INPUT");
   });
 
   it("a registration replayed with its idempotency key answers the same person", async () => {
     const input = { idNumber: freshIdNumber(), name: "李强", idempotencyKey: "reg-1" };
-    const first = await run(url, "RegisterPerson", input, "NATIONAL_PLATFORM");
-    expect(await run(url, "RegisterPerson", input, "NATIONAL_PLATFORM")).toEqual(first);
+    const first = await run(hub().gateway.url, "RegisterPerson", input, "NATIONAL_PLATFORM");
+    expect(await run(hub().gateway.url, "RegisterPerson", input, "NATIONAL_PLATFORM")).toEqual(
+      first,
+    );
   });
 
   it("unknown card → NOT_FOUND; unknown person or bad province → NOT_FOUND / BAD_USER_INPUT", async () => {
-    expect(codeOf(await run(url, "EnableSocialSecurityFunction", { cardId: "c_nope" }))).toBe(
-      "NOT_FOUND",
-    );
+    expect(
+      codeOf(await run(hub().gateway.url, "EnableSocialSecurityFunction", { cardId: "c_nope" })),
+    ).toBe("NOT_FOUND");
     expect(
       codeOf(
-        await run(url, "IssueCard", {
+        await run(hub().gateway.url, "IssueCard", {
           personId: "p_nope",
           province: "11",
           issuingBank: "中国银行",
         }),
       ),
     ).toBe("NOT_FOUND");
-    const { personId } = await personWithCard(url);
+    const { personId } = await personWithCard(hub().gateway.url);
     expect(
-      codeOf(await run(url, "IssueCard", { personId, province: "99", issuingBank: "中国银行" })),
+      codeOf(
+        await run(hub().gateway.url, "IssueCard", {
+          personId,
+          province: "99",
+          issuingBank: "中国银行",
+        }),
+      ),
     ).toBe("BAD_USER_INPUT");
   });
 
   it("R-ID-2: an agent acts only with a valid ID and a power of attorney, and is recorded on the event", async () => {
-    const { cardId } = await personWithCard(url);
-    const badAgent = await run(url, "CancelCard", {
+    const { cardId } = await personWithCard(hub().gateway.url);
+    const badAgent = await run(hub().gateway.url, "CancelCard", {
       cardId,
       reason: "x",
       idempotencyKey: "a1",
       agent: { idNumber: "123", name: "代理", powerOfAttorneyRef: "P-1" },
     });
     expect(codeOf(badAgent)).toBe("INVALID_ID_NUMBER");
-    const noPower = await run(url, "CancelCard", {
+    const noPower = await run(hub().gateway.url, "CancelCard", {
       cardId,
       reason: "x",
       idempotencyKey: "a2",
@@ -437,7 +457,7 @@ describe("registration and issuing: bad input", () => {
     });
     expect(codeOf(noPower)).toBe("BAD_USER_INPUT");
     const ok = await run(
-      url,
+      hub().gateway.url,
       "CancelCard",
       {
         cardId,
@@ -449,7 +469,7 @@ describe("registration and issuing: bad input", () => {
       "counter-77",
     );
     expect(ok.errors).toBeUndefined();
-    expect((await cardView(url, cardId)).history.at(-1)).toMatchObject({
+    expect((await cardView(hub().gateway.url, cardId)).history.at(-1)).toMatchObject({
       type: "CANCELLED",
       actor: "counter-77",
       channel: "COUNTER",

@@ -8,18 +8,12 @@ import {
   type OperationVariables,
 } from "@apollo/client";
 import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { channelFetch, type SeenRequest } from "./support/channel-fetch.js";
 import { freshIdNumber } from "./support/cards.js";
-import { contractOperation, startTestHub, type TestHub } from "./support/hub.js";
+import { contractOperation, useTestHub } from "./support/hub.js";
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ seed: false });
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
@@ -34,7 +28,7 @@ function newClient(seen: SeenRequest[]) {
   return new ApolloClient({
     cache: new InMemoryCache({ typePolicies: HUB_TYPE_POLICIES }),
     link: new PersistedQueryLink({ sha256 }).concat(
-      new HttpLink({ uri: hub.gateway.url, fetch: channelFetch(seen) }),
+      new HttpLink({ uri: hub().gateway.url, fetch: channelFetch(seen) }),
     ),
   });
 }

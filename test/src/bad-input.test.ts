@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cardView, codeOf, personWithCard, run } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import {
-  contractOperation,
-  graphql,
-  startTestHub,
-  TEST_SECRET,
-  token,
-  type TestHub,
-} from "./support/hub.js";
+import { contractOperation, graphql, useTestHub, TEST_SECRET, token } from "./support/hub.js";
 import { SignJWT } from "jose";
 import { subgraphDatabaseName } from "@hub/kit";
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub();
 
 const QUERY = "query($id: ID!) { person(id: $id) { id name } }";
 
@@ -31,18 +18,18 @@ describe("bad input through the gateway", () => {
       "110101199002300017",
       "99010119900307001X",
     ]) {
-      const result = await graphql(hub.gateway.url, query, { idNumber }, await token());
+      const result = await graphql(hub().gateway.url, query, { idNumber }, await token());
       expect(result.errors?.[0]?.extensions?.["code"]).toBe("INVALID_ID_NUMBER");
       expect(JSON.stringify(result)).not.toMatch(/stack|at .*\.ts:\d+/);
     }
   });
 
   it("an unknown person answers null", async () => {
-    const byId = await graphql(hub.gateway.url, QUERY, { id: "p_does_not_exist" }, await token());
+    const byId = await graphql(hub().gateway.url, QUERY, { id: "p_does_not_exist" }, await token());
     expect(byId.errors).toBeUndefined();
     expect(byId.data).toEqual({ person: null });
     const byNumber = await graphql(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonCards"),
       { idNumber: "11010519491231002X" },
       await token(),
@@ -80,7 +67,7 @@ describe("bad input through the gateway", () => {
       `Bearer ${noChannel}`,
       `Basic ${await token()}`,
     ]) {
-      const result = await graphql(hub.gateway.url, QUERY, { id: "p_x" }, authorization);
+      const result = await graphql(hub().gateway.url, QUERY, { id: "p_x" }, authorization);
       expect(result.status, String(authorization)).toBe(401);
       expect(result.errors?.[0]?.extensions?.["code"]).toBe("UNAUTHENTICATED");
       expect(result.data ?? null).toBeNull();
@@ -88,7 +75,7 @@ describe("bad input through the gateway", () => {
   });
 
   it("a subgraph called directly without the gateway's credentials rejects the call", async () => {
-    const persons = hub.subgraphs.get("persons")!.url;
+    const persons = hub().subgraphs.get("persons")!.url;
     const anonymous = await graphql(persons, QUERY, { id: "p_x" });
     expect(anonymous.status).toBe(401);
     expect(anonymous.errors?.[0]?.extensions?.["code"]).toBe("UNAUTHENTICATED");
@@ -104,17 +91,22 @@ describe("bad input through the gateway", () => {
       }),
     });
     expect(forged.status).toBe(401);
-    const allowed = await graphql(persons, QUERY, { id: hub.demo!.persons[0]!._id }, await token());
+    const allowed = await graphql(
+      persons,
+      QUERY,
+      { id: hub().demo!.persons[0]!._id },
+      await token(),
+    );
     expect(allowed.data).toEqual({
-      person: expect.objectContaining({ id: hub.demo!.persons[0]!._id }),
+      person: expect.objectContaining({ id: hub().demo!.persons[0]!._id }),
     });
   });
 
   it("a query without scope cards:read is FORBIDDEN", async () => {
     const result = await graphql(
-      hub.gateway.url,
+      hub().gateway.url,
       QUERY,
-      { id: hub.demo!.persons[0]!._id },
+      { id: hub().demo!.persons[0]!._id },
       await token({ scopes: ["pii:read"] }),
     );
     expect(result.errors?.[0]?.extensions?.["code"]).toBe("FORBIDDEN");
@@ -130,11 +122,11 @@ const fieldOf = (answer: Answer): unknown => answer.errors?.[0]?.extensions?.["f
 
 /** A new card the passwords subgraph knows (a correct entry counts nothing). */
 async function cardWithPassword(): Promise<{ personId: string; cardId: string }> {
-  const created = await personWithCard(hub.gateway.url);
+  const created = await personWithCard(hub().gateway.url);
   await eventually(async () =>
     expect(
       codeOf(
-        await run(hub.gateway.url, "VerifyCardPassword", {
+        await run(hub().gateway.url, "VerifyCardPassword", {
           cardId: created.cardId,
           password: INITIAL,
         }),
@@ -146,7 +138,7 @@ async function cardWithPassword(): Promise<{ personId: string; cardId: string }>
 
 async function failedAttempts(cardId: string): Promise<number> {
   const response = await graphql<{ card: { password: { failedAttempts: number } } }>(
-    hub.gateway.url,
+    hub().gateway.url,
     "query($id: ID!) { card(id: $id) { password { failedAttempts } } }",
     { id: cardId },
     await token(),
@@ -159,7 +151,7 @@ async function failedAttempts(cardId: string): Promise<number> {
 async function expectNothingCounted(cardId: string): Promise<void> {
   expect(await failedAttempts(cardId)).toBe(0);
   const right = await run<{ verifyCardPassword: { result: string; attemptsLeft: number } }>(
-    hub.gateway.url,
+    hub().gateway.url,
     "VerifyCardPassword",
     { cardId, password: INITIAL },
   );
@@ -169,7 +161,7 @@ async function expectNothingCounted(cardId: string): Promise<void> {
 describe("passwords that cannot be passwords (BAD_USER_INPUT, never a wrong attempt)", () => {
   it("R-PWD-3: a 90 KB password is BAD_USER_INPUT naming the field, and attemptsLeft is unchanged", async () => {
     const { cardId } = await cardWithPassword();
-    const huge = await run(hub.gateway.url, "VerifyCardPassword", {
+    const huge = await run(hub().gateway.url, "VerifyCardPassword", {
       cardId,
       password: HUGE_PASSWORD,
     });
@@ -203,7 +195,7 @@ describe("passwords that cannot be passwords (BAD_USER_INPUT, never a wrong atte
       ],
     ];
     for (const [input, operation, field] of cases) {
-      const answer = await run(hub.gateway.url, operation, { cardId, ...input });
+      const answer = await run(hub().gateway.url, operation, { cardId, ...input });
       expect(codeOf(answer), `${operation} ${field}`).toBe("BAD_USER_INPUT");
       expect(fieldOf(answer), `${operation} ${field}`).toBe(field);
     }
@@ -213,10 +205,10 @@ describe("passwords that cannot be passwords (BAD_USER_INPUT, never a wrong atte
   it("R-PWD-4: malformed electronic-card passwords are BAD_USER_INPUT naming the field, not counted", async () => {
     const { personId } = await cardWithPassword();
     const set = (input: Record<string, unknown>) =>
-      run(hub.gateway.url, "SetElectronicCardPassword", { personId, ...input }, "APP");
+      run(hub().gateway.url, "SetElectronicCardPassword", { personId, ...input }, "APP");
     const verify = (password: string) =>
       run<{ verifyElectronicCardPassword: { result: string; attemptsLeft: number } }>(
-        hub.gateway.url,
+        hub().gateway.url,
         "VerifyElectronicCardPassword",
         { personId, password },
         "APP",
@@ -244,9 +236,9 @@ describe("passwords that cannot be passwords (BAD_USER_INPUT, never a wrong atte
 
 describe("free text has bounds (BAD_USER_INPUT naming the field, nothing written)", () => {
   async function expectCancelRefused(input: Record<string, unknown>, field: string) {
-    const { cardId } = await personWithCard(hub.gateway.url);
-    const before = await cardView(hub.gateway.url, cardId);
-    const refused = await run(hub.gateway.url, "CancelCard", {
+    const { cardId } = await personWithCard(hub().gateway.url);
+    const before = await cardView(hub().gateway.url, cardId);
+    const refused = await run(hub().gateway.url, "CancelCard", {
       cardId,
       reason: "持卡人申请注销",
       idempotencyKey: `bad-${field}-${cardId}`,
@@ -254,7 +246,7 @@ describe("free text has bounds (BAD_USER_INPUT naming the field, nothing written
     });
     expect(codeOf(refused), field).toBe("BAD_USER_INPUT");
     expect(fieldOf(refused), field).toBe(field);
-    const after = await cardView(hub.gateway.url, cardId);
+    const after = await cardView(hub().gateway.url, cardId);
     expect(after.status).toBe(before.status);
     expect(after.history).toHaveLength(before.history.length);
   }
@@ -276,7 +268,7 @@ describe("free text has bounds (BAD_USER_INPUT naming the field, nothing written
       "agent.powerOfAttorneyRef",
     );
     const { cardId } = await cardWithPassword();
-    const reset = await run(hub.gateway.url, "ResetCardPassword", {
+    const reset = await run(hub().gateway.url, "ResetCardPassword", {
       cardId,
       agent: { ...AGENT, name: "x".repeat(28_000) },
     });
@@ -285,17 +277,17 @@ describe("free text has bounds (BAD_USER_INPUT naming the field, nothing written
   });
 
   it("R-CARD-10: a reason at the bound is kept, trimmed, on the history", async () => {
-    const { cardId } = await personWithCard(hub.gateway.url);
+    const { cardId } = await personWithCard(hub().gateway.url);
     const reason = "因".repeat(200);
-    const cancelled = await run(hub.gateway.url, "CancelCard", {
+    const cancelled = await run(hub().gateway.url, "CancelCard", {
       cardId,
       reason: `  ${reason}  `,
       idempotencyKey: `bound-${cardId}`,
     });
     expect(cancelled.errors).toBeUndefined();
     // The API does not show the reason: read what the history stored.
-    const stored = await hub.client
-      .db(subgraphDatabaseName(hub.dbPrefix, "cards"))
+    const stored = await hub()
+      .client.db(subgraphDatabaseName(hub().dbPrefix, "cards"))
       .collection<{ _id: string; history?: { type: string; details?: { reason?: string } }[] }>(
         "cards",
       )
@@ -307,7 +299,7 @@ describe("free text has bounds (BAD_USER_INPUT naming the field, nothing written
 describe("a cancelled card's password (R-CARD-10)", () => {
   it("R-CARD-10 / R-PWD-3: verify, change and reset on a CANCELLED card are INVALID_TRANSITION and count nothing", async () => {
     const { cardId } = await cardWithPassword();
-    const cancelled = await run(hub.gateway.url, "CancelCard", {
+    const cancelled = await run(hub().gateway.url, "CancelCard", {
       cardId,
       reason: "持卡人申请注销",
       idempotencyKey: `cancel-${cardId}`,
@@ -320,7 +312,7 @@ describe("a cancelled card's password (R-CARD-10)", () => {
       ["ResetCardPassword", { cardId, idempotencyKey: `reset-${cardId}` }],
     ];
     for (const [operation, input] of attempts) {
-      const refused = await run(hub.gateway.url, operation, input);
+      const refused = await run(hub().gateway.url, operation, input);
       expect(codeOf(refused), operation).toBe("INVALID_TRANSITION");
       expect(refused.errors?.[0]?.message, operation).toMatch(/CANCELLED/);
     }

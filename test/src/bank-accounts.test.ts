@@ -11,20 +11,12 @@ import {
   type OutboxDocument,
   type SubgraphName,
 } from "@hub/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bankStatus, cardView, codeOf, freshIdNumber, run } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import { startTestHub, TEST_SECRET, type GraphQLResponse, type TestHub } from "./support/hub.js";
+import { useTestHub, TEST_SECRET, type GraphQLResponse } from "./support/hub.js";
 
-let hub: TestHub;
-let url: string;
-beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-  url = hub.gateway.url;
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ seed: false });
 
 /** Contract v2: an answer that shows all its own effects names none as pending. */
 function expectNoPendingEffects(answer: GraphQLResponse<unknown>): void {
@@ -38,14 +30,14 @@ function expectNoPendingEffects(answer: GraphQLResponse<unknown>): void {
  */
 async function cardWithAccount(): Promise<string> {
   const registered = await run<{ registerPerson: { person: { id: string } } }>(
-    url,
+    hub().gateway.url,
     "RegisterPerson",
     { idNumber: freshIdNumber(), name: "开户人" },
   );
   expectNoPendingEffects(registered);
   const issued = await run<{
     issueCard: { card: { id: string; bankAccount: { status: string } | null } };
-  }>(url, "IssueCard", {
+  }>(hub().gateway.url, "IssueCard", {
     personId: registered.data!.registerPerson.person.id,
     province: "44",
     issuingBank: "中国工商银行",
@@ -53,7 +45,7 @@ async function cardWithAccount(): Promise<string> {
   expectNoPendingEffects(issued);
   const card = issued.data!.issueCard.card;
   expect(card.bankAccount?.status).toBe("NOT_ACTIVATED");
-  expect(await bankStatus(url, card.id)).toBe("NOT_ACTIVATED");
+  expect(await bankStatus(hub().gateway.url, card.id)).toBe("NOT_ACTIVATED");
   return card.id;
 }
 
@@ -72,9 +64,9 @@ interface BankCancellation {
   cancelBankAccount: { bankAccount: { id: string; status: string }; card: { status: string } };
 }
 
-const cardsDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "cards"));
-const bankDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "bank-accounts"));
-const passwordsDb = () => hub.client.db(subgraphDatabaseName(hub.dbPrefix, "passwords"));
+const cardsDb = () => hub().client.db(subgraphDatabaseName(hub().dbPrefix, "cards"));
+const bankDb = () => hub().client.db(subgraphDatabaseName(hub().dbPrefix, "bank-accounts"));
+const passwordsDb = () => hub().client.db(subgraphDatabaseName(hub().dbPrefix, "passwords"));
 
 interface StoredCard {
   _id: string;
@@ -105,7 +97,7 @@ const storedAccount = async (cardId: string) =>
  */
 function releasedEvents(): OutboxDocument[] {
   const seen = new Map<string, OutboxDocument>();
-  for (const command of hub.commands)
+  for (const command of hub().commands)
     if (command.commandName === "insert" && command.command["insert"] === "outbox")
       for (const doc of command.command["documents"] as OutboxDocument[]) seen.set(doc._id, doc);
   return [...seen.values()];
@@ -134,7 +126,9 @@ async function deliver(
   source: SubgraphName,
   events: HubEvent[],
 ): Promise<EventBatchAnswer> {
-  const endpoint = hub.subgraphs.get(destination)!.url.replace(/graphql$/, "events");
+  const endpoint = hub()
+    .subgraphs.get(destination)!
+    .url.replace(/graphql$/, "events");
   const serviceToken = await hs256ServiceTokens(TEST_SECRET, source)();
   const response = await fetch(endpoint, {
     method: "POST",
@@ -161,7 +155,7 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
     const cardId = await cardWithAccount();
     for (const channel of ["COUNTER", "APP", "WEBSITE", "PHARMACY"] as const) {
       const refused = await run(
-        url,
+        hub().gateway.url,
         "ActivateFinancialFunction",
         { cardId, idempotencyKey: `a-${channel}` },
         channel,
@@ -169,9 +163,9 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
       expect(codeOf(refused)).toBe("CHANNEL_NOT_ALLOWED");
       expect(refused.errors![0]!.message).toMatch(/counter of the card's partner bank/);
     }
-    expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("NOT_ACTIVATED");
     const doorToDoor = await run<Activation>(
-      url,
+      hub().gateway.url,
       "ActivateFinancialFunction",
       {
         cardId,
@@ -186,7 +180,7 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
       bank: "中国工商银行",
     });
     const again = await run(
-      url,
+      hub().gateway.url,
       "ActivateFinancialFunction",
       { cardId, idempotencyKey: "again" },
       "BANK_COUNTER",
@@ -197,7 +191,7 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
   it("R-BANK-2: activating the financial function enables the card's social function, recorded as BANK_COUNTER by the original actor, in the answer and the next request", async () => {
     const cardId = await cardWithAccount();
     const activated = await run<Activation>(
-      url,
+      hub().gateway.url,
       "ActivateFinancialFunction",
       { cardId, idempotencyKey: "b2" },
       "BANK_COUNTER",
@@ -213,7 +207,7 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
       },
     });
     // The caller's very next request: no polling (contract v2).
-    const view = await cardView(url, cardId);
+    const view = await cardView(hub().gateway.url, cardId);
     expect(view.status).toBe("NORMAL");
     expect(view.history.at(-1)).toMatchObject({
       type: "SOCIAL_FUNCTION_ENABLED",
@@ -225,22 +219,34 @@ describe("bank accounts (R-BANK-*) through the gateway", () => {
   it("R-BANK-3: a cancelled card leaves its account CANCELLATION_REQUIRED until it is cancelled at the bank counter", async () => {
     const cardId = await cardWithAccount();
     expectNoPendingEffects(
-      await run(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "b3" }, "BANK_COUNTER"),
+      await run(
+        hub().gateway.url,
+        "ActivateFinancialFunction",
+        { cardId, idempotencyKey: "b3" },
+        "BANK_COUNTER",
+      ),
     );
     const cancelledCard = await run<{
       cancelCard: { card: { status: string; bankAccount: { status: string } } };
-    }>(url, "CancelCard", { cardId, reason: "moved abroad", idempotencyKey: "c3" });
+    }>(hub().gateway.url, "CancelCard", { cardId, reason: "moved abroad", idempotencyKey: "c3" });
     expectNoPendingEffects(cancelledCard);
     expect(cancelledCard.data!.cancelCard.card).toMatchObject({
       status: "CANCELLED",
       bankAccount: { status: "CANCELLATION_REQUIRED" },
     });
-    expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("CANCELLATION_REQUIRED");
     expect(
-      codeOf(await run(url, "CancelBankAccount", { cardId, idempotencyKey: "x" }, "COUNTER")),
+      codeOf(
+        await run(
+          hub().gateway.url,
+          "CancelBankAccount",
+          { cardId, idempotencyKey: "x" },
+          "COUNTER",
+        ),
+      ),
     ).toBe("CHANNEL_NOT_ALLOWED");
     const cancelled = await run<BankCancellation>(
-      url,
+      hub().gateway.url,
       "CancelBankAccount",
       { cardId, idempotencyKey: "x" },
       "BANK_COUNTER",
@@ -257,24 +263,35 @@ describe("idempotent bank mutations (CONTRACT.md Writes)", () => {
   it("activateFinancialFunction replayed with its key: the first answer again, one activation, one enabling", async () => {
     const cardId = await cardWithAccount();
     const input = { cardId, idempotencyKey: "act-twice" };
-    const first = await run<Activation>(url, "ActivateFinancialFunction", input, "BANK_COUNTER");
+    const first = await run<Activation>(
+      hub().gateway.url,
+      "ActivateFinancialFunction",
+      input,
+      "BANK_COUNTER",
+    );
     expectNoPendingEffects(first);
     const account = await storedAccount(cardId);
-    const card = await cardView(url, cardId);
-    const replay = await run<Activation>(url, "ActivateFinancialFunction", input, "BANK_COUNTER");
+    const card = await cardView(hub().gateway.url, cardId);
+    const replay = await run<Activation>(
+      hub().gateway.url,
+      "ActivateFinancialFunction",
+      input,
+      "BANK_COUNTER",
+    );
     // Run again, the activation would be INVALID_TRANSITION (the account is ACTIVE already).
     expectNoPendingEffects(replay);
     expect(replay.data).toEqual(first.data);
     expect((await storedAccount(cardId)).version).toBe(account.version);
-    expect(await cardView(url, cardId)).toEqual(card);
+    expect(await cardView(hub().gateway.url, cardId)).toEqual(card);
     expect(card.history.filter((e) => e.type === "SOCIAL_FUNCTION_ENABLED")).toHaveLength(1);
     const activations = releasedEvents().filter(
       (e) => e.type === "FinancialFunctionActivated" && e.payload["cardId"] === cardId,
     );
-    expect(activations).toHaveLength(1);
+    // One event (one outbox document per receiver: the cards subgraph and the feed).
+    expect(new Set(activations.map((e) => e.eventId)).size).toBe(1);
     // The same key with other input (an agent now) is another request: CONFLICT, nothing changes.
     const other = await run(
-      url,
+      hub().gateway.url,
       "ActivateFinancialFunction",
       {
         ...input,
@@ -289,11 +306,21 @@ describe("idempotent bank mutations (CONTRACT.md Writes)", () => {
   it("cancelBankAccount replayed with its key: the first answer again, one cancellation announced", async () => {
     const cardId = await cardWithAccount();
     const input = { cardId, idempotencyKey: "cancel-twice" };
-    const first = await run<BankCancellation>(url, "CancelBankAccount", input, "BANK_COUNTER");
+    const first = await run<BankCancellation>(
+      hub().gateway.url,
+      "CancelBankAccount",
+      input,
+      "BANK_COUNTER",
+    );
     expectNoPendingEffects(first);
     expect(first.data!.cancelBankAccount.bankAccount.status).toBe("CANCELLED");
     const account = await storedAccount(cardId);
-    const replay = await run<BankCancellation>(url, "CancelBankAccount", input, "BANK_COUNTER");
+    const replay = await run<BankCancellation>(
+      hub().gateway.url,
+      "CancelBankAccount",
+      input,
+      "BANK_COUNTER",
+    );
     // Run again, it would be INVALID_TRANSITION ("already cancelled").
     expectNoPendingEffects(replay);
     expect(replay.data).toEqual(first.data);
@@ -304,14 +331,18 @@ describe("idempotent bank mutations (CONTRACT.md Writes)", () => {
         e.payload["cardId"] === cardId &&
         e.payload["status"] === "CANCELLED",
     );
-    expect(announced).toHaveLength(1);
+    // One event (one outbox document per receiver: the cards subgraph and the feed).
+    expect(new Set(announced.map((e) => e.eventId)).size).toBe(1);
   });
 });
 
 describe("cross-subgraph effects are never lost, and applied once", () => {
   it("activation while the cards subgraph is down succeeds; once it is back the card is enabled, exactly once even when its first application crashed before answering", async () => {
     const cardId = await cardWithAccount();
-    const bankOutbox = () => hub.subgraphs.get("bank-accounts")!.url.replace(/graphql$/, "outbox");
+    const bankOutbox = () =>
+      hub()
+        .subgraphs.get("bank-accounts")!
+        .url.replace(/graphql$/, "outbox");
     const outboxStats = async () =>
       (await (await fetch(bankOutbox())).json()) as {
         pending: number;
@@ -321,10 +352,10 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
       };
     let crashes = 0;
     let stopCrashing = (): void => undefined;
-    await hub.stopSubgraph("cards");
+    await hub().stopSubgraph("cards");
     try {
       const activated = await run<Activation>(
-        url,
+        hub().gateway.url,
         "ActivateFinancialFunction",
         { cardId, idempotencyKey: "down-1" },
         "BANK_COUNTER",
@@ -359,7 +390,7 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
         throw new InjectedCrash("after-carrying-write");
       });
     } finally {
-      await hub.startSubgraph("cards");
+      await hub().startSubgraph("cards");
     }
     try {
       // A subgraph that was down is the one case where effects arrive later: waited for here.
@@ -380,16 +411,16 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
     );
     // The relay heard the crash as this event's failure (it notes it on the event before trying
     // again); the event then left the outbox, so a later delivery was applied.
-    const noted = hub.commands.filter(
+    const noted = hub().commands.filter(
       (c) =>
         c.commandName === "update" &&
-        c.databaseName === subgraphDatabaseName(hub.dbPrefix, "bank-accounts") &&
+        c.databaseName === subgraphDatabaseName(hub().dbPrefix, "bank-accounts") &&
         c.command["update"] === "outbox" &&
         JSON.stringify(c.command["updates"]).includes(enabling._id) &&
         JSON.stringify(c.command["updates"]).includes("injected crash"),
     );
     expect(noted).toHaveLength(1);
-    const view = await cardView(url, cardId);
+    const view = await cardView(hub().gateway.url, cardId);
     expect(view.status).toBe("NORMAL");
     expect(view.history.filter((e) => e.type === "SOCIAL_FUNCTION_ENABLED")).toHaveLength(1);
     expect(
@@ -401,7 +432,7 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
     const cardId = await cardWithAccount();
     expectNoPendingEffects(
       await run(
-        url,
+        hub().gateway.url,
         "ActivateFinancialFunction",
         { cardId, idempotencyKey: "rd-1" },
         "BANK_COUNTER",
@@ -409,17 +440,17 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
     );
     // Formal loss of an activated card: the account goes under loss report (R-BANK-3)...
     const lost = await run(
-      url,
+      hub().gateway.url,
       "ReportCardLoss",
       { cardId, temporary: false, idempotencyKey: "rd-lost" },
       "BANK_COUNTER",
     );
     expectNoPendingEffects(lost);
-    expect(await bankStatus(url, cardId)).toBe("LOSS_REPORTED");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("LOSS_REPORTED");
     expect((await storedCard(cardId)).bankAccountStatus).toBe("LOSS_REPORTED");
     // ...and back to ACTIVE once the report is withdrawn.
-    expectNoPendingEffects(await run(url, "WithdrawLossReport", { cardId }));
-    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
+    expectNoPendingEffects(await run(hub().gateway.url, "WithdrawLossReport", { cardId }));
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("ACTIVE");
 
     // The events of the loss report as they were delivered: each would undo the withdrawal if
     // applied again (the account and the mirror back to LOSS_REPORTED, the passwords subgraph's
@@ -452,7 +483,7 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
 
     const account = await storedAccount(cardId);
     const card = await storedCard(cardId);
-    const view = await cardView(url, cardId);
+    const view = await cardView(hub().gateway.url, cardId);
     const knownCards = passwordsDb().collection<{ _id: string; status?: string }>("known_cards");
     const passwordsKnow = await knownCards.findOne({ _id: cardId });
     expect(account).toMatchObject({ status: "ACTIVE", card: { status: "NORMAL" } });
@@ -467,11 +498,11 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
     }
 
     expect(await storedAccount(cardId)).toEqual(account);
-    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("ACTIVE");
     const cardAfter = await storedCard(cardId);
     expect(cardAfter).toEqual(card);
     expect(cardAfter.bankAccountStatus).toBe("ACTIVE");
-    const viewAfter = await cardView(url, cardId);
+    const viewAfter = await cardView(hub().gateway.url, cardId);
     expect(viewAfter).toEqual(view);
     expect(viewAfter.history).toHaveLength(view.history.length);
     expect(await knownCards.findOne({ _id: cardId })).toEqual(passwordsKnow);
@@ -481,13 +512,15 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
     const cardId = await cardWithAccount();
     expectNoPendingEffects(
       await run(
-        url,
+        hub().gateway.url,
         "ActivateFinancialFunction",
         { cardId, idempotencyKey: "id-1" },
         "BANK_COUNTER",
       ),
     );
-    expectNoPendingEffects(await run(url, "ReportCardLoss", { cardId, temporary: true }));
+    expectNoPendingEffects(
+      await run(hub().gateway.url, "ReportCardLoss", { cardId, temporary: true }),
+    );
     const applied = releasedEvent(
       "CardStatusChanged",
       "bank-accounts",
@@ -510,13 +543,15 @@ describe("cross-subgraph effects are never lost, and applied once", () => {
     });
     await deliverApplied("bank-accounts", "cards", [sameIdNewerState]);
     expect(await storedAccount(cardId)).toEqual(account);
-    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("ACTIVE");
     // What stopped it: the record of the id in the account it changed.
     expect(account.keys?.map((k) => k.id)).toContain(`event:${applied.eventId}`);
   });
 
   it("the /events endpoint accepts only the relay's service token", async () => {
-    const events = hub.subgraphs.get("cards")!.url.replace(/graphql$/, "events");
+    const events = hub()
+      .subgraphs.get("cards")!
+      .url.replace(/graphql$/, "events");
     const body = JSON.stringify({
       events: [
         {

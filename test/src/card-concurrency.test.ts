@@ -1,17 +1,9 @@
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { codeOf, freshIdNumber, personWithCard, run } from "./support/cards.js";
-import { startTestHub, type TestHub } from "./support/hub.js";
+import { useTestHub } from "./support/hub.js";
 
-let hub: TestHub;
-let url: string;
-beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-  url = hub.gateway.url;
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ seed: false });
 
 interface StoredCard {
   _id: string;
@@ -21,26 +13,26 @@ interface StoredCard {
   replacedById: string | null;
 }
 const cardsOf = (personId: string) =>
-  hub.client
-    .db(`${hub.dbPrefix}_cards`)
+  hub()
+    .client.db(`${hub().dbPrefix}_cards`)
     .collection<StoredCard>("cards")
     .find({ personId })
     .toArray();
 
 describe("idempotency and concurrency of card mutations", () => {
   it("a replay with the same key returns the first result and changes nothing; the same key with other input is a CONFLICT", async () => {
-    const { cardId, personId } = await personWithCard(url);
+    const { cardId, personId } = await personWithCard(hub().gateway.url);
     const input = { cardId, reason: "STAINED", idempotencyKey: "same-key" };
-    const first = await run(url, "ReplaceCard", input);
-    const second = await run(url, "ReplaceCard", input);
+    const first = await run(hub().gateway.url, "ReplaceCard", input);
+    const second = await run(hub().gateway.url, "ReplaceCard", input);
     expect(first.errors).toBeUndefined();
     expect(second).toEqual(first);
     expect(await cardsOf(personId)).toHaveLength(2);
-    const different = await run(url, "ReplaceCard", { ...input, reason: "CRACKED" });
+    const different = await run(hub().gateway.url, "ReplaceCard", { ...input, reason: "CRACKED" });
     expect(codeOf(different)).toBe("CONFLICT");
     // a key is unique per channel: another channel's same key is another request
     const other = await run(
-      url,
+      hub().gateway.url,
       "ReplaceCard",
       { cardId, reason: "STAINED", idempotencyKey: "same-key" },
       "WEBSITE",
@@ -50,10 +42,10 @@ describe("idempotency and concurrency of card mutations", () => {
   });
 
   it("20 concurrent replaceCard calls with different keys: exactly one new card, the others INVALID_TRANSITION or CONFLICT", async () => {
-    const { cardId, personId } = await personWithCard(url);
+    const { cardId, personId } = await personWithCard(hub().gateway.url);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        run(url, "ReplaceCard", { cardId, reason: "LOST", idempotencyKey: `k-${i}` }),
+        run(hub().gateway.url, "ReplaceCard", { cardId, reason: "LOST", idempotencyKey: `k-${i}` }),
       ),
     );
     const winners = answers.filter((a) => !a.errors);
@@ -68,10 +60,14 @@ describe("idempotency and concurrency of card mutations", () => {
   });
 
   it("20 concurrent calls with the same key: one new card and 20 identical answers", async () => {
-    const { cardId, personId } = await personWithCard(url);
+    const { cardId, personId } = await personWithCard(hub().gateway.url);
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
-        run(url, "ReplaceCard", { cardId, reason: "HUMAN_DAMAGE", idempotencyKey: "one-key" }),
+        run(hub().gateway.url, "ReplaceCard", {
+          cardId,
+          reason: "HUMAN_DAMAGE",
+          idempotencyKey: "one-key",
+        }),
       ),
     );
     for (const answer of answers) expect(answer).toEqual(answers[0]);
@@ -80,7 +76,7 @@ describe("idempotency and concurrency of card mutations", () => {
   });
 
   it("R-CARD-9 property: after any sequence of replacements and other commands, replaced cards and replacements point at each other", async () => {
-    const { personId, cardId } = await personWithCard(url, { province: "51" });
+    const { personId, cardId } = await personWithCard(hub().gateway.url, { province: "51" });
     let key = 0;
     const command = fc.oneof(
       fc.constant(["ReplaceCard", { reason: "LOST" }, "COUNTER"] as const),
@@ -102,7 +98,7 @@ describe("idempotency and concurrency of card mutations", () => {
             const cards = await cardsOf(personId);
             const target = cards[pick % cards.length]!._id;
             await run(
-              url,
+              hub().gateway.url,
               operation,
               { cardId: target, ...extra, idempotencyKey: `p-${key++}` },
               channel,
@@ -126,14 +122,14 @@ describe("idempotency and concurrency of card mutations", () => {
 
   it("R-DUP-1 without a transaction: 12 concurrent issueCard calls for one person and province leave one card; the others are CONFLICT naming it", async () => {
     const registered = await run<{ registerPerson: { person: { id: string } } }>(
-      url,
+      hub().gateway.url,
       "RegisterPerson",
       { idNumber: freshIdNumber(), name: "并发人" },
     );
     const personId = registered.data!.registerPerson.person.id;
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
+        run<{ issueCard: { card: { id: string } } }>(hub().gateway.url, "IssueCard", {
           personId,
           province: "44",
           issuingBank: "中国工商银行",
@@ -153,14 +149,14 @@ describe("idempotency and concurrency of card mutations", () => {
 
   it("12 concurrent issueCard calls with one key: one card, 12 identical answers", async () => {
     const registered = await run<{ registerPerson: { person: { id: string } } }>(
-      url,
+      hub().gateway.url,
       "RegisterPerson",
       { idNumber: freshIdNumber(), name: "并发人" },
     );
     const personId = registered.data!.registerPerson.person.id;
     const input = { personId, province: "44", issuingBank: "中国工商银行", idempotencyKey: "one" };
     const answers = await Promise.all(
-      Array.from({ length: 12 }, () => run(url, "IssueCard", input)),
+      Array.from({ length: 12 }, () => run(hub().gateway.url, "IssueCard", input)),
     );
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0]!.errors).toBeUndefined();
@@ -171,19 +167,23 @@ describe("idempotency and concurrency of card mutations", () => {
     const idNumber = freshIdNumber();
     const input = { idNumber, name: "并发人", idempotencyKey: "reg-one" };
     const answers = await Promise.all(
-      Array.from({ length: 12 }, () => run(url, "RegisterPerson", input)),
+      Array.from({ length: 12 }, () => run(hub().gateway.url, "RegisterPerson", input)),
     );
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0]!.errors).toBeUndefined();
     const others = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
-        run(url, "RegisterPerson", { idNumber, name: "并发人", idempotencyKey: `reg-${i}` }),
+        run(hub().gateway.url, "RegisterPerson", {
+          idNumber,
+          name: "并发人",
+          idempotencyKey: `reg-${i}`,
+        }),
       ),
     );
     for (const other of others) expect(codeOf(other)).toBe("CONFLICT");
     expect(
-      await hub.client
-        .db(`${hub.dbPrefix}_persons`)
+      await hub()
+        .client.db(`${hub().dbPrefix}_persons`)
         .collection("persons")
         .countDocuments({ idNumber }),
     ).toBe(1);
@@ -191,17 +191,21 @@ describe("idempotency and concurrency of card mutations", () => {
 
   it("single-card commands racing a replacement (a transaction) lose no update: the card ends replaced and cancelled, its history holds every change that answered OK", async () => {
     for (let round = 0; round < 5; round++) {
-      const { cardId, personId } = await personWithCard(url);
-      await run(url, "CollectCard", { cardId });
+      const { cardId, personId } = await personWithCard(hub().gateway.url);
+      await run(hub().gateway.url, "CollectCard", { cardId });
       const [replace, ...others] = await Promise.all([
-        run(url, "ReplaceCard", { cardId, reason: "STAINED", idempotencyKey: `race-${round}` }),
-        run(url, "ReportCardLoss", { cardId, temporary: true }),
-        run(url, "EnableSocialSecurityFunction", { cardId }),
-        run(url, "WithdrawLossReport", { cardId }),
+        run(hub().gateway.url, "ReplaceCard", {
+          cardId,
+          reason: "STAINED",
+          idempotencyKey: `race-${round}`,
+        }),
+        run(hub().gateway.url, "ReportCardLoss", { cardId, temporary: true }),
+        run(hub().gateway.url, "EnableSocialSecurityFunction", { cardId }),
+        run(hub().gateway.url, "WithdrawLossReport", { cardId }),
       ]);
       expect(replace!.errors).toBeUndefined();
-      const stored = await hub.client
-        .db(`${hub.dbPrefix}_cards`)
+      const stored = await hub()
+        .client.db(`${hub().dbPrefix}_cards`)
         .collection<StoredCard & { history: { type: string }[] }>("cards")
         .findOne({ _id: cardId });
       expect(stored!.status).toBe("CANCELLED");

@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bankStatus, cardView, codeOf, personWithCard, run } from "./support/cards.js";
-import { startTestHub, type GraphQLResponse, type TestHub } from "./support/hub.js";
+import { useTestHub, type GraphQLResponse } from "./support/hub.js";
 
-let hub: TestHub;
-let url: string;
-beforeAll(async () => {
-  hub = await startTestHub({
-    seed: false,
-    logLevel: process.env["HUB_TEST_LOG_LEVEL"] ?? "silent",
-  });
-  url = hub.gateway.url;
-});
-afterAll(async () => {
-  await hub?.stop();
+const hub = useTestHub({
+  seed: false,
+  logLevel: process.env["HUB_TEST_LOG_LEVEL"] ?? "silent",
 });
 
 /**
@@ -26,13 +18,13 @@ function expectNoPendingEffects(answer: GraphQLResponse<unknown>): void {
 
 describe("card lifecycle through the gateway", () => {
   it("R-CARD-2/R-CARD-3/R-CARD-4: issue → collect → enable at a pharmacy; enabling again says so, without error", async () => {
-    const { cardId } = await personWithCard(url);
-    expect((await cardView(url, cardId)).status).toBe("ARCHIVED");
+    const { cardId } = await personWithCard(hub().gateway.url);
+    expect((await cardView(hub().gateway.url, cardId)).status).toBe("ARCHIVED");
     const collected = await run<{
       collectCard: {
         card: { collectedAt: string; socialSecurityFunction: { activationOverdue: boolean } };
       };
-    }>(url, "CollectCard", { cardId });
+    }>(hub().gateway.url, "CollectCard", { cardId });
     expect(collected.data!.collectCard.card.collectedAt).toMatch(/^\d{4}-/);
     expect(collected.data!.collectCard.card.socialSecurityFunction.activationOverdue).toBe(false);
 
@@ -41,21 +33,21 @@ describe("card lifecycle through the gateway", () => {
         firstActivation: boolean;
         card: { status: string; socialSecurityFunction: { enabled: boolean; channel: string } };
       };
-    }>(url, "EnableSocialSecurityFunction", { cardId }, "PHARMACY");
+    }>(hub().gateway.url, "EnableSocialSecurityFunction", { cardId }, "PHARMACY");
     expect(first.errors).toBeUndefined();
     expect(first.data!.enableSocialSecurityFunction).toMatchObject({
       firstActivation: true,
       card: { status: "NORMAL", socialSecurityFunction: { enabled: true, channel: "PHARMACY" } },
     });
     const again = await run<{ enableSocialSecurityFunction: { firstActivation: boolean } }>(
-      url,
+      hub().gateway.url,
       "EnableSocialSecurityFunction",
       { cardId },
       "PHONE_12333",
     );
     expect(again.errors).toBeUndefined();
     expect(again.data!.enableSocialSecurityFunction.firstActivation).toBe(false);
-    const history = (await cardView(url, cardId)).history;
+    const history = (await cardView(hub().gateway.url, cardId)).history;
     expect(history.map((e) => e.type)).toEqual(["ISSUED", "COLLECTED", "SOCIAL_FUNCTION_ENABLED"]);
     expect(history[2]).toMatchObject({
       channel: "PHARMACY",
@@ -66,13 +58,18 @@ describe("card lifecycle through the gateway", () => {
   });
 
   it("R-CARD-10, R-BANK-3: temporary loss → formal loss (bank account under loss report) → withdrawn (account active again)", async () => {
-    const { cardId } = await personWithCard(url);
+    const { cardId } = await personWithCard(hub().gateway.url);
     // The bank account opened with the card (its CardIssued effect), known to the next request.
-    expect(await bankStatus(url, cardId)).toBe("NOT_ACTIVATED");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("NOT_ACTIVATED");
     // Only an activated account goes under loss report with its card (account-rules.ts).
     const activated = await run<{
       activateFinancialFunction: { bankAccount: { status: string }; card: { status: string } };
-    }>(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "lc-act" }, "BANK_COUNTER");
+    }>(
+      hub().gateway.url,
+      "ActivateFinancialFunction",
+      { cardId, idempotencyKey: "lc-act" },
+      "BANK_COUNTER",
+    );
     expectNoPendingEffects(activated);
     expect(activated.data!.activateFinancialFunction).toMatchObject({
       bankAccount: { status: "ACTIVE" },
@@ -80,7 +77,7 @@ describe("card lifecycle through the gateway", () => {
     });
 
     const temporary = await run<{ reportCardLoss: { card: { status: string } } }>(
-      url,
+      hub().gateway.url,
       "ReportCardLoss",
       { cardId, temporary: true },
       "APP",
@@ -88,12 +85,17 @@ describe("card lifecycle through the gateway", () => {
     expectNoPendingEffects(temporary);
     expect(temporary.data!.reportCardLoss.card.status).toBe("TEMPORARY_LOSS");
     // A temporary report leaves the account alone: the bank acts on a formal one.
-    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
-    const formalByApp = await run(url, "ReportCardLoss", { cardId, temporary: false }, "APP");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("ACTIVE");
+    const formalByApp = await run(
+      hub().gateway.url,
+      "ReportCardLoss",
+      { cardId, temporary: false },
+      "APP",
+    );
     expect(codeOf(formalByApp)).toBe("CHANNEL_NOT_ALLOWED");
-    expect((await cardView(url, cardId)).status).toBe("TEMPORARY_LOSS");
+    expect((await cardView(hub().gateway.url, cardId)).status).toBe("TEMPORARY_LOSS");
     const formal = await run<{ reportCardLoss: { card: { status: string } } }>(
-      url,
+      hub().gateway.url,
       "ReportCardLoss",
       { cardId, temporary: false },
       "BANK_COUNTER",
@@ -101,9 +103,9 @@ describe("card lifecycle through the gateway", () => {
     expectNoPendingEffects(formal);
     expect(formal.data!.reportCardLoss.card.status).toBe("LOST");
     // R-BANK-3: the account is under loss report by the caller's very next request.
-    expect(await bankStatus(url, cardId)).toBe("LOSS_REPORTED");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("LOSS_REPORTED");
     const withdrawn = await run<{ withdrawLossReport: { card: { status: string } } }>(
-      url,
+      hub().gateway.url,
       "WithdrawLossReport",
       { cardId },
       "COUNTER",
@@ -111,16 +113,17 @@ describe("card lifecycle through the gateway", () => {
     expectNoPendingEffects(withdrawn);
     expect(withdrawn.data!.withdrawLossReport.card.status).toBe("NORMAL");
     // ...and active again by the next one.
-    expect(await bankStatus(url, cardId)).toBe("ACTIVE");
-    expect((await cardView(url, cardId)).history.map((e) => e.type).slice(-3)).toEqual([
-      "LOSS_REPORTED_TEMPORARY",
-      "LOSS_REPORTED_FORMAL",
-      "LOSS_REPORT_WITHDRAWN",
-    ]);
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("ACTIVE");
+    expect(
+      (await cardView(hub().gateway.url, cardId)).history.map((e) => e.type).slice(-3),
+    ).toEqual(["LOSS_REPORTED_TEMPORARY", "LOSS_REPORTED_FORMAL", "LOSS_REPORT_WITHDRAWN"]);
   });
 
   it("R-CARD-9, R-CARD-8: replacing a cracked card costs 20 yuan, cancels the old card and links both; instant issuance starts NORMAL", async () => {
-    const { cardId, personId } = await personWithCard(url, { province: "31", bank: "招商银行" });
+    const { cardId, personId } = await personWithCard(hub().gateway.url, {
+      province: "31",
+      bank: "招商银行",
+    });
     const replaced = await run<{
       replaceCard: {
         oldCard: { id: string; status: string; replacedBy: { id: string } };
@@ -133,7 +136,7 @@ describe("card lifecycle through the gateway", () => {
         };
         fee: { amount: number; currency: string; reason: string };
       };
-    }>(url, "ReplaceCard", {
+    }>(hub().gateway.url, "ReplaceCard", {
       cardId,
       reason: "CRACKED",
       instant: true,
@@ -145,7 +148,7 @@ describe("card lifecycle through the gateway", () => {
     expect(fee).toEqual({ amount: 20, currency: "CNY", reason: expect.stringMatching(/cracked/i) });
     expect(oldCard).toEqual({ id: cardId, status: "CANCELLED", replacedBy: { id: newCard.id } });
     expect(newCard).toMatchObject({ status: "NORMAL", province: "31", replaces: { id: cardId } });
-    const oldHistory = await cardView(url, cardId);
+    const oldHistory = await cardView(hub().gateway.url, cardId);
     expect(oldHistory.history.at(-1)).toMatchObject({
       type: "REPLACED",
       toStatus: "CANCELLED",
@@ -153,28 +156,37 @@ describe("card lifecycle through the gateway", () => {
     });
     // The replacement's effects on the bank (the old account to be cancelled, the new card's
     // account opened) are in by the caller's next requests.
-    expect(await bankStatus(url, cardId)).toBe("CANCELLATION_REQUIRED");
-    expect(await bankStatus(url, newCard.id)).toBe("NOT_ACTIVATED");
+    expect(await bankStatus(hub().gateway.url, cardId)).toBe("CANCELLATION_REQUIRED");
+    expect(await bankStatus(hub().gateway.url, newCard.id)).toBe("NOT_ACTIVATED");
     expect(personId).toMatch(/^p_/);
   });
 
   it("R-CARD-8: a card with a quality defect within validity is replaced free of charge", async () => {
-    const { cardId } = await personWithCard(url);
+    const { cardId } = await personWithCard(hub().gateway.url);
     const replaced = await run<{
       replaceCard: { fee: { amount: number }; newCard: { status: string } };
-    }>(url, "ReplaceCard", { cardId, reason: "QUALITY_DEFECT", idempotencyKey: "qd-1" }, "WEBSITE");
+    }>(
+      hub().gateway.url,
+      "ReplaceCard",
+      { cardId, reason: "QUALITY_DEFECT", idempotencyKey: "qd-1" },
+      "WEBSITE",
+    );
     expect(replaced.errors).toBeUndefined();
     expect(replaced.data!.replaceCard.fee.amount).toBe(0);
     expect(replaced.data!.replaceCard.newCard.status).toBe("ARCHIVED");
   });
 
   it("R-CARD-10: a cancelled card never changes again: every command is INVALID_TRANSITION naming CANCELLED", async () => {
-    const { cardId } = await personWithCard(url);
-    const cancelled = await run<{ cancelCard: { card: { status: string } } }>(url, "CancelCard", {
-      cardId,
-      reason: "holder request",
-      idempotencyKey: "cancel-1",
-    });
+    const { cardId } = await personWithCard(hub().gateway.url);
+    const cancelled = await run<{ cancelCard: { card: { status: string } } }>(
+      hub().gateway.url,
+      "CancelCard",
+      {
+        cardId,
+        reason: "holder request",
+        idempotencyKey: "cancel-1",
+      },
+    );
     expect(cancelled.data!.cancelCard.card.status).toBe("CANCELLED");
     const attempts: [string, Record<string, unknown>, string][] = [
       ["EnableSocialSecurityFunction", { cardId }, "COUNTER"],
@@ -186,20 +198,20 @@ describe("card lifecycle through the gateway", () => {
       ["IssueElectronicCard", { cardId, faceMatched: true }, "APP"],
     ];
     for (const [operation, input, channel] of attempts) {
-      const response = await run(url, operation, input, channel as never);
+      const response = await run(hub().gateway.url, operation, input, channel as never);
       expect(codeOf(response), operation).toBe("INVALID_TRANSITION");
       expect(response.errors?.[0]?.message).toMatch(/CANCELLED/);
     }
-    expect((await cardView(url, cardId)).history.map((e) => e.type)).toEqual([
+    expect((await cardView(hub().gateway.url, cardId)).history.map((e) => e.type)).toEqual([
       "ISSUED",
       "CANCELLED",
     ]);
   });
 
   it("R-ECARD-1, R-ECARD-3: a failed face match answers FACE_MISMATCH with the four remedies; a match issues the electronic card and enables the card", async () => {
-    const { cardId } = await personWithCard(url);
+    const { cardId } = await personWithCard(hub().gateway.url);
     const mismatch = await run(
-      url,
+      hub().gateway.url,
       "IssueElectronicCard",
       { cardId, faceMatched: false },
       "WECHAT",
@@ -213,15 +225,15 @@ describe("card lifecycle through the gateway", () => {
     expect(remedies.join(" ")).toMatch(/photo/);
     const issued = await run<{
       issueElectronicCard: { card: { electronicCard: { channel: string; availability: string } } };
-    }>(url, "IssueElectronicCard", { cardId, faceMatched: true }, "WECHAT");
+    }>(hub().gateway.url, "IssueElectronicCard", { cardId, faceMatched: true }, "WECHAT");
     expect(issued.data!.issueElectronicCard.card.electronicCard).toMatchObject({
       channel: "WECHAT",
       availability: "USABLE",
     });
-    expect((await cardView(url, cardId)).status).toBe("NORMAL");
+    expect((await cardView(hub().gateway.url, cardId)).status).toBe("NORMAL");
     const lost = await run<{
       reportCardLoss: { card: { electronicCard: { availability: string } } };
-    }>(url, "ReportCardLoss", { cardId, temporary: true }, "WECHAT");
+    }>(hub().gateway.url, "ReportCardLoss", { cardId, temporary: true }, "WECHAT");
     expect(lost.data!.reportCardLoss.card.electronicCard.availability).toBe(
       "AUTHORIZATION_REQUIRED",
     );
@@ -229,7 +241,7 @@ describe("card lifecycle through the gateway", () => {
       cancelCard: {
         card: { electronicCard: { availability: string }; bankAccount: { status: string } };
       };
-    }>(url, "CancelCard", { cardId, reason: "r", idempotencyKey: "c-e" });
+    }>(hub().gateway.url, "CancelCard", { cardId, reason: "r", idempotencyKey: "c-e" });
     expect(cancelled.data!.cancelCard.card.electronicCard.availability).toBe("UNAVAILABLE");
   });
 });

@@ -3,19 +3,13 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { splitOperations } from "@hub/gateway";
 import { SCHEMA_DIR } from "@hub/schema";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestHub, token, type TestHub } from "./support/hub.js";
+import { describe, expect, it } from "vitest";
+import { useTestHub, token } from "./support/hub.js";
 
 /** `npm test` runs a smaller sample; `npm run fuzz` runs 10,000 (HUB_FUZZ_RUNS). */
 const RUNS = Number(process.env["HUB_FUZZ_RUNS"] ?? 400);
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub({ logLevel: process.env["HUB_TEST_LOG_LEVEL"] ?? "silent" });
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ logLevel: process.env["HUB_TEST_LOG_LEVEL"] ?? "silent" });
 
 interface Attempt {
   body: string;
@@ -26,7 +20,7 @@ async function attempts(): Promise<fc.Arbitrary<Attempt>> {
   const operations = splitOperations(
     await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
   );
-  const demo = hub.demo!;
+  const demo = hub().demo!;
   const tokens = [
     await token(),
     await token({ channel: "PHARMACY", scopes: ["cards:read", "cards:write", "passwords:write"] }),
@@ -203,7 +197,7 @@ describe(`fuzz: ${RUNS} generated and mutated operations through the gateway`, (
           samples.slice(start, start + 10).map(async (attempt) => {
             const headers: Record<string, string> = { "content-type": "application/json" };
             if (attempt.authorization !== null) headers["authorization"] = attempt.authorization;
-            const response = await fetch(hub.gateway.url, {
+            const response = await fetch(hub().gateway.url, {
               method: "POST",
               headers,
               body: attempt.body,
@@ -239,7 +233,7 @@ describe(`fuzz: ${RUNS} generated and mutated operations through the gateway`, (
       // the sample reached the resolvers as well as the guards
       expect(answeredWithData).toBeGreaterThan(RUNS / 50);
       expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 401]));
-      expect((await fetch(new URL("/healthz", hub.gateway.url))).status).toBe(200);
+      expect((await fetch(new URL("/healthz", hub().gateway.url))).status).toBe(200);
     },
     Math.max(60_000, RUNS * 40),
   );

@@ -1,22 +1,18 @@
 import { createHash } from "node:crypto";
 import { auditServer } from "graphql-http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postRequest, startTestHub, token, type TestHub } from "./support/hub.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { postRequest, token, useTestHub } from "./support/hub.js";
 
-let hub: TestHub;
+const hub = useTestHub({ seed: false });
 let bearer: string;
 beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
   bearer = await token({ channel: "COUNTER" });
-});
-afterAll(async () => {
-  await hub?.stop();
 });
 
 describe("GraphQL over HTTP (graphql-http's server audits, as a client with a valid token)", () => {
   it("passes every audit", async () => {
     const results = await auditServer({
-      url: hub.gateway.url,
+      url: hub().gateway.url,
       // Every request of the audit carries the token, as a real client's would.
       fetchFn: (input: RequestInfo, init: RequestInit = {}) => {
         const headers = new Headers(init.headers);
@@ -38,7 +34,7 @@ describe("GraphQL over HTTP (graphql-http's server audits, as a client with a va
 });
 
 describe("automatic persisted queries over plain HTTP", () => {
-  const post = (body: unknown) => postRequest(hub.gateway.url, body, bearer);
+  const post = (body: unknown) => postRequest(hub().gateway.url, body, bearer);
 
   it("hash only → PERSISTED_QUERY_NOT_FOUND; hash with its query → run and remembered; then hash only → run; a hash that is not the query's → BAD_REQUEST", async () => {
     const query = `query Apq${Date.now()} { __typename }`;

@@ -1,20 +1,14 @@
 import type { CommandStartedEvent } from "mongodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Channel } from "@hub/kit";
 import { splitOperations } from "@hub/gateway";
 import { SCHEMA_DIR } from "@hub/schema";
 import { codeOf, freshIdNumber, run } from "./support/cards.js";
-import { contractOperation, graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+import { contractOperation, graphql, useTestHub, token } from "./support/hub.js";
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub();
 
 /** Index key lists by `database.collection`, from the createIndexes commands seen at start-up. */
 function declaredIndexes(commands: readonly CommandStartedEvent[]): Map<string, string[][]> {
@@ -62,7 +56,7 @@ describe("every query the repositories issue is served by a declared index", () 
   it("each filter leads with the first key of an index of its collection (or is a one-document look, or sorts by an index)", async () => {
     // Every contract operation, reads and writes, each by a channel allowed to run it; the list
     // is checked against the contract below, so an operation added there is not left out here.
-    const url = hub.gateway.url;
+    const url = hub().gateway.url;
     const ran: string[] = [];
     const mutate = async (operation: string, input: Record<string, unknown>, channel?: Channel) => {
       const answer = await run(url, operation, input, channel);
@@ -128,10 +122,10 @@ describe("every query the repositories issue is served by a declared index", () 
     ).map((op) => op.name);
     expect([...new Set(ran)].sort()).toEqual([...contract].sort());
 
-    const indexes = declaredIndexes(hub.commands);
+    const indexes = declaredIndexes(hub().commands);
     const unserved = new Set<string>();
     let checked = 0;
-    for (const c of hub.commands) {
+    for (const c of hub().commands) {
       const selected = selection(c);
       if (!selected) continue;
       const collection = `${c.databaseName}.${String(c.command[c.commandName])}`;

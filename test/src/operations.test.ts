@@ -3,25 +3,19 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
 import {
   contractOperation,
   graphql,
   startTestHub,
+  useTestHub,
   TEST_SECRET,
   token,
-  type TestHub,
 } from "./support/hub.js";
 
 const METRICS_TOKEN = "metrics-token-for-tests";
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub({ gateway: { metricsToken: METRICS_TOKEN } });
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ gateway: { metricsToken: METRICS_TOKEN } });
 
 interface PartialCards {
   personByIdNumber: {
@@ -37,21 +31,21 @@ interface PartialCards {
 }
 
 async function personCards() {
-  const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
+  const person = hub().demo!.persons.find((p) => p._id === hub().demo!.showcase.duplicates)!;
   return graphql<PartialCards>(
-    hub.gateway.url,
+    hub().gateway.url,
     await contractOperation("PersonCards"),
     { idNumber: person.idNumber },
     await token(),
   );
 }
 
-const readyz = () => fetch(new URL("/readyz", hub.gateway.url));
+const readyz = () => fetch(new URL("/readyz", hub().gateway.url));
 
 describe("graceful degradation", () => {
   it("a stopped subgraph: the other parts still answer, the missing part is SERVICE_UNAVAILABLE, /readyz is 503; all back within 5 s of its restart", async () => {
     expect((await readyz()).status).toBe(200);
-    await hub.stopSubgraph("passwords");
+    await hub().stopSubgraph("passwords");
     try {
       const partial = await personCards();
       const answer = partial.data!.personByIdNumber!;
@@ -71,7 +65,7 @@ describe("graceful degradation", () => {
         subgraphs: { passwords: "unavailable", cards: "ready" },
       });
     } finally {
-      await hub.startSubgraph("passwords");
+      await hub().startSubgraph("passwords");
     }
     await eventually(async () => {
       const full = await personCards();
@@ -163,17 +157,17 @@ describe("graceful degradation", () => {
 
 describe("operations endpoints", () => {
   it("/healthz answers 200; /metrics needs its token and shows requests, latency, errors by code, subgraph fetches and the outbox", async () => {
-    expect((await fetch(new URL("/healthz", hub.gateway.url))).status).toBe(200);
+    expect((await fetch(new URL("/healthz", hub().gateway.url))).status).toBe(200);
     await personCards();
     await graphql(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonCards"),
       { idNumber: "bad" },
       await token(),
     );
-    expect((await fetch(new URL("/metrics", hub.gateway.url))).status).toBe(401);
+    expect((await fetch(new URL("/metrics", hub().gateway.url))).status).toBe(401);
     const metrics = await (
-      await fetch(new URL("/metrics", hub.gateway.url), {
+      await fetch(new URL("/metrics", hub().gateway.url), {
         headers: { authorization: `Bearer ${METRICS_TOKEN}` },
       })
     ).text();
@@ -191,7 +185,7 @@ describe("operations endpoints", () => {
   it("SIGTERM: the gateway process stops accepting, finishes the request in flight, and exits 0", async () => {
     // bank-accounts behind a stand-in that holds the query's call until released: a PersonCards
     // request is then really in flight in the gateway when SIGTERM arrives.
-    const bankAccounts = hub.subgraphs.get("bank-accounts")!.url;
+    const bankAccounts = hub().subgraphs.get("bank-accounts")!.url;
     let reached!: () => void;
     const upstreamCalled = new Promise<void>((resolve) => (reached = resolve));
     let release!: () => void;
@@ -240,9 +234,9 @@ describe("operations endpoints", () => {
         HUB_JWT_SECRET: TEST_SECRET,
         LOG_LEVEL: "info",
         HUB_SANDBOX: "off",
-        PERSONS_URL: hub.subgraphs.get("persons")!.url,
-        CARDS_URL: hub.subgraphs.get("cards")!.url,
-        PASSWORDS_URL: hub.subgraphs.get("passwords")!.url,
+        PERSONS_URL: hub().subgraphs.get("persons")!.url,
+        CARDS_URL: hub().subgraphs.get("cards")!.url,
+        PASSWORDS_URL: hub().subgraphs.get("passwords")!.url,
         BANK_ACCOUNTS_URL: `http://127.0.0.1:${(holding.address() as AddressInfo).port}/graphql`,
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -259,7 +253,7 @@ describe("operations endpoints", () => {
         expect(listening, `exit ${String(child.exitCode)}: ${output}`).toBeTruthy();
         return (listening as RegExpExecArray)[1]!;
       }, 45_000);
-      const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
+      const person = hub().demo!.persons.find((p) => p._id === hub().demo!.showcase.duplicates)!;
       armed = true;
       const inFlight = graphql<PartialCards>(
         url,

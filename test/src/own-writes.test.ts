@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { codeOf, freshIdNumber, run } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import { contractOperation, graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+import { contractOperation, graphql, useTestHub, token } from "./support/hub.js";
 
 /**
  * Contract v2, "an answer shows its own effects": a mutation's answer, and the caller's very
  * next request, already show what it caused in the other subgraphs. No test here waits or
  * retries for that; only the recovery of a stopped subgraph is waited for.
  */
-let hub: TestHub;
-let url: string;
-beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-  url = hub.gateway.url;
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ seed: false });
 
 interface IssuedCard {
   issueCard: {
@@ -40,7 +32,7 @@ interface CardOfPerson {
 async function register(): Promise<{ personId: string; idNumber: string }> {
   const idNumber = freshIdNumber();
   const registered = await run<{ registerPerson: { person: { id: string } } }>(
-    url,
+    hub().gateway.url,
     "RegisterPerson",
     { idNumber, name: "即办" },
   );
@@ -49,7 +41,7 @@ async function register(): Promise<{ personId: string; idNumber: string }> {
 }
 
 async function issue(personId: string) {
-  return run<IssuedCard>(url, "IssueCard", {
+  return run<IssuedCard>(hub().gateway.url, "IssueCard", {
     personId,
     province: "44",
     issuingBank: "中国建设银行",
@@ -59,7 +51,7 @@ async function issue(personId: string) {
 /** The person's cards as the next PersonCards request shows them. */
 async function cardsOf(idNumber: string): Promise<CardOfPerson[]> {
   const response = await graphql<{ personByIdNumber: { cards: CardOfPerson[] } }>(
-    url,
+    hub().gateway.url,
     await contractOperation("PersonCards"),
     { idNumber },
     await token(),
@@ -97,7 +89,12 @@ describe("an answer shows its own effects (contract v2)", () => {
           socialSecurityFunction: CardOfPerson["socialSecurityFunction"];
         };
       };
-    }>(url, "ActivateFinancialFunction", { cardId, idempotencyKey: "own-a" }, "BANK_COUNTER");
+    }>(
+      hub().gateway.url,
+      "ActivateFinancialFunction",
+      { cardId, idempotencyKey: "own-a" },
+      "BANK_COUNTER",
+    );
     expect(activated.errors).toBeUndefined();
     expect(activated.data!.activateFinancialFunction.bankAccount.status).toBe("ACTIVE");
     expect(activated.data!.activateFinancialFunction.card).toMatchObject({
@@ -118,7 +115,11 @@ describe("an answer shows its own effects (contract v2)", () => {
     const cardId = (await issue(personId)).data!.issueCard.card.id;
     const cancelled = await run<{
       cancelCard: { card: { status: string; bankAccount: { id: string; status: string } } };
-    }>(url, "CancelCard", { cardId, reason: "holder request", idempotencyKey: "own-c" });
+    }>(hub().gateway.url, "CancelCard", {
+      cardId,
+      reason: "holder request",
+      idempotencyKey: "own-c",
+    });
     expect(cancelled.errors).toBeUndefined();
     expect(cancelled.data!.cancelCard.card.status).toBe("CANCELLED");
     expect(cancelled.data!.cancelCard.card.bankAccount.status).toBe("CANCELLATION_REQUIRED");
@@ -129,7 +130,7 @@ describe("an answer shows its own effects (contract v2)", () => {
     });
     // An activation sent right after the cancellation is refused: the account is not activatable.
     const activation = await run(
-      url,
+      hub().gateway.url,
       "ActivateFinancialFunction",
       { cardId, idempotencyKey: "own-c-a" },
       "BANK_COUNTER",
@@ -150,7 +151,7 @@ describe("an answer shows its own effects (contract v2)", () => {
         };
       };
     }>(
-      url,
+      hub().gateway.url,
       "ChangeCardPassword",
       { cardId, currentPassword: "123456", newPassword: "802615" },
       "PHARMACY",
@@ -175,11 +176,11 @@ describe("an answer shows its own effects (contract v2)", () => {
   it("a receiving subgraph stopped: the mutation answers OK while it is still down (without waiting for it), names the pending effect, and the effect arrives once it is back", async () => {
     const { personId, idNumber } = await register();
     const cardId = (await issue(personId)).data!.issueCard.card.id;
-    await hub.stopSubgraph("bank-accounts");
+    await hub().stopSubgraph("bank-accounts");
     try {
       // Answered before bank-accounts is started again (below): the answer does not wait for it.
       const cancelled = await run<{ cancelCard: { card: { id: string; status: string } } }>(
-        url,
+        hub().gateway.url,
         "CancelCard",
         { cardId, reason: "holder request", idempotencyKey: "own-down" },
       );
@@ -190,7 +191,7 @@ describe("an answer shows its own effects (contract v2)", () => {
         { eventId: expect.any(String), type: "CardStatusChanged", destination: "bank-accounts" },
       ]);
     } finally {
-      await hub.startSubgraph("bank-accounts");
+      await hub().startSubgraph("bank-accounts");
     }
     await eventually(async () =>
       expect((await cardsOf(idNumber))[0]?.bankAccount?.status).toBe("CANCELLATION_REQUIRED"),

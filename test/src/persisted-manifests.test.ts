@@ -9,19 +9,12 @@ import { generatePersistedQueryIdsFromManifest } from "@apollo/persisted-query-l
 import { splitOperations } from "@hub/gateway";
 import { SCOPES } from "@hub/kit";
 import { SCHEMA_DIR } from "@hub/schema";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { channelFetch, type SeenRequest } from "./support/channel-fetch.js";
-import {
-  contractOperation,
-  postRequest,
-  startTestHub,
-  token,
-  type TestHub,
-} from "./support/hub.js";
+import { contractOperation, postRequest, token, useTestHub } from "./support/hub.js";
 
-let hub: TestHub;
 let manifest: Awaited<ReturnType<typeof generatePersistedQueryManifest>>;
-beforeAll(async () => {
+const hub = useTestHub(async () => {
   // A channel's own safelist, made by Apollo's tool from the operations its front-end uses (here:
   // the contract's, one per file as the tool expects), registered as a directory of manifests.
   const app = await mkdtemp(join(tmpdir(), "hub-app-"));
@@ -36,13 +29,10 @@ beforeAll(async () => {
   expect(manifest.operations).toHaveLength(operations.length);
   const dir = await mkdtemp(join(tmpdir(), "hub-manifests-"));
   await writeFile(join(dir, "pharmacy-app.json"), JSON.stringify(manifest));
-  hub = await startTestHub({
+  return {
     gateway: { mode: "production", persistedOnly: true },
     manifests: [dir],
-  });
-});
-afterAll(async () => {
-  await hub?.stop();
+  };
 });
 
 /** A channel's front-end: no schema:read, so persisted-only mode applies to it. */
@@ -51,7 +41,7 @@ const channelScopes = SCOPES.filter((scope) => scope !== "schema:read");
 /** A channel token's request, as it is: its HTTP status and error code. */
 const send = async (body: unknown) => {
   const { status, code } = await postRequest(
-    hub.gateway.url,
+    hub().gateway.url,
     body,
     await token({ scopes: channelScopes }),
   );
@@ -65,9 +55,9 @@ describe("trusted documents from Apollo persisted query manifests (HUB_PERSISTED
       cache: new InMemoryCache(),
       link: new PersistedQueryLink(
         generatePersistedQueryIdsFromManifest({ loadManifest: async () => manifest }),
-      ).concat(new HttpLink({ uri: hub.gateway.url, fetch: channelFetch(seen, channelScopes) })),
+      ).concat(new HttpLink({ uri: hub().gateway.url, fetch: channelFetch(seen, channelScopes) })),
     });
-    const person = hub.demo!.persons[0]!;
+    const person = hub().demo!.persons[0]!;
     const answer = await client.query({
       query: gql(await contractOperation("PersonCards")),
       variables: { idNumber: person.idNumber },

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isRelayCommand, maskAccountNumber, maskIdNumber } from "@hub/kit";
-import { contractOperation, graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+import { contractOperation, graphql, useTestHub, token } from "./support/hub.js";
 
 interface CardView {
   id: string;
@@ -29,20 +29,14 @@ interface PersonCardsData {
   } | null;
 }
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub();
 
 describe("PersonCards through the gateway", () => {
   it("answers fields owned by all four subgraphs, correct for the person", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     const result = await graphql<PersonCardsData>(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonCards"),
       { idNumber: person.idNumber },
       await token(),
@@ -83,10 +77,10 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-DUP-1, R-DUP-2: the duplicates and what to do with each come in the same query as the cards", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     const result = await graphql<PersonCardsData>(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonCards"),
       { idNumber: person.idNumber },
       await token(),
@@ -112,7 +106,7 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-CARD-1: a card carries its social security function and its financial function (the partner bank's account) in one answer", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     const result = await graphql<{
       personByIdNumber: {
@@ -123,7 +117,7 @@ describe("PersonCards through the gateway", () => {
         }[];
       };
     }>(
-      hub.gateway.url,
+      hub().gateway.url,
       "query($n: String!) { personByIdNumber(idNumber: $n) { cards { issuingBank socialSecurityFunction { enabled } bankAccount { bank } } } }",
       { n: person.idNumber },
       await token(),
@@ -136,10 +130,10 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("links a replaced card pair both ways", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.replaced)!;
     const result = await graphql<PersonCardsData>(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonCards"),
       { idNumber: person.idNumber },
       await token(),
@@ -152,10 +146,10 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-ID-3: masks identity and account numbers for a caller without pii:read, in every subgraph", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     const result = await graphql<PersonCardsData>(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonCards"),
       { idNumber: person.idNumber },
       await token({ scopes: ["cards:read"] }),
@@ -171,7 +165,7 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-CARD-5, R-CARD-7: derived flags through the gateway — overdue activation, renewal due, expired", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const query = await contractOperation("PersonCards");
     const cardsOf = async (personId: string) => {
       const person = demo.persons.find((p) => p._id === personId)!;
@@ -183,7 +177,7 @@ describe("PersonCards through the gateway", () => {
             socialSecurityFunction: { activationOverdue: boolean };
           }[];
         };
-      }>(hub.gateway.url, query, { idNumber: person.idNumber }, await token());
+      }>(hub().gateway.url, query, { idNumber: person.idNumber }, await token());
       return result.data!.personByIdNumber.cards;
     };
     expect((await cardsOf(demo.showcase.activationOverdue))[0]).toMatchObject({
@@ -201,9 +195,11 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-CARD-6: status queries say contributions are unaffected and never say blocked", async () => {
-    const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.activationOverdue)!;
+    const person = hub().demo!.persons.find(
+      (p) => p._id === hub().demo!.showcase.activationOverdue,
+    )!;
     const result = await graphql<{ personByIdNumber: { cards: { statusNote: string }[] } }>(
-      hub.gateway.url,
+      hub().gateway.url,
       "query($n: String!) { personByIdNumber(idNumber: $n) { cards { statusNote } } }",
       { n: person.idNumber },
       await token(),
@@ -214,7 +210,7 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("the demo data shows every card status, password state and bank account status", async () => {
-    const ids = hub.demo!.persons.map((p) => p._id);
+    const ids = hub().demo!.persons.map((p) => p._id);
     const result = await graphql<{
       persons: {
         cards: {
@@ -223,7 +219,7 @@ describe("PersonCards through the gateway", () => {
           bankAccount: { status: string } | null;
         }[];
       }[];
-    }>(hub.gateway.url, await contractOperation("PersonsByIds"), { ids }, await token());
+    }>(hub().gateway.url, await contractOperation("PersonsByIds"), { ids }, await token());
     const cards = result.data!.persons.flatMap((p) => p.cards);
     expect(new Set(cards.map((c) => c.status))).toEqual(
       new Set(["ARCHIVED", "NORMAL", "TEMPORARY_LOSS", "LOST", "CANCELLED", "EXPIRED"]),
@@ -239,21 +235,21 @@ describe("PersonCards through the gateway", () => {
 
 describe("identical PersonCards requests in flight at the same moment", () => {
   it("are answered from one execution for one token: no more database commands than a single request", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     const query = await contractOperation("PersonCards");
     const bearer = await token();
     const ask = () =>
-      graphql<PersonCardsData>(hub.gateway.url, query, { idNumber: person.idNumber }, bearer);
+      graphql<PersonCardsData>(hub().gateway.url, query, { idNumber: person.idNumber }, bearer);
     const queryCommands = () =>
-      hub.commands.filter((e) => !isRelayCommand(e.commandName, e.command)).length;
+      hub().commands.filter((e) => !isRelayCommand(e.commandName, e.command)).length;
 
-    hub.commands.length = 0;
+    hub().commands.length = 0;
     const single = await ask();
     const singleCommands = queryCommands();
     expect(single.errors).toBeUndefined();
 
-    hub.commands.length = 0;
+    hub().commands.length = 0;
     const answers = await Promise.all(Array.from({ length: 10 }, ask));
     for (const answer of answers) expect(answer).toEqual(single);
     // Ten separate executions would read the database ten times over; a straggler that arrives
@@ -262,14 +258,14 @@ describe("identical PersonCards requests in flight at the same moment", () => {
   });
 
   it("are never shared between tokens: a caller without pii:read never receives another caller's unmasked answer", async () => {
-    const demo = hub.demo!;
+    const demo = hub().demo!;
     const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
     const query = await contractOperation("PersonCards");
     const [full, masked] = await Promise.all([token(), token({ scopes: ["cards:read"] })]);
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         graphql<PersonCardsData>(
-          hub.gateway.url,
+          hub().gateway.url,
           query,
           { idNumber: person.idNumber },
           i % 2 === 0 ? full : masked,

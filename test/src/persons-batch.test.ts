@@ -1,34 +1,21 @@
 import { isRelayCommand, subgraphDatabaseName } from "@hub/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { personWithCard, run, runCardLife } from "./support/cards.js";
-import {
-  contractOperation,
-  countByCollection,
-  graphql,
-  startTestHub,
-  token,
-  type TestHub,
-} from "./support/hub.js";
+import { contractOperation, countByCollection, graphql, useTestHub, token } from "./support/hub.js";
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub();
 
 async function commandsFor(ids: string[]): Promise<Map<string, number>> {
   const query = await contractOperation("PersonsByIds");
   const bearer = await token();
   // Read before counting starts: the test's own read goes through the same client.
-  const stored = await hub.client
-    .db(subgraphDatabaseName(hub.dbPrefix, "cards"))
+  const stored = await hub()
+    .client.db(subgraphDatabaseName(hub().dbPrefix, "cards"))
     .collection("cards")
     .countDocuments({ personId: { $in: ids } });
-  hub.commands.length = 0;
+  hub().commands.length = 0;
   const result = await graphql<{ persons: { id: string; cards: { id: string }[] }[] }>(
-    hub.gateway.url,
+    hub().gateway.url,
     query,
     { ids },
     bearer,
@@ -38,14 +25,14 @@ async function commandsFor(ids: string[]): Promise<Map<string, number>> {
   // Every card of those persons, from the one batched read.
   expect(result.data!.persons.flatMap((p) => p.cards).length).toBe(stored);
   // The outbox relays poll in the background; their reads are not the query's.
-  return countByCollection(hub.commands.filter((e) => !isRelayCommand(e.commandName, e.command)));
+  return countByCollection(hub().commands.filter((e) => !isRelayCommand(e.commandName, e.command)));
 }
 
 describe("PersonsByIds: database round trips do not grow with the number of persons", () => {
   it("issues exactly one MongoDB command per collection it reads, 4 in all, for 10, 50 and 100 ids", async () => {
     // The demo has 60 persons: 40 more, registered with a card each, make 100.
-    const ids = hub.demo!.persons.map((p) => p._id);
-    while (ids.length < 100) ids.push((await personWithCard(hub.gateway.url)).personId);
+    const ids = hub().demo!.persons.map((p) => p._id);
+    while (ids.length < 100) ids.push((await personWithCard(hub().gateway.url)).personId);
     for (const count of [10, 50, 100]) {
       const commands = await commandsFor(ids.slice(0, count));
       // persons, cards, card passwords and bank accounts, each read once (batched).
@@ -64,9 +51,9 @@ describe("PersonsByIds: database round trips do not grow with the number of pers
   });
 
   it("answers null in place of an unknown id, keeping the order", async () => {
-    const known = hub.demo!.persons[3]!._id;
+    const known = hub().demo!.persons[3]!._id;
     const result = await graphql<{ persons: ({ id: string } | null)[] }>(
-      hub.gateway.url,
+      hub().gateway.url,
       await contractOperation("PersonsByIds"),
       { ids: ["p_unknown", known] },
       await token(),
@@ -77,22 +64,22 @@ describe("PersonsByIds: database round trips do not grow with the number of pers
 
 describe("PersonCards: one read of the cards collection, without what reads do not show", () => {
   it("a replaced card and its replacement link each other from that one read, and no read brings a card's history or records", async () => {
-    const { cardId, personId, idNumber } = await personWithCard(hub.gateway.url);
-    await runCardLife(hub.gateway.url, { cardId, personId });
+    const { cardId, personId, idNumber } = await personWithCard(hub().gateway.url);
+    await runCardLife(hub().gateway.url, { cardId, personId });
     const replaced = await run<{ replaceCard: { newCard: { id: string } } }>(
-      hub.gateway.url,
+      hub().gateway.url,
       "ReplaceCard",
       { cardId, reason: "STAINED", idempotencyKey: `batch-replace-${cardId}` },
     );
     expect(replaced.errors).toBeUndefined();
     const newCardId = replaced.data!.replaceCard.newCard.id;
 
-    hub.commands.length = 0;
+    hub().commands.length = 0;
     const result = await graphql<{
       personByIdNumber: {
         cards: { id: string; replaces: { id: string } | null; replacedBy: { id: string } | null }[];
       };
-    }>(hub.gateway.url, await contractOperation("PersonCards"), { idNumber }, await token());
+    }>(hub().gateway.url, await contractOperation("PersonCards"), { idNumber }, await token());
     expect(result.errors).toBeUndefined();
     const byId = new Map(result.data!.personByIdNumber.cards.map((card) => [card.id, card]));
     expect(byId.get(cardId)?.replacedBy).toEqual(expect.objectContaining({ id: newCardId }));
@@ -100,7 +87,7 @@ describe("PersonCards: one read of the cards collection, without what reads do n
 
     // The loaders' reads (by person, or by a set of ids); a late event applied to a card in the
     // meantime reads that one card by its id, and the relay's sweep reads by `outgoingSince`.
-    const cardReads = hub.commands.filter((e) => {
+    const cardReads = hub().commands.filter((e) => {
       const filter = e.command["filter"] as Record<string, { $in?: unknown } | undefined>;
       return (
         e.commandName === "find" &&

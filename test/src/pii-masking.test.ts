@@ -2,10 +2,10 @@ import { readFile } from "node:fs/promises";
 import { SCOPES, subgraphDatabaseName, type Scope } from "@hub/kit";
 import { SUPERGRAPH_PATH } from "@hub/schema";
 import { buildASTSchema, isObjectType, parse } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { codeOf, run } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import { contractOperation, graphql, startTestHub, token, type TestHub } from "./support/hub.js";
+import { contractOperation, graphql, token, useTestHub } from "./support/hub.js";
 
 /**
  * R-ID-3 / CONTRACT.md "Scopes": identity numbers, bank account numbers and phone numbers are
@@ -39,13 +39,12 @@ const COUNTER_AGENT = {
 /** Every field the schema says is masked, as `Type.field`: each must be checked below. */
 const MASKED_FIELDS = [
   "BankAccount.accountNumber",
-  "CardEvent.agentIdNumber",
+  "CardHistoryEntry.agentIdNumber",
   "Person.idNumber",
   "Person.phone",
 ];
 
-let hub: TestHub;
-let url: string;
+const hub = useTestHub({ seed: false });
 let personId: string;
 let cardId: string;
 /** The account number as stored by the bank (ground truth; generated when the card is issued). */
@@ -56,13 +55,11 @@ const withoutPii = (): Promise<string> =>
 const withPii = (): Promise<string> => token({ scopes: ["cards:read", "pii:read"] });
 
 beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-  url = hub.gateway.url;
   // Registered by a writer without pii:read: its own answer is masked too.
   const registered = await graphql<{
     registerPerson: { person: { id: string; idNumber: string; name: string } };
   }>(
-    url,
+    hub().gateway.url,
     await contractOperation("RegisterPerson"),
     { input: { idNumber: HOLDER.idNumber, name: HOLDER.name, phone: HOLDER.phone } },
     await withoutPii(),
@@ -74,11 +71,15 @@ beforeAll(async () => {
     name: HOLDER.name,
   });
   personId = registered.data!.registerPerson.person.id;
-  const issued = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
-    personId,
-    province: "11",
-    issuingBank: "中国工商银行",
-  });
+  const issued = await run<{ issueCard: { card: { id: string } } }>(
+    hub().gateway.url,
+    "IssueCard",
+    {
+      personId,
+      province: "11",
+      issuingBank: "中国工商银行",
+    },
+  );
   expect(issued.errors).toBeUndefined();
   cardId = issued.data!.issueCard.card.id;
   accountNumber = await storedAccountNumber(cardId);
@@ -87,22 +88,19 @@ beforeAll(async () => {
 
   // Both agents end up on the card's history (R-ID-2).
   const activated = await run(
-    url,
+    hub().gateway.url,
     "ActivateFinancialFunction",
     { cardId, idempotencyKey: "pii-activate", agent: agentInput(BANK_AGENT) },
     "BANK_COUNTER",
   );
   expect(activated.errors, String(codeOf(activated))).toBeUndefined();
-  const cancelled = await run(url, "CancelCard", {
+  const cancelled = await run(hub().gateway.url, "CancelCard", {
     cardId,
     reason: "pii test",
     idempotencyKey: "pii-cancel",
     agent: agentInput(COUNTER_AGENT),
   });
   expect(cancelled.errors, String(codeOf(cancelled))).toBeUndefined();
-});
-afterAll(async () => {
-  await hub?.stop();
 });
 
 function agentInput(agent: typeof BANK_AGENT): Record<string, string> {
@@ -120,8 +118,8 @@ function agentInput(agent: typeof BANK_AGENT): Record<string, string> {
  */
 async function storedAccountNumber(card: string): Promise<string> {
   return eventually(async () => {
-    const stored = await hub.client
-      .db(subgraphDatabaseName(hub.dbPrefix, "bank-accounts"))
+    const stored = await hub()
+      .client.db(subgraphDatabaseName(hub().dbPrefix, "bank-accounts"))
       .collection<{ cardId: string; accountNumber: string }>("bank_accounts")
       .findOne({ cardId: card });
     expect(stored).not.toBeNull();
@@ -147,7 +145,7 @@ function maskedAccountNumber(): string {
 }
 
 async function ask<T>(query: string, variables: Record<string, unknown>, bearer: string) {
-  const answer = await graphql<T>(url, query, variables, bearer);
+  const answer = await graphql<T>(hub().gateway.url, query, variables, bearer);
   expect(answer.errors).toBeUndefined();
   return answer;
 }
@@ -295,7 +293,7 @@ describe("R-ID-3: personal data masked unless pii:read", () => {
     const set = await graphql<{
       setElectronicCardPassword: { person: { idNumber: string; phone: string } };
     }>(
-      url,
+      hub().gateway.url,
       `
         mutation ($input: SetElectronicCardPasswordInput!) {
           setElectronicCardPassword(input: $input) {
@@ -320,21 +318,29 @@ describe("R-ID-3: personal data masked unless pii:read", () => {
       phone: HOLDER.maskedPhone,
     });
     // A second card of another holder, activated by a bank teller without pii:read.
-    const other = await run<{ registerPerson: { person: { id: string } } }>(url, "RegisterPerson", {
-      idNumber: "440106196203080884",
-      name: "陈明",
-    });
-    const issued = await run<{ issueCard: { card: { id: string } } }>(url, "IssueCard", {
-      personId: other.data!.registerPerson.person.id,
-      province: "44",
-      issuingBank: "中国工商银行",
-    });
+    const other = await run<{ registerPerson: { person: { id: string } } }>(
+      hub().gateway.url,
+      "RegisterPerson",
+      {
+        idNumber: "440106196203080884",
+        name: "陈明",
+      },
+    );
+    const issued = await run<{ issueCard: { card: { id: string } } }>(
+      hub().gateway.url,
+      "IssueCard",
+      {
+        personId: other.data!.registerPerson.person.id,
+        province: "44",
+        issuingBank: "中国工商银行",
+      },
+    );
     const otherCard = issued.data!.issueCard.card.id;
     const otherAccount = await storedAccountNumber(otherCard);
     const activated = await graphql<{
       activateFinancialFunction: { bankAccount: { accountNumber: string } };
     }>(
-      url,
+      hub().gateway.url,
       `
         mutation ($input: ActivateFinancialFunctionInput!) {
           activateFinancialFunction(input: $input) {

@@ -14,7 +14,7 @@ import {
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { eventually } from "./support/eventually.js";
-import { unusedPort } from "../../scripts/lib/ports.js";
+import { unusedPort } from "@hub/harness";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SERVICE_SECRET = "service-secret-of-at-least-thirty-two-chars";

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { personWithCard, run } from "./support/cards.js";
-import { contractOperation, startTestHub, token, type TestHub } from "./support/hub.js";
+import { contractOperation, useTestHub, token } from "./support/hub.js";
 
 interface LogLine {
   name: string;
@@ -11,16 +11,9 @@ interface LogLine {
 }
 
 const lines: LogLine[] = [];
-let hub: TestHub;
-
-beforeAll(async () => {
-  hub = await startTestHub({
-    logLevel: "info",
-    logDestination: { write: (line) => void lines.push(JSON.parse(line) as LogLine) },
-  });
-});
-afterAll(async () => {
-  await hub?.stop();
+const hub = useTestHub({
+  logLevel: "info",
+  logDestination: { write: (line) => void lines.push(JSON.parse(line) as LogLine) },
 });
 
 /** The request lines logged at info, by process, for one request id. */
@@ -55,9 +48,9 @@ async function withRequestId<T>(requestId: string, send: () => Promise<T>): Prom
 describe("request log lines at info", () => {
   it("a read has one line, the gateway's; its subgraph calls log at debug", async () => {
     const requestId = "read-line-check";
-    const idNumber = hub.demo!.persons[5]!.idNumber;
+    const idNumber = hub().demo!.persons[5]!.idNumber;
     const answer = await withRequestId(requestId, async () =>
-      fetch(hub.gateway.url, {
+      fetch(hub().gateway.url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -75,14 +68,14 @@ describe("request log lines at info", () => {
   });
 
   it("a subgraph call that changed something, or answered an error, has its own line", async () => {
-    const { cardId } = await personWithCard(hub.gateway.url);
+    const { cardId } = await personWithCard(hub().gateway.url);
     const changed = lines.length;
-    const collected = await run(hub.gateway.url, "CollectCard", { cardId });
+    const collected = await run(hub().gateway.url, "CollectCard", { cardId });
     expect(collected.errors).toBeUndefined();
     expect(requestLinesSince(changed)).toContain("cards");
 
     const failed = lines.length;
-    const refused = await run(hub.gateway.url, "CollectCard", { cardId: "c_missing" });
+    const refused = await run(hub().gateway.url, "CollectCard", { cardId: "c_missing" });
     expect(refused.errors).toBeDefined();
     expect(requestLinesSince(failed)).toContain("cards");
   });

@@ -4,22 +4,24 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Response } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestHub, token, type TestHub } from "./support/hub.js";
+import { codeOf, personWithCard, run } from "./support/cards.js";
+import { eventually } from "./support/eventually.js";
+import { graphql, token, useTestHub } from "./support/hub.js";
 
 const CHROMIUM = process.env["HUB_CHROMIUM"] ?? "/usr/bin/chromium";
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), "..", "artifacts");
 
-let hub: TestHub;
-let production: TestHub;
-let browser: Browser;
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `No Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does) or set HUB_CHROMIUM.`,
     );
-  // As `npm start` runs it: development mode, on loopback.
-  hub = await startTestHub({ sandbox: true, gateway: { mode: "development" } });
-  production = await startTestHub({ sandbox: true, gateway: { mode: "production" }, seed: false });
+});
+// As `npm start` runs it: development mode, on loopback.
+const hub = useTestHub({ sandbox: true, gateway: { mode: "development" } });
+const production = useTestHub({ sandbox: true, gateway: { mode: "production" }, seed: false });
+let browser: Browser;
+beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -36,8 +38,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await hub?.stop();
-  await production?.stop();
 });
 
 /** Replaces the content of the visible editor of the variables/headers pane. */
@@ -67,11 +67,11 @@ describe("the analyst sandbox in a real browser", () => {
       )
         outside.push(request.url());
     });
-    await page.goto(hub.gateway.url, { waitUntil: "networkidle" });
+    await page.goto(hub().gateway.url, { waitUntil: "networkidle" });
     for (const name of ["PersonCards", "PersonsByIds", "CardHistory", "ReplaceCard"])
       await expect(page.getByText(name, { exact: true }).first().isVisible()).resolves.toBe(true);
 
-    const person = hub.demo!.persons.find((p) => p._id === hub.demo!.showcase.duplicates)!;
+    const person = hub().demo!.persons.find((p) => p._id === hub().demo!.showcase.duplicates)!;
     const answered = page.waitForResponse(
       (r) =>
         r.request().method() === "POST" && (r.request().postData() ?? "").includes("PersonCards"),
@@ -90,7 +90,7 @@ describe("the analyst sandbox in a real browser", () => {
         };
       };
     };
-    const cards = hub.demo!.cards.filter((c) => c.personId === person._id);
+    const cards = hub().demo!.cards.filter((c) => c.personId === person._id);
     expect(body.data.personByIdNumber.cards.map((c) => c.number).sort()).toEqual(
       cards.map((c) => c.number).sort(),
     );
@@ -137,9 +137,60 @@ describe("the analyst sandbox in a real browser", () => {
     await page.close();
   }, 60_000);
 
+  it("runs the feed's CardEvents subscription (GraphQL over SSE): an event arrives in the result pane after a mutation made elsewhere", async () => {
+    // A card whose CARD_ISSUED cursor the subscription resumes after: what follows arrives,
+    // however long the stream takes to open.
+    const { personId, cardId } = await personWithCard(hub().gateway.url);
+    const issued = await eventually(async () => {
+      const answer = await graphql<{ cardEventLog: { events: { cursor: string }[] } }>(
+        hub().gateway.url,
+        "query($personId: ID) { cardEventLog(personId: $personId) { events { cursor } } }",
+        { personId },
+        await token(),
+      );
+      const [first] = answer.data?.cardEventLog.events ?? [];
+      expect(first).toBeDefined();
+      return first!.cursor;
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(hub().gateway.url, { waitUntil: "networkidle" });
+    await page.locator('.graphiql-tab-button[title="CardEvents"]').dispatchEvent("click");
+    const editor = page.locator(".graphiql-query-editor .view-lines");
+    await editor.getByText("subscription CardEvents").first().waitFor();
+    await fillToolEditor(page, "Variables", JSON.stringify({ personId, after: issued }));
+    let stream: import("playwright-core").Request | null = null;
+    for (let attempt = 0; attempt < 5 && !stream; attempt++) {
+      const opened = page
+        .waitForRequest(
+          (r) => r.method() === "POST" && (r.postData() ?? "").includes("CardEvents"),
+          { timeout: 5_000 },
+        )
+        .catch(() => null);
+      await editor.click();
+      await page.keyboard.press("Control+Enter");
+      stream = await opened;
+    }
+    expect(stream, "CardEvents ran").not.toBeNull();
+    // Streamed at /graphql itself (a POST: the variables stay out of the URL) with the headers
+    // pane's token, as a channel's client does.
+    expect(new URL(stream!.url()).pathname).toBe("/graphql");
+    expect(stream!.headers()["accept"]).toContain("text/event-stream");
+    expect(stream!.headers()["authorization"]).toMatch(/^Bearer ey/);
+
+    // The mutation comes from another channel (fetch, outside the page).
+    const reported = await run(hub().gateway.url, "ReportCardLoss", { cardId, temporary: true });
+    expect(codeOf(reported)).toBeUndefined();
+    const result = page.getByLabel("Result Window");
+    await result.getByText("LOSS_REPORTED").first().waitFor({ timeout: 15_000 });
+    await expect(result.innerText()).resolves.toMatch(/TEMPORARY_LOSS/);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "sandbox-card-events.png") });
+    await page.close();
+  }, 60_000);
+
   it("in production nothing is pre-filled: a token is to be pasted, variables to be filled in", async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(production.gateway.url, { waitUntil: "networkidle" });
+    await page.goto(production().gateway.url, { waitUntil: "networkidle" });
     const html = await page.content();
     expect(html).not.toMatch(/Bearer ey/);
     await fillToolEditor(page, "Headers", JSON.stringify({ Authorization: "Bearer x" }));

@@ -5,27 +5,19 @@ import { persistedDocumentsOf, splitOperations } from "@hub/gateway";
 import { SCHEMA_DIR } from "@hub/schema";
 import { SignJWT, generateKeyPair } from "jose";
 import { isRelayCommand, subgraphDatabaseName } from "@hub/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { cardView, personWithCard, run } from "./support/cards.js";
 import {
   contractOperation,
   graphql,
   postRequest,
   startTestHub,
+  useTestHub,
   TEST_SECRET,
   token,
-  type TestHub,
 } from "./support/hub.js";
 
-let hub: TestHub;
-let url: string;
-beforeAll(async () => {
-  hub = await startTestHub({ gateway: { mode: "production", persistedOnly: true } });
-  url = hub.gateway.url;
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ gateway: { mode: "production", persistedOnly: true } });
 
 const codes = (r: { errors?: { extensions?: Record<string, unknown> }[] }) =>
   (r.errors ?? []).map((e) => e.extensions?.["code"]);
@@ -33,11 +25,11 @@ const analyst = () => token({ scopes: ["cards:read", "schema:read"] });
 
 describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph is called", () => {
   const rejected = async (query: string) => {
-    hub.commands.length = 0;
-    const response = await graphql(url, query, {}, await analyst());
+    hub().commands.length = 0;
+    const response = await graphql(hub().gateway.url, query, {}, await analyst());
     expect(codes(response)).toContain("QUERY_TOO_COMPLEX");
     expect(response.data ?? null).toBeNull();
-    expect(hub.commands.filter((c) => !isRelayCommand(c.commandName, c.command))).toEqual([]);
+    expect(hub().commands.filter((c) => !isRelayCommand(c.commandName, c.command))).toEqual([]);
   };
 
   it("depth", async () => {
@@ -60,7 +52,7 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
     );
   });
   it("request body size (413) and batching (at most 5 operations)", async () => {
-    const big = await fetch(url, {
+    const big = await fetch(hub().gateway.url, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${await analyst()}` },
       body: JSON.stringify({ query: `{ __typename }`, variables: { pad: "x".repeat(200_000) } }),
@@ -72,7 +64,7 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
     ).toBe("QUERY_TOO_COMPLEX");
     const bearer = await analyst();
     const batchOf = (size: number) =>
-      fetch(url, {
+      fetch(hub().gateway.url, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
         body: JSON.stringify(Array.from({ length: size }, () => ({ query: "{ __typename }" }))),
@@ -92,12 +84,12 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
   });
   it("a POST without Content-Length (a chunked body) is refused with 411 before anything runs", async () => {
     const bearer = await analyst();
-    hub.commands.length = 0;
+    hub().commands.length = 0;
     // fetch always declares a length for a string body: node:http streams it in chunks instead.
     const answer = await new Promise<{ status: number; type: string; body: string }>(
       (resolve, reject) => {
         const post = httpRequest(
-          url,
+          hub().gateway.url,
           {
             method: "POST",
             headers: {
@@ -130,14 +122,14 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
       (JSON.parse(answer.body) as { errors: { extensions: { code: string } }[] }).errors[0]!
         .extensions.code,
     ).toBe("QUERY_TOO_COMPLEX");
-    expect(hub.commands.filter((c) => !isRelayCommand(c.commandName, c.command))).toEqual([]);
+    expect(hub().commands.filter((c) => !isRelayCommand(c.commandName, c.command))).toEqual([]);
   });
   it("every contract operation stays within the limits", async () => {
     const operations = splitOperations(
       await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8"),
     );
     for (const op of operations) {
-      const response = await graphql(url, op.document, {}, await analyst());
+      const response = await graphql(hub().gateway.url, op.document, {}, await analyst());
       expect(codes(response), op.name).not.toContain("QUERY_TOO_COMPLEX");
     }
   });
@@ -146,24 +138,29 @@ describe("query limits (graphql-armor) → QUERY_TOO_COMPLEX before any subgraph
 describe("introspection and field suggestions outside development", () => {
   it("introspection needs schema:read", async () => {
     const refused = await graphql(
-      url,
+      hub().gateway.url,
       "{ __schema { queryType { name } } }",
       {},
       await token({ scopes: ["cards:read"] }),
     );
     expect(codes(refused)).toContain("FORBIDDEN");
     const allowed = await graphql<{ __schema: { queryType: { name: string } } }>(
-      url,
+      hub().gateway.url,
       "{ __schema { queryType { name } } }",
       {},
       await analyst(),
     );
     expect(allowed.data!.__schema.queryType.name).toBe("Query");
-    const typename = await graphql(url, "{ __typename }", {}, await analyst());
+    const typename = await graphql(hub().gateway.url, "{ __typename }", {}, await analyst());
     expect(typename.data).toEqual({ __typename: "Query" });
   });
   it("no 'did you mean' suggestions", async () => {
-    const typo = await graphql(url, '{ card(id: "c") { statu } }', {}, await analyst());
+    const typo = await graphql(
+      hub().gateway.url,
+      '{ card(id: "c") { statu } }',
+      {},
+      await analyst(),
+    );
     expect(codes(typo)).toContain("GRAPHQL_VALIDATION_FAILED");
     expect(JSON.stringify(typo)).not.toMatch(/Did you mean/i);
   });
@@ -175,10 +172,10 @@ describe("persisted documents", () => {
       splitOperations(await readFile(join(SCHEMA_DIR, "operations.graphql"), "utf8")),
     );
     const personCards = documents.find((d) => d.name === "PersonCards")!;
-    const person = hub.demo!.persons[0]!;
+    const person = hub().demo!.persons[0]!;
     const pharmacy = await token({ channel: "PHARMACY", scopes: ["cards:read"] });
     const post = (body: unknown, bearer: string) =>
-      fetch(url, {
+      fetch(hub().gateway.url, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` },
         body: JSON.stringify(body),
@@ -231,7 +228,7 @@ describe("tokens: algorithm confusion", () => {
       .setExpirationTime("1h")
       .sign(privateKey);
     for (const bearer of [hs512, rs256]) {
-      const response = await graphql(url, "{ __typename }", {}, bearer);
+      const response = await graphql(hub().gateway.url, "{ __typename }", {}, bearer);
       expect(response.status).toBe(401);
       expect(codes(response)).toEqual(["UNAUTHENTICATED"]);
     }
@@ -289,12 +286,12 @@ describe("forged `extensions.jwt`: only the Authorization header's verified toke
 
   // The gateway and a subgraph called directly: both must read the caller from the header only.
   const targets = () => [
-    ["the gateway", url] as const,
-    ["the persons subgraph, called directly", hub.subgraphs.get("persons")!.url] as const,
+    ["the gateway", hub().gateway.url] as const,
+    ["the persons subgraph, called directly", hub().subgraphs.get("persons")!.url] as const,
   ];
 
   it("a valid header token without pii:read sees masked numbers, whatever extensions.jwt claims", async () => {
-    const person = hub.demo!.persons[0]!;
+    const person = hub().demo!.persons[0]!;
     // An analyst token (schema:read), so the persisted-only gateway takes a free-form query.
     const reader = await token({ channel: "PHARMACY", scopes: ["cards:read", "schema:read"] });
     for (const [where, target] of targets()) {
@@ -328,7 +325,7 @@ describe("forged `extensions.jwt`: only the Authorization header's verified toke
       );
     }
     const lookup = await graphql<{ personByIdNumber: unknown }>(
-      url,
+      hub().gateway.url,
       "query($n: String!) { personByIdNumber(idNumber: $n) { id } }",
       { n: idNumber },
       await analyst(),
@@ -339,8 +336,8 @@ describe("forged `extensions.jwt`: only the Authorization header's verified toke
   it("a write is recorded with the header token's subject and channel, not the forged ones", async () => {
     const teller = await token({ channel: "BANK_COUNTER", sub: "teller-real" });
     const collect = await contractOperation("CollectCard");
-    for (const target of [url, hub.subgraphs.get("cards")!.url]) {
-      const { cardId } = await personWithCard(url);
+    for (const target of [hub().gateway.url, hub().subgraphs.get("cards")!.url]) {
+      const { cardId } = await personWithCard(hub().gateway.url);
       const collected = await postRequest(
         target,
         {
@@ -351,7 +348,7 @@ describe("forged `extensions.jwt`: only the Authorization header's verified toke
         teller,
       );
       expect(collected.code, target).toBeUndefined();
-      expect((await cardView(url, cardId)).history.at(-1), target).toMatchObject({
+      expect((await cardView(hub().gateway.url, cardId)).history.at(-1), target).toMatchObject({
         type: "COLLECTED",
         actor: "teller-real",
         channel: "BANK_COUNTER",
@@ -369,9 +366,9 @@ describe("R-PWD-4 under concurrency: 20 wrong electronic-card passwords at once"
   let personId: string;
   let results: Verification[];
   beforeAll(async () => {
-    personId = (await personWithCard(url)).personId;
+    personId = (await personWithCard(hub().gateway.url)).personId;
     const set = await run(
-      url,
+      hub().gateway.url,
       "SetElectronicCardPassword",
       { personId, newPassword: "394857" },
       "APP",
@@ -382,7 +379,7 @@ describe("R-PWD-4 under concurrency: 20 wrong electronic-card passwords at once"
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         run<{ verifyElectronicCardPassword: Verification }>(
-          url,
+          hub().gateway.url,
           "VerifyElectronicCardPassword",
           { personId, password: "000002" },
           channels[i % 4],
@@ -397,8 +394,8 @@ describe("R-PWD-4 under concurrency: 20 wrong electronic-card passwords at once"
 
   /** The stored lock: when it began, as the passwords subgraph recorded it. */
   async function storedPassword(): Promise<{ failedAttempts: number; lockedAt: Date | null }> {
-    const stored = await hub.client
-      .db(subgraphDatabaseName(hub.dbPrefix, "passwords"))
+    const stored = await hub()
+      .client.db(subgraphDatabaseName(hub().dbPrefix, "passwords"))
       .collection<{ _id: string; failedAttempts: number; lockedAt: Date | null }>(
         "electronic_card_passwords",
       )
@@ -421,15 +418,15 @@ describe("R-PWD-4 under concurrency: 20 wrong electronic-card passwords at once"
     expect(stored.lockedAt).toBeInstanceOf(Date);
     // The audit trail records the lock once (the cards subgraph is told once, with it).
     expect(
-      await hub.client
-        .db(subgraphDatabaseName(hub.dbPrefix, "passwords"))
+      await hub()
+        .client.db(subgraphDatabaseName(hub().dbPrefix, "passwords"))
         .collection("password_events")
         .countDocuments({ subject: personId, kind: "ELECTRONIC", type: "LOCKED" }),
     ).toBe(1);
     const status = await graphql<{
       person: { electronicCardPassword: { state: string; lockedUntil: string } };
     }>(
-      url,
+      hub().gateway.url,
       "query($id: ID!) { person(id: $id) { electronicCardPassword { state lockedUntil } } }",
       { id: personId },
       await analyst(),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { unusedPort } from "../../scripts/lib/ports.js";
+import { unusedPort } from "@hub/harness";
 import { freshIdNumber, run } from "./support/cards.js";
 import { TEST_SECRET } from "./support/hub.js";
 

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { TEST_SECRET } from "./support/hub.js";
-import { unusedPort } from "../../scripts/lib/ports.js";
+import { unusedPort } from "@hub/harness";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 

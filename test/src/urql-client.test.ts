@@ -1,22 +1,16 @@
 import { cacheExchange, Client, fetchExchange, gql } from "@urql/core";
 import { persistedExchange } from "@urql/exchange-persisted";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { channelFetch, type SeenRequest } from "./support/channel-fetch.js";
 import { freshIdNumber } from "./support/cards.js";
-import { contractOperation, startTestHub, type TestHub } from "./support/hub.js";
+import { contractOperation, useTestHub } from "./support/hub.js";
 
-let hub: TestHub;
-beforeAll(async () => {
-  hub = await startTestHub({ seed: false });
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const hub = useTestHub({ seed: false });
 
 /** urql as a front-end sets it up: its persisted exchange (POST and GET) before fetch. */
 function newClient(seen: SeenRequest[], preferGet: boolean) {
   return new Client({
-    url: hub.gateway.url,
+    url: hub().gateway.url,
     fetch: channelFetch(seen),
     exchanges: [
       cacheExchange,

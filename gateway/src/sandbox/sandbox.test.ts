@@ -36,6 +36,14 @@ describe("sandbox", () => {
     expect(page.defaultTabs![0]!.query).toBe(operations[0]!.document);
   });
 
+  it("runs subscriptions over GraphQL over SSE at /graphql (the feed's CardEvents)", async () => {
+    const page = await sandboxOptions({ operations, examples }).graphiql(request);
+    expect(page.subscriptionsProtocol).toBe("GRAPHQL_SSE");
+    expect(page.method).toBe("POST");
+    // No endpoint of its own: GraphiQL then streams from the page's /graphql, with its headers.
+    expect(page).not.toHaveProperty("subscriptionsEndpoint");
+  });
+
   it("elsewhere nothing is pre-filled", async () => {
     const page = await sandboxOptions({ operations, examples }).graphiql(request);
     expect(page.headers).toContain("<paste the token printed by npm start>");

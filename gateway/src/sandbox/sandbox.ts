@@ -24,7 +24,9 @@ export type SandboxPage = GraphiQLOptions & { variables?: string | undefined };
  * @graphql-yoga/render-graphiql, so it renders with no internet access. Each contract operation is
  * a tab. In development on loopback each tab carries its example variables from the demo data and
  * the headers carry a development token, so Run answers at once; otherwise the token is to be
- * pasted and the variables filled in.
+ * pasted and the variables filled in. Subscriptions (the feed's CardEvents) run over GraphQL over
+ * SSE at /graphql, with the headers pane's token, so an analyst sees events arrive while running a
+ * mutation in another tab.
  */
 export function sandboxOptions(settings: SandboxSettings): {
   graphiql: (request: Request) => Promise<SandboxPage>;
@@ -42,6 +44,13 @@ export function sandboxOptions(settings: SandboxSettings): {
           : "Bearer <paste the token printed by npm start>",
       }),
       shouldPersistHeaders: !prefilled,
+      // GraphQL over SSE (graphql-sse's protocol, distinct connections) at /graphql itself: what
+      // channels use, and it carries the headers pane's Authorization like any request (a
+      // WebSocket could not). Yoga's default today, stated so that a change of default cannot
+      // silently move the sandbox to another path or protocol.
+      subscriptionsProtocol: "GRAPHQL_SSE",
+      // POST for every operation: a subscription's variables (a person's id) stay out of URLs.
+      method: "POST",
       defaultTabs: settings.operations.map((op) => ({
         query: op.document,
         variables: variablesOf(op.name),

@@ -8,6 +8,11 @@ import { GraphQLError, Kind, print, type DocumentNode } from "graphql";
 import { notePendingEffects } from "../plugins/pending-effects.plugin.js";
 import { SharedCalls } from "./shared-calls.js";
 import { SubgraphCallFailure, SubgraphConnection, type SubgraphAnswer } from "./subgraph-call.js";
+import {
+  subscriptionExecutor,
+  subscriptionLocation,
+  type SubgraphPayload,
+} from "./subscription-stream.js";
 
 export interface SubgraphTransportOptions {
   /** Deadline of one subgraph call, in milliseconds; an overrun fails with GATEWAY_TIMEOUT. */
@@ -24,10 +29,10 @@ export interface SubgraphTransportOptions {
   connections?: number;
 }
 
-/** What Hive Gateway hands a transport for each subgraph (the fields this transport reads). */
+/** What Hive Gateway hands a transport for each subgraph (the fields calls read; see below). */
 interface SubgraphEntry {
   subgraphName: string;
-  transportEntry: { location?: string };
+  transportEntry: { location?: string; options?: { subscriptions?: unknown } };
 }
 
 type HubExecutor = Executor & AsyncDisposable;
@@ -111,7 +116,8 @@ function toResult(answer: SubgraphAnswer, name: string): ExecutionResult {
  */
 export function createSubgraphTransport(options: SubgraphTransportOptions) {
   return {
-    getSubgraphExecutor({ subgraphName, transportEntry }: SubgraphEntry): HubExecutor {
+    getSubgraphExecutor(payload: SubgraphEntry): HubExecutor {
+      const { subgraphName, transportEntry } = payload;
       if (!transportEntry.location) throw new Error(`The ${subgraphName} subgraph has no URL.`);
       const connection = new SubgraphConnection(
         transportEntry.location,
@@ -173,8 +179,28 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
           throw error;
         }
       };
-      return Object.assign(execute as Executor, {
-        [Symbol.asyncDispose]: () => connection.close(),
+      // A subgraph that serves subscriptions (the feed) streams them apart from its calls.
+      // Hive hands the whole payload (its fetch, logger…), which the stock executor needs.
+      const full = payload as SubgraphPayload;
+      const streamAt = subscriptionLocation(full);
+      if (!streamAt)
+        return Object.assign(execute as Executor, {
+          [Symbol.asyncDispose]: () => connection.close(),
+        });
+      let streams: (Executor & AsyncDisposable) | null = null;
+      const hybrid = (request: ExecutionRequest) => {
+        if (request.operationType !== "subscription") return execute(request);
+        streams ??= subscriptionExecutor(full, streamAt, [
+          ...options.identityHeaders,
+          ...options.traceHeaders,
+        ]) as Executor & AsyncDisposable;
+        return streams(request);
+      };
+      return Object.assign(hybrid as Executor, {
+        [Symbol.asyncDispose]: async () => {
+          await connection.close();
+          await streams?.[Symbol.asyncDispose]();
+        },
       });
     },
   };

@@ -8,9 +8,9 @@ import {
 } from "@hub/kit";
 import type { BankAccountsContext } from "./context.js";
 import { buildBankAccountsSchema } from "./schema.js";
+import { BankCommands } from "./commands/bank-commands.js";
+import { bankEventHandlers } from "./commands/received-events.js";
 import { accountAddress, BankAccountRepository } from "./store/bank-account-repository.js";
-import { BankCommands } from "./store/bank-commands.js";
-import { bankEventHandlers } from "./store/event-handlers.js";
 import { createBankAccountLoaders } from "./store/loaders.js";
 
 /** The subgraph's store, commands and event handlers, wired as the server runs them. */

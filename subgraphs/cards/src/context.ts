@@ -1,5 +1,5 @@
 import type { HubContext } from "@hub/kit";
-import type { CardCommands } from "./store/card-commands.js";
+import type { CardCommands } from "./commands/card-commands.js";
 import type { CardRepository } from "./store/card-repository.js";
 import type { CardLoaders } from "./store/loaders.js";
 

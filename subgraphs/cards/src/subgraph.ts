@@ -10,9 +10,9 @@ import {
 } from "@hub/kit";
 import type { CardsContext } from "./context.js";
 import { buildCardsSchema } from "./schema.js";
-import { CardCommands } from "./store/card-commands.js";
+import { CardCommands } from "./commands/card-commands.js";
+import { cardEventHandlers } from "./commands/received-events.js";
 import { CardRepository } from "./store/card-repository.js";
-import { cardEventHandlers } from "./store/event-handlers.js";
 import { createCardLoaders } from "./store/loaders.js";
 import { PersonRegistry } from "./store/person-registry.js";
 

@@ -10,7 +10,9 @@ function contractCodes(): string[] {
   const section = /^## Errors$([\s\S]*?)^## /m.exec(contract)?.[1];
   const codes = /Codes:([\s\S]*?)\nRequests that are not valid GraphQL/.exec(section ?? "")?.[1];
   if (!codes) throw new Error("docs/contract.md lists no error codes");
-  return [...codes.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!);
+  // Contract v3 names the feed's own code after the HTTP layer's ("Feed: `CURSOR_EXPIRED`.").
+  const feed = /\bFeed: ([^\n]*)/.exec(section ?? "")?.[1] ?? "";
+  return [...`${codes} ${feed}`.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!);
 }
 
 describe("error codes", () => {

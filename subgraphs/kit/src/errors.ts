@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   "QUERY_TOO_COMPLEX",
   "SERVICE_UNAVAILABLE",
   "RATE_LIMITED",
+  /** A feed cursor older than the log's retention: resume from a query instead (contract v3). */
+  "CURSOR_EXPIRED",
   "INTERNAL_SERVER_ERROR",
 ] as const;
 

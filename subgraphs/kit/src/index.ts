@@ -4,6 +4,13 @@ export * from "./auth/token-verifier.js";
 export * from "./channels.js";
 export * from "./clock.js";
 export * from "./settings/subgraph-env.js";
+export {
+  commonEnv,
+  describeIssues,
+  readSettings,
+  TOKEN_KEYS_REQUIRED,
+  variablesOf,
+} from "./settings/common-env.js";
 export * from "./settings/subgraph-urls.js";
 export * from "./dataloader.js";
 export * from "./errors.js";
@@ -37,6 +44,7 @@ export * from "./mongo/transactions.js";
 export * from "./mongo/retention.js";
 export * from "./graphql/agent-input.js";
 export * from "./server/hub-subgraph.js";
+export * from "./server/streams.js";
 export * from "./mongo/document-keys.js";
 export * from "./mongo/change-document.js";
 export * from "./mongo/command-stats.js";
@@ -45,3 +53,5 @@ export * from "./events/dead-letters.js";
 export * from "./events/fault-points.js";
 export * from "./mongo/set-if-newer.js";
 export * from "./events/command-tags.js";
+export * from "./events/lane-lease.js";
+export * from "./mongo/database-clock.js";

@@ -1,10 +1,10 @@
 import type { HubContext } from "@hub/kit";
+import type { PasswordCommands } from "./commands/password-commands.js";
 import type { PasswordLoaders } from "./store/loaders.js";
 import type { PasswordRepository } from "./store/password-repository.js";
-import type { PasswordService } from "./store/password-service.js";
 
 export interface PasswordsContext extends HubContext {
   loaders: PasswordLoaders;
   passwords: PasswordRepository;
-  service: PasswordService;
+  commands: PasswordCommands;
 }

@@ -1,11 +1,19 @@
-/**
- * The initial social security password of a new card is a deployment setting (each province
- * issues its own; R-PWD-2 says only that a new card has one):
- * HUB_INITIAL_CARD_PASSWORD, 6 digits, default 123456. It is read here once.
- */
-export function initialCardPassword(env = process.env): string {
-  const value = env["HUB_INITIAL_CARD_PASSWORD"] ?? "123456";
-  if (!/^\d{6}$/.test(value))
-    throw new Error("Invalid configuration: HUB_INITIAL_CARD_PASSWORD: must be 6 digits");
-  return value;
+import { readSettings } from "@hub/kit";
+import { z } from "zod";
+
+/** The passwords subgraph's own settings (besides every subgraph's, kit `subgraphEnv`). */
+export const passwordsEnv = z.object({
+  /**
+   * The initial social security password of a new card is a deployment setting (each province
+   * issues its own; R-PWD-2 says only that a new card has one).
+   */
+  HUB_INITIAL_CARD_PASSWORD: z
+    .string()
+    .regex(/^\d{6}$/, "must be 6 digits")
+    .default("123456"),
+});
+
+/** HUB_INITIAL_CARD_PASSWORD, read once at start. */
+export function initialCardPassword(env: NodeJS.ProcessEnv = process.env): string {
+  return readSettings(passwordsEnv, env).HUB_INITIAL_CARD_PASSWORD;
 }

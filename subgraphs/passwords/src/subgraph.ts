@@ -7,13 +7,13 @@ import {
   type RunningServer,
   type SubgraphDeps,
 } from "@hub/kit";
+import { passwordCommands } from "./commands/password-commands.js";
+import { passwordEventHandlers } from "./commands/received-events.js";
 import type { PasswordsContext } from "./context.js";
 import { initialCardPassword } from "./initial-password.js";
 import { buildPasswordsSchema } from "./schema.js";
-import { passwordEventHandlers } from "./store/event-handlers.js";
 import { createPasswordLoaders } from "./store/loaders.js";
 import { PasswordRepository } from "./store/password-repository.js";
-import { PasswordService } from "./store/password-service.js";
 
 export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const passwords = new PasswordRepository(deps.db);
@@ -24,7 +24,7 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
     ensureIdempotencyIndexes(deps.db),
     prepareTransactions(deps.db),
   ]);
-  const service = new PasswordService(passwords, outbox, { password: initialCardPassword() });
+  const commands = passwordCommands(passwords, outbox, { password: initialCardPassword() });
   return startHubSubgraph<PasswordsContext, "passwords">({
     name: "passwords",
     deps,
@@ -32,11 +32,11 @@ export async function startPasswordsSubgraph(deps: SubgraphDeps): Promise<Runnin
     outbox,
     isReady: () => passwords.ping(),
     retained: [
-      passwords.auditTrail(
+      passwords.audit.retainedFor(
         deps.auditRetentionMs ?? DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS * 86_400_000,
       ),
     ],
     handlers: passwordEventHandlers(passwords),
-    context: () => ({ passwords, service, loaders: createPasswordLoaders(passwords) }),
+    context: () => ({ passwords, commands, loaders: createPasswordLoaders(passwords) }),
   });
 }

@@ -1,14 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll } from "vitest";
 import { mintDevToken, SCOPES, type Channel, type Scope } from "@hub/kit";
 import { SCHEMA_DIR } from "@hub/schema";
 import { splitOperations } from "@hub/gateway/contract-operations";
 import type { CommandStartedEvent } from "mongodb";
 import { join } from "node:path";
-import {
-  startInProcessHub,
-  type InProcessHub,
-  type InProcessHubOptions,
-} from "../../../scripts/lib/in-process-hub.js";
+import { startInProcessHub, type InProcessHub, type InProcessHubOptions } from "@hub/harness";
 
 export const TEST_SECRET = "test-secret-of-at-least-thirty-two-characters";
 
@@ -28,6 +25,33 @@ export async function startTestHub(options: Partial<InProcessHubOptions> = {}): 
     ...options,
   });
   return Object.assign(hub, { commands });
+}
+
+/** The options `useTestHub` starts the hub with, or a function computing them when it starts. */
+export type TestHubOptions =
+  | Partial<InProcessHubOptions>
+  | (() => Partial<InProcessHubOptions> | Promise<Partial<InProcessHubOptions>>);
+
+/**
+ * A whole hub shared by the tests of one file (or one `describe`): started in `beforeAll`, stopped
+ * in `afterAll`. Returns a getter, since the hub exists only once `beforeAll` has run. Options that
+ * depend on something made at run time (a directory of manifests, a port) are given as a function,
+ * called in that `beforeAll`. Hooks registered after this call run after the hub has started, and
+ * their `afterAll` before it stops (vitest runs `afterAll` hooks in reverse order).
+ */
+export function useTestHub(options: TestHubOptions = {}): () => TestHub {
+  let hub: TestHub | null = null;
+  beforeAll(async () => {
+    hub = await startTestHub(typeof options === "function" ? await options() : options);
+  });
+  afterAll(async () => {
+    await hub?.stop();
+  });
+  return () => {
+    if (!hub)
+      throw new Error("useTestHub: the hub starts in beforeAll; call hub() in a hook or a test");
+    return hub;
+  };
 }
 
 export function token(

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { unusedPort } from "../../../scripts/lib/ports.js";
+import { unusedPort } from "@hub/harness";
 
 const REDIS = process.env["HUB_REDIS_SERVER"] ?? "/usr/bin/redis-server";
 

@@ -11,6 +11,8 @@ export interface CardMirror {
   status: string;
   expiresAt: Date;
   version: number;
+  /** The card's holder (absent on mirrors stored before it was kept): the feed's events name it. */
+  personId?: string;
 }
 
 /**

@@ -3,7 +3,8 @@ import { GraphQLDateTime } from "graphql-scalars";
 import { Field, ObjectType, UseMiddleware } from "type-graphql";
 import { CardEventType, CardStatus } from "./enums.js";
 
-@ObjectType({
+// Named CardHistoryEntry in the schema: contract v3 gives `CardEvent` to the status-change feed.
+@ObjectType("CardHistoryEntry", {
   description:
     "One recorded change of a card: who, which channel, when, status before and after, agent if any.",
 })

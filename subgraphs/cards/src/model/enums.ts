@@ -102,8 +102,9 @@ export const CardEventType = {
 } as const;
 export type CardEventType = (typeof CardEventType)[keyof typeof CardEventType];
 
+// Named CardChangeType in the schema: contract v3 gives `CardEventType` to the status-change feed.
 registerEnumType(CardEventType, {
-  name: "CardEventType",
+  name: "CardChangeType",
   description: "Kind of change recorded in a card's history.",
   valuesConfig: {
     ISSUED: { description: "The card was issued (made and registered to the holder)." },

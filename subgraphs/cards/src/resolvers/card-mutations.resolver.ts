@@ -20,7 +20,7 @@ import {
 } from "../model/card-payloads.js";
 import { checkPastDate } from "../rules/dates.js";
 import type { CardCommand } from "../rules/state-machine.js";
-import type { CommandMeta } from "../store/card-commands.js";
+import type { CommandMeta } from "../commands/command-meta.js";
 
 /** The input a replay must match: everything but the idempotency key. */
 function withoutKey<T extends { idempotencyKey?: string | null }>(

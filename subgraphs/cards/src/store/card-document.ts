@@ -2,6 +2,11 @@ import type { CarriedEvents, Channel, KeyRecord } from "@hub/kit";
 import type { CardEventType, MirroredBankAccountStatus } from "../model/enums.js";
 import type { StoredCardStatus } from "../rules/card-facts.js";
 
+/** Changes kept inside a card; when more accrue, the oldest go to `card_history_buckets`. */
+export const HISTORY_KEPT = 64;
+/** Changes moved out of a card at once: one bucket document in `card_history_buckets`. */
+export const HISTORY_ARCHIVED_AT_ONCE = 32;
+
 /**
  * A card as stored in the cards database. A command changes it with one version-guarded update
  * that also writes its recent history, the events it causes (CarriedEvents) and its idempotency
@@ -29,8 +34,8 @@ export interface CardDocument extends CarriedEvents {
   updatedAt: Date;
   /**
    * The card's most recent changes, oldest first (at most HISTORY_KEPT; older ones are moved to
-   * `card_history_buckets`, 32 at a time). Absent on a card stored before histories moved into the
-   * card: its history is all in the legacy `card_events`.
+   * `card_history_buckets`, HISTORY_ARCHIVED_AT_ONCE at a time). Absent on a card stored before
+   * histories moved into the card: its history is all in the legacy `card_events`.
    */
   history?: CardEventDocument[];
   /** How many of its changes were moved out of it (to `card_history_buckets`, or legacy `card_events`). */

@@ -58,7 +58,7 @@ export function toCardRecord(doc: CardDocument): CardRecord {
   };
 }
 
-/** Changes moved out of a card together (see CardCommands: HISTORY_KEPT). */
+/** Changes moved out of a card together: HISTORY_ARCHIVED_AT_ONCE of them (card-document.ts). */
 export interface HistoryBucket {
   _id: string;
   cardId: string;

@@ -14,7 +14,7 @@ export interface KnownPerson {
   /** Guards issuing (absent until the person's first card is issued here). */
   version?: number;
   /**
-   * The card last issued to the person, as it is to be stored (see CardCommands.issue); cleared
+   * The card last issued to the person, as it is to be stored (see commands/issue-card.ts); cleared
    * by the claim sweep once that card is stored.
    */
   issuing?: { card: CardDocument; at: Date } | null;
@@ -54,7 +54,7 @@ export class PersonRegistry extends KnownIds {
 
   override async ensureCollection(): Promise<void> {
     await super.ensureCollection();
-    // The claim sweep's query (CardCommands.completeStrandedClaims): partial, so it holds only the
+    // The claim sweep's query (commands/claim-sweep.ts): partial, so it holds only the
     // few claims not yet cleared rather than every person ever issued a card.
     await this.persons.createIndex(
       { [CLAIMED_SINCE]: 1 },

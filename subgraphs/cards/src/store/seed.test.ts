@@ -1,9 +1,9 @@
 import { EffectScope } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
+import { at, freshCards, issuePlan, metaFor } from "../testing/card-fixtures.js";
 import type { CardDocument } from "./card-document.js";
 import { seedCards } from "./seed.js";
-import { at, freshCards, issuePlan, metaFor } from "./testing.js";
 
 const client = useTestMongo();
 

@@ -1,6 +1,5 @@
 import { insertMissing, type Db } from "@hub/kit";
-import type { CardDocument, CardEventDocument } from "./card-document.js";
-import { HISTORY_KEPT } from "./card-commands.js";
+import { HISTORY_KEPT, type CardDocument, type CardEventDocument } from "./card-document.js";
 import { CardRepository } from "./card-repository.js";
 import { PersonRegistry } from "./person-registry.js";
 

@@ -1,8 +1,8 @@
 import { EffectScope, type ReceivedEvent } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { HISTORY_KEPT } from "./card-commands.js";
-import { freshCards, issuePlan, metaFor, watchWrites } from "./testing.js";
+import { freshCards, issuePlan, metaFor, watchWrites } from "../testing/card-fixtures.js";
+import { HISTORY_KEPT } from "./card-document.js";
 
 const client = useTestMongo({ monitorCommands: true });
 
@@ -14,7 +14,7 @@ const SHARD_KEYS: Record<string, string[]> = {
   card_numbers: ["_id"],
 };
 
-describe("every single-document write names its document by its full shard key (item 10)", () => {
+describe("every single-document write names its document by its full shard key", () => {
   it("a card's whole life, its events and a replacement with history moved out in its transaction", async () => {
     const { db, registry, commands, handlers, cards, outbox } = await freshCards(
       client(),

@@ -8,6 +8,11 @@ export interface Caller {
   readonly sub: string;
   readonly channel: Channel;
   readonly scopes: ReadonlySet<string>;
+  /**
+   * When the token stops being valid (its `exp`, epoch milliseconds); absent for a token without
+   * one. A long-lived stream outlives the check made when it opened: the gateway ends it here.
+   */
+  readonly expiresAt?: number;
 }
 
 export function hasScope(caller: Caller, scope: Scope): boolean {

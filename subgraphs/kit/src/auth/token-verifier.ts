@@ -138,7 +138,12 @@ function callerFrom(payload: JWTPayload): Caller {
   if (!isChannel(channel)) throw unauthenticated("The token has no valid channel claim.");
   const scope = payload["scope"];
   const scopes = typeof scope === "string" ? scope.split(" ").filter(Boolean) : [];
-  return Object.freeze({ sub: payload.sub, channel, scopes: new Set(scopes) });
+  return Object.freeze({
+    sub: payload.sub,
+    channel,
+    scopes: new Set(scopes),
+    ...(typeof payload.exp === "number" ? { expiresAt: payload.exp * 1000 } : {}),
+  });
 }
 
 function describeJoseError(error: unknown): string {

@@ -41,9 +41,20 @@ describe("the event catalogue", () => {
 
   it("gives each subgraph the destinations and received types its producers and receivers imply", () => {
     expect(destinationsOf("persons").sort()).toEqual(["cards", "passwords"]);
-    expect(destinationsOf("cards").sort()).toEqual(["bank-accounts", "passwords"]);
-    expect(destinationsOf("bank-accounts")).toEqual(["cards"]);
+    expect(destinationsOf("cards").sort()).toEqual(["bank-accounts", "feed", "passwords"]);
+    expect(destinationsOf("bank-accounts").sort()).toEqual(["cards", "feed"]);
+    expect(destinationsOf("feed")).toEqual([]);
     expect(typesReceivedBy("persons")).toEqual([]);
     expect(typesReceivedBy("bank-accounts").sort()).toEqual(["CardIssued", "CardStatusChanged"]);
+    // The status-change feed hears of every change of a card, its passwords and its account.
+    expect(typesReceivedBy("feed").sort()).toEqual([
+      "BankAccountStatusChanged",
+      "CardIssued",
+      "CardPasswordStateChanged",
+      "CardStatusChanged",
+      "CardUpdated",
+      "ElectronicPasswordLocked",
+      "FinancialFunctionActivated",
+    ]);
   });
 });

@@ -31,6 +31,25 @@ const cardState = {
   cardVersion: version,
 };
 
+/** A card's change: its state at the new version, what happened, and the status before. */
+const cardChange = z.object({
+  ...cardState,
+  /** What happened (R-CARD-2's change types); receivers decide on `status`, not on this. */
+  change: z.string(),
+  fromStatus: z.string().nullable(),
+});
+
+/**
+ * What the status-change feed needs of an account's change beyond its absolute state: the card's
+ * holder and the status before. Optional: events from producers older than the feed lack them.
+ */
+const accountChange = {
+  /** The card's holder, as the bank last heard of the card (null for an account stored before). */
+  personId: z.string().min(1).nullable().optional(),
+  /** The account's status before the change (null when the change opened it). */
+  fromStatus: z.string().nullable().optional(),
+};
+
 export const EVENT_CATALOGUE = {
   PersonRegistered: {
     producer: "persons",
@@ -39,28 +58,45 @@ export const EVENT_CATALOGUE = {
   },
   CardIssued: {
     producer: "cards",
-    receivers: ["bank-accounts", "passwords"],
+    receivers: ["bank-accounts", "passwords", "feed"],
     payload: z.object({ ...cardState, replacesId: z.string().nullable() }),
   },
   CardStatusChanged: {
     producer: "cards",
-    receivers: ["bank-accounts", "passwords"],
-    payload: z.object({
-      ...cardState,
-      /** What happened (R-CARD-2's change types); receivers decide on `status`, not on this. */
-      change: z.string(),
-      fromStatus: z.string().nullable(),
-    }),
+    receivers: ["bank-accounts", "passwords", "feed"],
+    payload: cardChange,
+  },
+  /**
+   * A change of a card that leaves its status as it was (collected while archived, the social
+   * function enabled under a loss report, an electronic card issued for a card in use): only the
+   * status-change feed needs it, so the receivers of CardStatusChanged are not sent it.
+   */
+  CardUpdated: {
+    producer: "cards",
+    receivers: ["feed"],
+    payload: cardChange,
   },
   BankAccountStatusChanged: {
     producer: "bank-accounts",
-    receivers: ["cards"],
-    payload: z.object({ cardId: z.string().min(1), status: z.string(), accountVersion: version }),
+    receivers: ["cards", "feed"],
+    payload: z.object({
+      cardId: z.string().min(1),
+      status: z.string(),
+      accountVersion: version,
+      ...accountChange,
+    }),
   },
   FinancialFunctionActivated: {
     producer: "bank-accounts",
-    receivers: ["cards"],
-    payload: z.object({ cardId: z.string().min(1), agent, accountVersion: version }),
+    receivers: ["cards", "feed"],
+    payload: z.object({
+      cardId: z.string().min(1),
+      agent,
+      accountVersion: version,
+      ...accountChange,
+      /** The account's status after the activation (absent from older producers). */
+      status: z.string().optional(),
+    }),
   },
   InitialPasswordChanged: {
     producer: "passwords",
@@ -69,14 +105,38 @@ export const EVENT_CATALOGUE = {
   },
   ElectronicPasswordLocked: {
     producer: "passwords",
-    receivers: ["cards"],
+    receivers: ["cards", "feed"],
     /** The lock only ever lifts by itself (R-PWD-4): the latest end is the absolute state. */
     payload: z.object({ personId: z.string().min(1), lockedUntil: isoDate }),
+  },
+  /**
+   * A card password locked (R-PWD-3, the sixth wrong entry) or reset (in person or on the
+   * website), committed with the change: only the status-change feed needs it.
+   */
+  CardPasswordStateChanged: {
+    producer: "passwords",
+    receivers: ["feed"],
+    payload: z.object({
+      cardId: z.string().min(1),
+      /** The card's holder as the passwords subgraph knows it; null for a card noted before it kept them. */
+      personId: z.string().min(1).nullable(),
+      change: z.enum(["LOCKED", "RESET"]),
+      /** PasswordState before and after the change. */
+      fromState: z.string().nullable(),
+      state: z.string(),
+    }),
   },
 } as const satisfies Record<
   string,
   { producer: SubgraphName; receivers: readonly SubgraphName[]; payload: z.ZodType }
 >;
+
+/**
+ * Receivers whose application no request waits for: they change nothing any mutation answers
+ * (the feed logs what happened). Their delivery is as certain as any other's; a mutation's
+ * answer does not wait for it, so a slow or down feed never slows the counter.
+ */
+export const OBSERVERS: readonly SubgraphName[] = ["feed"];
 
 export type EventType = keyof typeof EVENT_CATALOGUE;
 export type EventPayload<T extends EventType> = z.infer<(typeof EVENT_CATALOGUE)[T]["payload"]>;

@@ -1,4 +1,5 @@
 import type { Collection, Db } from "mongodb";
+import { DatabaseClock } from "../mongo/database-clock.js";
 import { insertMissing } from "../mongo/insert-missing.js";
 import { beside } from "../mongo/transactions.js";
 import type { OutboxDocument } from "./outbox.js";
@@ -19,6 +20,8 @@ export class DeadLetters {
   constructor(
     db: Db,
     private readonly outbox: Collection<OutboxDocument>,
+    /** The outbox's clock: a redelivered event goes to the end of its lane in that time. */
+    private readonly clock: DatabaseClock = DatabaseClock.of(db),
   ) {
     this.collection = db.collection<DeadLetter>("dead_letters");
   }
@@ -47,12 +50,13 @@ export class DeadLetters {
    * outbox id (`event:destination`), or every destination's of this event id. Answers how many.
    */
   async redeliver(id: string): Promise<number> {
+    await this.clock.calibrate();
     const letters = await this.collection.find({ $or: [{ _id: id }, { eventId: id }] }).toArray();
     for (const letter of letters) {
       const { deadAt: _deadAt, ...event } = letter;
       await beside(this.outbox.db, () =>
         insertMissing(this.outbox, [
-          { ...event, attempts: 0, lastError: null, enqueuedAt: new Date() },
+          { ...event, attempts: 0, lastError: null, enqueuedAt: this.clock.now() },
         ]),
       );
       await this.collection.deleteOne({ _id: letter._id });

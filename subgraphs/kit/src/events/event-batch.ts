@@ -43,3 +43,37 @@ export function parseEventBatch(raw: string): HubEvent[] | null {
   // The channel is one the relay's own subgraph recorded; it is carried, not checked, here.
   return parsed.success ? (parsed.data.events as HubEvent[]) : null;
 }
+
+const pendingEffect = z.object({
+  eventId: z.string(),
+  type: z.string(),
+  destination: z.string(),
+});
+
+const batchAnswer = z.object({
+  applied: z.number().int().min(0),
+  pending: z.record(z.string(), z.array(pendingEffect)).default({}),
+  failed: z.object({ eventId: z.string(), error: z.string() }).nullish(),
+});
+
+/**
+ * A receiver's answer to `batch`, checked against what was sent: the events it applied (the
+ * batch's first `applied`), and the one that failed right after them, if any. Throws when the
+ * answer does not fit the batch, so the relay keeps every event and sends them again rather than
+ * deleting one that was never applied.
+ */
+export function readAnswer<T extends { eventId: string }>(
+  batch: readonly T[],
+  body: unknown,
+): { accepted: T[]; failed: EventBatchAnswer["failed"]; pending: EventBatchAnswer["pending"] } {
+  const parsed = batchAnswer.safeParse(body);
+  if (!parsed.success) throw new Error(`not a batch answer: ${z.prettifyError(parsed.error)}`);
+  const { applied, pending, failed } = parsed.data;
+  if (applied > batch.length) throw new Error(`applied ${applied} of ${batch.length} events`);
+  if (failed && batch[applied]?.eventId !== failed.eventId)
+    throw new Error(
+      `failed ${failed.eventId}, which is not the event after the ${applied} applied`,
+    );
+  if (!failed && applied === 0) throw new Error("applied none of the events and named no failure");
+  return { accepted: batch.slice(0, applied), failed: failed ?? null, pending };
+}

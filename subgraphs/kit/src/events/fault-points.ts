@@ -1,12 +1,18 @@
 /**
  * Named places where a crash, a failover or a slow process does harm: between a write and the
  * release of its events, between an issue's claim and its card, between two events of a received
- * batch, and between a relay's last look at its lease and its delivery. Tests hook one to make the
+ * batch, between a relay's last look at its lease and its delivery, and between a receiver's
+ * answer and what the relay writes after it. Tests hook one to make the
  * fault happen for real (throw: the process "stops" there; wait: it is paused there), against the
  * real database. Nothing is hooked in production: a check of an empty map per point.
  */
 export type FaultPoint =
-  "after-carrying-write" | "after-issue-claim" | "between-received-events" | "before-delivery";
+  | "after-carrying-write"
+  | "after-issue-claim"
+  | "after-id-number-claim"
+  | "between-received-events"
+  | "before-delivery"
+  | "after-delivery";
 
 export type FaultHook = (detail: Record<string, unknown>) => void | Promise<void>;
 

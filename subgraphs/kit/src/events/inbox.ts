@@ -1,3 +1,6 @@
+import type { Db } from "mongodb";
+import { HubError } from "../errors.js";
+import { isTransientDatabaseError } from "../mongo/transient-errors.js";
 import type { SubgraphName } from "../settings/subgraph-urls.js";
 import {
   isEventType,
@@ -8,6 +11,7 @@ import {
   type ReceivedBy,
 } from "./catalogue.js";
 import { EffectScope } from "./effects.js";
+import { POLL } from "./command-tags.js";
 import { faultPoint } from "./fault-points.js";
 import type { HubEvent } from "./hub-event.js";
 
@@ -63,6 +67,8 @@ export class Inbox<S extends SubgraphName = SubgraphName> {
   constructor(
     readonly subgraph: S,
     handlers: EventHandlers<S>,
+    /** The receiver's database: its answer waits until a majority holds what it saw (below). */
+    private readonly db?: Db,
   ) {
     this.handlers = handlers as Partial<Record<EventType, EventHandler<EventType>>>;
     const expected = typesReceivedBy(subgraph).sort();
@@ -73,13 +79,28 @@ export class Inbox<S extends SubgraphName = SubgraphName> {
       );
   }
 
+  /** Its majority marks' collection, created at start-up as every collection is. */
+  async ensureIndexes(): Promise<void> {
+    await this.db?.collection("inbox_marks").createIndex({ _id: 1 });
+  }
+
   handles(type: string): boolean {
     return isEventType(type) && type in this.handlers;
   }
 
+  /**
+   * Applies `events` in order. A failure of the receiver's own database (unreachable, a failover,
+   * a write concern not met) is thrown, not charged to the event: the sender retries the whole
+   * batch for as long as it lasts, as when the receiver is down, and the event keeps its attempts.
+   */
   async applyBatch(events: readonly HubEvent[]): Promise<AppliedBatch> {
     const effects = new Map<string, EffectScope>();
+    // A one-member replica set has no other member to fail over to: nothing it holds is rolled
+    // back, so there is nothing to wait for (the embedded database, a development set).
+    const alone = await this.aloneInItsSet();
+    const term = alone ? null : await this.primaryTerm();
     let applied = 0;
+    let failed: FailedEvent | null = null;
     for (const [index, event] of events.entries()) {
       if (index > 0) await faultPoint("between-received-events", { eventId: event.id });
       try {
@@ -87,11 +108,61 @@ export class Inbox<S extends SubgraphName = SubgraphName> {
         effects.set(event.id, scope);
         applied += 1;
       } catch (error) {
+        if (isInfrastructureFailure(error)) throw error;
         const message = error instanceof Error ? error.message : String(error);
-        return { applied, effects, failed: { eventId: event.id, error: message } };
+        failed = { eventId: event.id, error: message };
+        break;
       }
     }
-    return { applied, effects, failed: null };
+    if (!alone) await this.majorityHolds(applied, term);
+    return { applied, effects, failed };
+  }
+
+  /**
+   * A handler may find an event's write already there and skip it: written by a concurrent
+   * duplicate delivery that a majority may not hold yet, and that a failover can roll back after
+   * the relay has been told "applied" and deleted the event. A write acknowledged by a majority
+   * comes after everything the handlers saw in the replication log, so once it is acknowledged
+   * they are all majority-committed too (and if it is rolled back, this throws: the relay keeps
+   * the batch and sends it again).
+   */
+  private async majorityHolds(applied: number, term: string | null): Promise<void> {
+    if (!this.db || applied === 0) return;
+    await this.db
+      .collection<{ _id: string; applied: number }>("inbox_marks")
+      .updateOne(
+        { _id: this.subgraph },
+        { $inc: { applied } },
+        { upsert: true, writeConcern: { w: "majority" } },
+      );
+    // The driver retries a write once on a new primary, which may never have had what the
+    // handlers saw on the old one: the mark then proves nothing, and the batch is sent again.
+    if ((await this.primaryTerm()) !== term)
+      throw new Error("the primary changed while the batch was applied; it is sent again");
+  }
+
+  private membership: { alone: boolean; until: number } | null = null;
+
+  /** True when the database is a replica set of one data-bearing member (asked once a minute). */
+  private async aloneInItsSet(): Promise<boolean> {
+    if (!this.db) return true;
+    const now = performance.now();
+    if (this.membership && this.membership.until > now) return this.membership.alone;
+    const hello = await this.db.admin().command({ hello: 1, comment: POLL });
+    const members = ["hosts", "passives", "arbiters"].flatMap((field) =>
+      Array.isArray(hello[field]) ? (hello[field] as unknown[]) : [],
+    );
+    const alone = typeof hello["setName"] === "string" && members.length === 1;
+    this.membership = { alone, until: now + 60_000 };
+    return alone;
+  }
+
+  /** Which primary, in which term, serves writes now (null where the server does not say). */
+  private async primaryTerm(): Promise<string | null> {
+    if (!this.db) return null;
+    const hello = await this.db.admin().command({ hello: 1, comment: POLL });
+    const election = hello["electionId"] as { toHexString?: () => string } | undefined;
+    return election?.toHexString ? `${String(hello["me"])}/${election.toHexString()}` : null;
   }
 
   private async apply(event: HubEvent): Promise<EffectScope> {
@@ -107,4 +178,10 @@ export class Inbox<S extends SubgraphName = SubgraphName> {
     await handler({ ...event, type: event.type as EventType, payload: parsed.payload }, scope);
     return scope;
   }
+}
+
+/** The receiver's database failed, or it answered "try later": not the event's fault. */
+function isInfrastructureFailure(error: unknown): boolean {
+  if (error instanceof HubError) return error.extensions.code === "SERVICE_UNAVAILABLE";
+  return isTransientDatabaseError(error);
 }

@@ -1,4 +1,5 @@
 import type { Collection } from "mongodb";
+import { DatabaseClock } from "../mongo/database-clock.js";
 
 /**
  * Who delivers a destination's events now. One lane per destination, shared by every replica of
@@ -14,6 +15,11 @@ export interface LaneDocument {
   attempts: number;
   nextAttemptAt: Date;
   lastError: string | null;
+  /**
+   * True when the backoff follows an event its receiver failed to apply: a request waiting does
+   * not cut it short (each try counts towards dead-lettering), as it may a transport failure's.
+   */
+  eventFailed?: boolean;
 }
 
 /** A lane held by this relay: valid while `epoch` is the lane's. */
@@ -46,6 +52,8 @@ export class LaneLeases {
     private readonly instance: string,
     readonly leaseMs: number,
     private readonly clock: () => number = () => performance.now(),
+    /** Backoff ends are written and compared in the database's time (replicas' clocks drift). */
+    private readonly wallClock: DatabaseClock = new DatabaseClock(async () => undefined),
   ) {}
 
   /** Takes the lane if it is free (or its owner stopped renewing it) and not backing off. */
@@ -53,8 +61,12 @@ export class LaneLeases {
     await this.ensure(destination);
     const lane = await this.lanes.findOne({ _id: destination });
     if (!lane) return "busy";
-    if (!urgent && lane.nextAttemptAt.getTime() > Date.now()) return "backing-off";
+    if ((!urgent || lane.eventFailed) && lane.nextAttemptAt.getTime() > this.wallClock.nowMs())
+      return "backing-off";
     if (lane.owner !== null && !this.silentForALease(lane)) return "busy";
+    // The lease counts from before the write: a contender may start timing it as soon as the
+    // write is applied, which can be long before its acknowledgement reaches this process.
+    const before = this.clock();
     const taken = await this.lanes.findOneAndUpdate(
       { _id: destination, owner: lane.owner, epoch: lane.epoch, beat: lane.beat },
       { $set: { owner: this.instance, epoch: lane.epoch + 1, beat: 0 } },
@@ -62,19 +74,30 @@ export class LaneLeases {
     );
     if (!taken) return "busy";
     this.seen.delete(destination);
-    return { destination, epoch: taken.epoch, attempts: taken.attempts, confirmedAt: this.clock() };
+    return { destination, epoch: taken.epoch, attempts: taken.attempts, confirmedAt: before };
   }
 
   /**
    * Confirms the lease before a delivery when a quarter lease has passed since it was last
-   * confirmed. False when the lane has another owner now: nothing more may be sent.
+   * confirmed (`always`: before a write only the owner may make). False when the lane has another
+   * owner now: nothing more may be sent or written.
    */
-  async confirm(lease: Lease): Promise<boolean> {
-    if (this.clock() - lease.confirmedAt < this.leaseMs / 4) return true;
+  async confirm(lease: Lease, always = false): Promise<boolean> {
+    if (!always && this.clock() - lease.confirmedAt < this.leaseMs / 4) return true;
+    const before = this.clock();
     const renewed = await this.lanes.updateOne(this.held(lease), { $inc: { beat: 1 } });
     if (renewed.matchedCount === 0) return false;
-    lease.confirmedAt = this.clock();
+    lease.confirmedAt = before;
     return true;
+  }
+
+  /**
+   * How long a delivery started now may take and still end while the lease is certainly held
+   * (no contender takes the lane before a whole lease after the last confirmation); a tenth is
+   * kept back for the time between this reading and the request leaving.
+   */
+  remainingMs(lease: Lease): number {
+    return lease.confirmedAt + (this.leaseMs * 9) / 10 - this.clock();
   }
 
   async release(lease: Lease): Promise<void> {
@@ -82,15 +105,23 @@ export class LaneLeases {
   }
 
   /** A failed delivery: the lane waits `backoffMs` (whoever owns it then). */
-  async backOff(lease: Lease, attempts: number, backoffMs: number, error: string): Promise<void> {
+  async backOff(
+    lease: Lease,
+    failure: { attempts: number; backoffMs: number; error: string; eventFailed: boolean },
+  ): Promise<void> {
     await this.lanes.updateOne(this.held(lease), {
-      $set: { attempts, nextAttemptAt: new Date(Date.now() + backoffMs), lastError: error },
+      $set: {
+        attempts: failure.attempts,
+        nextAttemptAt: new Date(this.wallClock.nowMs() + failure.backoffMs),
+        lastError: failure.error,
+        eventFailed: failure.eventFailed,
+      },
     });
   }
 
   async clearBackoff(lease: Lease): Promise<void> {
     await this.lanes.updateOne(this.held(lease), {
-      $set: { attempts: 0, nextAttemptAt: EPOCH, lastError: null },
+      $set: { attempts: 0, nextAttemptAt: EPOCH, lastError: null, eventFailed: false },
     });
   }
 
@@ -121,6 +152,7 @@ export class LaneLeases {
           attempts: 0,
           nextAttemptAt: EPOCH,
           lastError: null,
+          eventFailed: false,
         },
       },
       { upsert: true },

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ClientSession, Collection, Db, Document } from "mongodb";
 import type { Channel } from "../channels.js";
+import { DatabaseClock } from "../mongo/database-clock.js";
 import { insertMissing } from "../mongo/insert-missing.js";
 import { beside, onCommit } from "../mongo/transactions.js";
 import type { SubgraphName } from "../settings/subgraph-urls.js";
@@ -92,12 +93,19 @@ export class Outbox {
    */
   readonly strandedAfterMs: number;
 
+  /**
+   * The database's time: when events were enqueued and carried, so that the relay of another
+   * replica, on another machine, judges them stranded by the same clock.
+   */
+  readonly clock: DatabaseClock;
+
   constructor(
     db: Db,
     readonly source: SubgraphName,
-    options: { strandedAfterMs?: number } = {},
+    options: { strandedAfterMs?: number; clock?: DatabaseClock } = {},
   ) {
     this.strandedAfterMs = options.strandedAfterMs ?? 5_000;
+    this.clock = options.clock ?? DatabaseClock.of(db);
     this.destinations = destinationsOf(source);
     // The relay reads only what a majority has committed: after a failover it never delivers an
     // event whose transaction was rolled back.
@@ -105,6 +113,7 @@ export class Outbox {
   }
 
   async ensureIndexes(): Promise<void> {
+    await this.clock.calibrate();
     // The relay's head query: a destination's pending events in order (the _id breaks ties).
     await this.events.createIndex(
       { destination: 1, enqueuedAt: 1, _id: 1 },
@@ -143,7 +152,7 @@ export class Outbox {
     if (EVENT_CATALOGUE[event.type].producer !== this.source)
       throw new Error(`${event.type} is not produced by ${this.source} (events/catalogue.ts)`);
     const eventId = randomUUID();
-    const enqueuedAt = new Date();
+    const enqueuedAt = this.clock.now();
     return receiversOf(event.type).map((destination) => ({
       _id: `${eventId}:${destination}`,
       eventId,
@@ -165,7 +174,7 @@ export class Outbox {
     const outgoing = [...(current.outgoing ?? []), ...events];
     return {
       outgoing,
-      outgoingSince: outgoing.length > 0 ? (current.outgoingSince ?? new Date()) : null,
+      outgoingSince: outgoing.length > 0 ? (current.outgoingSince ?? this.clock.now()) : null,
     };
   }
 
@@ -276,17 +285,30 @@ export class Outbox {
     this.sweeps.set(name, sweep);
   }
 
-  /** The registered sweeps, each run: by name, how many it completed. */
+  /**
+   * The registered sweeps, each run: by name, how many it completed. Every sweep runs even when
+   * one fails (a bad document must not stop the others' work); the failures are thrown after.
+   */
   async runSweeps(): Promise<Map<string, number>> {
     const done = new Map<string, number>();
-    for (const [name, sweep] of this.sweeps) done.set(name, await sweep(this.strandedAfterMs));
+    const errors: unknown[] = [];
+    for (const [name, sweep] of this.sweeps)
+      await sweep(this.strandedAfterMs).then(
+        (count) => done.set(name, count),
+        (error: unknown) => errors.push(error),
+      );
+    if (errors.length > 0) throw new AggregateError(errors, "outbox sweeps failed");
     return done;
   }
 
-  /** Releases events whose writer stopped between its write and their release. */
+  /**
+   * Releases events whose writer stopped between its write and their release. One document that
+   * cannot be released does not hold up the others; the failures are thrown after.
+   */
   async releaseStranded(olderThanMs: number): Promise<number> {
     let released = 0;
-    const cutoff = new Date(Date.now() - olderThanMs);
+    const errors: unknown[] = [];
+    const cutoff = new Date(this.clock.nowMs() - olderThanMs);
     for (const { collection: carrier } of this.carriers.values()) {
       const stranded = await carrier
         .find({ outgoingSince: { ...STRANDED.outgoingSince, $lte: cutoff } }, { comment: POLL })
@@ -298,10 +320,13 @@ export class Outbox {
           outgoing?: OutboxDocument[];
         };
         // Their writer's request is gone: nobody waits for them.
-        await this.release(carrier, carrying, null);
-        released += carrying.outgoing?.length ?? 0;
+        await this.release(carrier, carrying, null).then(
+          () => (released += carrying.outgoing?.length ?? 0),
+          (error: unknown) => errors.push(error),
+        );
       }
     }
+    if (errors.length > 0) throw new AggregateError(errors, "stranded events not released");
     return released;
   }
 

@@ -259,6 +259,7 @@ describe("lane leases, on a clock the test moves", () => {
       attempts: 0,
       nextAttemptAt: EPOCH,
       lastError: null,
+      eventFailed: false,
     });
   });
 
@@ -303,6 +304,36 @@ describe("lane leases, on a clock the test moves", () => {
     expect(lease.confirmedAt).toBe(LEASE / 4);
   });
 
+  it("a claim and a confirmation count the lease from before their write, not from its slow acknowledgement", async () => {
+    const { collection, clocks } = await lanes("lease_slow_ack");
+    // Once on, every write to the lane is acknowledged 300 ms (of A's clock) after it was applied.
+    let slowAcks = false;
+    const slow = new Proxy(collection, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== "findOneAndUpdate" && property !== "updateOne") return value;
+        return async (...args: unknown[]) => {
+          const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(
+            target,
+            args,
+          );
+          if (slowAcks) clocks.a += 300;
+          return result;
+        };
+      },
+    });
+    const a = new LaneLeases(slow, "A", LEASE, () => clocks.a);
+    await a.release(isLease(await a.claim("cards", false)));
+    slowAcks = true;
+    clocks.a = 1_000;
+    const lease = isLease(await a.claim("cards", false));
+    expect(lease.confirmedAt).toBe(1_000);
+    expect(await a.confirm(lease, true)).toBe(true);
+    expect(lease.confirmedAt).toBe(clocks.a - 300);
+    // What a delivery may still take is counted from there too.
+    expect(a.remainingMs(lease)).toBe(lease.confirmedAt + (LEASE * 9) / 10 - clocks.a);
+  });
+
   it("a released lane is free at once, for another epoch", async () => {
     const { a, b, lane } = await lanes("lease_release");
     await a.release(isLease(await a.claim("cards", false)));
@@ -314,7 +345,12 @@ describe("lane leases, on a clock the test moves", () => {
     const { a, b, lane } = await lanes("lease_backoff");
     const lease = isLease(await a.claim("cards", false));
     const before = Date.now();
-    await a.backOff(lease, 3, 60_000, "HTTP 503");
+    await a.backOff(lease, {
+      attempts: 3,
+      backoffMs: 60_000,
+      error: "HTTP 503",
+      eventFailed: false,
+    });
     const backedOff = await lane();
     expect(backedOff).toMatchObject({ attempts: 3, lastError: "HTTP 503", owner: "A" });
     expect(backedOff.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(before + 60_000);
@@ -331,14 +367,14 @@ describe("lane leases, on a clock the test moves", () => {
       owner: "B",
     });
     // A lease that is no longer held changes nothing.
-    await a.backOff(lease, 9, 1, "late");
+    await a.backOff(lease, { attempts: 9, backoffMs: 1, error: "late", eventFailed: false });
     expect((await lane()).attempts).toBe(0);
   });
 
   it("a lane whose backoff has ended is claimed as a free one", async () => {
     const { a, b } = await lanes("lease_backoff_over");
     const lease = isLease(await a.claim("cards", false));
-    await a.backOff(lease, 1, -1, "HTTP 503");
+    await a.backOff(lease, { attempts: 1, backoffMs: -1, error: "HTTP 503", eventFailed: false });
     await a.release(lease);
     expect(isLease(await b.claim("cards", false)).attempts).toBe(1);
   });

@@ -1,135 +1,26 @@
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Document } from "mongodb";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../logger.js";
-import { changeOneDocument } from "../mongo/change-document.js";
 import { runTransaction } from "../mongo/transactions.js";
-import { newEvent } from "../testing/events.js";
+import {
+  addNumbered,
+  crashAt,
+  onlyPasswords,
+  pendingFor,
+  relayHarness,
+  sleep,
+  testRelay,
+  until,
+} from "../testing/relay-harness.js";
 import { useTestMongo } from "../testing/test-mongo.js";
 import { EffectScope, settleEffects } from "./effects.js";
-import { parseEventBatch } from "./event-batch.js";
 import { injectFault, InjectedCrash } from "./fault-points.js";
 import { Inbox } from "./inbox.js";
-import { Outbox } from "./outbox.js";
-import { startOutboxRelay, type RelayOptions } from "./relay.js";
 
 const client = useTestMongo();
+const { source, enqueue, consumer, carrierOf } = relayHarness(client);
 const removeFaults: (() => void)[] = [];
 afterEach(() => removeFaults.splice(0).forEach((remove) => remove()));
-
-/**
- * A receiving subgraph stand-in (passwords): a real HTTP endpoint applying events through a real
- * Inbox. Every application is recorded, so an event applied twice shows.
- */
-async function consumer(
-  dbName: string,
-  options: { failFirst?: number; poison?: (personId: string) => boolean } = {},
-) {
-  const db = client().db(dbName);
-  const applied = db.collection<{ eventId: string; n: number; order: number }>("applied");
-  let order = 0;
-  let deliveries = 0;
-  let failures = options.failFirst ?? 0;
-  const noop = async () => undefined;
-  const inbox = new Inbox("passwords", {
-    CardIssued: noop,
-    CardStatusChanged: noop,
-    PersonRegistered: async (event) => {
-      if (options.poison?.(event.payload.personId)) throw new Error("cannot apply this one");
-      await applied.insertOne({
-        eventId: event.id,
-        n: Number(event.payload.personId.slice(1)),
-        order: order++,
-      });
-    },
-  });
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (c: Buffer) => chunks.push(c));
-    request.on("end", () => {
-      deliveries += 1;
-      if (failures > 0) {
-        failures -= 1;
-        response.writeHead(503).end();
-        return;
-      }
-      const events = parseEventBatch(Buffer.concat(chunks).toString()) ?? [];
-      inbox.applyBatch(events).then(
-        ({ applied, failed }) =>
-          response.writeHead(200).end(JSON.stringify({ applied, pending: {}, failed })),
-        () => response.writeHead(500).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
-    applied,
-    deliveries: () => deliveries,
-    /** How many times each event was applied, by event id. */
-    async applications(): Promise<Map<string, number>> {
-      const counts = new Map<string, number>();
-      for (const { eventId } of await applied.find().toArray())
-        counts.set(eventId, (counts.get(eventId) ?? 0) + 1);
-      return counts;
-    },
-    close: () => new Promise((r) => server.close(r)),
-  };
-}
-
-/** PersonRegistered n: the catalogue sends it to cards and passwords. */
-const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
-
-function addNumbered(
-  outbox: Outbox,
-  session: import("mongodb").ClientSession,
-  n: number,
-  scope: EffectScope | null = null,
-) {
-  return outbox.add(session, registered(n), scope);
-}
-
-const source = (name: string, options: { strandedAfterMs?: number } = {}) =>
-  new Outbox(client().db(`${name}_${Date.now()}`), "persons", options);
-
-async function enqueue(outbox: Outbox, count: number, from = 0): Promise<void> {
-  for (let n = from; n < from + count; n++) {
-    await runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, n));
-  }
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Delivers to `url` for passwords; cards (the other receiver) is never reached here. */
-const onlyPasswords =
-  (url: () => string): RelayOptions["target"] =>
-  (destination) =>
-    destination === "passwords" ? url() : "http://127.0.0.1:1/events";
-
-/** The pending events for passwords (those for cards are never delivered in these tests). */
-const pendingFor = (outbox: Outbox) => outbox.events.countDocuments({ destination: "passwords" });
-
-/** A relay as these tests run it: a fixed service token, no logs, and the options under test. */
-function testRelay(
-  outbox: Outbox,
-  target: RelayOptions["target"],
-  options: Omit<Partial<RelayOptions>, "outbox" | "target"> = {},
-) {
-  return startOutboxRelay({
-    outbox,
-    target,
-    serviceToken: async () => "t",
-    logger: createLogger("relay-test", "silent"),
-    ...options,
-  });
-}
 
 describe("outbox relay", () => {
   it("two relays on one outbox deliver every event, in order, and none is applied twice", async () => {
@@ -289,39 +180,6 @@ describe("outbox relay", () => {
   });
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A document that carries events, as a subgraph's entity does. */
-interface Thing {
-  _id: string;
-  version: number;
-  n: number;
-}
-
-async function carrierOf(outbox: Outbox) {
-  const things = outbox.events.db.collection<Thing>("things");
-  outbox.carriedIn(things as unknown as import("mongodb").Collection<Document>);
-  await outbox.ensureIndexes();
-  await things.insertOne({ _id: "t1", version: 1, n: 0 });
-  const write = (n: number) =>
-    changeOneDocument<Thing, Record<string, never>>({
-      collection: things,
-      outbox,
-      effects: null,
-      filter: { _id: "t1" },
-      key: null,
-      now: new Date(),
-      notFound: () => new Error("no thing"),
-      decide: () => ({ result: {}, set: { n }, events: [registered(n)] }),
-    });
-  return { things, write };
-}
-
-const crashAt = (point: Parameters<typeof injectFault>[0]) =>
-  injectFault(point, () => {
-    throw new InjectedCrash(point);
-  });
-
 describe("the event backbone under faults", () => {
   it("a writer stopped between its write and its release: the next write of the document releases the stranded events with its own", async () => {
     const outbox = source("fault_carried");
@@ -333,7 +191,8 @@ describe("the event backbone under faults", () => {
     await write(2);
     const stored = await outbox.events.find({ destination: "passwords" }).toArray();
     expect(stored.map((doc) => doc.payload["personId"]).sort()).toEqual(["p1", "p2"]);
-    expect((await things.findOne({ _id: "t1" }))?.["outgoing" as keyof Thing]).toEqual([]);
+    const carried = (await things.findOne({ _id: "t1" })) as unknown as { outgoing?: unknown[] };
+    expect(carried.outgoing).toEqual([]);
   });
 
   it("a writer stopped for good: the relay's sweep releases and delivers what it left", async () => {

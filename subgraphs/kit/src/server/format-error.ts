@@ -1,14 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { GraphQLFormattedError } from "graphql";
-import {
-  MongoNetworkError,
-  MongoServerSelectionError,
-  MongoTopologyClosedError,
-  MongoNotConnectedError,
-} from "mongodb";
 import { unwrapResolverError } from "@apollo/server/errors";
 import { HubError, isErrorCode } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { isDatabaseUnavailable } from "../mongo/transient-errors.js";
 
 /** Codes that GraphQL/Apollo itself produces for bad requests; their messages are safe. */
 const REQUEST_ERROR_CODES = new Set([
@@ -20,15 +15,6 @@ const REQUEST_ERROR_CODES = new Set([
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
 ]);
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  return (
-    error instanceof MongoServerSelectionError ||
-    error instanceof MongoNetworkError ||
-    error instanceof MongoTopologyClosedError ||
-    error instanceof MongoNotConnectedError
-  );
-}
 
 /**
  * What a subgraph lets out of an error: the message and a stable code, nothing else. Unexpected

@@ -12,6 +12,7 @@ import {
   DEFAULT_RETENTION_HOURS,
 } from "../settings/subgraph-env.js";
 import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
+import type { StreamEndpointFactory } from "./streams.js";
 import { startSubgraphServer, type RunningServer } from "./subgraph-server.js";
 
 export interface HubSubgraphSpec<TContext extends HubContext, S extends SubgraphName> {
@@ -27,6 +28,10 @@ export interface HubSubgraphSpec<TContext extends HubContext, S extends Subgraph
   handlers?: EventHandlers<S>;
   /** The subgraph's own part of each request's context (fresh DataLoaders, services). */
   context: (now: Clock) => Omit<TContext, keyof HubContext>;
+  /** Subscriptions served beside /graphql (kit server/streams.ts); none when absent. */
+  subscriptions?: StreamEndpointFactory<TContext>;
+  /** The subgraph's own Prometheus metrics, served at GET /metrics; none when absent. */
+  metrics?: () => Promise<string>;
 }
 
 /**
@@ -47,8 +52,9 @@ export async function startHubSubgraph<TContext extends HubContext, S extends Su
         )
         .join("; ")}`,
     );
-  const inbox = spec.handlers ? new Inbox(spec.name, spec.handlers) : undefined;
+  const inbox = spec.handlers ? new Inbox(spec.name, spec.handlers, deps.db) : undefined;
   await spec.outbox.ensureIndexes();
+  await inbox?.ensureIndexes();
   const effectWaitMs = deps.events.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
   // Idempotency records of multi-document mutations are kept for a day (HUB_RETENTION_HOURS):
   // long enough for any replay a channel makes, short enough to keep writes fast. (Single-document
@@ -84,6 +90,8 @@ export async function startHubSubgraph<TContext extends HubContext, S extends Su
     dbStats: deps.dbStats,
     inbox,
     effectWaitMs,
+    subscriptions: spec.subscriptions,
+    metrics: spec.metrics,
     createContext: (caller, requestId, effects) => {
       const at = clock();
       const now = () => at;

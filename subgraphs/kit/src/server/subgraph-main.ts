@@ -90,7 +90,7 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
     const env = loadSubgraphEnv(SUBGRAPHS[name].portVariable, SUBGRAPHS[name].defaultPort);
     logger.level = env.LOG_LEVEL;
     // Opt-in count and timing of database commands (benchmarks), served at GET /dbstats.
-    const countCommands = process.env["HUB_COUNT_DB_COMMANDS"] === "on";
+    const countCommands = env.HUB_COUNT_DB_COMMANDS === "on";
     const client = await connectMongo(env.MONGODB_URI, {
       monitorCommands: countCommands,
       sharedEmbedded: env.HUB_EMBEDDED_SHARED === "on",

@@ -23,6 +23,7 @@ import type { Logger } from "../logger.js";
 import { DEFAULT_EFFECT_WAIT_MS } from "../settings/subgraph-env.js";
 import { createErrorFormatter } from "./format-error.js";
 import { BodyTooLarge, readBody } from "./read-body.js";
+import type { StreamEndpointFactory } from "./streams.js";
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
   name: string;
@@ -43,6 +44,11 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   dbStats?: () => CommandStatsSnapshot;
   /** The outbox relay's figures, served at GET /outbox for operators (pending, lag). */
   outboxStats?: () => Promise<unknown>;
+  /**
+   * The subgraph's own Prometheus metrics (text exposition format), served at GET /metrics: figures
+   * that belong to one process (the feed's open streams), so Prometheus scrapes each replica.
+   */
+  metrics?: () => Promise<string>;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
   /**
@@ -51,6 +57,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
    * `extensions.pendingEffects`.
    */
   effectWaitMs?: number;
+  /** Subscriptions served beside /graphql (streams.ts); none when absent. */
+  subscriptions?: StreamEndpointFactory<TContext>;
 }
 
 export interface RunningServer {
@@ -95,9 +103,10 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<RunningServer> {
   const { logger } = options;
+  const formatError = createErrorFormatter(logger);
   const apollo = new ApolloServer<TContext>({
     schema: options.schema,
-    formatError: createErrorFormatter(logger),
+    formatError,
     includeStacktraceInErrorResponses: false,
     introspection: true,
     // Two plugins Apollo Server installs by default run per field of every request: cache-control
@@ -115,6 +124,14 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   await apollo.start();
   const maxBody = options.maxBodyBytes ?? 1_000_000;
   const effectWaitMs = options.effectWaitMs ?? DEFAULT_EFFECT_WAIT_MS;
+  const streams = options.subscriptions?.({
+    verifier: options.verifier,
+    // A subscription writes nothing: its effect scope stays empty.
+    createContext: (caller, requestId) =>
+      options.createContext(caller, requestId, new EffectScope()),
+    formatError,
+    logger,
+  });
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -140,8 +157,15 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       return sendJson(response, 200, options.dbStats());
     if (url.pathname === "/outbox" && options.outboxStats)
       return sendJson(response, 200, await options.outboxStats());
+    if (url.pathname === "/metrics" && options.metrics) {
+      const body = await options.metrics();
+      response.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+      response.end(body);
+      return;
+    }
     if (url.pathname === "/events" && request.method === "POST" && options.inbox)
       return receiveEvent(request, response, options.inbox);
+    if (streams && url.pathname === streams.path) return streams.handle(request, response);
     if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });
 
     const requestId = (request.headers["x-request-id"] as string | undefined) ?? randomUUID();
@@ -231,7 +255,20 @@ export async function startSubgraphServer<TContext extends BaseContext>(
         403,
         errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")),
       );
-    const events = parseEventBatch((await readBody(request, maxBody)).toString("utf8"));
+    let raw: string;
+    try {
+      raw = (await readBody(request, maxBody)).toString("utf8");
+    } catch (error) {
+      // Too large a batch: the relay sends fewer events at a time (413), not the same again.
+      if (error instanceof BodyTooLarge)
+        return sendJson(
+          response,
+          413,
+          errorBody(new HubError("BAD_USER_INPUT", "The batch of events is too large.")),
+        );
+      throw error;
+    }
+    const events = parseEventBatch(raw);
     if (!events)
       return sendJson(
         response,
@@ -265,6 +302,8 @@ export async function startSubgraphServer<TContext extends BaseContext>(
   return {
     url,
     async stop() {
+      // Open streams never go idle: ended first, or closing would wait for their grace period.
+      await streams?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

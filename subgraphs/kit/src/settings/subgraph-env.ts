@@ -1,5 +1,14 @@
 import { z } from "zod";
+import {
+  commonEnv,
+  ConfigError,
+  describeIssues,
+  TOKEN_KEYS_REQUIRED,
+  withoutEmptyValues,
+} from "./common-env.js";
 import { loadSubgraphUrls, port, type SubgraphName } from "./subgraph-urls.js";
+
+export { ConfigError, withoutEmptyValues } from "./common-env.js";
 
 /** Default of HUB_EFFECT_WAIT_MS. */
 export const DEFAULT_EFFECT_WAIT_MS = 3_000;
@@ -10,8 +19,8 @@ export const DEFAULT_EVENT_MAX_ATTEMPTS = 10;
 /** Default of HUB_PASSWORD_AUDIT_RETENTION_DAYS: a year of password changes, resets and locks. */
 export const DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS = 365;
 
-const subgraphEnv = z
-  .object({
+export const subgraphEnv = commonEnv
+  .extend({
     MONGODB_URI: z
       .string()
       .regex(/^mongodb(\+srv)?:\/\//, "must be a mongodb:// or mongodb+srv:// URI"),
@@ -19,15 +28,12 @@ const subgraphEnv = z
       .string()
       .regex(/^[a-z][a-z0-9_]*$/, "lower-case letters, digits and _")
       .default("hub"),
-    HUB_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-    HUB_JWKS_URL: z.url().optional(),
     /**
      * Signs and verifies the event relay's deliveries between subgraphs. Needed when callers'
      * tokens come from HUB_JWKS_URL: the hub cannot add its own key to an identity provider's key
      * set. Defaults to HUB_JWT_SECRET.
      */
     HUB_SERVICE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-    HOST: z.string().default("127.0.0.1"),
     /** How long a mutation waits for its effects in other subgraphs before it answers. */
     HUB_EFFECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_EFFECT_WAIT_MS),
     /** How long applied-event ids and idempotency records are kept before the sweep removes them. */
@@ -63,13 +69,12 @@ const subgraphEnv = z
      * across processes, not only within this one. No effect on a replica set.
      */
     HUB_EMBEDDED_SHARED: z.enum(["on", "off"]).default("off"),
-    LOG_LEVEL: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .default("info"),
+    /** Count and time the database commands, served at GET /dbstats (benchmarks). */
+    HUB_COUNT_DB_COMMANDS: z.enum(["on", "off"]).default("off"),
   })
-  .refine((env) => env.HUB_JWT_SECRET || env.HUB_JWKS_URL, {
-    message: "set HUB_JWT_SECRET (development) or HUB_JWKS_URL (production)",
-    path: ["HUB_JWT_SECRET"],
+  .refine(TOKEN_KEYS_REQUIRED.check, {
+    message: TOKEN_KEYS_REQUIRED.message,
+    path: [...TOKEN_KEYS_REQUIRED.path],
   })
   .refine((env) => env.HUB_SERVICE_SECRET || env.HUB_JWT_SECRET, {
     message: "set HUB_SERVICE_SECRET (signs event deliveries between subgraphs) with HUB_JWKS_URL",
@@ -83,23 +88,6 @@ export type SubgraphEnv = z.infer<typeof subgraphEnv> & {
   /** HUB_SERVICE_SECRET, or HUB_JWT_SECRET when it is not set (one of them is, see above). */
   serviceSecret: string;
 };
-
-/**
- * The environment without its empty variables: `VAR=` (a compose file, a shell export) means
- * "not set", so a default or an alternative applies instead of a length or URL check failing.
- */
-export function withoutEmptyValues(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-}
-
-/** Thrown for bad configuration: its message names every bad variable, on one line. */
-export class ConfigError extends Error {}
-
-function describe(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.join(".") || "env"}: ${issue.message}`)
-    .join("; ");
-}
 
 /** Reads and validates a subgraph's environment once, at start. */
 export function loadSubgraphEnv(
@@ -119,7 +107,7 @@ export function loadSubgraphEnv(
   }
   // A bad port variable is named once, though both checks read it.
   const problems = new Set([
-    ...(parsed.success ? [] : [describe(parsed.error)]),
+    ...(parsed.success ? [] : describeIssues(parsed.error)),
     ...(parsedPort.success ? [] : [`${portVariable}: must be a port number`]),
     ...(urlProblem ? urlProblem.split("; ") : []),
   ]);

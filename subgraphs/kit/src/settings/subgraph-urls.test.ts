@@ -9,6 +9,7 @@ describe("where every subgraph is: one reading for every process", () => {
       cards: "http://127.0.0.1:4002/graphql",
       passwords: "http://127.0.0.1:4003/graphql",
       "bank-accounts": "http://127.0.0.1:4004/graphql",
+      feed: "http://127.0.0.1:4005/graphql",
     });
     expect(
       loadSubgraphUrls({

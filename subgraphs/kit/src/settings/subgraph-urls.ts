@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** The four subgraphs: where each listens by default and the variables that place it. */
+/** The subgraphs: where each listens by default and the variables that place it. */
 export const SUBGRAPHS = {
   persons: { portVariable: "PERSONS_PORT", urlVariable: "PERSONS_URL", defaultPort: 4001 },
   cards: { portVariable: "CARDS_PORT", urlVariable: "CARDS_URL", defaultPort: 4002 },
@@ -10,6 +10,8 @@ export const SUBGRAPHS = {
     urlVariable: "BANK_ACCOUNTS_URL",
     defaultPort: 4004,
   },
+  /** The status-change feed: a receiver of the others' events, serving the log (docs/feed.md). */
+  feed: { portVariable: "FEED_PORT", urlVariable: "FEED_URL", defaultPort: 4005 },
 } as const;
 
 export type SubgraphName = keyof typeof SUBGRAPHS;

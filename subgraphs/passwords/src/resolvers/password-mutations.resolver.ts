@@ -33,11 +33,12 @@ export class PasswordMutationsResolver {
     @Ctx() ctx: PasswordsContext,
   ) {
     checkPasswordFormat("password", input.password);
-    const verification = await ctx.service.verifyCard(
+    const verification = await ctx.commands.card.verify(
       input.cardId,
       input.password,
       ctx.now(),
       ctx.caller,
+      ctx.effects,
     );
     return { ...verification, card: { id: input.cardId } };
   }
@@ -57,7 +58,7 @@ export class PasswordMutationsResolver {
   ) {
     checkPasswordFormat("currentPassword", input.currentPassword);
     checkPasswordFormat("newPassword", input.newPassword);
-    const change = await ctx.service.changeCard(
+    const change = await ctx.commands.card.change(
       input.cardId,
       input.currentPassword,
       input.newPassword,
@@ -83,12 +84,13 @@ export class PasswordMutationsResolver {
   ) {
     const agent = validateAgent(input.agent, ctx.now());
     return {
-      password: await ctx.service.resetCard(
+      password: await ctx.commands.card.reset(
         input.cardId,
         agent,
         input.idempotencyKey,
         ctx.now(),
         ctx.caller,
+        ctx.effects,
       ),
       card: { id: input.cardId },
     };
@@ -109,7 +111,7 @@ export class PasswordMutationsResolver {
   ) {
     checkOptionalPasswordFormat("currentPassword", input.currentPassword);
     checkPasswordFormat("newPassword", input.newPassword);
-    const view = await ctx.service.setElectronic(
+    const view = await ctx.commands.electronic.set(
       input.personId,
       input.currentPassword,
       input.newPassword,
@@ -137,7 +139,7 @@ export class PasswordMutationsResolver {
     @Ctx() ctx: PasswordsContext,
   ) {
     checkPasswordFormat("password", input.password);
-    const verification = await ctx.service.verifyElectronic(
+    const verification = await ctx.commands.electronic.verify(
       input.personId,
       input.password,
       ctx.now(),

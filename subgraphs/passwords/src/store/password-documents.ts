@@ -32,4 +32,6 @@ export interface KnownCardDocument {
   status?: string;
   /** The cards subgraph's version of the card for `status`: older notes never overwrite newer. */
   cardVersion?: number;
+  /** The card's holder, from the cards subgraph's events (absent on records noted before it). */
+  personId?: string;
 }

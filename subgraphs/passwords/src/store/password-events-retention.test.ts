@@ -22,14 +22,20 @@ describe("password_events: the audit trail is kept HUB_PASSWORD_AUDIT_RETENTION_
     const daysAgo = (days: number) => new Date(now.getTime() - days * DAY_MS);
     const ages = { ancient: 800, expired: 366, kept: 364, recent: 2 };
     for (const [subject, age] of Object.entries(ages))
-      await passwords.record({ subject, kind: "CARD", type: "CHANGED", at: daysAgo(age), caller });
+      await passwords.audit.record({
+        subject,
+        kind: "CARD",
+        type: "CHANGED",
+        at: daysAgo(age),
+        caller,
+      });
 
     // The sweep as startHubSubgraph starts it for the passwords subgraph: the idempotency
     // records and the audit trail its wiring (subgraph.ts) adds.
     const sweep = startRetentionSweep(
       [
         { collection: db.collection("idempotency_keys"), field: "createdAt", keepMs: DAY_MS },
-        passwords.auditTrail(DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS * DAY_MS),
+        passwords.audit.retainedFor(DEFAULT_PASSWORD_AUDIT_RETENTION_DAYS * DAY_MS),
       ],
       createLogger("retention-test", "silent"),
     );
@@ -38,7 +44,7 @@ describe("password_events: the audit trail is kept HUB_PASSWORD_AUDIT_RETENTION_
     } finally {
       sweep.stop();
     }
-    const left = await passwords.events.find().toArray();
+    const left = await passwords.audit.events.find().toArray();
     expect(left.map((e) => e.subject).sort()).toEqual(["kept", "recent"]);
   });
 

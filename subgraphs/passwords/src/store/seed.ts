@@ -20,12 +20,12 @@ export async function seedPasswords(
 ): Promise<number> {
   const repository = new PasswordRepository(db);
   await repository.ensureIndexes();
-  await repository.knownCards.addMissing(known.cardIds, new Date(0));
-  await repository.knownPersons.addMissing(known.personIds, new Date(0));
+  await repository.known.cards.addMissing(known.cardIds, new Date(0));
+  await repository.known.persons.addMissing(known.personIds, new Date(0));
   for (const { cardId, status, cardVersion } of known.cardStatuses ?? [])
-    await repository.noteCardStatus(cardId, status, cardVersion);
+    await repository.known.noteCardStatus(cardId, status, cardVersion);
   return (
-    (await insertMissing(repository.cardPasswords, cardPasswords)) +
-    (await insertMissing(repository.electronicPasswords, electronicPasswords))
+    (await insertMissing(repository.cardPasswords.collection, cardPasswords)) +
+    (await insertMissing(repository.electronicPasswords.collection, electronicPasswords))
   );
 }

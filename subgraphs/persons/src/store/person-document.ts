@@ -20,8 +20,8 @@ export interface PersonDocument extends CarriedEvents {
  * `persons_by_id_number`: one per identity number, `_id` = the number (the collection's shard
  * key, so inserting it *is* the uniqueness check across shards), and the way from the number to
  * the person's random id. A registration writes it first; until the person is written it also
- * holds what completes the registration (`pending`), so a retry, or any later registration of
- * the number, finishes a registration whose writer stopped in between.
+ * holds what completes the registration (`pending`), so a retry, any later registration of the
+ * number, or else the relay's sweep finishes a registration whose writer stopped in between.
  */
 export interface IdNumberDocument {
   _id: string;

@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import {
+  faultPoint,
   HubError,
   insertMissing,
   isDuplicateKeyError,
+  POLL,
   recordFor,
   replayOf,
   withKeyRecord,
@@ -42,6 +44,19 @@ interface RegistrationKeyDocument {
 const BACKFILL_BATCH = 500;
 
 /**
+ * When a registration still pending began, by the outbox's clock: its PersonRegistered was
+ * prepared (`enqueuedAt`) just before the lookup document was written. Not `pending.createdAt`,
+ * the request's domain time, which a test clock sets; and present in lookups of earlier versions
+ * too. Only pending lookups are in its index (a settled one has `pending: null`).
+ */
+const PENDING_SINCE = "pending.outgoing.enqueuedAt";
+const PENDING = { [PENDING_SINCE]: { $gt: new Date(0) } };
+
+/** Stranded registrations read per round trip, and round trips per sweep (the rest wait a poll). */
+const STRANDED_PER_BATCH = 100;
+const STRANDED_BATCHES_PER_SWEEP = 10;
+
+/**
  * Persons, and the identity numbers that lead to them. No unique secondary index: `persons` is
  * sharded by `_id` and `persons_by_id_number` by the identity number (its `_id`), and a sharded
  * collection enforces uniqueness only on its shard key (docs/scale.md "Shard keys").
@@ -62,17 +77,30 @@ export class PersonRepository {
     this.registrationKeys = db.collection<RegistrationKeyDocument>("idempotency_keys");
     this.carrier = this.persons as unknown as Collection<Document>;
     outbox?.carriedIn(this.carrier);
+    // Registrations whose writer stopped between the lookup and the person, and that no later
+    // registration of the number came to finish: the relay's poll completes them. Stranded at the
+    // outbox's age: a writer that is only slow finishes first, and completing twice is harmless.
+    outbox?.onSweep("registrations", (olderThanMs) =>
+      this.completeStrandedRegistrations(olderThanMs),
+    );
   }
 
   /**
-   * Creates the collections at start-up (the `_id` index is all either needs). Databases of
-   * earlier versions keep their `idNumber_unique` and `created_with_key` indexes until an operator
-   * drops them (after `backfillIdNumbers`, before sharding): new documents never set
-   * `createdWithKey`, and the identity number is already unique through its lookup document.
+   * Creates the collections at start-up (the `_id` index, and the registration sweep's partial
+   * index of pending lookups, normally empty). Databases of earlier versions keep their
+   * `idNumber_unique` and `created_with_key` indexes until an operator drops them (after
+   * `backfillIdNumbers`, before sharding): new documents never set `createdWithKey`, and the
+   * identity number is already unique through its lookup document.
    */
   async ensureIndexes(): Promise<void> {
     await this.persons.createIndex({ _id: 1 });
     await this.byIdNumber.createIndex({ _id: 1 });
+    // Multikey (one entry per receiver, all of one time); partial, so it holds only what the
+    // sweep may have to do, and the sweep reads it whole rather than by both bounds.
+    await this.byIdNumber.createIndex(
+      { [PENDING_SINCE]: 1 },
+      { name: "pending_registrations", partialFilterExpression: PENDING },
+    );
   }
 
   async findByIds(ids: readonly string[]): Promise<Person[]> {
@@ -98,6 +126,7 @@ export class PersonRepository {
    * Whoever finds the number claimed (a replay, a concurrent request, another registration) first
    * completes step 2 from the claim, so a registration whose writer stopped in between is finished
    * and its event released; then a replay answers the first person and anything else is CONFLICT.
+   * When nobody comes, the relay's sweep completes it (completeStrandedRegistrations).
    */
   async register(
     person: { idNumber: string; name: string; phone: string | null },
@@ -107,6 +136,9 @@ export class PersonRepository {
     effects: EffectScope | null,
   ): Promise<string> {
     const outbox = this.requireOutbox();
+    // The sweep counts a registration's age from its event's enqueuedAt, set just below: the
+    // release measures this writer's delay from here too.
+    const startedAt = performance.now();
     if (key) await this.bindKey(key);
     const personId = `p_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
     const outgoing = outbox.prepare({
@@ -133,7 +165,10 @@ export class PersonRepository {
       if (!isDuplicateKeyError(error)) throw error;
       return this.registeredBefore(person.idNumber, key, effects);
     }
-    await this.complete(claim, effects);
+    // A crash here leaves the lookup pending: the next registration of the number, or the sweep
+    // (completeStrandedRegistrations), completes it.
+    await faultPoint("after-id-number-claim", { idNumber: claim._id, personId });
+    await this.complete(claim, effects, startedAt);
     return personId;
   }
 
@@ -158,11 +193,14 @@ export class PersonRepository {
    * Makes sure the claim's person is written and its PersonRegistered event released (or on its
    * way, then `effects` waits for it, as it would have for the first call); answers the person.
    * Idempotent and safe to race: the person's `_id` admits one insert, and every writer carries
-   * the same event ids, which the outbox stores once.
+   * the same event ids, which the outbox stores once. `startedAt` (performance.now()) is the
+   * registration's own start: a writer that took long checks that the sweep has not released,
+   * and the relay delivered, its event already before storing it again.
    */
   private async complete(
     claim: IdNumberDocument,
     effects: EffectScope | null,
+    startedAt?: number,
   ): Promise<PersonDocument> {
     const outbox = this.requireOutbox();
     const { carrier } = this;
@@ -186,7 +224,7 @@ export class PersonRepository {
         inserted = false;
       }
       if (inserted) {
-        await outbox.release(carrier, { ...doc, version: 1 }, effects);
+        await outbox.release(carrier, { ...doc, version: 1 }, effects, startedAt);
         await this.settle(claim);
         return doc;
       }
@@ -206,6 +244,71 @@ export class PersonRepository {
       );
     if (pending) await this.settle(claim);
     return stored;
+  }
+
+  /**
+   * Completes the registrations whose lookup has been pending for `olderThanMs` (outbox clock),
+   * exactly as a later registration of the number would (`complete`): the person stored if it is
+   * not, its PersonRegistered released, the lookup settled. Run by the relay's poll
+   * (Outbox.onSweep). Answers how many it completed; throws the first failure once every lookup
+   * of the sweep was tried.
+   */
+  async completeStrandedRegistrations(olderThanMs: number): Promise<number> {
+    // By the clock the outbox stamped `enqueuedAt` with (the database's): another replica's
+    // relay judges a registration stranded by the same time as this one.
+    const cutoff = new Date(this.requireOutbox().clock.nowMs() - olderThanMs);
+    let completed = 0;
+    let failure: unknown = null;
+    let failed = 0;
+    for (let batch = 0; batch < STRANDED_BATCHES_PER_SWEEP; batch++) {
+      const stranded = await this.byIdNumber
+        // Tagged as the relay's polling: counts of a request's own commands leave it out.
+        .find({ [PENDING_SINCE]: { $gt: new Date(0), $lte: cutoff } }, { comment: POLL })
+        .sort({ [PENDING_SINCE]: 1 })
+        // Completed lookups leave the query; those that failed stay at its head: past them, so
+        // a lookup that keeps failing does not hide those after it.
+        .skip(failed)
+        .limit(STRANDED_PER_BATCH)
+        .toArray();
+      for (const claim of stranded) {
+        try {
+          // Nobody waits: the writer's request is gone.
+          await this.complete(claim, null);
+          completed += 1;
+        } catch (error) {
+          // Only an earlier version's unique index refuses a person this way (CONFLICT): it is
+          // there to answer the lookup for the holder, so the query below is an indexed one.
+          const refused = error instanceof HubError && error.code === "CONFLICT";
+          if (refused && (await this.pointAtHolder(claim))) completed += 1;
+          else {
+            failure ??= error;
+            failed += 1;
+          }
+        }
+      }
+      if (stranded.length < STRANDED_PER_BATCH) break;
+    }
+    if (failure) throw failure;
+    return completed;
+  }
+
+  /**
+   * A lookup whose person can never be stored, because an index of an earlier version
+   * (`idNumber_unique`) holds the number for a person without a lookup of its own: the lookup is
+   * pointed at that person, as `backfillIdNumbers` would have written it, so no later sweep tries
+   * it again. Its registration was refused (or crashed); nobody was told of the other id.
+   */
+  private async pointAtHolder(claim: IdNumberDocument): Promise<boolean> {
+    const holder = await this.persons.findOne({
+      idNumber: claim._id,
+      _id: { $ne: claim.personId },
+    });
+    if (!holder) return false;
+    const repointed = await this.byIdNumber.updateOne(
+      { _id: claim._id, personId: claim.personId },
+      { $set: { personId: holder._id, pending: null } },
+    );
+    return repointed.modifiedCount === 1;
   }
 
   /** The person is written: the claim keeps only the way to it. */

@@ -1,0 +1,31 @@
+import type { Channel } from "@hub/kit";
+import type { CardEventType } from "../rules/card-event-types.js";
+
+/**
+ * One entry of the append-only log (`card_events`): a committed change as the feed reports it.
+ * `_id` is the producer's event id, so each event is recorded once however often it is delivered.
+ */
+export interface CardEventDocument {
+  _id: string;
+  /** Position in the log, from the counter incremented in the transaction that inserted it. */
+  seq: number;
+  type: CardEventType;
+  cardId: string | null;
+  personId: string | null;
+  statusBefore: string | null;
+  statusAfter: string | null;
+  /** When the change happened (domain time, from the event). */
+  occurredAt: Date;
+  channel: Channel;
+  /** The subgraph and catalogue event it came from (for operators). */
+  source: string;
+  sourceType: string;
+  /** When the log recorded it (this subgraph's clock): cursors and retention go by it. */
+  recordedAt: Date;
+}
+
+/** The counter of the log's sequence numbers (`card_event_counter`, one document). */
+export interface CounterDocument {
+  _id: string;
+  seq: number;
+}
