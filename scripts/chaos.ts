@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { chaosOptionsFromEnv, formatSummary, runChaos, writeSummary } from "./lib/chaos/run.js";
+import { chaosOptionsFromEnv, formatSummary, runChaos, writeSummary } from "@hub/harness/chaos";
 
 /**
  * `npm run chaos`: the replicas topology under four clients' mixed mutations while a subgraph

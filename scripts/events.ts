@@ -1,6 +1,6 @@
 import { connectMongo } from "@hub/kit";
 import { z } from "zod";
-import { eventsCommand } from "./lib/events-command.js";
+import { eventsCommand } from "@hub/harness/cli";
 
 /**
  * `npm run events -- dead-letters | redeliver <id>`: dead letters of a running hub's database

@@ -1,5 +1,5 @@
 import { generateDevSecret, mintDevToken } from "@hub/kit";
-import { startReplicaTopology } from "./lib/replicas.js";
+import { startReplicaTopology } from "@hub/harness/replicas";
 
 /**
  * `npm run start:replicas`: the multi-replica topology on this machine — HUB_REPLICAS (default 2)

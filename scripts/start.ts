@@ -2,8 +2,7 @@ import "reflect-metadata";
 // The sandbox module alone: the gateway package's index would load the whole runtime here.
 import { isLoopbackHost } from "@hub/gateway/sandbox";
 import type { ChildProcess } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   connectMongo,
   generateDevSecret,
@@ -25,17 +24,14 @@ import {
   sandboxExamples,
   seedDemoData,
 } from "@hub/harness";
-import { buildAll } from "./build.js";
-import { watchEmbeddedGrowth } from "./lib/embedded-growth.js";
-import { spawnBundle, stopProcess, waitForOk } from "./lib/processes.js";
-import { startEnv } from "./lib/start-env.js";
+import { startEnv, watchEmbeddedGrowth } from "@hub/harness/cli";
+import { buildAll, REPO_ROOT, spawnBundle, stopProcess, waitForOk } from "@hub/harness/processes";
 
 /**
  * `npm start`: the whole hub on this machine — embedded MongoDB (unless MONGODB_URI is set), demo
  * data, the subgraphs and the gateway, each subgraph and the gateway in its own process.
  * Ctrl-C stops everything.
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const startedAt = Date.now();
 const children: ChildProcess[] = [];
 let embedded: EmbeddedMongo | null = null;
@@ -62,7 +58,8 @@ process.on("SIGINT", () => void shutdown(0));
 process.on("SIGTERM", () => void shutdown(0));
 
 try {
-  // Each process runs bundled JavaScript with plain Node (scripts/build.ts); bundling takes ~1 s.
+  // Each process runs bundled JavaScript with plain Node (@hub/harness/processes); bundling
+  // takes ~1 s.
   const built = buildAll();
   const secret = process.env["HUB_JWT_SECRET"] ?? generateDevSecret();
   const metricsToken = process.env["HUB_METRICS_TOKEN"] ?? generateDevSecret();
@@ -100,7 +97,7 @@ try {
     placement[SUBGRAPHS[name].portVariable] = new URL(url).port;
   }
   const launched = SUBGRAPH_NAMES.map((name) => {
-    const child = spawnBundle(join(root, "subgraphs", name), { ...common, ...placement });
+    const child = spawnBundle(join(REPO_ROOT, "subgraphs", name), { ...common, ...placement });
     children.push(child);
     return { child, ready: siblingUrl(subgraphUrls[name] ?? "", "/readyz") };
   });
@@ -108,7 +105,7 @@ try {
   // and loading it takes as long as a subgraph does (cold start 1–2 s shorter).
   const dupPerson = demo?.persons.find((p) => p._id === demo.showcase.duplicates);
   const examples = demo ? sandboxExamples(demo) : {};
-  const gateway = spawnBundle(join(root, "gateway"), {
+  const gateway = spawnBundle(join(REPO_ROOT, "gateway"), {
     ...common,
     ...placement,
     PORT: String(gatewayPort),

@@ -10,8 +10,7 @@ import "reflect-metadata";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { SUPERGRAPH_PATH } from "@hub/schema";
-import { bundle } from "../../scripts/build.js";
-import { spawnBundle, waitForOk } from "../../scripts/lib/processes.js";
+import { bundle, spawnBundle, waitForOk } from "@hub/harness/processes";
 import { cpuMs } from "./proc.js";
 import { root, startBenchStack } from "./stack.js";
 

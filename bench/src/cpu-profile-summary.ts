@@ -19,7 +19,7 @@ export function packageOf(url: string): string {
   if (url.startsWith("node:")) return "node:internal";
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return match[1]!;
-  if (url.includes("/dist/main.mjs")) return "(our bundle)";
+  if (url.includes("/dist/main.mjs") || url.includes("/dist/app.mjs")) return "(our bundle)";
   return url;
 }
 

@@ -1,5 +1,5 @@
 /** What fills a V8 heap snapshot: self size by constructor, and the largest strings. */
-interface HeapSnapshot {
+export interface HeapSnapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
   nodes: number[];
   strings: string[];
@@ -42,5 +42,68 @@ export function summariseHeap(snapshot: HeapSnapshot, top = 25): HeapSummary {
       .sort((a, b) => b[0] - a[0])
       .slice(0, 10)
       .map(([size, text]) => ({ mb: mb(size), start: text.slice(0, 80) })),
+  };
+}
+
+/** Objects of one kind in a heap snapshot: how many, and their self size in bytes. */
+export interface HeapKind {
+  count: number;
+  bytes: number;
+}
+
+/** Every object of a snapshot by constructor (or `(type)` for strings, code, arrays…). */
+export function heapByKind(snapshot: HeapSnapshot): Map<string, HeapKind> {
+  const fields = snapshot.snapshot.meta.node_fields;
+  const types = snapshot.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const typeAt = fields.indexOf("type");
+  const nameAt = fields.indexOf("name");
+  const sizeAt = fields.indexOf("self_size");
+  const kinds = new Map<string, HeapKind>();
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const type = types[snapshot.nodes[i + typeAt]!]!;
+    const name = snapshot.strings[snapshot.nodes[i + nameAt]!] ?? "";
+    const key = type === "object" || type === "native" || type === "closure" ? name : `(${type})`;
+    const kind = kinds.get(key) ?? { count: 0, bytes: 0 };
+    kind.count += 1;
+    kind.bytes += snapshot.nodes[i + sizeAt]!;
+    kinds.set(key, kind);
+  }
+  return kinds;
+}
+
+/**
+ * What `after` holds more than `before`, per `per` (e.g. per subscription opened in between):
+ * the kinds that grew most, with their added objects and bytes, and the total.
+ */
+export function heapGrowth(
+  before: Map<string, HeapKind>,
+  after: Map<string, HeapKind>,
+  per: number,
+  top = 30,
+): { totalBytesPer: number; kinds: Array<{ name: string; countPer: number; bytesPer: number }> } {
+  const grown: Array<{ name: string; countPer: number; bytesPer: number }> = [];
+  let total = 0;
+  for (const [name, kind] of after) {
+    const was = before.get(name) ?? { count: 0, bytes: 0 };
+    total += kind.bytes - was.bytes;
+    grown.push({
+      name: name.slice(0, 80),
+      countPer: Math.round(((kind.count - was.count) / per) * 100) / 100,
+      bytesPer: Math.round((kind.bytes - was.bytes) / per),
+    });
+  }
+  for (const [name, was] of before)
+    if (!after.has(name)) {
+      total -= was.bytes;
+      grown.push({
+        name: name.slice(0, 80),
+        countPer: -was.count / per,
+        bytesPer: -Math.round(was.bytes / per),
+      });
+    }
+  return {
+    totalBytesPer: Math.round(total / per),
+    kinds: grown.sort((a, b) => b.bytesPer - a.bytesPer).slice(0, top),
   };
 }

@@ -8,7 +8,7 @@ import "reflect-metadata";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { waitForOk } from "../../scripts/lib/processes.js";
+import { waitForOk } from "@hub/harness/processes";
 import { summariseHeap } from "./heap-summary.js";
 import { peakRssMb, rssMb } from "./proc.js";
 import { root, startBenchStack } from "./stack.js";

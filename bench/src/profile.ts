@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { stopProcess } from "../../scripts/lib/processes.js";
+import { stopProcess } from "@hub/harness/processes";
 import { summarise, type CpuProfile } from "./cpu-profile-summary.js";
 import { summarisePerf } from "./perf-summary.js";
 import { cpuMs, peakRssMb, rssMb } from "./proc.js";

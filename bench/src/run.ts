@@ -1,14 +1,13 @@
 import "reflect-metadata";
-import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import autocannon from "autocannon";
-import { siblingUrl } from "@hub/kit";
-import { bundle } from "../../scripts/build.js";
-import { spawnBundle, waitForOk } from "../../scripts/lib/processes.js";
-import { outboxLag as outboxesNow, percentile, untilOutboxesEmpty } from "./outboxes.js";
-import { cpuMs, peakRssMb } from "./proc.js";
+import { bundle, spawnBundle, waitForOk } from "@hub/harness/processes";
+import { coldStart } from "./cold-start.js";
+import { median } from "./figures.js";
+import { load as loadOn, type LagSample, type Sample, type Workload } from "./load.js";
+import { untilOutboxesEmpty } from "./outboxes.js";
+import { peakRssMb } from "./proc.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
 
 /**
@@ -39,200 +38,20 @@ const JIT_WARMUP = Number(process.env["BENCH_JIT_WARMUP"] ?? 20);
 let stack: BenchStack | undefined;
 let subgraphUrls: Record<string, string> = {};
 
-/** MongoDB commands so far over all subgraphs; NaN when they are not counted (BENCH_DB_COMMANDS). */
-async function dbCommands(): Promise<number> {
-  let total = 0;
-  for (const url of Object.values(subgraphUrls)) {
-    const response = await fetch(siblingUrl(url, "/dbstats"));
-    if (!response.ok) return Number.NaN;
-    total += ((await response.json()) as { commands: number }).commands;
-  }
-  return total;
-}
-
 /**
  * Waits (bounded) until no subgraph has cross-subgraph events waiting: the relay delivering the
  * mutation mix's events would otherwise compete for the two cores with the next measurement.
  */
 const outboxesDrained = () => untilOutboxesEmpty(subgraphUrls, 120_000, 500);
 
-interface Workload {
-  name: string;
-  /** Builds each request body; `context` is per connection. */
-  body: (context: Record<string, unknown>, index: number) => string;
-  /** Requests a connection cycles through (mutations need an order: loss before withdrawal). */
-  cycle: number;
-}
-
-const outboxLag = () => outboxesNow(subgraphUrls);
-
-/** Outbox lag sampled every 250 ms during a run, and once 2 s after it. */
-interface LagSample {
-  maxOldestPendingMs: number;
-  maxPending: number;
-  twoSecondsAfter: { pending: number; oldestPendingMs: number };
-}
-
-interface Sample {
-  /** CPU per request of every process of the hub (the target gateway, each subgraph, database). */
-  cpuPerRequestUsByProcess: Record<string, number> | null;
-  lag: LagSample | null;
-  rps: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  errors: number;
-  requests: number;
-  cpuPerRequestUs: number | null;
-  dbCommandsPerRequest: number;
-}
-
-async function load(
+/** One load of `workload` on the stack (see load.ts), over BENCH_CONNECTIONS by default. */
+const load = (
   url: string,
   workload: Workload,
   seconds: number,
   pid: number | null,
   connections = CONNECTIONS,
-): Promise<Sample> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const commandsBefore = await dbCommands();
-  const cpuBefore = pid ? cpuMs(pid) : 0;
-  const processes: Record<string, number> = pid ? { gateway: pid, ...stack!.pids } : {};
-  const processCpuBefore = Object.fromEntries(
-    Object.entries(processes).map(([name, id]) => [name, cpuMs(id)]),
-  );
-  // Writes: how far the cross-subgraph events fall behind while the load lasts.
-  const lag = workload.cycle > 1 ? { maxOldestPendingMs: 0, maxPending: 0 } : null;
-  let sampling = lag !== null;
-  const sampler = (async () => {
-    while (sampling && lag) {
-      const now = await outboxLag();
-      lag.maxOldestPendingMs = Math.max(lag.maxOldestPendingMs, now.oldestPendingMs);
-      lag.maxPending = Math.max(lag.maxPending, now.pending);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  })();
-  const options = {
-    url,
-    connections,
-    duration: seconds,
-    method: "POST",
-    headers: stack!.headers,
-    requests: Array.from({ length: workload.cycle }, (_, index) => ({
-      setupRequest: (request: Record<string, unknown>, context: Record<string, unknown>) => ({
-        ...request,
-        body: workload.body(context, index),
-      }),
-    })),
-    setupClient: (client) => {
-      client.on("body", (buffer: Buffer) => {
-        if (buffer.includes('"errors"')) errors += 1;
-      });
-    },
-  } as autocannon.Options;
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options, (error, outcome) =>
-      error ? reject(error) : resolve(outcome),
-    );
-    instance.on(
-      "response",
-      (_client: unknown, status: number, _bytes: number, responseTime: number) => {
-        latencies.push(responseTime);
-        if (status >= 400) errors += 1;
-      },
-    );
-  });
-  const cpuAfter = pid ? cpuMs(pid) : 0;
-  const byProcess = Object.fromEntries(
-    Object.entries(processes).map(([name, id]) => [
-      name,
-      Math.round(
-        ((cpuMs(id) - processCpuBefore[name]!) * 1000) / Math.max(1, result.requests.total),
-      ),
-    ]),
-  );
-  if (pid) {
-    byProcess["whole hub"] = Object.values(byProcess).reduce((a, b) => a + b, 0);
-    byProcess["whole hub without the database"] =
-      byProcess["whole hub"] - (byProcess["database"] ?? 0);
-  }
-  sampling = false;
-  await sampler;
-  const twoSecondsAfter = lag
-    ? await new Promise((resolve) => setTimeout(resolve, 2_000)).then(outboxLag)
-    : null;
-  const requests = result.requests.total;
-  latencies.sort((a, b) => a - b);
-  return {
-    cpuPerRequestUsByProcess: pid ? byProcess : null,
-    lag: lag && twoSecondsAfter ? { ...lag, twoSecondsAfter } : null,
-    rps: Math.round(requests / seconds),
-    p50: percentile(latencies, 50),
-    p95: percentile(latencies, 95),
-    p99: percentile(latencies, 99),
-    errors: errors + result.errors + result.timeouts,
-    requests,
-    cpuPerRequestUs: pid
-      ? Math.round(((cpuAfter - cpuBefore) * 1000) / Math.max(1, requests))
-      : null,
-    dbCommandsPerRequest:
-      Math.round((((await dbCommands()) - commandsBefore) / Math.max(1, requests)) * 100) / 100,
-  };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
-async function coldStartOnce(): Promise<number | null> {
-  const started = Date.now();
-  const child = spawn("npm", ["start"], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: "4700",
-      PERSONS_PORT: "4701",
-      CARDS_PORT: "4702",
-      PASSWORDS_PORT: "4703",
-      BANK_ACCOUNTS_PORT: "4704",
-      MONGODB_URI: "",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  const up = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), 90_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes("Card-status hub is up")) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-    child.once("exit", () => resolve(false));
-  });
-  const seconds = (Date.now() - started) / 1000;
-  if (child.pid) process.kill(-child.pid, "SIGINT");
-  await new Promise((resolve) => setTimeout(resolve, 3_000));
-  return up ? Math.round(seconds * 10) / 10 : null;
-}
-
-/**
- * `npm start` to its first answered query, three times on a machine left idle for a few seconds
- * first (the bench's own processes have just stopped); the median is reported.
- */
-async function coldStart(): Promise<{ medianSeconds: number | null; runs: (number | null)[] }> {
-  const runs: (number | null)[] = [];
-  for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
-    runs.push(await coldStartOnce());
-  }
-  const measured = runs.filter((r): r is number => r !== null);
-  return { medianSeconds: measured.length === 3 ? median(measured) : null, runs };
-}
+) => loadOn(stack!, url, workload, seconds, pid, connections);
 
 async function main(): Promise<void> {
   // CPU as production spends it: no command monitoring in the subgraphs, unless

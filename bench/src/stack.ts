@@ -1,43 +1,33 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   connectMongo,
   generateDevSecret,
   mintDevToken,
   startEmbeddedMongo,
+  SUBGRAPH_NAMES,
+  SUBGRAPHS,
   type EmbeddedMongo,
 } from "@hub/kit";
 import { splitOperations } from "@hub/gateway";
 import { seedDemoData, type DemoData } from "@hub/harness";
 import { SCHEMA_DIR, SUPERGRAPH_PATH } from "@hub/schema";
-import { buildAll, bundle } from "../../scripts/build.js";
-import { spawnBundle, stopProcess, waitForOk } from "../../scripts/lib/processes.js";
+import {
+  buildAll,
+  bundle,
+  REPO_ROOT,
+  spawnBundle,
+  stopProcess,
+  waitForOk,
+} from "@hub/harness/processes";
 
 /**
  * What every bench script stands on: the embedded database with the demo data and the five
  * subgraphs as bundled processes. Gateways under test are started by each script.
  */
-export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-const PORT_VARIABLES: Record<string, string> = {
-  persons: "PERSONS_PORT",
-  cards: "CARDS_PORT",
-  passwords: "PASSWORDS_PORT",
-  "bank-accounts": "BANK_ACCOUNTS_PORT",
-  // The status-change feed receives every card event: without it the others' relays would wait
-  // on an address nobody answers, and their outboxes never empty.
-  feed: "FEED_PORT",
-};
-const URL_VARIABLES: Record<string, string> = {
-  persons: "PERSONS_URL",
-  cards: "CARDS_URL",
-  passwords: "PASSWORDS_URL",
-  "bank-accounts": "BANK_ACCOUNTS_URL",
-  feed: "FEED_URL",
-};
+export const root = REPO_ROOT;
 
 /** The read workloads the bench scripts share. */
 export type ReadWorkload = "PersonCards" | "PersonCardsVaried" | "PersonsByIds";
@@ -86,6 +76,8 @@ export async function startBenchStack(options: {
   countDbCommands?: boolean;
   /** Node flags for one subgraph (e.g. `--cpu-prof` to profile it). */
   subgraphNodeOptions?: Record<string, string[]>;
+  /** Settings every process of the stack gets, gateways too (bench/src/tracing.ts: tracing). */
+  env?: Record<string, string>;
 }): Promise<BenchStack> {
   await buildAll();
   const children: ChildProcess[] = [];
@@ -100,7 +92,9 @@ export async function startBenchStack(options: {
     const client = await connectMongo(mongo.uri);
     const demo = await seedDemoData(client, options.prefix, new Date(), options.personCount);
     await client.close();
-    const names = Object.keys(PORT_VARIABLES);
+    // Every subgraph, the status-change feed included: it receives every card event, and without
+    // it the others' relays would wait on an address nobody answers and their outboxes never empty.
+    const names = SUBGRAPH_NAMES;
     const subgraphUrls = Object.fromEntries(
       names.map((name, i) => [name, `http://127.0.0.1:${options.firstPort + i}/graphql`]),
     );
@@ -112,7 +106,8 @@ export async function startBenchStack(options: {
       HUB_WEBHOOK_KEY: randomBytes(32).toString("base64"),
       // Production's level: every request writes a log line (drained, as a log collector would).
       LOG_LEVEL: process.env["BENCH_LOG_LEVEL"] ?? "info",
-      ...Object.fromEntries(names.map((n) => [URL_VARIABLES[n]!, subgraphUrls[n]!])),
+      ...Object.fromEntries(names.map((n) => [SUBGRAPHS[n].urlVariable, subgraphUrls[n]!])),
+      ...options.env,
     };
     const pids: Record<string, number> = mongo.pid ? { database: mongo.pid } : {};
     for (const [i, name] of names.entries()) {
@@ -120,7 +115,7 @@ export async function startBenchStack(options: {
         join(root, "subgraphs", name),
         {
           ...gatewayEnv,
-          [PORT_VARIABLES[name]!]: String(options.firstPort + i),
+          [SUBGRAPHS[name].portVariable]: String(options.firstPort + i),
           HUB_COUNT_DB_COMMANDS:
             process.env["BENCH_COUNT_DB_COMMANDS"] ??
             (options.countDbCommands === false ? "off" : "on"),

@@ -3,10 +3,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
 import { composeIdNumber, mintDevToken, siblingUrl, type CommandStatsSnapshot } from "@hub/kit";
-import { waitForOk } from "../../scripts/lib/processes.js";
-import { outboxLag, percentile, untilOutboxesEmpty } from "./outboxes.js";
+import { waitForOk } from "@hub/harness/processes";
+import { percentiles, round, sum } from "./figures.js";
+import { outboxLag, untilOutboxesEmpty } from "./outboxes.js";
 import { cpuMs } from "./proc.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
+import { costBetween, goalsFrom, type LoadResult, type SubgraphCost } from "./write-figures.js";
 
 /**
  * `npm run bench:writes`: where a mutation's time goes, and the write path under load.
@@ -99,49 +101,6 @@ const outboxes = () => outboxLag(stack.subgraphUrls);
 
 /** Milliseconds until every outbox is empty (polled every 50 ms), or null after `timeoutMs`. */
 const drained = (timeoutMs = 60_000) => untilOutboxesEmpty(stack.subgraphUrls, timeoutMs, 50);
-
-interface SubgraphCost {
-  requestCommands: number;
-  relayCommands: number;
-  dbMs: number;
-  gateWaitMs: number;
-  /** Count and milliseconds of each kind of command. */
-  kinds: Record<string, [number, number]>;
-}
-
-function costBetween(
-  before: Record<string, CommandStatsSnapshot>,
-  after: Record<string, CommandStatsSnapshot>,
-): Record<string, SubgraphCost> {
-  const result: Record<string, SubgraphCost> = {};
-  for (const [name, now] of Object.entries(after)) {
-    const then = before[name]!;
-    const kinds: Record<string, [number, number]> = {};
-    let relayCommands = 0;
-    let dbMs = 0;
-    for (const [kind, s] of Object.entries(now.byKind ?? {})) {
-      // The relay's periodic look for work and the bench's own reading of the outboxes are not
-      // the mutation's cost.
-      if (kind.startsWith("poll: ") || kind.startsWith("observe: ")) continue;
-      const count = s.count - (then.byKind?.[kind]?.count ?? 0);
-      const ms = s.ms - (then.byKind?.[kind]?.ms ?? 0);
-      dbMs += ms;
-      if (count === 0) continue;
-      kinds[kind] = [count, round(ms)];
-      if (kind.startsWith("relay: ")) relayCommands += count;
-    }
-    const requestCommands = now.commands - then.commands;
-    if (requestCommands + relayCommands === 0) continue;
-    result[name] = {
-      requestCommands,
-      relayCommands,
-      dbMs: Math.round(dbMs * 10) / 10,
-      gateWaitMs: (now.gate?.waitMs ?? 0) - (then.gate?.waitMs ?? 0),
-      kinds,
-    };
-  }
-  return result;
-}
 
 // ---------------------------------------------------------------- 1. one mutation at a time
 
@@ -264,20 +223,6 @@ async function perMutation(repetitions = 5) {
 }
 
 // ---------------------------------------------------------------- 2–4. under load
-
-interface LoadResult {
-  seconds: number;
-  mutations: number;
-  mutationsPerSecond: number;
-  cardMutation: { p50: number; p95: number; p99: number };
-  allMutations: { p50: number; p95: number; p99: number };
-  personCards: { p50: number; p95: number; requests: number };
-  errors: Record<string, number>;
-  /** CPU time each process spent per mutation (reads in the same run included: a small share). */
-  cpuMsPerMutation: Record<string, number>;
-  lag: { maxOldestPendingMs: number; maxPending: number; samples: number };
-  drainedAfterMs: number | null;
-}
 
 const CARD_MUTATIONS = new Set([
   "IssueCard",
@@ -421,19 +366,6 @@ function mixOn(cards: string[]) {
     })();
 }
 
-// ---------------------------------------------------------------- helpers
-
-function percentiles(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    p50: round(percentile(sorted, 50)),
-    p95: round(percentile(sorted, 95)),
-    p99: round(percentile(sorted, 99)),
-  };
-}
-const round = (n: number) => Math.round(n * 10) / 10;
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -503,45 +435,17 @@ async function main(): Promise<void> {
     results,
   };
   await mkdir(join(root, "bench", "results"), { recursive: true });
-  const file = join(root, "bench", "results", `${output.date.slice(0, 10)}-writes.json`);
+  // BENCH_WRITES_NAME names the run (before/after a change): committed results stay as they are.
+  const name = process.env["BENCH_WRITES_NAME"];
+  const file = join(
+    root,
+    "bench",
+    "results",
+    `${output.date.slice(0, 10)}-writes${name ? `-${name}` : ""}.json`,
+  );
   await writeFile(file, JSON.stringify(output, null, 2) + "\n");
   console.log(JSON.stringify({ goals }, null, 2));
   console.log(`written to ${file}`);
-}
-
-/** Issue #15's goals, each with the figures it compares (ratios within this run). */
-function goalsFrom(results: Record<string, unknown>) {
-  const goals: Record<string, unknown> = {};
-  const s10 = results["scenario10"] as LoadResult | undefined;
-  const s1 = results["scenario1"] as LoadResult | undefined;
-  const sustained = results["sustained"] as LoadResult | undefined;
-  const fresh = results["mixFresh"] as LoadResult | undefined;
-  const aged = results["mixAged"] as LoadResult | undefined;
-  if (s10)
-    goals["10 clients: card mutation p95 ≤ 3× PersonCards p95"] = {
-      ratio: round(s10.cardMutation.p95 / Math.max(0.1, s10.personCards.p95)),
-      met: s10.cardMutation.p95 <= 3 * s10.personCards.p95,
-    };
-  if (s1)
-    goals["1 client: card mutation p50 ≤ 2× PersonCards p50"] = {
-      ratio: round(s1.cardMutation.p50 / Math.max(0.1, s1.personCards.p50)),
-      met: s1.cardMutation.p50 <= 2 * s1.personCards.p50,
-    };
-  if (sustained)
-    goals["sustained: oldestPendingMs < 1 s throughout; empty within 2 s after"] = {
-      maxOldestPendingMs: sustained.lag.maxOldestPendingMs,
-      drainedAfterMs: sustained.drainedAfterMs,
-      met:
-        sustained.lag.maxOldestPendingMs < 1_000 &&
-        sustained.drainedAfterMs !== null &&
-        sustained.drainedAfterMs <= 2_000,
-    };
-  if (fresh && aged)
-    goals["ageing: mix p50 after 20,000 mutations ≤ 1.5× fresh"] = {
-      ratio: round(aged.allMutations.p50 / Math.max(0.1, fresh.allMutations.p50)),
-      met: aged.allMutations.p50 <= 1.5 * fresh.allMutations.p50,
-    };
-  return goals;
 }
 
 try {

@@ -7,28 +7,31 @@ import { hasScope, SUBSCRIPTIONS_PATH, type Logger, type TokenVerifier } from "@
 import { unifiedGraphHandler } from "@graphql-hive/router-runtime";
 import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
-import { errorCounter, useHubMetrics, outboxGauges } from "./plugins/metrics.plugin.js";
+import { subgraphGauges, useHubMetrics } from "./plugins/metrics.plugin.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
 import type { Redis } from "ioredis";
 import { redisPersistedQueryStore } from "./shared-store.js";
-import { useIntrospectionPolicy } from "./plugins/introspection.plugin.js";
+import { useIntrospectionPolicy } from "./plugins/introspection-policy.plugin.js";
 import {
   DEFAULT_QUERY_LIMITS,
   useQueryLimits,
   type QueryLimits,
 } from "./plugins/query-limits.plugin.js";
 import { useRateLimit, type RateLimit } from "./plugins/rate-limit.plugin.js";
-import { callerOf, useHubAuth, type AuthContext } from "./plugins/auth.plugin.js";
+import { callerOf, useAuth, type AuthContext } from "./plugins/auth.plugin.js";
 import { createErrorMasker } from "./error-masking.js";
 import { useGraphQLOverHttp } from "./plugins/graphql-over-http.plugin.js";
 import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
 import { useTokenExpiry } from "./plugins/token-expiry.plugin.js";
+import { useHubTracing } from "./plugins/tracing.plugin.js";
+import { tracingStarted } from "@hub/kit/tracing";
 import {
   memoryPersistedQueryStore,
   usePersistedQueries,
   type PersistedQueryStore,
 } from "./plugins/persisted-queries.plugin.js";
 import { createSubgraphTransport } from "./transport/subgraph-transport.js";
+import { eventsApart } from "./transport/subscription-stream.js";
 import { sandboxOptions, type SandboxSettings } from "./sandbox/sandbox.js";
 
 export interface HubGatewayOptions {
@@ -68,8 +71,7 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { points: 600, windowSeconds: 60 };
 export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<AuthContext> {
   const development = options.mode === "development";
   const registry = options.registry ?? new Registry();
-  const errors = errorCounter(registry);
-  outboxGauges(registry, subgraphDirectory(options.supergraphSdl, options.subgraphUrls));
+  subgraphGauges(registry, subgraphDirectory(options.supergraphSdl, options.subgraphUrls));
   const byHash = new Map((options.persistedDocuments ?? []).map((d) => [d.hash, d.document]));
   // Every subgraph streams its subscriptions, if it has any (the feed), over GraphQL over SSE at
   // SUBSCRIPTIONS_PATH beside its /graphql; the transport sends only subscriptions there.
@@ -82,7 +84,8 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
   return createGatewayRuntime<AuthContext>({
     supergraph: () => options.supergraphSdl,
     transportEntries,
-    unifiedGraphHandler,
+    // The Rust planner; each subscription event as a message of its own (subscription-stream.ts).
+    unifiedGraphHandler: eventsApart(unifiedGraphHandler),
     // Our own HTTP transport (transport/subgraph-transport.ts): it forwards the caller's token and
     // the request id, shares identical concurrent queries per caller, and owns the call deadline.
     transports: {
@@ -107,12 +110,14 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     readinessCheckEndpoint: "/readyz",
     // Subgraph names and URLs are internal: errors must not name them.
     subgraphErrors: { subgraphNameProp: false, errorCode: "DOWNSTREAM_SERVICE_ERROR" },
-    maskedErrors: { maskError: createErrorMasker(options.logger, (code) => errors.inc({ code })) },
+    maskedErrors: { maskError: createErrorMasker(options.logger) },
     // At most 5 operations in one batched request.
     batching: { limit: 5 },
     // Order matters: the caller is known before limits by caller apply.
     plugins: (context) => [
-      useHubMetrics(context, registry),
+      // First: its request span holds everything the plugins after it do (tracing on only).
+      ...(tracingStarted() ? useHubTracing() : []),
+      useHubMetrics({ registry, documents: options.persistedDocuments ?? [] }),
       useGraphQLOverHttp(),
       usePersistedQueries({
         trusted: byHash,
@@ -131,7 +136,7 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
           return caller !== null && !hasScope(caller, "schema:read");
         },
       }) as GatewayPlugin,
-      useHubAuth(options.verifier) as GatewayPlugin,
+      useAuth(options.verifier) as GatewayPlugin,
       useTokenExpiry() as GatewayPlugin,
       useRateLimit(options.rateLimit ?? DEFAULT_RATE_LIMIT, options.sharedStore) as GatewayPlugin,
       useIntrospectionPolicy(development) as GatewayPlugin,

@@ -11,4 +11,4 @@ export { contractManifest, MANIFEST_PATH } from "./write-manifest.js";
 export { splitOperations, type NamedOperation } from "./sandbox/contract-operations.js";
 export { DEFAULT_QUERY_LIMITS } from "./plugins/query-limits.plugin.js";
 export { connectSharedStore, redisPersistedQueryStore } from "./shared-store.js";
-export { gatewayEnv, loadGatewayEnv } from "./config.js";
+export { gatewayEnv, loadGatewayEnv } from "./gateway-env.js";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, createTokenVerifier, mintDevToken } from "@hub/kit";
-import { loadGatewayEnv, queryLimitsOf } from "./config.js";
+import { loadGatewayEnv, queryLimitsOf } from "./gateway-env.js";
 import { memoryPersistedQueryStore } from "./plugins/persisted-queries.plugin.js";
 import { loadManifests, persistedDocumentsOf } from "./persisted-documents.js";
 import { splitOperations } from "./sandbox/contract-operations.js";

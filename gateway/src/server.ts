@@ -4,8 +4,11 @@ import type { AddressInfo } from "node:net";
 import { readBody, type RunningServer } from "@hub/kit";
 import type { GraphQLError } from "graphql";
 import { createErrorMasker } from "./error-masking.js";
+import { Registry } from "prom-client";
 import { createHubGateway, type HubGatewayOptions } from "./hub-gateway.js";
+import { refusalCounter } from "./plugins/metrics.plugin.js";
 import { DEFAULT_MAX_STREAMS, OpenStreams } from "./open-streams.js";
+import { requestTraceFields } from "./plugins/tracing.plugin.js";
 import { checkReadiness } from "./readiness.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
 import { attachWebSockets } from "./websocket.js";
@@ -19,9 +22,10 @@ export interface GatewayServerOptions extends HubGatewayOptions {
   maxBodyBytes?: number;
   /**
    * GraphQL requests served at once; more are turned away with 503 and Retry-After. Bounding the
-   * work in progress bounds the gateway's memory (its heap is capped, see scripts/lib/processes.ts)
-   * and keeps latency for the requests it accepts. Streams (GraphQL over SSE, WebSocket) are not
-   * requests in flight: they have their own limit, `maxStreams`.
+   * work in progress bounds the gateway's memory (its heap is capped: NODE_FLAGS in
+   * harness/src/processes/spawn.ts) and keeps latency for the requests it accepts. Streams
+   * (GraphQL over SSE, WebSocket) are not requests in flight: they have their own limit,
+   * `maxStreams`.
    */
   maxInFlight?: number;
   /**
@@ -43,10 +47,12 @@ function isStream(request: IncomingMessage): boolean {
 
 function refuse(
   response: ServerResponse,
+  counted: (code: string) => void,
   status: number,
   code: "QUERY_TOO_COMPLEX" | "SERVICE_UNAVAILABLE",
   message: string,
 ): void {
+  counted(code);
   response.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     ...(status === 503 ? { "retry-after": "1" } : {}),
@@ -81,7 +87,10 @@ export interface RunningGateway extends RunningServer {
 
 /** Serves the gateway runtime over node:http; `stop` drains it and disposes the runtime. */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<RunningGateway> {
-  const gateway = createHubGateway(options);
+  const registry = options.registry ?? new Registry();
+  const gateway = createHubGateway({ ...options, registry });
+  // Requests turned away here never reach the runtime's metrics: counted as answered with their code.
+  const refused = refusalCounter(registry);
   const maxBody = options.maxBodyBytes ?? 100_000;
   const maxInFlight = options.maxInFlight ?? 128;
   let inFlight = 0;
@@ -101,6 +110,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       options.logger.info(
         {
           requestId,
+          ...requestTraceFields(request),
           method: request.method,
           path,
           status: response.statusCode,
@@ -133,6 +143,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       if (Number.isNaN(length))
         return refuse(
           response,
+          refused,
           411,
           "QUERY_TOO_COMPLEX",
           "A request must declare its Content-Length.",
@@ -140,6 +151,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       if (length > maxBody)
         return refuse(
           response,
+          refused,
           413,
           "QUERY_TOO_COMPLEX",
           `The request body is larger than ${maxBody} bytes.`,
@@ -151,6 +163,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       if (streams.full)
         return refuse(
           response,
+          refused,
           503,
           "SERVICE_UNAVAILABLE",
           "The hub holds as many subscriptions as it can; retry in a second.",
@@ -160,6 +173,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       if (inFlight >= maxInFlight)
         return refuse(
           response,
+          refused,
           503,
           "SERVICE_UNAVAILABLE",
           "The hub is at capacity; retry in a second.",

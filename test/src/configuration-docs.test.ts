@@ -6,7 +6,7 @@ import { SUBGRAPHS, subgraphEnv, variablesOf } from "@hub/kit";
 import { testEnv } from "@hub/kit/testing";
 import { passwordsEnv } from "@hub/passwords";
 import { describe, expect, it } from "vitest";
-import { startEnv } from "../../scripts/lib/start-env.js";
+import { startEnv } from "@hub/harness/cli";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 

@@ -5,8 +5,7 @@ import { loadGatewayEnv } from "@hub/gateway";
 import { loadSubgraphEnv, SUBGRAPHS, type SubgraphName } from "@hub/kit";
 import { load, loadAll } from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { ENTRIES } from "../../scripts/build.js";
-import { NODE_FLAGS } from "../../scripts/lib/processes.js";
+import { ENTRIES, NODE_FLAGS } from "@hub/harness/processes";
 
 const DEPLOY = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "deploy");
 /** Stand-ins for what the deployment fills in (secrets from its environment or secret store). */

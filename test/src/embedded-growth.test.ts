@@ -1,7 +1,7 @@
 import { subgraphDatabaseName } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { watchEmbeddedGrowth } from "../../scripts/lib/embedded-growth.js";
+import { watchEmbeddedGrowth } from "@hub/harness/cli";
 
 const client = useTestMongo();
 

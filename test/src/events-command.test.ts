@@ -1,7 +1,7 @@
 import { DeadLetters, subgraphDatabaseName, type OutboxDocument } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { eventsCommand } from "../../scripts/lib/events-command.js";
+import { eventsCommand } from "@hub/harness/cli";
 
 const client = useTestMongo();
 

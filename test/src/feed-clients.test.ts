@@ -1,22 +1,19 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { ApolloClient, InMemoryCache, gql } from "@apollo/client";
 import { GraphQLWsLink } from "@apollo/client/link/subscriptions";
-import { splitOperations } from "@hub/gateway/contract-operations";
-import { SCHEMA_DIR } from "@hub/schema";
 import { createClient as createWsClient } from "graphql-ws";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import WebSocket from "ws";
-import { codeOf, personWithCard, run } from "./support/cards.js";
+import { codeOf, personWithCard, runOk } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
+import { listen, webSocketUrl, type Listener, type Transport } from "./support/feed-listeners.js";
 import {
-  listen,
-  webSocketUrl,
+  cardEventLog,
+  feedOperation,
+  loggedEvents,
+  onlyEvent,
   type CardEventView,
-  type Listener,
-  type Transport,
-} from "./support/feed-listeners.js";
-import { graphql, token, useTestHub } from "./support/hub.js";
+} from "./support/feed-subscriber.js";
+import { token, useTestHub } from "./support/hub.js";
 
 /**
  * The feed's clients through the gateway (issue 25, part 2): graphql-ws over WebSocket beside
@@ -27,38 +24,15 @@ import { graphql, token, useTestHub } from "./support/hub.js";
 
 const MAX_IN_FLIGHT = 3;
 const hub = useTestHub({ gateway: { maxInFlight: MAX_IN_FLIGHT } });
-let operations: Map<string, string>;
+let cardEventsDocument: string;
 
 beforeAll(async () => {
-  const source = await readFile(join(SCHEMA_DIR, "feed.graphql"), "utf8");
-  operations = new Map(splitOperations(source).map((op) => [op.name, op.document]));
+  cardEventsDocument = await feedOperation("CardEvents");
 });
 
-const cardEvents = () => operations.get("CardEvents")!;
-
-interface LogPage {
-  cardEventLog: { events: CardEventView[]; endCursor: string | null; hasMore: boolean };
-}
-
-async function log(url: string, variables: Record<string, unknown>) {
-  return graphql<LogPage>(url, operations.get("CardEventLog")!, variables, await token());
-}
-
-/** The person's events in the log once it holds at least `count` of them. */
-async function loggedEvents(url: string, personId: string, count: number) {
-  return eventually(async () => {
-    const answer = await log(url, { personId, first: 500 });
-    expect(answer.errors).toBeUndefined();
-    const events = answer.data!.cardEventLog.events;
-    expect(events.length).toBeGreaterThanOrEqual(count);
-    return events;
-  });
-}
-
-async function change(url: string, operation: string, input: Record<string, unknown>) {
-  const answer = await run(url, operation, input);
-  expect(answer.errors, `${operation}: ${String(codeOf(answer))}`).toBeUndefined();
-}
+const cardEvents = () => cardEventsDocument;
+const log = (url: string, variables: Record<string, unknown>) => cardEventLog(url, variables);
+const change = runOk;
 
 /** A person with a card, and the cursor of its CARD_ISSUED: a subscription after it gets what follows. */
 async function freshCard(url: string) {
@@ -84,11 +58,7 @@ describe("GraphQL over WebSocket (graphql-ws) at the gateway's /graphql", () => 
     try {
       await subscriber.connected;
       await change(hub().gateway.url, "ReportCardLoss", { cardId, temporary: true });
-      const [event] = await eventually(async () => {
-        expect(subscriber.errors).toEqual([]);
-        expect(subscriber.events).toHaveLength(1);
-        return subscriber.events;
-      });
+      const event = await onlyEvent(subscriber);
       expect(event).toMatchObject({
         type: "LOSS_REPORTED",
         statusBefore: "ARCHIVED",

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { personWithCard, run } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
 import {
+  cardEventLog,
   feedOperation,
   scrape,
   subscribeCardEvents,
-  type CardEventView,
   type FeedSubscriber,
 } from "./support/feed-subscriber.js";
-import { graphql, TEST_SECRET, token } from "./support/hub.js";
+import { TEST_SECRET, token } from "./support/hub.js";
 import { InspectorProbe, tcpConnections } from "./support/process-probes.js";
 import { startSpawnedHub, type SpawnedHub } from "./support/spawned-hub.js";
 
@@ -43,15 +43,9 @@ beforeAll(async () => {
   personId = card.personId;
   const collected = await run(hub.url, "CollectCard", { cardId: card.cardId });
   expect(collected.errors).toBeUndefined();
-  const logDocument = await feedOperation("CardEventLog");
   // Issued, then collected: a stream after the first gets the second at once.
   const events = await eventually(async () => {
-    const answer = await graphql<{ cardEventLog: { events: CardEventView[] } }>(
-      hub.url,
-      logDocument,
-      { personId, first: 10 },
-      await token(),
-    );
+    const answer = await cardEventLog(hub.url, { personId, first: 10 });
     expect(answer.data?.cardEventLog.events).toHaveLength(2);
     return answer.data!.cardEventLog.events;
   });

@@ -1,12 +1,15 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { splitOperations } from "@hub/gateway/contract-operations";
-import { SCHEMA_DIR } from "@hub/schema";
-import { createClient } from "graphql-sse";
 import { beforeAll, describe, expect, it } from "vitest";
-import { codeOf, personWithCard, run } from "./support/cards.js";
+import { codeOf, personWithCard, runOk } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import { graphql, token, useTestHub } from "./support/hub.js";
+import {
+  cardEventLog,
+  feedOperation,
+  loggedEvents as loggedAt,
+  onlyEvent,
+  subscribeCardEvents,
+  type CardEventView,
+} from "./support/feed-subscriber.js";
+import { token, useTestHub } from "./support/hub.js";
 
 /**
  * The status-change feed (contract v3, issue 25) through the gateway: graphql-sse's client
@@ -14,95 +17,27 @@ import { graphql, token, useTestHub } from "./support/hub.js";
  * and `card` comes back resolved from the cards subgraph for each event.
  */
 
-interface CardEventView {
-  eventId: string;
-  cursor: string;
-  type: string;
-  occurredAt: string;
-  channel: string;
-  statusBefore: string | null;
-  statusAfter: string | null;
-  card: { id: string; status: string; holder?: { id: string } } | null;
-}
-
-interface LogPage {
-  cardEventLog: { events: CardEventView[]; endCursor: string | null; hasMore: boolean };
-}
-
 const hub = useTestHub();
-let operations: Map<string, string>;
+let cardEvents: string;
 
 beforeAll(async () => {
-  const source = await readFile(join(SCHEMA_DIR, "feed.graphql"), "utf8");
-  operations = new Map(splitOperations(source).map((op) => [op.name, op.document]));
+  cardEvents = await feedOperation("CardEvents");
 });
 
 /** A subscription to the contract's CardEvents through the gateway, collecting what arrives. */
 function listen(variables: Record<string, unknown>, bearer: string) {
-  const client = createClient({
-    url: hub().gateway.url,
-    headers: { authorization: `Bearer ${bearer}` },
-    retryAttempts: 0,
-  });
-  const events: CardEventView[] = [];
-  const errors: { message?: string; extensions?: Record<string, unknown> }[] = [];
-  let completed = false;
-  const unsubscribe = client.subscribe<{ cardEvents: CardEventView }>(
-    { query: operations.get("CardEvents")!, variables },
-    {
-      next: (result) => {
-        if (result.errors) errors.push(...(result.errors as unknown as typeof errors));
-        if (result.data) events.push(result.data.cardEvents);
-      },
-      error: (error) => {
-        errors.push(
-          Array.isArray(error)
-            ? (error[0] as (typeof errors)[number])
-            : { message: error instanceof Error ? error.message : String(error) },
-        );
-      },
-      complete: () => {
-        completed = true;
-      },
-    },
-  );
-  return {
-    events,
-    errors,
-    get completed() {
-      return completed;
-    },
-    close() {
-      unsubscribe();
-      client.dispose();
-    },
-  };
+  return subscribeCardEvents(hub().gateway.url, cardEvents, variables, bearer);
 }
 
-async function log(variables: Record<string, unknown>, bearer?: string) {
-  return graphql<LogPage>(
-    hub().gateway.url,
-    operations.get("CardEventLog")!,
-    variables,
-    bearer ?? (await token()),
-  );
-}
+const log = (variables: Record<string, unknown>, bearer?: string) =>
+  cardEventLog(hub().gateway.url, variables, bearer);
 
 /** The person's events in the log once it holds at least `count` of them. */
-async function loggedEvents(personId: string, count: number): Promise<CardEventView[]> {
-  return eventually(async () => {
-    const answer = await log({ personId, first: 500 });
-    expect(answer.errors).toBeUndefined();
-    const events = answer.data!.cardEventLog.events;
-    expect(events.length).toBeGreaterThanOrEqual(count);
-    return events;
-  });
-}
+const loggedEvents = (personId: string, count: number) =>
+  loggedAt(hub().gateway.url, personId, count);
 
-async function change(operation: string, input: Record<string, unknown>, channel?: "BANK_COUNTER") {
-  const answer = await run(hub().gateway.url, operation, input, channel);
-  expect(answer.errors, `${operation}: ${String(codeOf(answer))}`).toBeUndefined();
-}
+const change = (operation: string, input: Record<string, unknown>, channel?: "BANK_COUNTER") =>
+  runOk(hub().gateway.url, operation, input, channel);
 
 describe("the status-change feed through the gateway (GraphQL over SSE)", () => {
   it("a loss reported through the gateway reaches a subscriber with the card resolved from cards", async () => {
@@ -114,11 +49,7 @@ describe("the status-change feed through the gateway (GraphQL over SSE)", () => 
     const subscriber = listen({ personId, after: issued!.cursor }, await token());
     try {
       await change("ReportCardLoss", { cardId, temporary: true });
-      const [event] = await eventually(async () => {
-        expect(subscriber.errors).toEqual([]);
-        expect(subscriber.events).toHaveLength(1);
-        return subscriber.events;
-      });
+      const event = await onlyEvent(subscriber);
       expect(event).toMatchObject({
         type: "LOSS_REPORTED",
         channel: "COUNTER",
@@ -126,7 +57,7 @@ describe("the status-change feed through the gateway (GraphQL over SSE)", () => 
         statusAfter: "TEMPORARY_LOSS",
         card: { id: cardId, status: "TEMPORARY_LOSS", holder: { id: personId } },
       });
-      expect(event!.eventId).not.toBe(issued!.eventId);
+      expect(event.eventId).not.toBe(issued!.eventId);
     } finally {
       subscriber.close();
     }

@@ -136,7 +136,14 @@ describe("every query the repositories issue is served by a declared index", () 
         selected.fields.some((field) => leading.includes(field)) ||
         (selected.fields.length === 0 &&
           (selected.limit1 || leading.includes(selected.sort[0] ?? "")));
-      if (!served)
+      // The feed's log on the embedded demo database only (docs/feed.md): buckets of 64 entries,
+      // whose event ids are map keys no index can hold; a replica set keeps one document per
+      // entry, found by `_id`. The scan reads the log's size ÷ 64 documents.
+      const embeddedBucketLook =
+        collection.endsWith("_feed.card_event_buckets") &&
+        selected.fields.length === 1 &&
+        selected.fields[0]!.startsWith("ids.");
+      if (!served && !embeddedBucketLook)
         unserved.add(
           `${collection} ${c.commandName} by [${selected.fields.join(", ")}] sort [${selected.sort.join(", ")}]`,
         );

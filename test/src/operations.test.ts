@@ -172,14 +172,14 @@ describe("operations endpoints", () => {
       })
     ).text();
     expect(metrics).toMatch(
-      /graphql_envelop_request_duration_bucket\{.*operationName="PersonCards"/,
+      /hub_graphql_request_duration_seconds_bucket\{.*operation="PersonCards"/,
     );
-    expect(metrics).toMatch(/hub_errors_total\{code="INVALID_ID_NUMBER"\} [1-9]/);
     expect(metrics).toMatch(
-      /graphql_gateway_subgraph_execute_duration_bucket\{.*subgraphName="cards"/,
+      /hub_graphql_errors_total\{operation="PersonCards",channel="COUNTER",code="INVALID_ID_NUMBER"\} [1-9]/,
     );
-    expect(metrics).toMatch(/hub_outbox_pending\{subgraph="cards"\} \d+/);
-    expect(metrics).toMatch(/hub_outbox_lag_seconds\{subgraph="bank-accounts"\}/);
+    expect(metrics).toMatch(/hub_subgraph_fetch_duration_seconds_bucket\{.*subgraph="cards"/);
+    expect(metrics).toMatch(/hub_outbox_pending\{subgraph="cards",lane="bank-accounts"\} \d+/);
+    expect(metrics).toMatch(/hub_outbox_lag_seconds\{subgraph="bank-accounts",lane="cards"\}/);
   });
 
   it("SIGTERM: the gateway process stops accepting, finishes the request in flight, and exits 0", async () => {

@@ -1,8 +1,8 @@
-import { connectMongo, subgraphDatabaseName, type Channel, type MongoClient } from "@hub/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReplicaTopology, type ReplicaTopology } from "../../scripts/lib/replicas.js";
-import { personWithCard, run } from "./support/cards.js";
-import { TEST_SECRET } from "./support/hub.js";
+import { subgraphDatabaseName, type Channel } from "@hub/kit";
+import { beforeAll, describe, expect, it } from "vitest";
+import { personWithCard, personWithElectronicPassword, run } from "./support/cards.js";
+import { attemptsLeftOfWrong, serialisable } from "./support/password-races.js";
+import { useReplicaTopology } from "./support/replicas.js";
 
 /**
  * Password locks (R-PWD-3, R-PWD-4) with two gateways and two replicas of every subgraph behind
@@ -10,25 +10,14 @@ import { TEST_SECRET } from "./support/hub.js";
  * database's atomic updates can keep the count and the lock right (nothing held in one process
  * helps). One topology for the whole file: it takes about a minute to start.
  */
-let topology: ReplicaTopology;
-let client: MongoClient;
+const replicas = useReplicaTopology({ prefix: "pr", seed: false });
 let url: string;
-beforeAll(async () => {
-  topology = await startReplicaTopology({
-    secret: TEST_SECRET,
-    mongoUri: process.env["TEST_MONGODB_URI"],
-    dbPrefix: `pr${Date.now().toString(36)}`,
-    seed: false,
-  });
-  client = await connectMongo(topology.mongoUri);
-  url = topology.url;
-}, 240_000);
-afterAll(async () => {
-  await client?.close();
-  await topology?.stop();
-}, 60_000);
+beforeAll(() => {
+  url = replicas().topology.url;
+});
 
-const passwordsDb = () => client.db(subgraphDatabaseName(topology.dbPrefix, "passwords"));
+const passwordsDb = () =>
+  replicas().client.db(subgraphDatabaseName(replicas().topology.dbPrefix, "passwords"));
 const CARD_CHANNELS: Channel[] = ["COUNTER", "BANK_COUNTER", "HOSPITAL", "SELF_SERVICE"];
 const ECARD_CHANNELS: Channel[] = ["APP", "WECHAT", "ALIPAY", "NATIONAL_PLATFORM"];
 const DAY_MS = 24 * 3_600_000;
@@ -65,66 +54,10 @@ async function verifyElectronic(
   return answer.data!.verifyElectronicCardPassword;
 }
 
-async function withElectronicPassword(): Promise<string> {
-  const { personId } = await personWithCard(url);
-  const set = await run(
-    url,
-    "SetElectronicCardPassword",
-    { personId, newPassword: "394857" },
-    "APP",
-  );
-  expect(set.errors).toBeUndefined();
-  return personId;
-}
+const withElectronicPassword = async () => (await personWithElectronicPassword(url)).personId;
 
 const locks = (subject: string) =>
   passwordsDb().collection("password_events").countDocuments({ subject, type: "LOCKED" });
-
-/** One entry of a race: whether it was the right password, and what it was answered. */
-interface Entry {
-  correct: boolean;
-  result: string;
-  attemptsLeft: number;
-}
-
-/**
- * Whether some one-at-a-time order of `entries`, from `failedBefore` consecutive wrong entries,
- * gives each entry the answer it got and ends in the stored `final` state: a wrong entry counts
- * and the one reaching `lockAt` locks (LOCKED, 0 left); a correct one clears the count (OK,
- * `lockAt` left); once locked every entry is LOCKED. (The same check as passwords.test.ts.)
- */
-function serialisable(
-  entries: readonly Entry[],
-  lockAt: number,
-  failedBefore: number,
-  final: { failedAttempts: number; locked: boolean },
-): boolean {
-  const fits = (order: readonly number[]): boolean => {
-    let failed = failedBefore;
-    let locked = false;
-    for (const index of order) {
-      const entry = entries[index]!;
-      let result: string;
-      let left: number;
-      if (locked) [result, left] = ["LOCKED", 0];
-      else if (entry.correct) [failed, result, left] = [0, "OK", lockAt];
-      else {
-        failed += 1;
-        locked = failed >= lockAt;
-        [result, left] = locked ? ["LOCKED", 0] : ["WRONG", lockAt - failed];
-      }
-      if (result !== entry.result || left !== entry.attemptsLeft) return false;
-    }
-    return failed === final.failedAttempts && locked === final.locked;
-  };
-  const orders = (rest: number[]): number[][] =>
-    rest.length <= 1
-      ? [rest]
-      : rest.flatMap((first, i) =>
-          orders([...rest.slice(0, i), ...rest.slice(i + 1)]).map((tail) => [first, ...tail]),
-        );
-  return orders(entries.map((_, i) => i)).some(fits);
-}
 
 describe("password locks across two replicas of every subgraph", () => {
   it("R-PWD-3: 20 concurrent wrong card-password entries count exactly six and lock once", async () => {
@@ -132,12 +65,7 @@ describe("password locks across two replicas of every subgraph", () => {
     const verdicts = await Promise.all(
       Array.from({ length: 20 }, (_, i) => verifyCard(cardId, "246810", CARD_CHANNELS[i % 4]!)),
     );
-    expect(
-      verdicts
-        .filter((v) => v.result === "WRONG")
-        .map((v) => v.attemptsLeft)
-        .sort(),
-    ).toEqual([1, 2, 3, 4, 5]);
+    expect(attemptsLeftOfWrong(verdicts)).toEqual([1, 2, 3, 4, 5]);
     expect(verdicts.filter((v) => v.result === "LOCKED")).toHaveLength(15);
     const stored = await passwordsDb()
       .collection<{ _id: string; state: string; failedAttempts: number }>("card_passwords")
@@ -153,12 +81,7 @@ describe("password locks across two replicas of every subgraph", () => {
         verifyElectronic(personId, "000003", ECARD_CHANNELS[i % 4]!),
       ),
     );
-    expect(
-      verdicts
-        .filter((v) => v.result === "WRONG")
-        .map((v) => v.attemptsLeft)
-        .sort(),
-    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(attemptsLeftOfWrong(verdicts)).toEqual([1, 2, 3, 4, 5, 6]);
     const stored = await passwordsDb()
       .collection<{ _id: string; failedAttempts: number; lockedAt: Date | null }>(
         "electronic_card_passwords",

@@ -5,6 +5,7 @@ import { isObjectType } from "graphql";
 import { subgraphDatabaseName, type OutboxDocument } from "@hub/kit";
 import { cardView, codeOf, freshIdNumber, run } from "./support/cards.js";
 import { graphql, useTestHub, token, type GraphQLResponse } from "./support/hub.js";
+import { attemptsLeftOfWrong, serialisable } from "./support/password-races.js";
 
 const INITIAL = "123456";
 let now = new Date("2026-11-25T09:00:00Z");
@@ -128,53 +129,6 @@ function releasedFromPasswords(): OutboxDocument[] {
         c.command["insert"] === "outbox",
     )
     .flatMap((c) => c.command["documents"] as OutboxDocument[]);
-}
-
-/** One entry of a race: whether it was the right password, and what it was answered. */
-interface Entry {
-  correct: boolean;
-  result: string;
-  attemptsLeft: number;
-}
-
-/**
- * Whether some one-at-a-time order of `entries`, starting from `failedBefore` consecutive wrong
- * entries, gives every entry the answer it got and ends in the stored state `final`. The rules
- * one entry at a time (R-PWD-3, R-PWD-4): a wrong entry counts, and the one that reaches `lockAt`
- * locks (answered LOCKED, attempts left 0); a correct entry clears the count (OK, `lockAt` left);
- * once locked, every entry is LOCKED and the count stays.
- */
-function serialisable(
-  entries: readonly Entry[],
-  lockAt: number,
-  failedBefore: number,
-  final: { failedAttempts: number; locked: boolean },
-): boolean {
-  const fits = (order: readonly number[]): boolean => {
-    let failed = failedBefore;
-    let locked = false;
-    for (const index of order) {
-      const entry = entries[index]!;
-      let result: string;
-      let left: number;
-      if (locked) [result, left] = ["LOCKED", 0];
-      else if (entry.correct) [failed, result, left] = [0, "OK", lockAt];
-      else {
-        failed += 1;
-        locked = failed >= lockAt;
-        [result, left] = locked ? ["LOCKED", 0] : ["WRONG", lockAt - failed];
-      }
-      if (result !== entry.result || left !== entry.attemptsLeft) return false;
-    }
-    return failed === final.failedAttempts && locked === final.locked;
-  };
-  const orders = (rest: number[]): number[][] =>
-    rest.length <= 1
-      ? [rest]
-      : rest.flatMap((first, i) =>
-          orders([...rest.slice(0, i), ...rest.slice(i + 1)]).map((tail) => [first, ...tail]),
-        );
-  return orders(entries.map((_, i) => i)).some(fits);
 }
 
 describe("passwords through the gateway", () => {
@@ -501,12 +455,7 @@ describe("passwords through the gateway", () => {
     );
     const verdicts = answers.map((a) => a.data!.verifyElectronicCardPassword);
     // Each count from one to six answered once (six wrong, one left ... one wrong, six left).
-    expect(
-      verdicts
-        .filter((v) => v.result === "WRONG")
-        .map((v) => v.attemptsLeft)
-        .sort(),
-    ).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(attemptsLeftOfWrong(verdicts)).toEqual([1, 2, 3, 4, 5, 6]);
     const stored = await storedElectronicPassword(personId);
     expect(stored).toMatchObject({ failedAttempts: 7, lockedAt: now });
     // One lock: one audit record and one event telling the cards subgraph (R-PWD-4 locks every

@@ -31,16 +31,27 @@ interface PersonCardsData {
 
 const hub = useTestHub();
 
+/** A demo person by its showcase role (demo-data.ts `showcase`). */
+function showcasePerson(role: "duplicates" | "replaced") {
+  const demo = hub().demo!;
+  return demo.persons.find((p) => p._id === demo.showcase[role])!;
+}
+
+/** The contract's PersonCards for `idNumber` (with a full-scope test token unless `bearer`). */
+async function personCards(idNumber: string, bearer?: string) {
+  return graphql<PersonCardsData>(
+    hub().gateway.url,
+    await contractOperation("PersonCards"),
+    { idNumber },
+    bearer ?? (await token()),
+  );
+}
+
 describe("PersonCards through the gateway", () => {
   it("answers fields owned by all four subgraphs, correct for the person", async () => {
     const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
-    const result = await graphql<PersonCardsData>(
-      hub().gateway.url,
-      await contractOperation("PersonCards"),
-      { idNumber: person.idNumber },
-      await token(),
-    );
+    const person = showcasePerson("duplicates");
+    const result = await personCards(person.idNumber);
     expect(result.errors).toBeUndefined();
     const answer = result.data!.personByIdNumber!;
     // persons subgraph
@@ -77,14 +88,8 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-DUP-1, R-DUP-2: the duplicates and what to do with each come in the same query as the cards", async () => {
-    const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
-    const result = await graphql<PersonCardsData>(
-      hub().gateway.url,
-      await contractOperation("PersonCards"),
-      { idNumber: person.idNumber },
-      await token(),
-    );
+    const person = showcasePerson("duplicates");
+    const result = await personCards(person.idNumber);
     const answer = result.data!.personByIdNumber!;
     const guangdong = answer.cards.filter((c) => c.province === "44");
     expect(answer.duplicates).toEqual([
@@ -106,8 +111,7 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("R-CARD-1: a card carries its social security function and its financial function (the partner bank's account) in one answer", async () => {
-    const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const person = showcasePerson("duplicates");
     const result = await graphql<{
       personByIdNumber: {
         cards: {
@@ -130,14 +134,8 @@ describe("PersonCards through the gateway", () => {
   });
 
   it("links a replaced card pair both ways", async () => {
-    const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.replaced)!;
-    const result = await graphql<PersonCardsData>(
-      hub().gateway.url,
-      await contractOperation("PersonCards"),
-      { idNumber: person.idNumber },
-      await token(),
-    );
+    const person = showcasePerson("replaced");
+    const result = await personCards(person.idNumber);
     const cards = result.data!.personByIdNumber!.cards;
     const old = cards.find((c) => c.status === "CANCELLED")!;
     const replacement = cards.find((c) => c.id !== old.id)!;
@@ -147,13 +145,8 @@ describe("PersonCards through the gateway", () => {
 
   it("R-ID-3: masks identity and account numbers for a caller without pii:read, in every subgraph", async () => {
     const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
-    const result = await graphql<PersonCardsData>(
-      hub().gateway.url,
-      await contractOperation("PersonCards"),
-      { idNumber: person.idNumber },
-      await token({ scopes: ["cards:read"] }),
-    );
+    const person = showcasePerson("duplicates");
+    const result = await personCards(person.idNumber, await token({ scopes: ["cards:read"] }));
     const answer = result.data!.personByIdNumber!;
     expect(answer.idNumber).toBe(maskIdNumber(person.idNumber));
     expect(answer.idNumber).toMatch(/^\d{4}\*{10}[\dX]{4}$/);
@@ -235,8 +228,7 @@ describe("PersonCards through the gateway", () => {
 
 describe("identical PersonCards requests in flight at the same moment", () => {
   it("are answered from one execution for one token: no more database commands than a single request", async () => {
-    const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const person = showcasePerson("duplicates");
     const query = await contractOperation("PersonCards");
     const bearer = await token();
     const ask = () =>
@@ -259,7 +251,7 @@ describe("identical PersonCards requests in flight at the same moment", () => {
 
   it("are never shared between tokens: a caller without pii:read never receives another caller's unmasked answer", async () => {
     const demo = hub().demo!;
-    const person = demo.persons.find((p) => p._id === demo.showcase.duplicates)!;
+    const person = showcasePerson("duplicates");
     const query = await contractOperation("PersonCards");
     const [full, masked] = await Promise.all([token(), token({ scopes: ["cards:read"] })]);
     const answers = await Promise.all(

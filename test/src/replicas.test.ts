@@ -1,37 +1,18 @@
-import { connectMongo, type MongoClient } from "@hub/kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startReplicaTopology, type ReplicaTopology } from "../../scripts/lib/replicas.js";
+import { describe, expect, it } from "vitest";
 import { codeOf, freshIdNumber, personWithCard, run, runCardLife } from "./support/cards.js";
 import { eventually } from "./support/eventually.js";
-import {
-  contractOperation,
-  graphql,
-  TEST_SECRET,
-  token,
-  type GraphQLResponse,
-} from "./support/hub.js";
+import { contractOperation, graphql, token, type GraphQLResponse } from "./support/hub.js";
+import { useReplicaTopology } from "./support/replicas.js";
 
-let topology: ReplicaTopology;
-let client: MongoClient;
-beforeAll(async () => {
-  topology = await startReplicaTopology({
-    secret: TEST_SECRET,
-    mongoUri: process.env["TEST_MONGODB_URI"],
-    dbPrefix: `r${Date.now().toString(36)}`,
-  });
-  client = await connectMongo(topology.mongoUri);
-}, 180_000);
-afterAll(async () => {
-  await client?.close();
-  await topology?.stop();
-}, 60_000);
+const replicas = useReplicaTopology({ prefix: "r", startTimeoutMs: 180_000 });
+const topology = () => replicas().topology;
 
-const db = (name: string) => client.db(`${topology.dbPrefix}_${name}`);
+const db = (name: string) => replicas().client.db(`${topology().dbPrefix}_${name}`);
 
 describe("two gateways and two replicas of each subgraph behind HAProxy", () => {
   it("answers reads and every mutation; effects cross subgraphs; replays and races behave as on one process", async () => {
-    const url = topology.url;
-    const person = topology.demo!.persons[0]!;
+    const url = topology().url;
+    const person = topology().demo!.persons[0]!;
     const read = await graphql(
       url,
       await contractOperation("PersonCards"),
@@ -87,7 +68,7 @@ describe("two gateways and two replicas of each subgraph behind HAProxy", () => 
   }, 60_000);
 
   it("faults under load: a gateway and a replica of each subgraph stopped (SIGTERM, then SIGKILL): the survivors carry on, no effect lost or applied twice", async () => {
-    const url = topology.url;
+    const url = topology().url;
     const bearer = await token();
     const lossCards = await Promise.all(Array.from({ length: 4 }, () => personWithCard(url)));
     for (const { cardId } of lossCards) await run(url, "CollectCard", { cardId });
@@ -163,7 +144,7 @@ describe("two gateways and two replicas of each subgraph behind HAProxy", () => 
         expect1(cardId, type, answer !== null);
         // Whether a lost answer applied is unknown to the client: it reads the card, as a counter would.
         lost = answer ? !lost : (await statusOf(cardId)) === "TEMPORARY_LOSS";
-        const person = topology.demo!.persons[i % topology.demo!.persons.length]!;
+        const person = topology().demo!.persons[i % topology().demo!.persons.length]!;
         await attempt(cardId, "PersonCards", async () =>
           graphql(
             url,
@@ -257,7 +238,7 @@ describe("two gateways and two replicas of each subgraph behind HAProxy", () => 
     const stopReplicas = async (names: string[], signal: NodeJS.Signals) =>
       Promise.all(
         names.map((name) => {
-          const child = topology.replicas.find((r) => r.name === name)!.child;
+          const child = topology().replicas.find((r) => r.name === name)!.child;
           const exited = new Promise((resolve) => child.once("exit", resolve));
           child.kill(signal);
           return exited;

@@ -6,7 +6,7 @@ import { SCHEMA_DIR } from "@hub/schema";
 import { SignJWT, generateKeyPair } from "jose";
 import { isRelayCommand, subgraphDatabaseName } from "@hub/kit";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cardView, personWithCard, run } from "./support/cards.js";
+import { cardView, personWithCard, personWithElectronicPassword, run } from "./support/cards.js";
 import {
   contractOperation,
   graphql,
@@ -366,14 +366,7 @@ describe("R-PWD-4 under concurrency: 20 wrong electronic-card passwords at once"
   let personId: string;
   let results: Verification[];
   beforeAll(async () => {
-    personId = (await personWithCard(hub().gateway.url)).personId;
-    const set = await run(
-      hub().gateway.url,
-      "SetElectronicCardPassword",
-      { personId, newPassword: "394857" },
-      "APP",
-    );
-    expect(set.errors).toBeUndefined();
+    personId = (await personWithElectronicPassword(hub().gateway.url)).personId;
     // Shared by every channel (R-PWD-4): the guesses come from all four at once.
     const channels = ["APP", "WECHAT", "ALIPAY", "NATIONAL_PLATFORM"] as const;
     const answers = await Promise.all(

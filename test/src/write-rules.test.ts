@@ -2,7 +2,14 @@ import { SignJWT } from "jose";
 import { subgraphDatabaseName } from "@hub/kit";
 import type { CommandStartedEvent } from "mongodb";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cardView, codeOf, freshIdNumber, personWithCard, run } from "./support/cards.js";
+import {
+  cardView,
+  codeOf,
+  freshIdNumber,
+  personWithCard,
+  personWithElectronicPassword,
+  run,
+} from "./support/cards.js";
 import { contractOperation, graphql, useTestHub, TEST_SECRET, token } from "./support/hub.js";
 
 /** Write rules a channel can rely on (contract v2 "Channels" and "Writes"), through the gateway. */
@@ -325,14 +332,7 @@ describe("R-DUP-1: one card per person and province", () => {
 
 describe("R-PWD-4: a locked electronic-card password locks every electronic-card service", () => {
   it("issuing an electronic card is refused with PASSWORD_LOCKED and lockedUntil", async () => {
-    const { personId, cardId } = await personWithCard(hub().gateway.url);
-    const set = await run(
-      hub().gateway.url,
-      "SetElectronicCardPassword",
-      { personId, newPassword: "394857" },
-      "APP",
-    );
-    expect(set.errors).toBeUndefined();
+    const { personId, cardId } = await personWithElectronicPassword(hub().gateway.url);
     for (let i = 0; i < 7; i++)
       await run(
         hub().gateway.url,

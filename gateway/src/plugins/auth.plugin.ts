@@ -7,7 +7,7 @@ export interface AuthContext {
 
 const callers = new WeakMap<Request, Caller>();
 
-/** The verified caller of a request (set by useHubAuth as soon as the request's parameters are read). */
+/** The verified caller of a request (set by useAuth as soon as the request's parameters are read). */
 export function callerOf(request: Request): Caller | undefined {
   return callers.get(request);
 }
@@ -19,7 +19,7 @@ export function callerOf(request: Request): Caller | undefined {
  * original Authorization header: a subgraph never trusts claims it has not verified itself.
  * Failures are HubErrors: UNAUTHENTICATED with HTTP 401.
  */
-export function useHubAuth(verifier: TokenVerifier): GatewayPlugin<AuthContext> {
+export function useAuth(verifier: TokenVerifier): GatewayPlugin<AuthContext> {
   return {
     async onParams({ request }) {
       callers.set(request, await verifier(request.headers.get("authorization")));

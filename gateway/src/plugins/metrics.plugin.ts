@@ -1,106 +1,323 @@
-import usePrometheus from "@graphql-mesh/plugin-prometheus";
-import type { GatewayConfigContext, GatewayPlugin } from "@graphql-hive/gateway-runtime";
-import { Counter, Gauge, type Registry } from "prom-client";
-import { siblingUrl } from "@hub/kit";
+import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
+import { CHANNELS, ERROR_CODES, siblingUrl } from "@hub/kit";
+import type { ExecutionResult, GraphQLError } from "graphql";
+import type { GraphQLParams } from "graphql-yoga";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { PersistedDocument } from "../persisted-documents.js";
+import { callerOf } from "./auth.plugin.js";
 
-/** Counts every error a client receives, by its final (masked) code. */
-export function errorCounter(registry: Registry): Counter<"code"> {
-  return new Counter({
-    name: "hub_errors_total",
-    help: "Errors returned to clients, by extensions.code.",
-    labelNames: ["code"],
-    registers: [registry],
-  });
+/** The label of an operation that is not one of the gateway's known documents, and of a code outside the known ones. */
+export const OTHER = "other";
+/** The channel label of a request whose caller is not known (no valid token). */
+export const NO_CHANNEL = "none";
+
+/**
+ * The codes a label may take: the contract's, the GraphQL request codes the error masker keeps,
+ * and the transport's own for a subgraph call. Anything else is counted as `other`, so a subgraph
+ * or a client cannot grow the label set.
+ */
+const KNOWN_CODES = new Set<string>([
+  ...ERROR_CODES,
+  "BAD_REQUEST",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "GATEWAY_TIMEOUT",
+  "DOWNSTREAM_SERVICE_ERROR",
+]);
+
+/** Seconds: from a cached read (a few ms) to the upstream timeout (10 s by default). */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function codeLabel(code: unknown): string {
+  return typeof code === "string" && KNOWN_CODES.has(code) ? code : OTHER;
+}
+
+/** The distinct codes of a result's errors (a result with two errors of one code counts once). */
+function codesOf(errors: readonly GraphQLError[] | undefined): Set<string> {
+  const codes = new Set<string>();
+  for (const error of errors ?? []) codes.add(codeLabel(error.extensions?.["code"]));
+  return codes;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
+}
+
+/** The first operation named in a document's text (no parse: the label is checked against known names). */
+const NAMED_OPERATION = /\b(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)/;
+
+/**
+ * The `operation` label of a request: its operation's name when that is one of the gateway's
+ * known documents (the contract's operations and the loaded manifests), `other` otherwise. A
+ * client naming its operation freely cannot grow the label set.
+ */
+export function operationLabeller(
+  documents: readonly PersistedDocument[],
+): (params: GraphQLParams | undefined) => string {
+  const names = new Set(documents.map((d) => d.name));
+  const byHash = new Map(documents.map((d) => [d.hash, d.name]));
+  return (params) => {
+    if (!params) return OTHER;
+    const persisted = (params.extensions?.["persistedQuery"] ?? undefined) as
+      { sha256Hash?: unknown } | undefined;
+    const documentId = (params as { documentId?: unknown }).documentId;
+    const hash = typeof persisted?.sha256Hash === "string" ? persisted.sha256Hash : documentId;
+    const name =
+      (typeof params.operationName === "string" && params.operationName) ||
+      (typeof hash === "string" ? byHash.get(hash) : undefined) ||
+      (typeof params.query === "string" ? NAMED_OPERATION.exec(params.query)?.[1] : undefined);
+    return name !== undefined && names.has(name) ? name : OTHER;
+  };
+}
+
+export interface HubMetricsOptions {
+  registry: Registry;
+  /** The documents whose names label operations (the rest are `other`). */
+  documents: readonly PersistedDocument[];
+  /** Where Prometheus scrapes (server.ts checks its token first). */
+  endpoint?: string;
+}
+
+interface GraphQLMetrics {
+  requests: Counter<"operation" | "channel">;
+  errors: Counter<"operation" | "channel" | "code">;
+  duration: Histogram<"operation" | "channel">;
+  fetchDuration: Histogram<"subgraph">;
+  fetchErrors: Counter<"subgraph" | "code">;
+}
+
+const graphqlMetricsOf = new WeakMap<Registry, GraphQLMetrics>();
+
+/**
+ * The request metrics of a registry, made once (a registry refuses a name twice): the plugin,
+ * however often the runtime asks for its plugins, and the server count into the same.
+ */
+function graphqlMetrics(registry: Registry): GraphQLMetrics {
+  let metrics = graphqlMetricsOf.get(registry);
+  if (metrics) return metrics;
+  metrics = {
+    requests: new Counter({
+      name: "hub_graphql_requests_total",
+      help: "GraphQL operations answered (each operation of a batch), by operation name and channel.",
+      labelNames: ["operation", "channel"],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: "hub_graphql_errors_total",
+      help: "GraphQL operations answered with at least one error of this extensions.code, by operation name and channel.",
+      labelNames: ["operation", "channel", "code"],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: "hub_graphql_request_duration_seconds",
+      help: "Time from reading a GraphQL request to its answer (not for subscriptions), by operation name and channel.",
+      labelNames: ["operation", "channel"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    fetchDuration: new Histogram({
+      name: "hub_subgraph_fetch_duration_seconds",
+      help: "Time of each subgraph fetch of a query plan (queries and mutations), by subgraph.",
+      labelNames: ["subgraph"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    fetchErrors: new Counter({
+      name: "hub_subgraph_fetch_errors_total",
+      help: "Subgraph fetches answered with at least one error of this extensions.code (DOWNSTREAM_SERVICE_ERROR: unreachable or no GraphQL answer; GATEWAY_TIMEOUT: past HUB_UPSTREAM_TIMEOUT_MS), by subgraph.",
+      labelNames: ["subgraph", "code"],
+      registers: [registry],
+    }),
+  };
+  // Every series a dashboard or an alert divides by exists from the start, at zero.
+  for (const channel of [...CHANNELS, NO_CHANNEL])
+    metrics.requests.inc({ operation: OTHER, channel }, 0);
+  graphqlMetricsOf.set(registry, metrics);
+  return metrics;
 }
 
 /**
- * Outbox figures of every subgraph (pending events, age of the oldest): read from each subgraph's
- * GET /outbox when Prometheus scrapes, so a stuck queue shows on the gateway's dashboard.
+ * Counts a request the gateway's server turns away before the GraphQL runtime reads it (at
+ * capacity: SERVICE_UNAVAILABLE; a body without a length or too large: QUERY_TOO_COMPLEX) as an
+ * operation answered with that code; its operation and caller are not known yet.
  */
-export function outboxGauges(registry: Registry, directory: Record<string, string>): void {
-  const read = async () =>
+export function refusalCounter(registry: Registry): (code: string) => void {
+  const { requests, errors } = graphqlMetrics(registry);
+  return (code) => {
+    const labels = { operation: OTHER, channel: NO_CHANNEL };
+    requests.inc(labels);
+    errors.inc({ ...labels, code: codeLabel(code) });
+  };
+}
+
+interface RequestRecord {
+  started: number;
+  /** The operations of the request as parsed (several for a batch), in the results' order. */
+  params?: readonly GraphQLParams[];
+}
+
+/**
+ * Prometheus at /metrics, on prom-client: per operation and channel, the operations answered,
+ * the errors they carried by `extensions.code`, and their latency; per subgraph, the latency and
+ * errors of each fetch. Every GraphQL answer is counted where the runtime hands it over for
+ * serialisation, so the requests refused before execution (no token, rate limit, unknown
+ * persisted document) are counted with their codes too, and the codes are the final (masked)
+ * ones the client sees. Labels are bounded: operations by the known documents, channels by the
+ * contract's list, codes by the contract's codes (docs/operations.md "Metrics").
+ */
+export function useHubMetrics(options: HubMetricsOptions): GatewayPlugin {
+  const { registry } = options;
+  const endpoint = options.endpoint ?? "/metrics";
+  const operationOf = operationLabeller(options.documents);
+  const { requests, errors, duration, fetchDuration, fetchErrors } = graphqlMetrics(registry);
+  const records = new WeakMap<Request, RequestRecord>();
+
+  return {
+    onRequest({ url, endResponse, fetchAPI }) {
+      if (url.pathname !== endpoint) return;
+      return registry
+        .metrics()
+        .then((text) =>
+          endResponse(
+            new fetchAPI.Response(text, { headers: { "content-type": registry.contentType } }),
+          ),
+        );
+    },
+    onRequestParse({ request }) {
+      const record: RequestRecord = { started: performance.now() };
+      records.set(request, record);
+      return {
+        onRequestParseDone({ requestParserResult }) {
+          record.params = Array.isArray(requestParserResult)
+            ? requestParserResult
+            : [requestParserResult];
+        },
+      };
+    },
+    onResultProcess({ request, result }) {
+      const record = records.get(request);
+      const channel = callerOf(request)?.channel ?? NO_CHANNEL;
+      const seconds = record ? (performance.now() - record.started) / 1000 : null;
+      const results = Array.isArray(result) ? result : [result];
+      results.forEach((one: ExecutionResult | AsyncIterable<unknown>, i) => {
+        const labels = { operation: operationOf(record?.params?.[i]), channel };
+        requests.inc(labels);
+        // A subscription's answer is a stream: its length is not a latency.
+        if (isAsyncIterable(one)) return;
+        if (seconds !== null) duration.observe(labels, seconds);
+        for (const code of codesOf(one.errors)) errors.inc({ ...labels, code });
+      });
+    },
+    onSubgraphExecute({ subgraphName, executionRequest }) {
+      if (executionRequest.operationType === "subscription") return;
+      const started = performance.now();
+      return ({ result }) => {
+        fetchDuration.observe({ subgraph: subgraphName }, (performance.now() - started) / 1000);
+        if (isAsyncIterable(result)) return;
+        for (const code of codesOf(result.errors))
+          fetchErrors.inc({ subgraph: subgraphName, code });
+      };
+    },
+  };
+}
+
+interface SubgraphState {
+  subgraph: string;
+  ready: boolean;
+  outbox: OutboxAnswer | null;
+}
+
+/** A subgraph's GET /outbox (kit hub-subgraph.ts): its relay's figures, per lane (destination). */
+interface OutboxAnswer {
+  pending: number;
+  oldestPendingMs: number;
+  deadLetters?: number;
+  lanes?: {
+    lane: string;
+    pending: number;
+    oldestPendingMs: number;
+    deadLetters: number;
+    failedDeliveries: number;
+  }[];
+}
+
+/**
+ * Each subgraph's state, read from its GET /readyz and GET /outbox when Prometheus scrapes (once
+ * per scrape, whichever gauge asks first): whether it is up, and its outbox per lane, so a subgraph
+ * down or a stuck queue shows on the gateway's /metrics. The outbox figures are read from the
+ * subgraph's database, the same whichever replica answers: every gateway shows the same.
+ */
+export function subgraphGauges(registry: Registry, directory: Record<string, string>): void {
+  let reading: Promise<SubgraphState[]> | null = null;
+  const read = async (): Promise<SubgraphState[]> =>
     Promise.all(
       Object.entries(directory).map(async ([subgraph, url]) => {
-        try {
-          const response = await fetch(siblingUrl(url, "/outbox"), {
-            signal: AbortSignal.timeout(1_000),
-          });
-          return {
-            subgraph,
-            stats: (await response.json()) as {
-              pending: number;
-              oldestPendingMs: number;
-              deadLetters?: number;
-            },
-          };
-        } catch {
-          return { subgraph, stats: null };
-        }
+        const get = (path: string) =>
+          fetch(siblingUrl(url, path), { signal: AbortSignal.timeout(1_500) });
+        const [ready, outbox] = await Promise.all([
+          get("/readyz").then(
+            (response) => response.ok,
+            () => false,
+          ),
+          get("/outbox").then(
+            async (response) => (response.ok ? ((await response.json()) as OutboxAnswer) : null),
+            () => null,
+          ),
+        ]);
+        return { subgraph, ready, outbox };
       }),
     );
+  // Shared by the gauges of one scrape: while it runs, and for a second after.
+  const states = () =>
+    (reading ??= read().finally(() => {
+      setTimeout(() => (reading = null), 1_000).unref();
+    }));
+  const perLane = (
+    name: string,
+    help: string,
+    value: (lane: NonNullable<OutboxAnswer["lanes"]>[number]) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["subgraph", "lane"],
+      registers: [registry],
+      async collect() {
+        // Only what this scrape read: a subgraph that did not answer has no figures (not old ones).
+        this.reset();
+        for (const { subgraph, outbox } of await states())
+          for (const lane of outbox?.lanes ?? [])
+            this.set({ subgraph, lane: lane.lane }, value(lane));
+      },
+    });
   new Gauge({
-    name: "hub_outbox_pending",
-    help: "Cross-subgraph events waiting for delivery, per producing subgraph.",
+    name: "hub_subgraph_up",
+    help: "1 when the subgraph answered its readiness check (GET /readyz: it reaches its database) at this scrape, 0 otherwise.",
     labelNames: ["subgraph"],
     registers: [registry],
     async collect() {
-      for (const { subgraph, stats } of await read())
-        if (stats) this.set({ subgraph }, stats.pending);
+      for (const { subgraph, ready } of await states()) this.set({ subgraph }, ready ? 1 : 0);
     },
   });
-  new Gauge({
-    name: "hub_outbox_lag_seconds",
-    help: "Age of the oldest undelivered cross-subgraph event, per producing subgraph.",
-    labelNames: ["subgraph"],
-    registers: [registry],
-    async collect() {
-      for (const { subgraph, stats } of await read())
-        if (stats) this.set({ subgraph }, stats.oldestPendingMs / 1000);
-    },
-  });
-  new Gauge({
-    name: "hub_event_dead_letters",
-    help: "Events set aside after their receiver failed to apply them, per producing subgraph (npm run events -- dead-letters).",
-    labelNames: ["subgraph"],
-    registers: [registry],
-    async collect() {
-      for (const { subgraph, stats } of await read())
-        if (stats) this.set({ subgraph }, stats.deadLetters ?? 0);
-    },
-  });
-}
-
-/**
- * Prometheus at /metrics: requests, latency histograms per operation, per-subgraph fetch latency
- * and errors (Hive's plugin), plus the hub's error and outbox metrics. Our own registry, because
- * the plugin clears the global one when disposed.
- */
-export function useHubMetrics(context: GatewayConfigContext, registry: Registry): GatewayPlugin {
-  return usePrometheus({
-    ...context,
-    registry,
-    endpoint: "/metrics",
-    // Every metric the plugin does not get `false` for is on by default, and each costs CPU on
-    // every request (a profile put the plugin at ~6% of the gateway's CPU, with a quantile summary
-    // and a deprecated-field walk of each document among them). Kept: latency per operation (its
-    // _count counts requests), errors, and latency and errors per subgraph.
-    metrics: {
-      graphql_envelop_request_duration: true,
-      graphql_envelop_error_result: true,
-      graphql_gateway_subgraph_execute_duration: true,
-      graphql_gateway_subgraph_execute_errors: true,
-      graphql_envelop_request: false,
-      graphql_envelop_request_time_summary: false,
-      graphql_envelop_deprecated_field: false,
-      graphql_envelop_phase_parse: false,
-      graphql_envelop_phase_validate: false,
-      graphql_envelop_phase_context: false,
-      graphql_envelop_phase_execute: false,
-      graphql_envelop_phase_subscribe: false,
-      graphql_envelop_execute_resolver: false,
-      graphql_envelop_schema_change: false,
-      graphql_yoga_http_duration: false,
-      graphql_gateway_fetch_duration: false,
-    },
-  } as Parameters<typeof usePrometheus>[0]) as GatewayPlugin;
+  perLane(
+    "hub_outbox_pending",
+    "Cross-subgraph events waiting for delivery, per producing subgraph and lane (receiving subgraph).",
+    (lane) => lane.pending,
+  );
+  perLane(
+    "hub_outbox_lag_seconds",
+    "Age of the oldest undelivered cross-subgraph event (0 when none), per producing subgraph and lane.",
+    (lane) => lane.oldestPendingMs / 1000,
+  );
+  perLane(
+    "hub_event_dead_letters",
+    "Events set aside after their receiver failed to apply them, per producing subgraph and lane (npm run events -- dead-letters).",
+    (lane) => lane.deadLetters,
+  );
+  perLane(
+    "hub_event_lane_failed_deliveries",
+    "Failed deliveries in a row on a lane (0 once one succeeds): the relay is retrying with backoff.",
+    (lane) => lane.failedDeliveries,
+  );
 }

@@ -1,9 +1,7 @@
 import { EnvelopArmor } from "@escape.tech/graphql-armor";
 import type { GraphQLArmorRejectCallback } from "@escape.tech/graphql-armor-types";
-import { GraphQLError, Kind, type FragmentDefinitionNode, type ValidationRule } from "graphql";
-import type { Plugin as EnvelopPlugin } from "@envelop/core";
-import { operationCost } from "../query-cost.js";
 import { HubError } from "@hub/kit";
+import { useCostLimit } from "./cost-limit.plugin.js";
 
 export interface QueryLimits {
   maxDepth: number;
@@ -29,13 +27,16 @@ export const DEFAULT_QUERY_LIMITS: QueryLimits = {
 
 /**
  * Query limits, applied while validating — before any subgraph is called: depth, aliases,
- * directives and tokens by graphql-armor, cost by our estimator (query-cost.ts). Every violation
+ * directives and tokens by graphql-armor, cost by our estimator (cost-limit.plugin.ts). Every violation
  * is reported, each as QUERY_TOO_COMPLEX. Field suggestions ("did you mean …") are
  * blocked outside development so the schema cannot be mined through typos.
  */
 export function useQueryLimits(limits: QueryLimits, development: boolean) {
   const reject: GraphQLArmorRejectCallback = (context, error) => {
-    const limitError = tooComplex(error.message.replace(/^Syntax Error: /, ""));
+    const limitError = new HubError(
+      "QUERY_TOO_COMPLEX",
+      error.message.replace(/^Syntax Error: /, ""),
+    );
     // The token limit is checked while parsing, where there is no validation context to report to.
     if (!context) throw limitError;
     context.reportError(limitError);
@@ -51,28 +52,4 @@ export function useQueryLimits(limits: QueryLimits, development: boolean) {
   })
     .protect()
     .plugins.concat(useCostLimit(limits.maxCost));
-}
-
-function tooComplex(message: string): GraphQLError {
-  return new HubError("QUERY_TOO_COMPLEX", message);
-}
-
-/** Each operation's cost (query-cost.ts) within `maxCost`. */
-function useCostLimit(maxCost: number): EnvelopPlugin {
-  const rule: ValidationRule = (context) => {
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of context.getDocument().definitions)
-      if (definition.kind === Kind.FRAGMENT_DEFINITION)
-        fragments[definition.name.value] = definition;
-    return {
-      OperationDefinition(operation) {
-        const cost = operationCost(context.getSchema(), operation, fragments);
-        if (cost > maxCost)
-          context.reportError(
-            tooComplex(`Query Cost limit of ${maxCost} exceeded, found ${Math.round(cost)}.`),
-          );
-      },
-    };
-  };
-  return { onValidate: ({ addValidationRule }) => addValidationRule(rule) };
 }

@@ -54,6 +54,34 @@ describe("untilExpiry", () => {
     expect(await closed.next()).toEqual({ done: true, value: undefined });
   });
 
+  it("streams on one timer each end at their own expiry, in any order; a closed one leaves it", async () => {
+    const timersBefore = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    const start = Date.now();
+    const ends = [120, 40, 80, 160, 60].map((ms) => {
+      const { source, state } = idleSource<string>([]);
+      const stream = untilExpiry(source, start + ms, () => `expired at ${ms}`);
+      return {
+        ms,
+        stream,
+        state,
+        ended: stream.next().then((step) => [step, Date.now()] as const),
+      };
+    });
+    // One timer for all five (the earliest expiry's), not one each.
+    const timersWaiting = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+    expect(timersWaiting - timersBefore).toBeLessThanOrEqual(1);
+    // Closed before its expiry: it ends as closed, and its source is released.
+    await ends[3]!.stream.return!();
+    expect(ends[3]!.state.returned).toBe(true);
+    expect((await ends[3]!.ended)[0]).toEqual({ done: true, value: undefined });
+    for (const { ms, state, ended } of ends.filter((_, i) => i !== 3)) {
+      const [step, at] = await ended;
+      expect(step).toEqual({ done: false, value: `expired at ${ms}` });
+      expect(at).toBeGreaterThanOrEqual(start + ms);
+      expect(state.returned).toBe(true);
+    }
+  });
+
   it("the last result is UNAUTHENTICATED", () => {
     expect(tokenExpiredResult().errors?.[0]?.extensions["code"]).toBe("UNAUTHENTICATED");
   });

@@ -5,6 +5,7 @@ import {
   type Executor,
 } from "@graphql-tools/utils";
 import { GraphQLError, Kind, print, type DocumentNode } from "graphql";
+import { injectTraceHeaders, tracingStarted } from "@hub/kit/tracing";
 import { notePendingEffects } from "../plugins/pending-effects.plugin.js";
 import { SharedCalls } from "./shared-calls.js";
 import { SubgraphCallFailure, SubgraphConnection, type SubgraphAnswer } from "./subgraph-call.js";
@@ -115,6 +116,7 @@ function toResult(answer: SubgraphAnswer, name: string): ExecutionResult {
  * and a mutation already sent should finish rather than be torn mid-way; the deadline bounds both.
  */
 export function createSubgraphTransport(options: SubgraphTransportOptions) {
+  const traced = tracingStarted();
   return {
     getSubgraphExecutor(payload: SubgraphEntry): HubExecutor {
       const { subgraphName, transportEntry } = payload;
@@ -149,6 +151,10 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
           const value = client?.get(name);
           if (value != null) headers[name] = value;
         }
+        // W3C trace context of this call's span (Hive's `subgraph.execute`, active here): Hive's
+        // plugin adds it to calls made with its fetch only. A shared call carries the first
+        // caller's; it is not part of what makes calls identical.
+        if (traced) injectTraceHeaders(headers);
         const post = () => connection.post(body, headers, subgraphName);
         // A read that could not reach a subgraph replica (one stopping, a connection closed under
         // it) is tried once more: the load balancer sends it to another. A mutation is not: it may

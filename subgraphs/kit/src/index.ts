@@ -41,6 +41,16 @@ export * from "./mongo/idempotency.js";
 export * from "./identity/identity-number.js";
 export * from "./identity/person-name.js";
 export * from "./mongo/transactions.js";
+export {
+  gateStats,
+  needsSerialTransactions,
+  prepareTransactions,
+} from "./mongo/transaction-turns.js";
+export {
+  LOCK_LEASE_MS,
+  LockLostError,
+  TRANSACTION_LOCK_COLLECTION,
+} from "./mongo/transaction-lock.js";
 export * from "./mongo/retention.js";
 export * from "./graphql/agent-input.js";
 export * from "./server/hub-subgraph.js";
@@ -50,6 +60,8 @@ export * from "./mongo/change-document.js";
 export * from "./mongo/command-stats.js";
 export * from "./events/catalogue.js";
 export * from "./events/dead-letters.js";
+export * from "./events/derived-id.js";
+export * from "./events/feed-change.js";
 export * from "./events/fault-points.js";
 export * from "./mongo/set-if-newer.js";
 export * from "./events/command-tags.js";

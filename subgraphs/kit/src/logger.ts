@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from "pino";
+import { traceLogFields, tracingStarted } from "./tracing/state.js";
 
 export type { Logger };
 
@@ -29,6 +30,8 @@ export function createLogger(
       ],
       censor: "[redacted]",
     },
+    // While tracing, each line names the trace and span it was written in (trace_id, span_id).
+    ...(tracingStarted() ? { mixin: traceLogFields } : {}),
   };
   return pino(options, destination ?? standardOutput());
 }

@@ -5,6 +5,7 @@ import {
   type RunningServer,
   type SubgraphDeps,
 } from "@hub/kit";
+import { PersonRegistration } from "./commands/register-person.js";
 import type { PersonsContext } from "./context.js";
 import { buildPersonsSchema } from "./schema.js";
 import { createPersonLoaders } from "./store/loaders.js";
@@ -12,7 +13,8 @@ import { PersonRepository } from "./store/person-repository.js";
 
 export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningServer> {
   const outbox = new Outbox(deps.db, "persons");
-  const persons = new PersonRepository(deps.db, outbox);
+  const persons = new PersonRepository(deps.db);
+  const registration = new PersonRegistration(persons, outbox);
   // Registration keys are bound in `idempotency_keys` (swept with HUB_RETENTION_HOURS).
   await Promise.all([persons.ensureIndexes(), ensureIdempotencyIndexes(deps.db)]);
   // Persons stored before their identity numbers had lookup documents get them before any
@@ -25,6 +27,6 @@ export async function startPersonsSubgraph(deps: SubgraphDeps): Promise<RunningS
     schema: await buildPersonsSchema(),
     outbox,
     isReady: () => persons.ping(),
-    context: () => ({ persons, loaders: createPersonLoaders(persons) }),
+    context: () => ({ persons, registration, loaders: createPersonLoaders(persons) }),
   });
 }

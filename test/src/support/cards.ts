@@ -29,6 +29,17 @@ export function codeOf(response: GraphQLResponse<unknown>): unknown {
   return response.errors?.[0]?.extensions?.["code"];
 }
 
+/** Runs a contract operation that must succeed: a failure names the operation and its code. */
+export async function runOk(
+  url: string,
+  operation: string,
+  input: Record<string, unknown>,
+  channel?: Channel,
+): Promise<void> {
+  const answer = await run(url, operation, input, channel);
+  expect(answer.errors, `${operation}: ${String(codeOf(answer))}`).toBeUndefined();
+}
+
 /** Registers a person and issues a card at once (contract v2: the registration is known everywhere when it answers). */
 export async function personWithCard(
   url: string,
@@ -49,6 +60,23 @@ export async function personWithCard(
   });
   expect(issued.errors).toBeUndefined();
   return { personId, cardId: issued.data!.issueCard.card.id, idNumber };
+}
+
+/** The electronic-card password the tests set (six digits, not the initial card password). */
+export const ELECTRONIC_PASSWORD = "394857";
+
+/** A person with a card whose electronic-card password is set (by the APP channel). */
+export async function personWithElectronicPassword(
+  url: string,
+): Promise<{ personId: string; cardId: string; idNumber: string }> {
+  const person = await personWithCard(url);
+  await runOk(
+    url,
+    "SetElectronicCardPassword",
+    { personId: person.personId, newPassword: ELECTRONIC_PASSWORD },
+    "APP",
+  );
+  return person;
 }
 
 export async function cardView(

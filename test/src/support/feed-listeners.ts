@@ -1,22 +1,7 @@
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
-
-/** A CardEvent as the contract's CardEvents selects it (the fields tests read). */
-export interface CardEventView {
-  eventId: string;
-  cursor: string;
-  type: string;
-  occurredAt: string;
-  channel: string;
-  statusBefore: string | null;
-  statusAfter: string | null;
-  card: {
-    id: string;
-    status: string;
-    holder?: { id: string; idNumber: string; name: string } | null;
-  } | null;
-}
+import type { CardEventView } from "./feed-subscriber.js";
 
 export interface WireError {
   message?: string;

@@ -3,8 +3,14 @@ import { join } from "node:path";
 import { splitOperations } from "@hub/gateway/contract-operations";
 import { SCHEMA_DIR } from "@hub/schema";
 import { createClient } from "graphql-sse";
+import { expect } from "vitest";
+import { eventually } from "./eventually.js";
+import { graphql, token, type GraphQLResponse } from "./hub.js";
 
-/** A CardEvent as the contract's CardEvents and CardEventLog operations select it. */
+/**
+ * A CardEvent as the contract's CardEvents and CardEventLog operations select it (the fields tests
+ * read; `holder` only in CardEvents).
+ */
 export interface CardEventView {
   eventId: string;
   cursor: string;
@@ -13,7 +19,11 @@ export interface CardEventView {
   channel: string;
   statusBefore: string | null;
   statusAfter: string | null;
-  card: { id: string; status: string; holder?: { id: string } } | null;
+  card: {
+    id: string;
+    status: string;
+    holder?: { id: string; idNumber: string; name: string } | null;
+  } | null;
 }
 
 /** The contract's feed operations (schema/feed.graphql), by name. */
@@ -22,6 +32,53 @@ export async function feedOperation(name: string): Promise<string> {
   const operation = splitOperations(source).find((op) => op.name === name);
   if (!operation) throw new Error(`no feed operation ${name}`);
   return operation.document;
+}
+
+/** One page of the contract's CardEventLog. */
+export interface CardEventLogPage {
+  cardEventLog: { events: CardEventView[]; endCursor: string | null; hasMore: boolean };
+}
+
+/** The contract's CardEventLog through the gateway at `url` (with a test token unless `bearer`). */
+export async function cardEventLog(
+  url: string,
+  variables: Record<string, unknown>,
+  bearer?: string,
+): Promise<GraphQLResponse<CardEventLogPage>> {
+  return graphql<CardEventLogPage>(
+    url,
+    await feedOperation("CardEventLog"),
+    variables,
+    bearer ?? (await token()),
+  );
+}
+
+/** A person's events in the log (after `after`, when given) once it holds at least `count`. */
+export async function loggedEvents(
+  url: string,
+  personId: string,
+  count: number,
+  options: { after?: string; timeoutMs?: number } = {},
+): Promise<CardEventView[]> {
+  return eventually(async () => {
+    const answer = await cardEventLog(url, { personId, after: options.after, first: 500 });
+    expect(answer.errors).toBeUndefined();
+    const events = answer.data!.cardEventLog.events;
+    expect(events.length).toBeGreaterThanOrEqual(count);
+    return events;
+  }, options.timeoutMs);
+}
+
+/** The one event a subscription has received, once it has (and no error came). */
+export function onlyEvent(subscriber: {
+  readonly events: CardEventView[];
+  readonly errors: unknown[];
+}): Promise<CardEventView> {
+  return eventually(async () => {
+    expect(subscriber.errors).toEqual([]);
+    expect(subscriber.events).toHaveLength(1);
+    return subscriber.events[0]!;
+  });
 }
 
 export interface FeedSubscriber {
@@ -58,10 +115,10 @@ export function subscribeCardEvents(
     {
       next: (result) => {
         results.push(result);
-        // A message with errors is not an event: when the feed replica serving a stream dies,
-        // the gateway's last message is the error, carrying the previous event's data again.
+        // Every message with data is an event, with errors or without (its card not completed):
+        // a message repeating an earlier event shows here as that event twice.
         if (result.errors) errors.push(...(result.errors as unknown as typeof errors));
-        else if (result.data) events.push(result.data.cardEvents);
+        if (result.data) events.push(result.data.cardEvents);
       },
       error: (error) => {
         ended = true;

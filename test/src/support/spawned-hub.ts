@@ -3,8 +3,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { startEmbeddedMongo, SUBGRAPHS, type EmbeddedMongo } from "@hub/kit";
 import { unusedPort } from "@hub/harness";
-import { buildAll } from "../../../scripts/build.js";
-import { spawnBundle, stopProcess, waitForOk } from "../../../scripts/lib/processes.js";
+import { buildAll, REPO_ROOT, spawnBundle, stopProcess, waitForOk } from "@hub/harness/processes";
 
 const NAMES = Object.keys(SUBGRAPHS) as (keyof typeof SUBGRAPHS)[];
 
@@ -32,6 +31,8 @@ export async function startSpawnedHub(options: {
   secret: string;
   inspect?: string[];
   env?: Record<string, string>;
+  /** `pipe`: each process's log lines are read from its `child.stdout` (default: inherited). */
+  logs?: "inherit" | "pipe";
 }): Promise<SpawnedHub> {
   const children: ChildProcess[] = [];
   let embedded: EmbeddedMongo | undefined;
@@ -63,7 +64,6 @@ export async function startSpawnedHub(options: {
       ),
       ...options.env,
     };
-    const root = join(import.meta.dirname, "..", "..", "..");
     const processes: Record<string, HubProcess> = {};
     const start = async (name: string, dir: string, own: Record<string, string>) => {
       const inspectorPort = options.inspect?.includes(name) ? await unusedPort() : undefined;
@@ -71,16 +71,17 @@ export async function startSpawnedHub(options: {
         dir,
         { ...env, ...own },
         inspectorPort ? [`--inspect=127.0.0.1:${inspectorPort}`] : [],
+        options.logs === "pipe" ? "drain" : "inherit",
       );
       children.push(child);
       processes[name] = { child, port: ports[name]!, inspectorPort };
       await waitForOk(`http://127.0.0.1:${ports[name]}/readyz`, 60_000, child);
     };
     for (const name of NAMES)
-      await start(name, join(root, "subgraphs", name), {
+      await start(name, join(REPO_ROOT, "subgraphs", name), {
         [SUBGRAPHS[name].portVariable]: String(ports[name]),
       });
-    await start("gateway", join(root, "gateway"), {
+    await start("gateway", join(REPO_ROOT, "gateway"), {
       PORT: String(ports["gateway"]),
       HUB_MODE: "production",
       HUB_SANDBOX: "off",

@@ -54,7 +54,6 @@ export class BankCommands {
         cardId,
         agent: meta.agent ?? null,
       }),
-      now: meta.now,
       notFound: () =>
         new HubError("NOT_FOUND", `No bank account is on record for the card "${cardId}".`),
       decide: (account) => {

@@ -87,7 +87,6 @@ export function bankEventHandlers(
       filter: { cardId },
       // A redelivery of an applied event then waits for the announcement it caused.
       key: eventKey(event.id),
-      now,
       notFound: () => new Error(`no bank account for ${cardId}`),
       decide: (account) => {
         // Only a newer card version: an older one may arrive late (or again), and must not undo.

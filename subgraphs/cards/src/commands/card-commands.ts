@@ -50,6 +50,14 @@ export class CardCommands {
     return changeCard(this.stores, cardId, command, meta);
   }
 
+  /**
+   * A received event that changes nothing on the card but that the feed hears of through cards
+   * (`meta.passOn`): passed on in a write of the card, keyed by the event's id like any other.
+   */
+  passOnToFeed(cardId: string, meta: CommandMeta): Promise<CommandResult> {
+    return changeCard(this.stores, cardId, null, meta);
+  }
+
   completeStrandedClaims(olderThanMs: number): Promise<number> {
     return completeStrandedClaims(this.stores, olderThanMs);
   }

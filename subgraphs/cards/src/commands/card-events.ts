@@ -1,4 +1,10 @@
-import type { NewEvent } from "@hub/kit";
+import {
+  derivedEventId,
+  feedChangeOf,
+  type NewEvent,
+  type PassedOnEvent,
+  type ReceivedEvent,
+} from "@hub/kit";
 import type { Transition } from "../rules/state-machine.js";
 import type { CardDocument } from "../store/card-document.js";
 import type { CommandMeta } from "./command-meta.js";
@@ -40,7 +46,15 @@ export function statusEvent(
     change: change.type,
     fromStatus: change.fromStatus,
   };
-  const envelope = { actor: meta.caller.sub, channel: meta.caller.channel, occurredAt: meta.now };
+  const envelope = {
+    // Caused by another subgraph's event: its id follows from that event's, so the command made
+    // again (its first write rolled back by a failover, the event delivered again) announces the
+    // change under the same id, which the outbox stores once and the feed logs once.
+    ...(meta.eventId ? { id: derivedEventId(meta.eventId, "card status") } : {}),
+    actor: meta.caller.sub,
+    channel: meta.caller.channel,
+    occurredAt: meta.now,
+  };
   const statusKept = change.fromStatus === change.toStatus && change.type !== "REPLACED";
   return statusKept
     ? { type: "CardUpdated", payload, ...envelope }
@@ -58,5 +72,36 @@ export function issuedEvent(card: CardDocument, meta: CommandMeta): NewEvent {
     actor: meta.caller.sub,
     channel: meta.caller.channel,
     occurredAt: meta.now,
+  };
+}
+
+/** Events of other subgraphs about a card that the feed hears of through cards. */
+export type FeedReported = ReceivedEvent<PassedOnEvent["type"]>;
+
+/**
+ * ForwardedToFeed for a received event, or null when the feed reports no change of its own for
+ * it (the feed's own rule, `feedChangeOf`, decides). It carries the event's type and payload as
+ * received, with the card's holder (which cards always knows, where an older producer may not
+ * have), so the feed maps it as it maps any event; its id is derived from the received event's,
+ * so passing the same event on again makes the same id, which the feed logs once.
+ */
+export function forwardedEvent(
+  card: Pick<CardDocument, "personId">,
+  received: FeedReported,
+): NewEvent<"ForwardedToFeed"> | null {
+  // Type and payload travel together (the inbox checked the payload against this type); the
+  // compiler cannot pair them through the union, PassedOnEvent names the pairs.
+  const source = {
+    type: received.type,
+    payload: { ...received.payload, personId: card.personId },
+  } as PassedOnEvent;
+  if (!feedChangeOf(source)) return null;
+  return {
+    type: "ForwardedToFeed",
+    id: derivedEventId(received.id, "ForwardedToFeed"),
+    payload: { sourceId: received.id, source },
+    actor: received.actor,
+    channel: received.channel,
+    occurredAt: new Date(received.occurredAt),
   };
 }

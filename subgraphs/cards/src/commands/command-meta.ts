@@ -1,5 +1,6 @@
 import type { Caller, EffectScope } from "@hub/kit";
 import type { Fee } from "../rules/fee.js";
+import type { FeedReported } from "./card-events.js";
 import type { CardRecord } from "../store/card-repository.js";
 
 /** Who runs a card command, when, and what its idempotency and history records keep of it. */
@@ -14,6 +15,12 @@ export interface CommandMeta {
   details?: Record<string, string | number | boolean>;
   /** Set when another subgraph's event causes the command: applied once per card. */
   eventId?: string;
+  /**
+   * That event, when it is one the feed hears of through cards: passed on to the feed in the
+   * same write (ForwardedToFeed), whether the command changes the card or not, so the feed gets
+   * it in this card's order (docs/feed.md "Per-card order").
+   */
+  passOn?: FeedReported;
   /** The request's (or received event's) effect scope: it waits for the events this commits. */
   effects: EffectScope | null;
 }

@@ -7,6 +7,8 @@ import {
 } from "@hub/kit";
 import type { MirroredBankAccountStatus } from "../model/enums.js";
 import type { CardCommands } from "./card-commands.js";
+import { forwardedEvent, type FeedReported } from "./card-events.js";
+import type { CommandMeta } from "./command-meta.js";
 import type { CardRepository } from "../store/card-repository.js";
 import type { PersonRegistry } from "../store/person-registry.js";
 
@@ -17,6 +19,30 @@ type EnablingEvent =
 /** R-ID-2: the agent who acted in the event's own subgraph, recorded on the effect here too. */
 function agentOf(event: EnablingEvent) {
   return "agent" in event.payload ? event.payload.agent : null;
+}
+
+/**
+ * The command's context for a received event: its original actor and channel, its time, and its
+ * id, recorded in the card so that a redelivery changes nothing. An event the feed hears of
+ * through cards is passed on in the same write (docs/feed.md "Per-card order").
+ */
+function metaOf(
+  event: EnablingEvent | FeedReported,
+  effects: EffectScope,
+  operation: string,
+  details?: CommandMeta["details"],
+): CommandMeta {
+  const passOn = event.type === "InitialPasswordChanged" ? undefined : event;
+  return {
+    caller: { sub: event.actor, channel: event.channel, scopes: new Set() },
+    now: new Date(event.occurredAt),
+    operation,
+    input: null,
+    ...(details ? { details } : {}),
+    eventId: event.id,
+    ...(passOn ? { passOn } : {}),
+    effects,
+  };
 }
 
 /**
@@ -51,15 +77,8 @@ export function cardEventHandlers(
         event.payload.cardId,
         { kind: "ENABLE_SOCIAL_FUNCTION", byEvent: true },
         {
-          caller: { sub: event.actor, channel: event.channel, scopes: new Set() },
-          now: new Date(event.occurredAt),
-          operation: "enableSocialSecurityFunction",
-          input: null,
-          details: { via },
+          ...metaOf(event, effects, "enableSocialSecurityFunction", { via }),
           agent: agentOf(event),
-          // Recorded in the card: a redelivered event changes nothing.
-          eventId: event.id,
-          effects,
         },
       );
     } catch (error) {
@@ -67,11 +86,18 @@ export function cardEventHandlers(
       throw error;
     }
   };
+  /**
+   * An event that changes nothing on the card and that the feed reports: passed on to the feed
+   * in a write of the card, in this card's order. NOT_FOUND is not final (see enableFrom).
+   */
+  const passOn = async (event: FeedReported, effects: EffectScope): Promise<void> => {
+    await commands.passOnToFeed(event.payload.cardId, metaOf(event, effects, "passOnToFeed"));
+  };
   return {
     PersonRegistered: async (event) => {
       await registry.add(event.payload.personId, new Date(event.occurredAt));
     },
-    BankAccountStatusChanged: async (event) => {
+    BankAccountStatusChanged: async (event, effects) => {
       const { cardId, status, accountVersion } = event.payload;
       // Read for the card's person only: the write names the card by its full shard key.
       const card = await repository.cards.findOne({ _id: cardId }, { projection: { personId: 1 } });
@@ -102,7 +128,12 @@ export function cardEventHandlers(
           },
         ),
       );
+      // Only a change the feed reports (the account's cancellation at the bank) costs a card
+      // write, apart from the mirror's: the mirror converges by the account's version, the
+      // event's record by its id, each on its own.
+      if (forwardedEvent(card, event)) await passOn(event, effects);
     },
+    CardPasswordStateChanged: passOn,
     ElectronicPasswordLocked: async (event) => {
       await registry.noteElectronicLock(
         event.payload.personId,

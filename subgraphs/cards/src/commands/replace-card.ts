@@ -1,4 +1,4 @@
-import { HubError, runIdempotent } from "@hub/kit";
+import { HubError, runIdempotent, type OutboxDocument } from "@hub/kit";
 import type { ClientSession } from "mongodb";
 import { applyCommand, type CardCommand, type Transition } from "../rules/state-machine.js";
 import type { CardDocument, CardEventDocument } from "../store/card-document.js";
@@ -48,6 +48,11 @@ async function applyIn(
     firstActivation: transition.firstActivation,
   };
   if (!transition.change) return result;
+  // The old card's change is stamped after every event of that card before it, and the new
+  // card's CardIssued after that (Outbox.prepare): each card's events leave in its order, and the
+  // feed logs the old card's CARD_REPLACED before the new card's CARD_ISSUED.
+  const status = statusEvent(doc, transition, meta);
+  const changed = status ? stores.outbox.prepare(status, stores.outbox.floorOf(doc)) : [];
   if (transition.replacement) {
     const replacement = await insertCard(
       stores,
@@ -69,12 +74,13 @@ async function applyIn(
         replacesId: before.id,
       },
       "ISSUED_AS_REPLACEMENT",
+      stores.outbox.stampedThrough(doc, changed)?.getTime() ?? 0,
     );
     transition.card.replacedById = replacement._id;
     result.newCard = toCardRecord(replacement);
     result.fee = transition.replacement.fee;
   }
-  await save(stores, session, doc, transition, meta);
+  await save(stores, session, doc, transition, meta, changed);
   result.card = { ...transition.card, number: before.number, version: before.version + 1 };
   return result;
 }
@@ -83,7 +89,8 @@ async function applyIn(
  * The card's change inside a transaction, addressed by its full shard key. Events the card
  * still carries (a single-document writer stopped before releasing them) go to the outbox in
  * the same transaction and the card stops carrying them: left in it, a later writer or the
- * stranded sweep would release them again after this version.
+ * stranded sweep would release them again after this version. `changed` is the change's event,
+ * prepared after the card's earlier ones; the card records its stamp for the writes after it.
  */
 async function save(
   stores: CardStores,
@@ -91,6 +98,7 @@ async function save(
   doc: CardDocument,
   transition: Transition,
   meta: CommandMeta,
+  changed: readonly OutboxDocument[],
 ): Promise<void> {
   const updated = await stores.repository.cards.updateOne(
     { personId: doc.personId, _id: doc._id, version: doc.version },
@@ -100,6 +108,7 @@ async function save(
         version: doc.version + 1,
         outgoing: [],
         outgoingSince: null,
+        enqueuedThrough: stores.outbox.stampedThrough(doc, changed),
       },
     },
     { session },
@@ -110,21 +119,29 @@ async function save(
       "The card was changed by a concurrent request; read it again and retry.",
     );
   await stores.outbox.releaseCarriedIn(session, doc.outgoing, meta.effects);
-  const event = statusEvent(doc, transition, meta);
-  if (event) await stores.outbox.add(session, event, meta.effects);
+  await stores.outbox.addPrepared(session, changed, meta.effects);
 }
 
-/** A replacement card, inside the replacing transaction, its number reserved in the same. */
+/**
+ * A replacement card, inside the replacing transaction, its number reserved in the same; its
+ * CardIssued is stamped after `floor` (the replaced card's change) and recorded on it.
+ */
 async function insertCard(
   stores: CardStores,
   session: ClientSession,
   meta: CommandMeta,
   plan: NewCardPlan,
   type: CardEventDocument["type"],
+  floor: number,
 ): Promise<CardDocument> {
-  const card = newCard(meta, plan, type, await unusedNumber(stores, plan.province, session));
+  const drawn = newCard(meta, plan, type, await unusedNumber(stores, plan.province, session));
+  const issued = stores.outbox.prepare(issuedEvent(drawn, meta), floor);
+  const card: CardDocument = {
+    ...drawn,
+    enqueuedThrough: stores.outbox.stampedThrough({}, issued),
+  };
   await stores.repository.reserveNumberIn(session, card.province, card.number, card._id);
   await stores.repository.cards.insertOne(card, { session });
-  await stores.outbox.add(session, issuedEvent(card, meta), meta.effects);
+  await stores.outbox.addPrepared(session, issued, meta.effects);
   return card;
 }

@@ -39,7 +39,9 @@ export async function storeClaimed(
     if (found) return releaseStored(stores, found, card, effects);
     const writtenAt = performance.now();
     const stored = await insertClaimed(stores.repository, card);
-    if (stored) return releaseStored(stores, stored, card, effects, writtenAt);
+    // `card` itself when this call inserted it; another object when it found it stored.
+    if (stored)
+      return releaseStored(stores, stored, card, effects, stored === card ? writtenAt : undefined);
     const number = await unusedNumber(stores, card.province);
     if (await stores.registry.renumberClaim(claim, number)) {
       claim = {
@@ -105,7 +107,9 @@ async function insertClaimed(
 /**
  * Releases the CardIssued a stored card still carries, or follows it to its delivery.
  * `writtenAt` when this call stored the card: a writer that took long checks the outbox's sweep
- * has not released (and the relay delivered) them already.
+ * has not released (and the relay delivered) them already. A card this call only found stored
+ * is released as a majority holds it (Outbox.releaseCommitted): a local read may see an insert a
+ * failover then rolls back.
  */
 async function releaseStored(
   stores: CardStores,
@@ -114,8 +118,10 @@ async function releaseStored(
   effects: EffectScope | null,
   writtenAt?: number,
 ): Promise<CardDocument> {
-  if (stored.outgoing?.length)
-    await stores.outbox.release(stores.repository.cardsAsCarrier, stored, effects, writtenAt);
+  const carrier = stores.repository.cardsAsCarrier;
+  if (stored.outgoing?.length && writtenAt !== undefined)
+    await stores.outbox.release(carrier, stored, effects, writtenAt);
+  else if (stored.outgoing?.length) await stores.outbox.releaseCommitted(carrier, stored, effects);
   // Released by another request that found the claim: wait for them as if released here.
   else
     await stores.outbox.follow(

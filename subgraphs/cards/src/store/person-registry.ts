@@ -148,8 +148,13 @@ export class PersonRegistry extends KnownIds {
   async claimsBefore(cutoff: Date, limit: number): Promise<ClaimingPerson[]> {
     return (
       (await this.persons
-        // Tagged as the relay's polling: counts of a request's own commands leave it out.
-        .find({ [CLAIMED_SINCE]: { $gt: new Date(0), $lte: cutoff } }, { comment: POLL })
+        // Tagged as the relay's polling: counts of a request's own commands leave it out. Only
+        // claims a majority holds: one a failover rolls back must not have its card stored and
+        // its CardIssued released by the sweep.
+        .find(
+          { [CLAIMED_SINCE]: { $gt: new Date(0), $lte: cutoff } },
+          { comment: POLL, readConcern: { level: "majority" } },
+        )
         .sort({ [CLAIMED_SINCE]: 1 })
         .limit(limit)
         .toArray()) as ClaimingPerson[]

@@ -82,6 +82,25 @@ describe("every single-document write names its document by its full shard key",
         },
         new EffectScope(),
       );
+      // Events the feed hears of through cards: passed on in a write of the card.
+      await handlers.CardPasswordStateChanged(
+        {
+          ...event,
+          id: "e-pwd",
+          occurredAt,
+          type: "CardPasswordStateChanged",
+          payload: { cardId, personId: "p_1", change: "LOCKED", fromState: "SET", state: "LOCKED" },
+        },
+        new EffectScope(),
+      );
+      await handlers.BankAccountStatusChanged(
+        {
+          ...bank,
+          id: "e-bank-cancel",
+          payload: { cardId, status: "CANCELLED", fromStatus: "ACTIVE", accountVersion: 3 },
+        },
+        new EffectScope(),
+      );
       // Fill the card's kept history so the replacement's transaction moves the oldest out.
       for (let i = (await cards.findEventsByCardIds([cardId])).length; i < HISTORY_KEPT; i++)
         await commands.run(

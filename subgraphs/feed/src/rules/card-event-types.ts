@@ -1,18 +1,5 @@
-/** The kinds of change the status-change feed reports (CONTRACT.md "Values", contract v3). */
-export const CARD_EVENT_TYPES = [
-  "CARD_ISSUED",
-  "CARD_COLLECTED",
-  "SOCIAL_SECURITY_FUNCTION_ENABLED",
-  "LOSS_REPORTED",
-  "LOSS_WITHDRAWN",
-  "CARD_CANCELLED",
-  "CARD_REPLACED",
-  "ELECTRONIC_CARD_ISSUED",
-  "CARD_PASSWORD_LOCKED",
-  "CARD_PASSWORD_RESET",
-  "ELECTRONIC_PASSWORD_LOCKED",
-  "FINANCIAL_FUNCTION_ACTIVATED",
-  "BANK_ACCOUNT_CANCELLED",
-] as const;
-
-export type CardEventType = (typeof CARD_EVENT_TYPES)[number];
+/**
+ * The kinds of change the status-change feed reports (CONTRACT.md "Values", contract v3): kept in
+ * the kit beside the mapping that produces them, which cards uses too (kit/src/events/feed-change.ts).
+ */
+export { CARD_EVENT_TYPES, type CardEventType } from "@hub/kit";

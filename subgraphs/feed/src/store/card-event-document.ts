@@ -3,7 +3,8 @@ import type { CardEventType } from "../rules/card-event-types.js";
 
 /**
  * One entry of the append-only log (`card_events`): a committed change as the feed reports it.
- * `_id` is the producer's event id, so each event is recorded once however often it is delivered.
+ * `_id` is the delivered event's id, so each event is recorded once however often it is delivered
+ * (for an event cards passes on, ForwardedToFeed, an id derived from the original event's).
  */
 export interface CardEventDocument {
   _id: string;
@@ -17,7 +18,10 @@ export interface CardEventDocument {
   /** When the change happened (domain time, from the event). */
   occurredAt: Date;
   channel: Channel;
-  /** The subgraph and catalogue event it came from (for operators). */
+  /**
+   * The subgraph and catalogue event it came from (for operators): for an event cards passed on,
+   * the original's producer and type (the bank's, passwords').
+   */
   source: string;
   sourceType: string;
   /** When the log recorded it (this subgraph's clock): cursors and retention go by it. */

@@ -1,85 +1,68 @@
-import { beside, insertMissing, needsSerialTransactions, runTransaction } from "@hub/kit";
-import type { Collection, Db, Filter } from "mongodb";
-import type { CardEventType } from "../rules/card-event-types.js";
+import { beside, insertMissing, needsSerialTransactions } from "@hub/kit";
+import type { Collection, Db } from "mongodb";
 import type { CardEventDocument, CounterDocument } from "./card-event-document.js";
+import { BucketLog } from "./log-buckets.js";
+import { EntryLog } from "./log-entries.js";
+import { COUNTER_ID, type AppendResult, type LogFilter, type NewLogEntry } from "./log-layout.js";
 
-const COUNTER_ID = "card_events";
-
-/** Which entries a reader wants: one person's, some types', or all. */
-export interface LogFilter {
-  personId?: string | null;
-  types?: readonly CardEventType[] | null;
-}
-
-/** An entry before the log numbers it. */
-export type NewLogEntry = Omit<CardEventDocument, "seq">;
+export type { AppendResult, LogFilter, NewLogEntry } from "./log-layout.js";
 
 /**
- * The append-only log of card events. An append increments the counter and inserts the entry in
- * one transaction (retried on write conflicts), so two feed replicas appending at once commit in
- * the order of their numbers: once an entry is visible, every entry numbered before it is too,
- * and a reader that has read up to N never meets a later commit numbered below N.
+ * How the log is stored. `entries`: one document per entry with its indexes (store/log-entries.ts),
+ * for a MongoDB replica set. `buckets`: entries in documents of 64 (store/log-buckets.ts), for the
+ * embedded server, where a write costs the square of its collection's documents. The default is
+ * chosen by the server (the kit recognises the embedded one); tests run both on the embedded one.
+ */
+export type LogLayout = "entries" | "buckets";
+
+type LayoutStore = EntryLog | BucketLog;
+
+/**
+ * The append-only log of card events, numbered by a counter (`card_event_counter`). In either
+ * layout an entry is numbered and written before the next one is numbered (a transaction on a
+ * replica set, the kit's turn on the embedded server), so commit order is number order: once an
+ * entry is visible, every entry numbered before it is too, and a reader that has read up to N
+ * never meets a later commit numbered below N. A number left unused (a crash between numbering
+ * and writing) is skipped by readers like any other gap.
  */
 export class CardEventLog {
-  readonly entries: Collection<CardEventDocument>;
-  readonly counter: Collection<CounterDocument>;
+  private readonly counter: Collection<CounterDocument>;
+  private layoutStore: Promise<LayoutStore> | null = null;
 
-  constructor(readonly db: Db) {
-    // Readers see only what a majority holds: an entry a failover rolls back (its number then
-    // given to another event) is never read, so no reader skips past a number or sees one twice.
-    const majority = { readConcern: { level: "majority" as const } };
-    this.entries = db.collection<CardEventDocument>("card_events", majority);
-    this.counter = db.collection<CounterDocument>("card_event_counter", majority);
+  constructor(
+    readonly db: Db,
+    private readonly options: { layout?: LogLayout } = {},
+  ) {
+    this.counter = db.collection<CounterDocument>("card_event_counter", {
+      readConcern: { level: "majority" },
+    });
+  }
+
+  /** Which layout this log uses (decided once, by the server unless the options say). */
+  async layout(): Promise<LogLayout> {
+    return (await this.store()) instanceof BucketLog ? "buckets" : "entries";
+  }
+
+  private store(): Promise<LayoutStore> {
+    this.layoutStore ??= (async () => {
+      const layout =
+        this.options.layout ??
+        ((await needsSerialTransactions(this.db.client)) ? "buckets" : "entries");
+      return layout === "buckets" ? new BucketLog(this.db) : new EntryLog(this.db);
+    })();
+    return this.layoutStore;
   }
 
   /** Indexes and the counter, created at start-up: nothing may be created inside a transaction. */
   async ensureIndexes(): Promise<void> {
-    await this.entries.createIndex({ seq: 1 }, { unique: true, name: "by_seq" });
-    await this.entries.createIndex({ personId: 1, seq: 1 }, { name: "by_person" });
-    await this.entries.createIndex({ recordedAt: 1 }, { name: "retention" });
+    await (await this.store()).ensureIndexes();
     await this.counter.createIndex({ _id: 1 });
     await beside(this.db, () => insertMissing(this.counter, [{ _id: COUNTER_ID, seq: 0 }]));
   }
 
   /** Records `entry` once: the stored entry, and whether this call stored it (false: a duplicate). */
-  async append(entry: NewLogEntry): Promise<{ stored: CardEventDocument; added: boolean }> {
-    // The embedded server runs this database's transactions one at a time anyway (the kit's
-    // turn, across processes too), and writes a transaction's collections back whole at commit:
-    // a log of thousands of entries made each append cost hundreds of milliseconds. Within the
-    // same turn, the two writes need no transaction to commit in number order; a crash between
-    // them leaves a number unused, which readers skip like any other.
-    if (await needsSerialTransactions(this.db.client))
-      return beside(this.db, () => this.appendInTurn(entry));
-    return runTransaction(this.db, async (session) => {
-      // Looked up, not caught as a duplicate key: a failed write aborts a replica set's transaction.
-      const earlier = await this.entries.findOne({ _id: entry._id }, { session });
-      if (earlier) return { stored: earlier, added: false };
-      const counted = await this.counter.findOneAndUpdate(
-        { _id: COUNTER_ID },
-        { $inc: { seq: 1 } },
-        { returnDocument: "after", upsert: true, session },
-      );
-      if (!counted) throw new Error("the log's counter could not be incremented");
-      const stored: CardEventDocument = { ...entry, seq: counted.seq };
-      await this.entries.insertOne(stored, { session });
-      return { stored, added: true };
-    });
-  }
-
-  private async appendInTurn(
-    entry: NewLogEntry,
-  ): Promise<{ stored: CardEventDocument; added: boolean }> {
-    const earlier = await this.entries.findOne({ _id: entry._id });
-    if (earlier) return { stored: earlier, added: false };
-    const counted = await this.counter.findOneAndUpdate(
-      { _id: COUNTER_ID },
-      { $inc: { seq: 1 } },
-      { returnDocument: "after", upsert: true },
-    );
-    if (!counted) throw new Error("the log's counter could not be incremented");
-    const stored: CardEventDocument = { ...entry, seq: counted.seq };
-    await this.entries.insertOne(stored);
-    return { stored, added: true };
+  async append(entry: NewLogEntry): Promise<AppendResult> {
+    return (await this.store()).append(entry);
   }
 
   /** Entries after `afterSeq` (and at most `throughSeq`) that match `filter`, in log order. */
@@ -89,12 +72,7 @@ export class CardEventLog {
     limit: number,
     throughSeq?: number,
   ): Promise<CardEventDocument[]> {
-    const query: Filter<CardEventDocument> = {
-      seq: throughSeq === undefined ? { $gt: afterSeq } : { $gt: afterSeq, $lte: throughSeq },
-    };
-    if (filter.personId) query.personId = filter.personId;
-    if (filter.types?.length) query.type = { $in: [...filter.types] };
-    return this.entries.find(query).sort({ seq: 1 }).limit(limit).toArray();
+    return (await this.store()).read(afterSeq, filter, limit, throughSeq);
   }
 
   /**
@@ -102,14 +80,16 @@ export class CardEventLog {
    * class), so a reader may count everything through it as read once it has read it.
    */
   async newestSeq(): Promise<number> {
-    const newest = await this.entries.find({}).sort({ seq: -1 }).limit(1).next();
-    return newest?.seq ?? 0;
+    return (await this.store()).newestSeq();
   }
 
-  /** The oldest entry's number, or null for an empty log. */
+  /**
+   * The oldest entry's number, or null for an empty log. In the bucket layout, the first number
+   * after the pruned ones (an unused number there reads as the oldest): either way every entry
+   * numbered from it on is still kept.
+   */
   async oldestSeq(): Promise<number | null> {
-    const oldest = await this.entries.find({}).sort({ seq: 1 }).limit(1).next();
-    return oldest?.seq ?? null;
+    return (await this.store()).oldestSeq();
   }
 
   /** The highest number ever given out (entries pruned since included). */
@@ -123,21 +103,10 @@ export class CardEventLog {
    * still whole after it or older than the oldest entry (CURSOR_EXPIRED). Answers how many.
    */
   async prune(before: Date): Promise<number> {
-    const last = await this.entries
-      .find({ recordedAt: { $lt: before } })
-      .sort({ seq: -1 })
-      .limit(1)
-      .next();
-    if (!last) return 0;
-    // Beside the appending transactions, which write this collection.
-    const { deletedCount } = await beside(this.db, () =>
-      this.entries.deleteMany({ seq: { $lte: last.seq } }),
-    );
-    return deletedCount;
+    return (await this.store()).prune(before);
   }
 
   async ping(): Promise<boolean> {
-    await this.entries.countDocuments({}, { limit: 1 });
-    return true;
+    return (await this.store()).ping();
   }
 }

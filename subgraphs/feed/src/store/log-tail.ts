@@ -92,6 +92,13 @@ export class LogTail {
   private cold = true;
   private readonly open = new Set<TailSubscription>();
   private readonly waiting = new Set<TailSubscription>();
+  /**
+   * Open subscriptions by the person they follow, and those following anyone: an entry is only
+   * tested against the subscriptions that can want it (a thousand idle subscribers cost a lookup
+   * per entry, not a thousand tests).
+   */
+  private readonly byPerson = new Map<string, Set<TailSubscription>>();
+  private readonly anyPerson = new Set<TailSubscription>();
   private reading: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -119,6 +126,7 @@ export class LogTail {
   subscribe(filter: LogFilter, afterSeq: number): TailSubscription {
     const subscription = new TailSubscription(filter, afterSeq);
     this.open.add(subscription);
+    this.interested(subscription)?.add(subscription);
     this.opened += 1;
     if (this.open.size === 1) {
       // Nobody listened until now: other replicas' appends were not read meanwhile.
@@ -132,6 +140,10 @@ export class LogTail {
   unsubscribe(subscription: TailSubscription): void {
     this.open.delete(subscription);
     this.waiting.delete(subscription);
+    const group = this.interested(subscription);
+    group?.delete(subscription);
+    if (group?.size === 0 && subscription.filter.personId)
+      this.byPerson.delete(subscription.filter.personId);
     subscription.wake = null;
     if (this.open.size === 0 && this.timer) {
       clearTimeout(this.timer);
@@ -239,6 +251,7 @@ export class LogTail {
    * asked for; an append may have joined meanwhile, so what is not after `newest` is skipped.
    */
   private take(page: readonly CardEventDocument[]): void {
+    const previous = this.newestSeq;
     let added = false;
     for (const entry of page) {
       if (entry.seq <= this.newestSeq) continue;
@@ -252,36 +265,62 @@ export class LogTail {
       this.floorSeq = this.entries[excess - 1]!.seq;
       this.entries.splice(0, excess);
     }
-    this.notify();
+    this.notify(previous);
   }
 
   private reset(newest: number): void {
     this.entries = [];
+    const previous = this.newestSeq;
     this.floorSeq = newest;
     this.newestSeq = newest;
-    this.notify();
+    this.notify(previous);
+  }
+
+  /** The set a subscription is indexed in (created for its person on first use). */
+  private interested(subscription: TailSubscription): Set<TailSubscription> | undefined {
+    const personId = subscription.filter.personId;
+    if (!personId) return this.anyPerson;
+    let group = this.byPerson.get(personId);
+    if (!group && this.open.has(subscription)) {
+      group = new Set();
+      this.byPerson.set(personId, group);
+    }
+    return group;
   }
 
   /**
-   * After the tail read on: a waiting subscription wakes when the buffer holds an entry for it
-   * after its position, or no longer holds everything after its position; otherwise nothing
-   * after its position concerns it and its position moves to `newest` (so it neither wakes nor
-   * falls behind the buffer for entries of others).
+   * After the tail read on past `previous`: a waiting subscription wakes when the buffer holds an
+   * entry for it after its position, or no longer holds everything after its position; otherwise
+   * nothing after its position concerns it and its position moves to `newest` (so it neither
+   * wakes nor falls behind the buffer for entries of others).
+   *
+   * Only the entries after `previous` are tested, and only against the subscriptions of their
+   * person and those of anyone: a waiting subscription is never behind `previous` with something
+   * for it in the buffer (it waits only once it has read up to the newest entry, and each notify
+   * either wakes it or moves it to the newest).
    */
-  private notify(): void {
+  private notify(previous: number): void {
+    if (this.waiting.size === 0) return;
+    const woken: TailSubscription[] = [];
+    for (let i = this.indexAfter(previous); i < this.entries.length; i++) {
+      const entry = this.entries[i]!;
+      const ofPerson = entry.personId ? this.byPerson.get(entry.personId) : undefined;
+      for (const group of [ofPerson, this.anyPerson])
+        for (const subscription of group ?? [])
+          if (
+            subscription.wake &&
+            subscription.position < entry.seq &&
+            matches(subscription.filter, entry)
+          )
+            woken.push(subscription);
+    }
+    for (const subscription of woken) subscription.wake?.();
     for (const subscription of this.waiting) {
       // Ahead of this process (a cursor another replica gave out): nothing for it yet.
       if (subscription.position >= this.newestSeq) continue;
-      if (subscription.position < this.floorSeq || this.hasEntryFor(subscription))
-        subscription.wake?.();
+      if (subscription.position < this.floorSeq) subscription.wake?.();
       else subscription.position = this.newestSeq;
     }
-  }
-
-  private hasEntryFor(subscription: TailSubscription): boolean {
-    for (let i = this.indexAfter(subscription.position); i < this.entries.length; i++)
-      if (matches(subscription.filter, this.entries[i]!)) return true;
-    return false;
   }
 
   /** The index of the first buffered entry numbered after `position`. */

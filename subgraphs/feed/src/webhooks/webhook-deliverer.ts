@@ -1,23 +1,11 @@
 import { randomUUID } from "node:crypto";
-import {
-  DatabaseClock,
-  HubError,
-  LaneLeases,
-  type LaneDocument,
-  type Lease,
-  type Logger,
-} from "@hub/kit";
+import { DatabaseClock, LaneLeases, type LaneDocument, type Lease, type Logger } from "@hub/kit";
+import { outsideTraces } from "@hub/kit/tracing";
 import type { CardEventSource, LogEntry } from "./card-event-source.js";
-import {
-  DEFAULT_SCHEDULE,
-  decideAfterAttempt,
-  type AttemptResult,
-  type ScheduleOptions,
-} from "./delivery-schedule.js";
-import { postToTarget } from "./pinned-post.js";
-import { signingSecrets, type SecretCipher } from "./secrets.js";
-import { signedHeaders, webhookBody } from "./signer.js";
+import { DEFAULT_SCHEDULE, decideAfterAttempt, type ScheduleOptions } from "./delivery-schedule.js";
+import type { SecretCipher } from "./secrets.js";
 import type { TargetPolicy } from "./target-policy.js";
+import { attemptDelivery, failureOf } from "./webhook-attempt.js";
 import type { WebhookDocument, WebhookStore } from "./webhook-store.js";
 
 export interface WebhookDelivererOptions {
@@ -119,50 +107,6 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
     return lane;
   };
 
-  /** One attempt: check the target again, sign, post to the checked addresses. */
-  async function attempt(
-    webhook: WebhookDocument,
-    entry: LogEntry,
-    now: Date,
-    timeoutMs: number,
-  ): Promise<AttemptResult> {
-    const started = performance.now();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    });
-    try {
-      // Resolution counts towards the 15 s: a name that takes long to resolve is a slow receiver.
-      const target = await Promise.race([policy.check(webhook.url), timeout]);
-      if (target === "timeout") return { kind: "timeout" };
-      const body = webhookBody(entry);
-      const headers = signedHeaders(entry.eventId, now, body, signingSecrets(webhook, now, cipher));
-      const left = Math.max(1, timeoutMs - (performance.now() - started));
-      const outcome = await postToTarget(target, {
-        headers: { ...headers },
-        body,
-        timeoutMs: left,
-        signal: stopping.signal,
-      });
-      if (outcome.kind === "response")
-        return {
-          kind: "response",
-          status: outcome.status,
-          retryAfter: outcome.retryAfter,
-          elapsedMs: performance.now() - started,
-        };
-      return outcome.kind === "timeout"
-        ? { kind: "timeout" }
-        : { kind: "error", message: outcome.message };
-    } catch (error) {
-      // The policy refuses the address the host resolves to now (it did not at registration).
-      if (error instanceof HubError) return { kind: "refused", message: error.message };
-      return { kind: "error", message: error instanceof Error ? error.message : String(error) };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** Delivers `entry` to `webhook` (one attempt, or notes that it was handled before). */
   async function handle(
     lease: Lease,
@@ -189,7 +133,13 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
       if (!(await leases.confirm(lease, true))) return "lost-lane";
       timeoutMs = Math.min(schedule.timeoutMs, leases.remainingMs(lease));
     }
-    const result = await attempt(webhook, entry, now, Math.max(1, timeoutMs));
+    const result = await attemptDelivery(
+      { policy, cipher, signal: stopping.signal },
+      webhook,
+      entry,
+      now,
+      Math.max(1, timeoutMs),
+    );
     // Cut off by stop(): not the receiver's failure, and not counted.
     if (!running) return "stopped";
     const after = clock.now();
@@ -206,14 +156,7 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
     );
     // Only the lane's owner records: a replica paused since it sent may hold a stale answer.
     if (!(await leases.confirm(lease, true))) return "lost-lane";
-    const lastError =
-      result.kind === "response"
-        ? decision.delivery === "DELIVERED"
-          ? null
-          : `HTTP ${result.status}`
-        : result.kind === "timeout"
-          ? `no answer within ${Math.round(timeoutMs)} ms`
-          : result.message;
+    const lastError = failureOf(result, decision.delivery, timeoutMs);
     const recorded = await store.recordAttempt({
       webhook,
       eventId: entry.eventId,
@@ -366,8 +309,12 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
       await step("prune", () => store.prune(new Date(clock.nowMs() - retentionMs)));
     }
     await step("wake", async () => {
+      // The webhooks first: with none registered (most hubs) an append costs this one small read,
+      // not also the log's newest number (which takes the log's turn on the embedded server).
+      const live = await store.live();
+      if (live.length === 0) return;
       const newest = await source.newest();
-      for (const webhook of await store.live()) if (webhook.position < newest) wake(webhook._id);
+      for (const webhook of live) if (webhook.position < newest) wake(webhook._id);
     });
   }
 
@@ -394,7 +341,8 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
   runPoll();
 
   return {
-    notify: runPoll,
+    // Told of an append inside the request or event that made it: its polls are no part of it.
+    notify: () => outsideTraces(runPoll),
     async stats() {
       const webhooks = await store.live();
       const now = clock.nowMs();

@@ -42,19 +42,29 @@ describe("the event catalogue", () => {
   it("gives each subgraph the destinations and received types its producers and receivers imply", () => {
     expect(destinationsOf("persons").sort()).toEqual(["cards", "passwords"]);
     expect(destinationsOf("cards").sort()).toEqual(["bank-accounts", "feed", "passwords"]);
-    expect(destinationsOf("bank-accounts").sort()).toEqual(["cards", "feed"]);
+    // The bank's and passwords' events about a card reach the feed through cards, in the card's
+    // order (docs/feed.md "Per-card order"); a person's electronic-password lock directly.
+    expect(destinationsOf("bank-accounts").sort()).toEqual(["cards"]);
+    expect(destinationsOf("passwords").sort()).toEqual(["cards", "feed"]);
     expect(destinationsOf("feed")).toEqual([]);
     expect(typesReceivedBy("persons")).toEqual([]);
     expect(typesReceivedBy("bank-accounts").sort()).toEqual(["CardIssued", "CardStatusChanged"]);
-    // The status-change feed hears of every change of a card, its passwords and its account.
+    // The status-change feed hears of every change of a card, its passwords and its account:
+    // the card's from cards, its password's and account's passed on by cards.
     expect(typesReceivedBy("feed").sort()).toEqual([
-      "BankAccountStatusChanged",
       "CardIssued",
-      "CardPasswordStateChanged",
       "CardStatusChanged",
       "CardUpdated",
       "ElectronicPasswordLocked",
+      "ForwardedToFeed",
+    ]);
+    expect(typesReceivedBy("cards").sort()).toEqual([
+      "BankAccountStatusChanged",
+      "CardPasswordStateChanged",
+      "ElectronicPasswordLocked",
       "FinancialFunctionActivated",
+      "InitialPasswordChanged",
+      "PersonRegistered",
     ]);
   });
 });

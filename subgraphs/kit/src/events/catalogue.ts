@@ -50,6 +50,42 @@ const accountChange = {
   fromStatus: z.string().nullable().optional(),
 };
 
+const bankAccountStatusChanged = z.object({
+  cardId: z.string().min(1),
+  status: z.string(),
+  accountVersion: version,
+  ...accountChange,
+});
+
+const financialFunctionActivated = z.object({
+  cardId: z.string().min(1),
+  agent,
+  accountVersion: version,
+  ...accountChange,
+  /** The account's status after the activation (absent from older producers). */
+  status: z.string().optional(),
+});
+
+const cardPasswordStateChanged = z.object({
+  cardId: z.string().min(1),
+  /** The card's holder as the passwords subgraph knows it; null for a card noted before it kept them. */
+  personId: z.string().min(1).nullable(),
+  change: z.enum(["LOCKED", "RESET"]),
+  /** PasswordState before and after the change. */
+  fromState: z.string().nullable(),
+  state: z.string(),
+});
+
+/**
+ * Another subgraph's event about a card, as the cards subgraph passes it on to the feed: its type
+ * with its payload, checked against the same schema as when it was received.
+ */
+const passedOn = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("FinancialFunctionActivated"), payload: financialFunctionActivated }),
+  z.object({ type: z.literal("BankAccountStatusChanged"), payload: bankAccountStatusChanged }),
+  z.object({ type: z.literal("CardPasswordStateChanged"), payload: cardPasswordStateChanged }),
+]);
+
 export const EVENT_CATALOGUE = {
   PersonRegistered: {
     producer: "persons",
@@ -76,27 +112,17 @@ export const EVENT_CATALOGUE = {
     receivers: ["feed"],
     payload: cardChange,
   },
+  /** The feed hears of it through cards (ForwardedToFeed), in the card's order. */
   BankAccountStatusChanged: {
     producer: "bank-accounts",
-    receivers: ["cards", "feed"],
-    payload: z.object({
-      cardId: z.string().min(1),
-      status: z.string(),
-      accountVersion: version,
-      ...accountChange,
-    }),
+    receivers: ["cards"],
+    payload: bankAccountStatusChanged,
   },
+  /** The feed hears of it through cards (ForwardedToFeed), in the card's order. */
   FinancialFunctionActivated: {
     producer: "bank-accounts",
-    receivers: ["cards", "feed"],
-    payload: z.object({
-      cardId: z.string().min(1),
-      agent,
-      accountVersion: version,
-      ...accountChange,
-      /** The account's status after the activation (absent from older producers). */
-      status: z.string().optional(),
-    }),
+    receivers: ["cards"],
+    payload: financialFunctionActivated,
   },
   InitialPasswordChanged: {
     producer: "passwords",
@@ -111,20 +137,25 @@ export const EVENT_CATALOGUE = {
   },
   /**
    * A card password locked (R-PWD-3, the sixth wrong entry) or reset (in person or on the
-   * website), committed with the change: only the status-change feed needs it.
+   * website), committed with the change: only the status-change feed needs it, and hears of it
+   * through cards (ForwardedToFeed), in the card's order.
    */
   CardPasswordStateChanged: {
     producer: "passwords",
+    receivers: ["cards"],
+    payload: cardPasswordStateChanged,
+  },
+  /**
+   * Another subgraph's event about a card that the feed reports, passed on by cards in the write
+   * that records the event on the card (docs/feed.md "Per-card order"): every entry of one card
+   * then reaches the feed through one lane, cards', in the order cards wrote them. Its id is
+   * derived from the passed-on event's (`sourceId`), so a redelivery of that event passes on
+   * the same id, which the feed logs once.
+   */
+  ForwardedToFeed: {
+    producer: "cards",
     receivers: ["feed"],
-    payload: z.object({
-      cardId: z.string().min(1),
-      /** The card's holder as the passwords subgraph knows it; null for a card noted before it kept them. */
-      personId: z.string().min(1).nullable(),
-      change: z.enum(["LOCKED", "RESET"]),
-      /** PasswordState before and after the change. */
-      fromState: z.string().nullable(),
-      state: z.string(),
-    }),
+    payload: z.object({ sourceId: z.string().min(1), source: passedOn }),
   },
 } as const satisfies Record<
   string,
@@ -159,8 +190,16 @@ export type NewEvent<T extends EventType = EventType> = {
     actor: string;
     channel: Channel;
     occurredAt: Date;
+    /**
+     * Only for an event that must have the same id however often it is made (one derived from
+     * another event's id, `derivedEventId`): the outbox draws a random id otherwise.
+     */
+    id?: string;
   };
 }[T];
+
+/** An event of another subgraph about a card, as cards passes it on to the feed. */
+export type PassedOnEvent = EventPayload<"ForwardedToFeed">["source"];
 
 export function isEventType(type: string): type is EventType {
   return Object.hasOwn(EVENT_CATALOGUE, type);

@@ -54,10 +54,18 @@ export class DeadLetters {
     const letters = await this.collection.find({ $or: [{ _id: id }, { eventId: id }] }).toArray();
     for (const letter of letters) {
       const { deadAt: _deadAt, ...event } = letter;
+      // After the newest event of its lane, not only at this clock's time: another replica's
+      // stamps may run a little ahead of it (a write stamps after its document's last stamp).
+      const last = await this.outbox
+        .find({ destination: event.destination })
+        .sort({ enqueuedAt: -1 })
+        .limit(1)
+        .next();
+      const enqueuedAt = new Date(
+        Math.max(this.clock.nowMs(), (last?.enqueuedAt.getTime() ?? 0) + 1),
+      );
       await beside(this.outbox.db, () =>
-        insertMissing(this.outbox, [
-          { ...event, attempts: 0, lastError: null, enqueuedAt: this.clock.now() },
-        ]),
+        insertMissing(this.outbox, [{ ...event, attempts: 0, lastError: null, enqueuedAt }]),
       );
       await this.collection.deleteOne({ _id: letter._id });
     }

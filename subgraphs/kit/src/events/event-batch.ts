@@ -27,6 +27,10 @@ const hubEvent = z.object({
   channel: z.string(),
   occurredAt: z.string(),
   source: z.string(),
+  // The trace it was written in (tracing/events.ts): one that does not parse is dropped, not the
+  // batch.
+  traceparent: z.string().max(55).optional().catch(undefined),
+  tracestate: z.string().max(512).optional().catch(undefined),
 });
 
 const eventBatch = z.object({ events: z.array(hubEvent).min(1).max(1_000) });

@@ -14,6 +14,7 @@ import { EffectScope } from "./effects.js";
 import { POLL } from "./command-tags.js";
 import { faultPoint } from "./fault-points.js";
 import type { HubEvent } from "./hub-event.js";
+import { inApplySpan } from "../tracing/events.js";
 
 /** A received event whose payload the catalogue has checked. */
 export type ReceivedEvent<T extends EventType> = Omit<HubEvent, "type" | "payload"> & {
@@ -175,7 +176,9 @@ export class Inbox<S extends SubgraphName = SubgraphName> {
       throw new Error(`${event.type} payload does not fit the catalogue: ${parsed.reason}`);
     const scope = new EffectScope();
     scope.wrote = true;
-    await handler({ ...event, type: event.type as EventType, payload: parsed.payload }, scope);
+    await inApplySpan(this.subgraph, event, () =>
+      handler({ ...event, type: event.type as EventType, payload: parsed.payload }, scope),
+    );
     return scope;
   }
 }

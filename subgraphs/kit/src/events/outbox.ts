@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ClientSession, Collection, Db, Document } from "mongodb";
+import type { ClientSession, Collection, Db, Document, Filter } from "mongodb";
 import type { Channel } from "../channels.js";
 import { DatabaseClock } from "../mongo/database-clock.js";
 import { insertMissing } from "../mongo/insert-missing.js";
@@ -16,6 +16,11 @@ import { POLL } from "./command-tags.js";
 import { DeadLetters } from "./dead-letters.js";
 import type { EffectScope, TrackedDelivery } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
+import {
+  carriedTraceContext,
+  eventTraceContext,
+  type EventTraceContext,
+} from "../tracing/events.js";
 
 export type { NewEvent } from "./catalogue.js";
 
@@ -24,7 +29,7 @@ export type { NewEvent } from "./catalogue.js";
  * delivered: the collection holds only what is pending, so it stays small however long the hub
  * runs (on the embedded server every write slows as a collection grows).
  */
-export interface OutboxDocument {
+export interface OutboxDocument extends EventTraceContext {
   _id: string;
   eventId: string;
   destination: string;
@@ -52,11 +57,25 @@ export type CommitListener = (docs: OutboxDocument[], track: boolean) => Tracked
  * its events are one atomic single-document write. `release` then hands them to the outbox
  * collection and clears them; `releaseStranded` does it for a writer that stopped in between.
  */
-export interface CarriedEvents {
+export interface CarriedEvents extends EnqueueStamped {
   outgoing?: OutboxDocument[];
   /** When the oldest carried event was written; null once released. */
   outgoingSince?: Date | null;
 }
+
+/**
+ * A document events are written about. A lane is sent by `enqueuedAt`, and the replicas that
+ * write one document stamp by their own estimates of the database's time, which differ: so each
+ * write stamps its events after the last stamp the document records (`enqueuedThrough`, written
+ * by the same write), and one document's events leave in the order its writes were made.
+ */
+export interface EnqueueStamped {
+  /** The latest `enqueuedAt` of the events written about this document; absent before any. */
+  enqueuedThrough?: Date | null;
+}
+
+/** The relay's reads of what a writer left: only what a majority holds (see releaseCommitted). */
+const MAJORITY = { readConcern: { level: "majority" as const } };
 
 /** A collection whose documents carry events (see CarriedEvents). */
 type Carrier = Collection<Document>;
@@ -136,45 +155,133 @@ export class Outbox {
    * Adds an event for each destination, inside the caller's transaction; once it commits, `scope`
    * (the request's, or null when nobody waits) learns of their deliveries.
    */
-  async add(session: ClientSession, event: NewEvent, scope: EffectScope | null): Promise<string> {
-    const docs = this.prepare(event);
-    if (docs.length === 0) return "";
-    await this.events.insertMany(docs, { session });
-    onCommit(session, () => this.committed(docs, scope));
-    return docs[0]!.eventId;
+  async add(
+    session: ClientSession,
+    event: NewEvent,
+    scope: EffectScope | null,
+    /** The stamp to enqueue after (see `prepare`). */
+    floor = 0,
+  ): Promise<string> {
+    const docs = this.prepare(event, floor);
+    await this.addPrepared(session, docs, scope);
+    return docs[0]?.eventId ?? "";
+  }
+
+  /** Stores events prepared by `prepare`, inside the caller's transaction (see `add`). */
+  async addPrepared(
+    session: ClientSession,
+    docs: readonly OutboxDocument[],
+    scope: EffectScope | null,
+  ): Promise<void> {
+    if (docs.length === 0) return;
+    await this.events.insertMany([...docs], { session });
+    onCommit(session, () => this.committed([...docs], scope));
+  }
+
+  /**
+   * Inside a transaction that writes one document: adds the events it causes about that
+   * document, stamped after every event written about it before (read here, in the transaction),
+   * and records their last stamp on it in the same transaction (`enqueuedThrough`), so whichever
+   * replica writes the document next stamps its events later still. A concurrent writer of the
+   * document makes one of the two transactions fail on the write conflict and run again.
+   */
+  async addAbout<D extends Document>(
+    session: ClientSession,
+    about: { collection: Collection<D>; filter: Filter<D> },
+    events: readonly NewEvent[],
+    scope: EffectScope | null,
+  ): Promise<void> {
+    const collection = about.collection as unknown as Collection<Document>;
+    const filter = about.filter as Filter<Document>;
+    const doc = await collection.findOne(filter, {
+      session,
+      projection: { enqueuedThrough: 1, "outgoing.enqueuedAt": 1 },
+    });
+    const docs = this.prepareAll(events, this.floorOf((doc ?? {}) as CarriedEvents));
+    if (docs.length === 0) return;
+    await this.addPrepared(session, docs, scope);
+    // A $set, not a $max (the embedded server has none): the stamp is later than the one read in
+    // this transaction, and a write made since that read is a write conflict.
+    await collection.updateOne(
+      filter,
+      { $set: { enqueuedThrough: docs[docs.length - 1]!.enqueuedAt } },
+      { session },
+    );
   }
 
   /**
    * The outbox documents of one event, one per receiver the catalogue names (to `add`, or to
-   * carry in a document).
+   * carry in a document), enqueued at the database's time but after `floor` (ms): the last stamp
+   * of the document the event is about (`floorOf`), or of the event before it in one write.
    */
-  prepare(event: NewEvent): OutboxDocument[] {
+  prepare(event: NewEvent, floor = 0): OutboxDocument[] {
     if (EVENT_CATALOGUE[event.type].producer !== this.source)
       throw new Error(`${event.type} is not produced by ${this.source} (events/catalogue.ts)`);
-    const eventId = randomUUID();
-    const enqueuedAt = this.clock.now();
+    const { id, ...decided } = event;
+    const eventId = id ?? randomUUID();
+    const enqueuedAt = new Date(Math.max(this.clock.nowMs(), floor + 1));
+    const traced = eventTraceContext();
     return receiversOf(event.type).map((destination) => ({
       _id: `${eventId}:${destination}`,
       eventId,
       destination,
-      ...event,
+      ...decided,
       payload: event.payload as Record<string, unknown>,
       source: this.source,
       enqueuedAt,
       attempts: 0,
       lastError: null,
+      ...traced,
     }));
   }
 
   /**
+   * The events of one write, in order: each enqueued after `floor` and after the one before it
+   * (a lane is sent by `enqueuedAt`, then by id, so two stamped in one millisecond would leave
+   * in any order). Stamps run ahead of the clock only by the events of one write.
+   */
+  prepareAll(events: readonly NewEvent[], floor = 0): OutboxDocument[] {
+    const docs: OutboxDocument[] = [];
+    let last = floor;
+    for (const event of events) {
+      const prepared = this.prepare(event, last);
+      last = prepared[0]?.enqueuedAt.getTime() ?? last;
+      docs.push(...prepared);
+    }
+    return docs;
+  }
+
+  /**
+   * The stamp a new event about `doc` must follow (ms): the last its writes recorded, or the
+   * latest of the events it still carries (documents written before `enqueuedThrough` was).
+   */
+  floorOf(doc: CarriedEvents): number {
+    return Math.max(
+      doc.enqueuedThrough ? new Date(doc.enqueuedThrough).getTime() : 0,
+      ...(doc.outgoing ?? []).map((event) => new Date(event.enqueuedAt).getTime()),
+    );
+  }
+
+  /** The `enqueuedThrough` of `doc` once `events` (prepared after its floor) are written. */
+  stampedThrough(doc: CarriedEvents, events: readonly OutboxDocument[]): Date | null {
+    const through = Math.max(
+      this.floorOf(doc),
+      ...events.map((event) => event.enqueuedAt.getTime()),
+    );
+    return through > 0 ? new Date(through) : null;
+  }
+
+  /**
    * The fields a single-document write sets to carry `events` besides those its document already
-   * carries (a writer that stopped before releasing them): one `$set` with the change.
+   * carries (a writer that stopped before releasing them), and the document's last stamp: one
+   * `$set` with the change, so the next writer of the document stamps after these.
    */
   carry(current: CarriedEvents, events: readonly OutboxDocument[]): Required<CarriedEvents> {
     const outgoing = [...(current.outgoing ?? []), ...events];
     return {
       outgoing,
       outgoingSince: outgoing.length > 0 ? (current.outgoingSince ?? this.clock.now()) : null,
+      enqueuedThrough: this.stampedThrough(current, events),
     };
   }
 
@@ -267,6 +374,31 @@ export class Outbox {
   }
 
   /**
+   * Releases what `seen` carries as a majority holds it, for a caller that found it carrying
+   * events by reading it rather than by writing it (a sweep, a replay, a writer finishing
+   * another's work). A read of the primary's own ("local") data may see a write that a failover
+   * then rolls back: its events, stored by a retried insert on the new primary, would be
+   * delivered though the change never happened; a majority-committed write is never rolled back.
+   * Events `seen` carries that a majority does not hold yet are their writer's to release: `scope`
+   * follows them if they are in the outbox already.
+   */
+  async releaseCommitted(
+    carrier: Carrier,
+    seen: CarriedEvents,
+    scope: EffectScope | null,
+  ): Promise<void> {
+    const address = this.addressOf(carrier)(seen as Document);
+    const committed = (await carrier.findOne(address, MAJORITY)) as
+      (Document & { version: number; outgoing?: OutboxDocument[] }) | null;
+    const released = new Set((committed?.outgoing ?? []).map((event) => event._id));
+    if (committed && released.size > 0) await this.release(carrier, committed, scope);
+    const others = (seen.outgoing ?? [])
+      .map((event) => event._id)
+      .filter((id) => !released.has(id));
+    await this.follow(others, scope);
+  }
+
+  /**
    * A replayed request waits for the events its first call caused, as the first call did: those
    * still in the outbox are tracked (and their lanes woken); delivered ones are gone.
    */
@@ -310,8 +442,13 @@ export class Outbox {
     const errors: unknown[] = [];
     const cutoff = new Date(this.clock.nowMs() - olderThanMs);
     for (const { collection: carrier } of this.carriers.values()) {
+      // Majority: a write a failover rolls back must not have its events released (see
+      // releaseCommitted).
       const stranded = await carrier
-        .find({ outgoingSince: { ...STRANDED.outgoingSince, $lte: cutoff } }, { comment: POLL })
+        .find(
+          { outgoingSince: { ...STRANDED.outgoingSince, $lte: cutoff } },
+          { comment: POLL, ...MAJORITY },
+        )
         .limit(100)
         .toArray();
       for (const doc of stranded) {
@@ -344,6 +481,7 @@ export class Outbox {
       channel: doc.channel,
       occurredAt: doc.occurredAt.toISOString(),
       source: doc.source,
+      ...carriedTraceContext(doc),
     };
   }
 }

@@ -337,12 +337,19 @@ describe("the relay's statistics and logs", () => {
       };
     });
     const docs = await insertPending(outbox, [0, 1, 2]);
+    // What the subgraph's metrics are told, in order (kit server/subgraph-metrics.ts).
+    const told: string[] = [];
     const relay = started(
       testRelay(outbox, () => target.url, {
         pollMs: 20,
         maxBackoffMs: 50,
         maxAttempts: 2,
         logger: log.logger,
+        metrics: {
+          delivered: (lane, events) => told.push(`delivered ${lane} ${events}`),
+          failed: (lane) => told.push(`failed ${lane}`),
+          deadLettered: (lane) => told.push(`dead-lettered ${lane}`),
+        },
       }),
     );
     await until(async () => (await relay.stats()).pending === 0);
@@ -362,6 +369,14 @@ describe("the relay's statistics and logs", () => {
       failedAttempts: 3,
       deadLetters: 1,
     });
+    expect(told).toEqual([
+      "failed cards",
+      "failed cards",
+      "delivered cards 1",
+      "failed cards",
+      "dead-lettered cards",
+      "delivered cards 1",
+    ]);
     const failures = log
       .withMsg(DELIVERY_FAILED)
       .map((line) => fieldsOf(line, ["level", "destination", "events", "attempts", "error"]));
@@ -667,7 +682,7 @@ describe("the drain loop", () => {
     await until(async () => (await relay.stats()).pending === 0);
     await relay.stop();
     expect(target.batches().slice(0, 4)).toEqual([cards(0, 1), cards(0, 1), cards(2, 3), cards(4)]);
-    // Committed together, c5–c7 share their enqueuedAt: their order is their random ids'.
+    // Committed together (the order among them is not what this test is about).
     expect(
       target
         .batches()

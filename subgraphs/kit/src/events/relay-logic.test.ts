@@ -54,6 +54,7 @@ describe("the catalogue's payload checks", () => {
     expect(receiversOf("InitialPasswordChanged")).toEqual(["cards"]);
     expect(typesReceivedBy("cards").sort()).toEqual([
       "BankAccountStatusChanged",
+      "CardPasswordStateChanged",
       "ElectronicPasswordLocked",
       "FinancialFunctionActivated",
       "InitialPasswordChanged",
@@ -545,13 +546,21 @@ describe("the outbox's bookkeeping", () => {
     expect(first.outgoing).toEqual([a]);
     expect(first.outgoingSince!.getTime()).toBeGreaterThanOrEqual(before);
     const since = new Date("2026-01-01T00:00:00Z");
+    expect(first.enqueuedThrough).toEqual(a.enqueuedAt);
     expect(outbox.carry({ outgoing: [a], outgoingSince: since }, [b])).toEqual({
       outgoing: [a, b],
       outgoingSince: since,
+      enqueuedThrough: a.enqueuedAt,
     });
+    // The document's last stamp is kept when the write carries nothing (the next stamps after it).
+    const through = new Date(a.enqueuedAt.getTime() + 60_000);
+    expect(
+      outbox.carry({ outgoing: [], outgoingSince: null, enqueuedThrough: through }, []),
+    ).toEqual({ outgoing: [], outgoingSince: null, enqueuedThrough: through });
     expect(outbox.carry({ outgoing: [], outgoingSince: null }, [])).toEqual({
       outgoing: [],
       outgoingSince: null,
+      enqueuedThrough: null,
     });
   });
 
@@ -631,6 +640,8 @@ describe("the outbox's bookkeeping", () => {
       version: 2,
       outgoing: [],
       outgoingSince: null,
+      // The document's last stamp stays once its events are released: later ones follow it.
+      enqueuedThrough: docs[0]!.enqueuedAt,
     });
     expect(calls).toEqual([{ ids: docs.map((d) => d._id).sort(), track: true }]);
     expect(scope.deliveries).toHaveLength(1);

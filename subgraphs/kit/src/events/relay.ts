@@ -11,6 +11,7 @@ import { EFFECT_BUDGET_HEADER, readAnswer, type EventBatchAnswer } from "./event
 import { faultPoint } from "./fault-points.js";
 import { LaneLeases, type LaneDocument, type Lease } from "./lane-lease.js";
 import { Outbox, type OutboxDocument } from "./outbox.js";
+import { inDeliverySpan, outsideTraces, withTraceHeaders } from "../tracing/events.js";
 
 export interface RelayOptions {
   outbox: Outbox;
@@ -35,6 +36,16 @@ export interface RelayOptions {
   downstreamBudgetMs?: number;
   /** Failed applications of one event before it is dead-lettered (HUB_EVENT_MAX_ATTEMPTS). */
   maxAttempts?: number;
+  /** Told of each lane's deliveries, failed deliveries and dead letters as they happen (metrics). */
+  metrics?: RelayMetrics;
+}
+
+/** What the relay tells as it delivers, per lane (the receiving subgraph): the subgraph's metrics. */
+export interface RelayMetrics {
+  delivered(lane: string, events: number): void;
+  /** A delivery failed (the receiver down or refusing, or failing to apply an event): retried after a backoff. */
+  failed(lane: string): void;
+  deadLettered(lane: string): void;
 }
 
 export interface RelayStats {
@@ -229,11 +240,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       let timeoutMs = Math.min(deliveryTimeoutMs, leases.remainingMs(lease));
       const response = await fetch(url, {
         method: "POST",
-        headers: {
+        headers: withTraceHeaders({
           "content-type": "application/json",
           authorization: `Bearer ${token}`,
           [EFFECT_BUDGET_HEADER]: String(downstreamBudgetMs),
-        },
+        }),
         body: `{"events":[${bodies.join(",")}]}`,
         signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
       });
@@ -270,6 +281,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     }
     if (accepted.length > 0) {
       delivered += accepted.length;
+      options.metrics?.delivered(destination, accepted.length);
       answer(laneOf(destination), accepted, pending);
     }
     if (failed) return eventFailed(lease, batch[accepted.length]!, failed.error);
@@ -294,6 +306,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     if (counted.matchedCount === 0) return "lost-lane";
     if (attempts >= maxAttempts) {
       await deadLetters.bury({ ...doc, attempts }, error);
+      options.metrics?.deadLettered(lease.destination);
       options.logger.error(
         { destination: lease.destination, eventId: doc.eventId, type: doc.type, attempts, error },
         "event dead-lettered: its receiver failed to apply it; the lane moves on",
@@ -318,6 +331,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
   ) {
     const { count, attempts, message } = failure;
     failedAttempts += 1;
+    options.metrics?.failed(lease.destination);
     const backoff = backoffFor(attempts, maxBackoffMs);
     options.logger.warn(
       {
@@ -375,7 +389,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
           .limit(asked)
           .toArray();
         if (batch.length === 0) break;
-        const sent = await send(lease, batch);
+        const sent = await inDeliverySpan(destination, batch, () => send(lease, batch));
         if (sent === "failed") return "failed";
         if (sent === "lost-lane") return "busy";
         if (sent === "refused") {
@@ -447,7 +461,7 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
     lane.again = true;
     lane.urgent ||= urgent;
     if (lane.serving || !running) return;
-    lane.serving = serve(lane).finally(() => {
+    lane.serving = outsideTraces(() => serve(lane)).finally(() => {
       lane.serving = null;
       if (lane.again && running) wake(destination, lane.urgent);
     });
@@ -562,8 +576,11 @@ export function startOutboxRelay(options: RelayOptions): OutboxRelay {
       const oldest = await oldestPending();
       return {
         pending: await events.countDocuments({}, { comment: OBSERVE }),
-        // enqueuedAt is in the database's time (Outbox.clock).
-        oldestPendingMs: oldest ? options.outbox.clock.nowMs() - oldest.enqueuedAt.getTime() : 0,
+        // enqueuedAt is in the database's time (Outbox.clock); a stamp may run a little ahead of
+        // this replica's estimate of it (Outbox.prepare): never a negative age.
+        oldestPendingMs: oldest
+          ? Math.max(0, options.outbox.clock.nowMs() - oldest.enqueuedAt.getTime())
+          : 0,
         delivered,
         failedAttempts,
         deadLetters: await deadLetters.collection.countDocuments({}, { comment: OBSERVE }),

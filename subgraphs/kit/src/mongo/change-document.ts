@@ -42,7 +42,6 @@ export async function changeOneDocument<
   effects: EffectScope | null;
   filter: Filter<D>;
   key: DocumentKey | null;
-  now: Date;
   notFound: () => Error;
   decide: (doc: D) => Promise<Decision<R>> | Decision<R>;
 }): Promise<R> {
@@ -57,8 +56,12 @@ export async function changeOneDocument<
     if (earlier) return replayed<R, D>(outbox, collection, doc, earlier, options.effects);
     const decision = await options.decide(doc);
     if (!decision.set) return decision.result;
-    const outgoing: OutboxDocument[] = (decision.events ?? []).flatMap((event) =>
-      outbox.prepare(event),
+    // Stamped after every event of the document's earlier writes, whichever replica made them
+    // and however its clock compares with this one's: one document's events leave in the order
+    // of its versions (`carry` records the last stamp with the change).
+    const outgoing: OutboxDocument[] = outbox.prepareAll(
+      decision.events ?? [],
+      outbox.floorOf(doc),
     );
     const version = doc.version + 1;
     // The events an earlier writer left in the document (it stopped before releasing them) go
@@ -70,7 +73,15 @@ export async function changeOneDocument<
         {
           $set: {
             ...decision.set,
-            keys: withKeyRecord(doc.keys, options.key, decision.result, options.now, outgoing),
+            // By the database's clock, not the request's or the event's time: the record must
+            // last its retention from when it was written, however late an event arrived.
+            keys: withKeyRecord(
+              doc.keys,
+              options.key,
+              decision.result,
+              outbox.clock.now(),
+              outgoing,
+            ),
             ...carried,
             version,
           },
@@ -110,7 +121,7 @@ export async function insertNewDocument<D extends CarriedEvents & { _id: unknown
   events: NewEvent[];
 }): Promise<void> {
   const { collection, outbox } = options;
-  const outgoing = options.events.flatMap((event) => outbox.prepare(event));
+  const outgoing = outbox.prepareAll(options.events);
   const document = { ...options.document, version: 1, ...outbox.carry({}, outgoing) };
   await beside(collection.db, () =>
     collection.insertOne(document as unknown as OptionalUnlessRequiredId<D>),
@@ -122,16 +133,17 @@ export async function insertNewDocument<D extends CarriedEvents & { _id: unknown
 
 /**
  * A replay answers as the first call did, once that call's effects (maybe still on their way)
- * are in: events its document still carries are released, those in the outbox waited for.
+ * are in: events its document still carries are released, as a majority holds the document (a
+ * write a failover rolls back releases nothing), those in the outbox waited for.
  */
 async function replayed<R, D extends Document>(
   outbox: Outbox,
   collection: Collection<D>,
-  doc: CarriedEvents & { _id: unknown; version: number },
+  doc: CarriedEvents & { _id: unknown },
   record: KeyRecord,
   effects: EffectScope | null,
 ): Promise<R> {
-  if (doc.outgoing?.length) await outbox.release(asCarrier(collection), doc, effects);
+  if (doc.outgoing?.length) await outbox.releaseCommitted(asCarrier(collection), doc, effects);
   await outbox.follow(record.events, effects);
   return record.result as R;
 }

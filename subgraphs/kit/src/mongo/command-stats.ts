@@ -1,7 +1,7 @@
 import type { CommandStartedEvent, MongoClient } from "mongodb";
 import { OBSERVE, POLL } from "../events/command-tags.js";
 import { isRelayCommand } from "../events/relay.js";
-import { gateStats } from "./transactions.js";
+import { gateStats } from "./transaction-turns.js";
 
 /** Count and total time of one kind of command (`update cards`, `find outbox`, …). */
 export interface CommandKindStats {

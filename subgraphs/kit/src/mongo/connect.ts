@@ -12,7 +12,7 @@ export interface MongoConnectOptions {
   serverSelectionTimeoutMS?: number;
   /**
    * Other processes share this embedded database (HUB_EMBEDDED_SHARED): transactions and the
-   * writes beside them then take turns across processes too (transactions.ts). Ignored by a
+   * writes beside them then take turns across processes too (transaction-turns.ts). Ignored by a
    * replica set, which needs no turns.
    */
   sharedEmbedded?: boolean;

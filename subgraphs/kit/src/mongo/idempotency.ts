@@ -3,7 +3,7 @@ import type { ClientSession, Collection, Db } from "mongodb";
 import type { Channel } from "../channels.js";
 import { HubError } from "../errors.js";
 import { isDuplicateKeyError } from "./connect.js";
-import { runTransaction } from "./transactions.js";
+import { beside, runTransaction } from "./transactions.js";
 
 interface IdempotencyRecord {
   /** `channel:operation:key`: a key is scoped to the caller's channel and the operation (CONTRACT.md). */
@@ -110,8 +110,14 @@ export async function runIdempotent<R extends Record<string, unknown>>(
   const replay = (record: IdempotencyRecord | null): R | null =>
     replayOf<R>(record, fingerprint, run.key ?? "", run.operation);
 
+  // Outside the transaction the record is looked up in the embedded server's turn (`beside`): it
+  // writes a committing transaction's collections back one by one, so a reader could see the
+  // record and still the cards before the change the record answers for.
+  const recorded = async (key: string): Promise<R | null> =>
+    replay(await beside(run.db, () => keys.findOne({ _id: key })));
+
   if (id) {
-    const earlier = replay(await keys.findOne({ _id: id }));
+    const earlier = await recorded(id);
     if (earlier) return earlier;
   }
   try {
@@ -136,7 +142,7 @@ export async function runIdempotent<R extends Record<string, unknown>>(
     });
   } catch (error) {
     if (id && isDuplicateKeyError(error)) {
-      const earlier = replay(await keys.findOne({ _id: id }));
+      const earlier = await recorded(id);
       if (earlier) return earlier;
     }
     throw error;
@@ -146,7 +152,7 @@ export async function runIdempotent<R extends Record<string, unknown>>(
 /**
  * Creates, at start-up, the idempotency records' collection (`_id` is the unique
  * `channel:operation:key`; the index serves the retention sweep). A subgraph that runs
- * transactions (runIdempotent) also calls prepareTransactions (transactions.ts).
+ * transactions (runIdempotent) also calls prepareTransactions (transaction-turns.ts).
  */
 export async function ensureIdempotencyIndexes(db: Db): Promise<void> {
   await db.collection("idempotency_keys").createIndex({ createdAt: 1 }, { name: "created" });

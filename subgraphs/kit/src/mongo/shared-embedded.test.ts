@@ -3,12 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSubgraphEnv } from "../settings/subgraph-env.js";
 import { connectMongo, isSharedEmbedded } from "./connect.js";
 import { startEmbeddedMongo, type EmbeddedMongo } from "./embedded-mongo.js";
-import {
-  beside,
-  prepareTransactions,
-  runTransaction,
-  TRANSACTION_LOCK_COLLECTION,
-} from "./transactions.js";
+import { TRANSACTION_LOCK_COLLECTION } from "./transaction-lock.js";
+import { prepareTransactions } from "./transaction-turns.js";
+import { beside, runTransaction } from "./transactions.js";
 
 interface Item {
   _id: string;

@@ -14,6 +14,7 @@ import {
 import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
 import type { StreamEndpointFactory } from "./streams.js";
 import { startSubgraphServer, type RunningServer } from "./subgraph-server.js";
+import { laneStats, subgraphMetrics } from "./subgraph-metrics.js";
 
 export interface HubSubgraphSpec<TContext extends HubContext, S extends SubgraphName> {
   name: S;
@@ -30,7 +31,7 @@ export interface HubSubgraphSpec<TContext extends HubContext, S extends Subgraph
   context: (now: Clock) => Omit<TContext, keyof HubContext>;
   /** Subscriptions served beside /graphql (kit server/streams.ts); none when absent. */
   subscriptions?: StreamEndpointFactory<TContext>;
-  /** The subgraph's own Prometheus metrics, served at GET /metrics; none when absent. */
+  /** The subgraph's own Prometheus metrics, served at GET /metrics after the kit's (subgraph-metrics.ts). */
   metrics?: () => Promise<string>;
 }
 
@@ -67,6 +68,7 @@ export async function startHubSubgraph<TContext extends HubContext, S extends Su
     ],
     deps.logger,
   );
+  const metrics = subgraphMetrics({ lanes: spec.outbox.destinations, own: spec.metrics });
   const relay = startOutboxRelay({
     outbox: spec.outbox,
     target: deps.events.target,
@@ -75,6 +77,7 @@ export async function startHubSubgraph<TContext extends HubContext, S extends Su
     maxAttempts: deps.events.maxAttempts,
     downstreamBudgetMs: Math.floor(effectWaitMs / 2),
     logger: deps.logger,
+    metrics: metrics.relay,
   });
   const clock = deps.clock ?? systemClock;
   const server = await startSubgraphServer<TContext>({
@@ -86,12 +89,15 @@ export async function startHubSubgraph<TContext extends HubContext, S extends Su
     eventVerifier: deps.eventVerifier,
     logger: deps.logger,
     isReady: spec.isReady,
-    outboxStats: () => relay.stats(),
+    outboxStats: async () => ({
+      ...(await relay.stats()),
+      lanes: await laneStats(spec.outbox, relay.deadLetters.collection),
+    }),
     dbStats: deps.dbStats,
     inbox,
     effectWaitMs,
     subscriptions: spec.subscriptions,
-    metrics: spec.metrics,
+    metrics: metrics.text,
     createContext: (caller, requestId, effects) => {
       const at = clock();
       const now = () => at;

@@ -3,6 +3,9 @@ import { z } from "zod";
 /** Thrown for bad configuration: its message names every bad variable, on one line. */
 export class ConfigError extends Error {}
 
+/** Default of HUB_TRACE_SAMPLE_RATIO: every trace, once an operator has set HUB_OTLP_ENDPOINT. */
+export const DEFAULT_TRACE_SAMPLE_RATIO = 1;
+
 /**
  * What every process of the hub reads alike (gateway and subgraphs): how tokens are checked,
  * where it listens, how much it logs, and whether it runs as development or production. Each
@@ -20,6 +23,15 @@ export const commonEnv = z.object({
    */
   HUB_MODE: z.enum(["development", "production"]).default("production"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /**
+   * Where this process sends its OpenTelemetry traces over OTLP/HTTP (a collector's base URL,
+   * `/v1/traces` is added). Unset: tracing is off and costs nothing (kit src/tracing/start.ts).
+   */
+  HUB_OTLP_ENDPOINT: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    .optional(),
+  /** Share of new traces recorded (0..1); a request or event that comes with a trace follows it. */
+  HUB_TRACE_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(DEFAULT_TRACE_SAMPLE_RATIO),
 });
 
 /** A token must be checkable: by the shared secret or by the identity provider's key set. */

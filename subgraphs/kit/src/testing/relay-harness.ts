@@ -211,7 +211,6 @@ export function relayHarness(client: () => MongoClient) {
         effects: null,
         filter: { _id: "t1" },
         key: null,
-        now: new Date(),
         notFound: () => new Error("no thing"),
         decide: () => ({ result: {}, set: { n }, events: [registered(n)] }),
       });

@@ -48,6 +48,15 @@ export class CardPasswordCommands {
     return card;
   }
 
+  /**
+   * The card password's document, which every transaction producing an event about the password
+   * writes: its events are stamped after the ones before (Outbox.addAbout), so a lock, a reset
+   * and a change leave in the order they were made, whichever replica made them.
+   */
+  private aboutPassword(cardId: string) {
+    return { collection: this.repository.cardPasswords.collection, filter: { _id: cardId } };
+  }
+
   /** The card exists and its password may still be used (R-CARD-10): one read of its record. */
   private async requireUsableCard(cardId: string, session?: ClientSession): Promise<KnownCard> {
     const card = await this.requireCard(cardId, session);
@@ -93,19 +102,24 @@ export class CardPasswordCommands {
     // The sixth wrong entry locks in the write that counts it, and its audit record and event
     // commit with that write (exactly one of each per lock): a concurrent entry never meets the
     // limit without the lock.
-    const after = await passwords.countFailure(cardId, now, async (session) => {
+    const after = await passwords.countFailure(cardId, now, async (session, lockedFrom) => {
       await this.repository.audit.record(
         { subject: cardId, kind: "CARD", type: "LOCKED", at: now, caller },
         session,
       );
-      await this.outbox.add(
+      await this.outbox.addAbout(
         session,
-        cardPasswordStateChanged(
-          { ...card, kind: "LOCKED" },
-          { from: stored?.state ?? "INITIAL", to: "LOCKED" },
-          caller,
-          now,
-        ),
+        this.aboutPassword(cardId),
+        [
+          cardPasswordStateChanged(
+            { ...card, kind: "LOCKED" },
+            // The state the lock changed, read by its write: `stored`, read before the entry was
+            // checked, may be older (a change or a reset committed meanwhile).
+            { from: lockedFrom, to: "LOCKED" },
+            caller,
+            now,
+          ),
+        ],
         effects,
       );
     });
@@ -148,15 +162,18 @@ export class CardPasswordCommands {
         session,
       );
       if (wasInitial) {
-        await this.outbox.add(
+        await this.outbox.addAbout(
           session,
-          {
-            type: "InitialPasswordChanged",
-            payload: { cardId },
-            actor: caller.sub,
-            channel: caller.channel,
-            occurredAt: now,
-          },
+          this.aboutPassword(cardId),
+          [
+            {
+              type: "InitialPasswordChanged",
+              payload: { cardId },
+              actor: caller.sub,
+              channel: caller.channel,
+              occurredAt: now,
+            },
+          ],
           effects,
         );
       }
@@ -190,14 +207,17 @@ export class CardPasswordCommands {
           { subject: cardId, kind: "CARD", type: "RESET", at: now, caller, agent },
           session,
         );
-        await this.outbox.add(
+        await this.outbox.addAbout(
           session,
-          cardPasswordStateChanged(
-            { cardId, personId: card.personId, kind: "RESET" },
-            { from: before?.state ?? "INITIAL", to: "INITIAL" },
-            caller,
-            now,
-          ),
+          this.aboutPassword(cardId),
+          [
+            cardPasswordStateChanged(
+              { cardId, personId: card.personId, kind: "RESET" },
+              { from: before?.state ?? "INITIAL", to: "INITIAL" },
+              caller,
+              now,
+            ),
+          ],
           effects,
         );
         // A replay answers the password as it was after the reset (CONTRACT.md "Writes").

@@ -128,15 +128,20 @@ export class ElectronicPasswordCommands {
       );
       // R-PWD-4: every electronic-card service locks, issuing an electronic card included
       // (the cards subgraph keeps this lock beside the person).
-      await this.outbox.add(
+      // Stamped after the person's earlier locks, and recorded on the password's document that
+      // this transaction locks (Outbox.addAbout): they leave in the order they were made.
+      await this.outbox.addAbout(
         session,
-        {
-          type: "ElectronicPasswordLocked",
-          payload: { personId, lockedUntil: electronicLockEnds(now).toISOString() },
-          actor: caller.sub,
-          channel: caller.channel,
-          occurredAt: now,
-        },
+        { collection: passwords.collection, filter: { _id: personId } },
+        [
+          {
+            type: "ElectronicPasswordLocked",
+            payload: { personId, lockedUntil: electronicLockEnds(now).toISOString() },
+            actor: caller.sub,
+            channel: caller.channel,
+            occurredAt: now,
+          },
+        ],
         effects,
       );
     });

@@ -2,7 +2,7 @@ import { beside, HubError, insertMissing, isDuplicateKeyError } from "@hub/kit";
 import type { ClientSession, Collection, Db } from "mongodb";
 import type { PasswordState } from "../model/enums.js";
 import { CARD_PASSWORD_MAX_FAILURES, type CardPasswordRecord } from "../rules/lock-rules.js";
-import { countWithLock, type CountedFailure, type OnLock } from "./failure-count.js";
+import { countWithLock, type CountedFailure } from "./failure-count.js";
 import type { CardPasswordDocument } from "./password-documents.js";
 
 export interface StoredCardPassword extends CardPasswordRecord {
@@ -61,10 +61,19 @@ export class CardPasswordStore {
 
   /**
    * One more wrong card-password entry (R-PWD-3), and the lock when it is the sixth: see
-   * countWithLock. Null when there is nothing to count (no card password and none could be made).
+   * countWithLock. `onLock` is told the state the lock changed, as the lock's own write read it
+   * (in its transaction). Null when there is nothing to count (no card password and none could
+   * be made).
    */
-  async countFailure(cardId: string, now: Date, onLock: OnLock): Promise<CountedFailure | null> {
+  async countFailure(
+    cardId: string,
+    now: Date,
+    onLock: (session: ClientSession, lockedFrom: PasswordState) => Promise<void>,
+  ): Promise<CountedFailure | null> {
     const notLocked = { _id: cardId, state: { $ne: "LOCKED" as const } };
+    // Set by the write that locks, then read by `onLock` in the same transaction (both run again
+    // together when the transaction is retried).
+    let lockedFrom: PasswordState = "INITIAL";
     return countWithLock(this.db, {
       countBelowLast: () =>
         beside(this.db, async () => {
@@ -92,25 +101,28 @@ export class CardPasswordStore {
         return { failedAttempts: d.failedAttempts, locked, lockedAt: locked ? d.lockedAt : null };
       },
       lastFailure: CARD_PASSWORD_MAX_FAILURES,
-      countLastAndLock: async (session) =>
-        (
-          await this.collection.updateOne(
-            // `$gte`, not `$eq`: a count stored at the limit without its lock (counted and locked
-            // in two writes by a process that died between them) locks now rather than never.
-            { ...notLocked, failedAttempts: { $gte: CARD_PASSWORD_MAX_FAILURES - 1 } },
-            {
-              $set: {
-                state: "LOCKED",
-                failedAttempts: CARD_PASSWORD_MAX_FAILURES,
-                lockedAt: now,
-                updatedAt: now,
-              },
+      countLastAndLock: async (session) => {
+        const before = await this.collection.findOneAndUpdate(
+          // `$gte`, not `$eq`: a count stored at the limit without its lock (counted and locked
+          // in two writes by a process that died between them) locks now rather than never.
+          { ...notLocked, failedAttempts: { $gte: CARD_PASSWORD_MAX_FAILURES - 1 } },
+          {
+            $set: {
+              state: "LOCKED",
+              failedAttempts: CARD_PASSWORD_MAX_FAILURES,
+              lockedAt: now,
+              updatedAt: now,
             },
-            { session },
-          )
-        ).modifiedCount > 0,
+          },
+          // The document as the lock found it: the state it changed.
+          { session, returnDocument: "before" },
+        );
+        if (!before) return false;
+        lockedFrom = before.state;
+        return true;
+      },
       now,
-      onLock,
+      onLock: (session) => onLock(session, lockedFrom),
     });
   }
 

@@ -9,6 +9,8 @@ export interface CardPasswordDocument {
   failedAttempts: number;
   lockedAt: Date | null;
   updatedAt: Date;
+  /** The last `enqueuedAt` of the events about it (Outbox.addAbout): later ones follow it. */
+  enqueuedThrough?: Date | null;
 }
 
 /** A person's electronic-card password, one per person for every channel. */
@@ -18,6 +20,8 @@ export interface ElectronicPasswordDocument {
   failedAttempts: number;
   lockedAt: Date | null;
   updatedAt: Date;
+  /** The last `enqueuedAt` of the events about it (Outbox.addAbout): later ones follow it. */
+  enqueuedThrough?: Date | null;
 }
 
 /**

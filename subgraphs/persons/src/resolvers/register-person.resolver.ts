@@ -1,5 +1,6 @@
-import { AllowedChannels, documentKey, HubError, isDuplicateKeyError } from "@hub/kit";
+import { AllowedChannels, documentKey, isDuplicateKeyError } from "@hub/kit";
 import { Arg, Authorized, Ctx, Mutation, Resolver, UseMiddleware } from "type-graphql";
+import { alreadyRegistered } from "../commands/register-person.js";
 import type { PersonsContext } from "../context.js";
 import { RegisterPersonInput, RegisterPersonPayload } from "../model/register-person.js";
 import { validatePersonInput } from "../rules/person-input.js";
@@ -21,7 +22,7 @@ export class RegisterPersonResolver {
   ): Promise<RegisterPersonPayload> {
     const person = validatePersonInput(input, ctx.now());
     try {
-      const personId = await ctx.persons.register(
+      const personId = await ctx.registration.register(
         person,
         ctx.now(),
         ctx.caller,
@@ -32,8 +33,7 @@ export class RegisterPersonResolver {
       if (!stored) throw new Error(`registered person ${personId} not found`);
       return { person: stored };
     } catch (error) {
-      if (isDuplicateKeyError(error))
-        throw new HubError("CONFLICT", "A person with this identity number is already registered.");
+      if (isDuplicateKeyError(error)) throw alreadyRegistered();
       throw error;
     }
   }

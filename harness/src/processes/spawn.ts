@@ -15,7 +15,7 @@ export const NODE_FLAGS: Record<string, string[]> = {
 };
 
 /**
- * Starts a bundled entry (`<package>/dist/main.mjs`, see scripts/build.ts) with plain Node. Its
+ * Starts a bundled entry (`<package>/dist/main.mjs`, see bundles.ts) with plain Node. Its
  * log lines go to this process's standard output, or with `logs: "drain"` into a pipe that is
  * read and dropped (as a container runtime reads them: the benchmarks, at production log level).
  */

@@ -1,5 +1,5 @@
 import { SUBGRAPHS } from "@hub/kit";
-import type { ReplicaTopology } from "../replicas.js";
+import type { ReplicaTopology } from "../replica-topology.js";
 
 export interface Kill {
   /** Since the clients started. */

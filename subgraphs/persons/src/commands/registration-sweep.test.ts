@@ -1,62 +1,37 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  composeIdNumber,
   createLogger,
-  documentKey,
-  ensureIdempotencyIndexes,
   injectFault,
   InjectedCrash,
-  Outbox,
   parseEventBatch,
   startOutboxRelay,
-  type Caller,
   type HubEvent,
 } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { PersonRepository } from "./person-repository.js";
+import { at, caller, freshPersons, keyFor, personInput } from "../testing/registration-fixtures.js";
 
 const client = useTestMongo();
-const caller: Caller = { sub: "op-1", channel: "COUNTER", scopes: new Set(["persons:write"]) };
-const at = new Date("2026-11-25T09:00:00Z");
 /** Short, so the tests wait past it rather than the production 5 s. */
 const STRANDED_MS = 300;
-let serial = 0;
 let unhook: () => void = () => undefined;
 afterEach(() => unhook());
 
-async function repository() {
-  const db = client().db(`persons_sweep_${Math.random().toString(36).slice(2, 10)}`);
-  const outbox = new Outbox(db, "persons", { strandedAfterMs: STRANDED_MS });
-  const persons = new PersonRepository(db, outbox);
-  await Promise.all([
-    persons.ensureIndexes(),
-    outbox.ensureIndexes(),
-    ensureIdempotencyIndexes(db),
-  ]);
-  return { persons, outbox };
-}
-
-function input() {
-  serial += 1;
-  return { idNumber: composeIdNumber("440106", "19850615", serial), name: "张三", phone: null };
-}
-
-const keyFor = (key: string, person: ReturnType<typeof input>) =>
-  documentKey("COUNTER", "registerPerson", key, person);
+const sweptPersons = () =>
+  freshPersons(client(), "persons_sweep", { strandedAfterMs: STRANDED_MS });
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The process stops between the lookup document and the person, as a crash would. */
 async function registrationStoppedAfterLookup() {
-  const parts = await repository();
-  const person = input();
+  const parts = await sweptPersons();
+  const person = personInput();
   const key = keyFor("k-stopped", person);
   unhook = injectFault("after-id-number-claim", () => {
     throw new InjectedCrash("after-id-number-claim");
   });
-  await expect(parts.persons.register(person, at, caller, key, null)).rejects.toBeInstanceOf(
+  await expect(parts.registration.register(person, at, caller, key, null)).rejects.toBeInstanceOf(
     InjectedCrash,
   );
   unhook();
@@ -90,7 +65,7 @@ describe("registrations left without their person: the outbox's sweep completes 
   });
 
   it("a registration stopped after its identity number's document is completed by the sweep: the person stored and readable, PersonRegistered released once, a later registration answers that person", async () => {
-    const { persons, outbox, person, key, personId, eventIds } =
+    const { persons, registration, outbox, person, key, personId, eventIds } =
       await registrationStoppedAfterLookup();
     expect(await persons.persons.countDocuments({ _id: personId })).toBe(0);
     expect(await outbox.events.countDocuments({})).toBe(0);
@@ -118,8 +93,8 @@ describe("registrations left without their person: the outbox's sweep completes 
     expect((await outbox.runSweeps()).get("registrations")).toBe(0);
     expect(await outbox.events.countDocuments({})).toBe(2);
     // The stopped request's replay answers the person; another registration is refused.
-    expect(await persons.register(person, at, caller, key, null)).toBe(personId);
-    await expect(persons.register(person, at, caller, null, null)).rejects.toMatchObject({
+    expect(await registration.register(person, at, caller, key, null)).toBe(personId);
+    await expect(registration.register(person, at, caller, null, null)).rejects.toMatchObject({
       code: "CONFLICT",
     });
     expect(await persons.persons.countDocuments({ idNumber: person.idNumber })).toBe(1);
@@ -127,8 +102,8 @@ describe("registrations left without their person: the outbox's sweep completes 
   });
 
   it("a writer paused after its lookup while the sweep completes it: both answer one person and the event is stored once", async () => {
-    const { persons, outbox } = await repository();
-    const person = input();
+    const { persons, registration, outbox } = await sweptPersons();
+    const person = personInput();
     let resume: () => void = () => undefined;
     let paused: () => void = () => undefined;
     const reached = new Promise<void>((resolve) => (paused = resolve));
@@ -136,7 +111,7 @@ describe("registrations left without their person: the outbox's sweep completes 
       paused();
       await new Promise<void>((resolve) => (resume = resolve));
     });
-    const writer = persons.register(person, at, caller, keyFor("k-slow", person), null);
+    const writer = registration.register(person, at, caller, keyFor("k-slow", person), null);
     await reached;
     try {
       await pause(STRANDED_MS + 50);

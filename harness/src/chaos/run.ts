@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connectMongo, generateDevSecret } from "@hub/kit";
-import { startReplicaTopology, type ReplicaTopology } from "../replicas.js";
+import { startReplicaTopology, type ReplicaTopology } from "../replica-topology.js";
 import { HubClient } from "./client.js";
 import {
   checkInvariants,

@@ -5,9 +5,11 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectMongo, startEmbeddedMongo, SUBGRAPHS, type EmbeddedMongo } from "@hub/kit";
-import { seedDemoData, unusedPort, type DemoData } from "@hub/harness";
-import { buildAll } from "../build.js";
-import { spawnBundle, stopProcess, waitForOk } from "./processes.js";
+import type { DemoData } from "./demo/demo-data.js";
+import { seedDemoData } from "./demo/seed-demo.js";
+import { unusedPort } from "./ports.js";
+import { buildAll, REPO_ROOT } from "./processes/bundles.js";
+import { spawnBundle, stopProcess, waitForOk } from "./processes/spawn.js";
 
 const HAPROXY = process.env["HUB_HAPROXY"] ?? "/usr/sbin/haproxy";
 const NAMES = Object.keys(SUBGRAPHS) as (keyof typeof SUBGRAPHS)[];
@@ -112,15 +114,22 @@ export async function startReplicaTopology(options: {
       // the request is retried on another server (retry-on conn-failure).
       "  timeout check 2s",
       "  default-server inter 500ms fall 3 rise 2",
+      // The feed at layer 4 (`mode tcp`): its subscriptions are long-lived responses, and in HTTP
+      // mode HAProxy passes on a gateway's close of one only when it next writes to it (the feed
+      // pings every 12 s; the first write after the close draws a reset, the second fails), so
+      // the feed held a stream its client had left for 12 to 24 s. `option abortonclose` does not
+      // help: it aborts only requests not yet being served. At layer 4 the close reaches the feed
+      // at once. The feed's calls lose the HTTP-mode retry of an empty response (a read is
+      // retried by the gateway's transport, an event delivery by the relay); a refused
+      // connection is still tried on the other replica.
       ...["gateway", ...NAMES].flatMap((service) => [
         `frontend ${service}`,
+        ...(service === "feed" ? ["  mode tcp"] : []),
         `  bind 127.0.0.1:${service === "gateway" ? frontPort : front[service]}`,
         `  default_backend ${service}-replicas`,
         `backend ${service}-replicas`,
         "  balance roundrobin",
-        // A gateway that drops a subscription closes its stream from the feed: without this,
-        // HAProxy holds the feed's side open until a write fails (two of the feed's 12 s pings).
-        ...(service === "feed" ? ["  option abortonclose"] : []),
+        ...(service === "feed" ? ["  mode tcp", "  retry-on conn-failure"] : []),
         ...ports[service]!.map((port, i) => `  server ${service}-${i + 1} 127.0.0.1:${port} check`),
       ]),
     ].join("\n");
@@ -146,16 +155,15 @@ export async function startReplicaTopology(options: {
       ),
       ...options.env,
     };
-    const root = join(import.meta.dirname, "..", "..");
     const spawnReplica = (service: Replica["service"], port: number): ChildProcess =>
       service === "gateway"
-        ? spawnBundle(join(root, "gateway"), {
+        ? spawnBundle(join(REPO_ROOT, "gateway"), {
             ...shared,
             PORT: String(port),
             HUB_MODE: "production",
             HUB_SANDBOX: "off",
           })
-        : spawnBundle(join(root, "subgraphs", service), {
+        : spawnBundle(join(REPO_ROOT, "subgraphs", service), {
             ...shared,
             [SUBGRAPHS[service].portVariable]: String(port),
           });

@@ -1,0 +1,68 @@
+import { build } from "esbuild";
+import { basename, join } from "node:path";
+
+/**
+ * The bootstrap `dist/main.mjs` of a bundled process: it starts tracing (kit tracing/start.ts,
+ * nothing when HUB_OTLP_ENDPOINT is unset), then imports the process itself, bundled apart as
+ * `dist/app.mjs`.
+ *
+ * Why two files: OpenTelemetry's instrumentations patch `mongodb`, `graphql` and `node:http` as
+ * they are loaded, so tracing must start first. In one bundle it cannot: esbuild writes every npm
+ * import of the bundle as a static `import` at its top, and Node loads all of those before any of
+ * the bundle's own code runs. The app is imported by this file at run time (`./app.mjs` is left
+ * external), after tracing has started, and `node dist/main.mjs` stays the way every process is
+ * run (npm start, the tests, the bench, the container image).
+ */
+export function bootstrapSource(serviceName: string): string {
+  return [
+    `import { startTracing } from "@hub/kit/tracing";`,
+    `const tracing = await startTracing(${JSON.stringify(serviceName)}, process.env, { instrument: ${serviceName !== "gateway"} });`,
+    // The process's own handler stops it (and exits) on these: the spans queued meanwhile leave.
+    `if (tracing) for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => void tracing.flush().catch(() => undefined));`,
+    `await import("./app.mjs");`,
+  ].join("\n");
+}
+
+/** The service name a process reports: `gateway`, or the subgraph's name (`cards`, …). */
+export function serviceNameOf(entry: string): string {
+  return basename(entry);
+}
+
+/**
+ * Bundles the bootstrap of `entry` into `outFile` (workspace code inlined, npm packages and
+ * `./app.mjs` external); `options` are the app bundle's (bundles.ts).
+ */
+export async function bundleBootstrap(
+  entryDir: string,
+  outFile: string,
+  options: { tsconfig: string; plugins: import("esbuild").Plugin[] },
+): Promise<void> {
+  await build({
+    stdin: {
+      contents: bootstrapSource(serviceNameOf(entryDir)),
+      resolveDir: join(entryDir, "src"),
+      sourcefile: "bootstrap.ts",
+      loader: "ts",
+    },
+    outfile: outFile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    sourcemap: true,
+    tsconfig: options.tsconfig,
+    plugins: [
+      {
+        name: "app-external",
+        setup(builder) {
+          builder.onResolve({ filter: /^\.\/app\.mjs$/ }, (args) => ({
+            path: args.path,
+            external: true,
+          }));
+        },
+      },
+      ...options.plugins,
+    ],
+    logLevel: "warning",
+  });
+}
