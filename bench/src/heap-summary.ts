@@ -13,25 +13,38 @@ export interface HeapSummary {
 
 const mb = (bytes: number) => Math.round((bytes / 2 ** 20) * 100) / 100;
 
-export function summariseHeap(snapshot: HeapSnapshot, top = 25): HeapSummary {
+/**
+ * Calls `visit` with each node of `snapshot`: its type, its name (a constructor's, or a string's
+ * text), its kind (the constructor of an object, native object or closure; `(type)` for strings,
+ * code, arrays…) and its self size in bytes.
+ */
+function forEachNode(
+  snapshot: HeapSnapshot,
+  visit: (type: string, name: string, kind: string, size: number) => void,
+): void {
   const fields = snapshot.snapshot.meta.node_fields;
   const types = snapshot.snapshot.meta.node_types[0];
   const width = fields.length;
   const typeAt = fields.indexOf("type");
   const nameAt = fields.indexOf("name");
   const sizeAt = fields.indexOf("self_size");
+  for (let i = 0; i < snapshot.nodes.length; i += width) {
+    const type = types[snapshot.nodes[i + typeAt]!]!;
+    const name = snapshot.strings[snapshot.nodes[i + nameAt]!] ?? "";
+    const kind = type === "object" || type === "native" || type === "closure" ? name : `(${type})`;
+    visit(type, name, kind, snapshot.nodes[i + sizeAt]!);
+  }
+}
+
+export function summariseHeap(snapshot: HeapSnapshot, top = 25): HeapSummary {
   const byName = new Map<string, number>();
   const strings: Array<[number, string]> = [];
   let total = 0;
-  for (let i = 0; i < snapshot.nodes.length; i += width) {
-    const type = types[snapshot.nodes[i + typeAt]!]!;
-    const size = snapshot.nodes[i + sizeAt]!;
-    const name = snapshot.strings[snapshot.nodes[i + nameAt]!] ?? "";
+  forEachNode(snapshot, (type, name, kind, size) => {
     total += size;
-    const key = type === "object" || type === "native" || type === "closure" ? name : `(${type})`;
-    byName.set(key, (byName.get(key) ?? 0) + size);
+    byName.set(kind, (byName.get(kind) ?? 0) + size);
     if (type === "string" && size > 100_000) strings.push([size, name]);
-  }
+  });
   return {
     totalMb: mb(total),
     byConstructor: [...byName]
@@ -53,22 +66,13 @@ export interface HeapKind {
 
 /** Every object of a snapshot by constructor (or `(type)` for strings, code, arrays…). */
 export function heapByKind(snapshot: HeapSnapshot): Map<string, HeapKind> {
-  const fields = snapshot.snapshot.meta.node_fields;
-  const types = snapshot.snapshot.meta.node_types[0];
-  const width = fields.length;
-  const typeAt = fields.indexOf("type");
-  const nameAt = fields.indexOf("name");
-  const sizeAt = fields.indexOf("self_size");
   const kinds = new Map<string, HeapKind>();
-  for (let i = 0; i < snapshot.nodes.length; i += width) {
-    const type = types[snapshot.nodes[i + typeAt]!]!;
-    const name = snapshot.strings[snapshot.nodes[i + nameAt]!] ?? "";
-    const key = type === "object" || type === "native" || type === "closure" ? name : `(${type})`;
+  forEachNode(snapshot, (_type, _name, key, size) => {
     const kind = kinds.get(key) ?? { count: 0, bytes: 0 };
     kind.count += 1;
-    kind.bytes += snapshot.nodes[i + sizeAt]!;
+    kind.bytes += size;
     kinds.set(key, kind);
-  }
+  });
   return kinds;
 }
 

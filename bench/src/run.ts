@@ -4,10 +4,11 @@ import os from "node:os";
 import { join } from "node:path";
 import { bundle, spawnBundle, waitForOk } from "@hub/harness/processes";
 import { coldStart } from "./cold-start.js";
-import { median } from "./figures.js";
-import { load as loadOn, type LagSample, type Sample, type Workload } from "./load.js";
+import { load as loadOn, type Sample, type Workload } from "./load.js";
 import { untilOutboxesEmpty } from "./outboxes.js";
 import { peakRssMb } from "./proc.js";
+import { mutationMix } from "./mutation-mix.js";
+import { medianTable, ratiosOf } from "./run-table.js";
 import { root, startBenchStack, type BenchStack } from "./stack.js";
 
 /**
@@ -65,7 +66,6 @@ async function main(): Promise<void> {
     countDbCommands,
   });
   subgraphUrls = stack.subgraphUrls;
-  const demo = stack.demo;
   await bundle(
     join(root, "bench", "src", "floor-server.ts"),
     join(root, "bench", "floor", "dist", "main.mjs"),
@@ -83,40 +83,7 @@ async function main(): Promise<void> {
   await waitForOk("http://127.0.0.1:4600/healthz", 60_000, ours);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
 
-  const doc = (name: string) => stack!.document(name);
-  // Cards in use without a password record: the initial password (123456) verifies.
-  const passwordCards = new Set(demo.cardPasswords.map((p) => p._id));
-  const usable = demo.cards
-    .filter((c) => c.status === "NORMAL" && !passwordCards.has(c._id))
-    .map((c) => c._id);
-  if (usable.length < CONNECTIONS)
-    throw new Error(
-      `the mutation mix needs ${CONNECTIONS} cards with the initial password, the demo data has ${usable.length}`,
-    );
-  let cardCursor = 0;
-  let key = 0;
-  const mutationSteps = [
-    (cardId: string) => ({
-      query: doc("EnableSocialSecurityFunction"),
-      operationName: "EnableSocialSecurityFunction",
-      variables: { input: { cardId, idempotencyKey: `b-${key++}` } },
-    }),
-    (cardId: string) => ({
-      query: doc("VerifyCardPassword"),
-      operationName: "VerifyCardPassword",
-      variables: { input: { cardId, password: "123456" } },
-    }),
-    (cardId: string) => ({
-      query: doc("ReportCardLoss"),
-      operationName: "ReportCardLoss",
-      variables: { input: { cardId, temporary: true, idempotencyKey: `b-${key++}` } },
-    }),
-    (cardId: string) => ({
-      query: doc("WithdrawLossReport"),
-      operationName: "WithdrawLossReport",
-      variables: { input: { cardId, idempotencyKey: `b-${key++}` } },
-    }),
-  ];
+  const mix = mutationMix(stack, CONNECTIONS);
   const allWorkloads: Workload[] = [
     { name: "PersonCards (person with duplicates)", cycle: 1, body: stack.bodies("PersonCards") },
     {
@@ -127,14 +94,7 @@ async function main(): Promise<void> {
       body: stack.bodies("PersonCardsVaried"),
     },
     { name: "PersonsByIds (100 ids)", cycle: 1, body: stack.bodies("PersonsByIds") },
-    {
-      name: "mutation mix (enable, verify password, report loss, withdraw)",
-      cycle: mutationSteps.length,
-      body: (context, index) => {
-        context["card"] ??= usable[cardCursor++ % usable.length];
-        return JSON.stringify(mutationSteps[index]!(String(context["card"])));
-      },
-    },
+    mix.workload,
   ];
   const workloads = allWorkloads.filter((w) => !ONLY || w.name.includes(ONLY));
   const allTargets = [
@@ -168,20 +128,6 @@ async function main(): Promise<void> {
   const dbCommands10 = await dbFor(10);
   const dbCommands100 = await dbFor(100);
 
-  /** Every card the mutation mix uses starts from NORMAL (a run may stop between loss and withdrawal). */
-  const resetMutationCards = async () => {
-    for (const cardId of usable) {
-      await fetch(allTargets[0]!.url, {
-        method: "POST",
-        headers: stack!.headers,
-        body: JSON.stringify({
-          query: doc("WithdrawLossReport"),
-          variables: { input: { cardId } },
-        }),
-      });
-    }
-  };
-
   for (const target of targets)
     for (const workload of workloads.filter((w) => w.cycle === 1)) {
       await load(target.url, workload, JIT_WARMUP, null);
@@ -193,13 +139,13 @@ async function main(): Promise<void> {
     for (const workload of workloads) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
-        if (workload.cycle > 1) await resetMutationCards();
+        if (workload.cycle > 1) await mix.resetCards(allTargets[0]!.url);
         // Each connection keeps its own card for the whole run: no two connections share one.
-        cardCursor = 0;
+        mix.rewind();
         await load(target.url, workload, WARMUP, null);
         if (workload.cycle > 1) {
-          await resetMutationCards();
-          cardCursor = 0;
+          await mix.resetCards(allTargets[0]!.url);
+          mix.rewind();
         }
         await outboxesDrained();
         const sample = await load(target.url, workload, DURATION, target.pid);
@@ -211,71 +157,12 @@ async function main(): Promise<void> {
     }
   }
 
-  const table: Record<
-    string,
-    Record<string, Record<string, number | null | LagSample | Record<string, number>>>
-  > = {};
-  for (const [workload, byTarget] of Object.entries(samples)) {
-    for (const [target, list] of Object.entries(byTarget)) {
-      (table[workload] ??= {})[target] = {
-        rps: median(list.map((s) => s.rps)),
-        p50: median(list.map((s) => s.p50)),
-        p95: median(list.map((s) => s.p95)),
-        p99: median(list.map((s) => s.p99)),
-        errors: list.reduce((sum, s) => sum + s.errors, 0),
-        cpuPerRequestUs:
-          list[0]?.cpuPerRequestUs === null
-            ? null
-            : median(list.map((s) => s.cpuPerRequestUs ?? 0)),
-        dbCommandsPerRequest: median(list.map((s) => s.dbCommandsPerRequest)),
-        ...(list[0]?.cpuPerRequestUsByProcess
-          ? {
-              cpuPerRequestUsByProcess: Object.fromEntries(
-                Object.keys(list[0].cpuPerRequestUsByProcess).map((name) => [
-                  name,
-                  median(list.map((s) => s.cpuPerRequestUsByProcess?.[name] ?? 0)),
-                ]),
-              ),
-            }
-          : {}),
-        ...(list[0]?.lag
-          ? {
-              // The worst round: the lag goal holds only if it holds throughout.
-              lag: list
-                .map((s) => s.lag!)
-                .reduce((worst, l) =>
-                  l.maxOldestPendingMs > worst.maxOldestPendingMs ? l : worst,
-                ),
-            }
-          : {}),
-      };
-    }
-  }
+  const table = medianTable(samples);
   const peak = {
     "hive (ours)": ours.pid ? peakRssMb(ours.pid) : null,
     "@apollo/gateway": apollo.pid ? peakRssMb(apollo.pid) : null,
   };
-  const ratios = Object.fromEntries(
-    Object.entries(table).map(([workload, t]) => {
-      const none = {} as Record<string, number | null>;
-      const figures = (target: string) => (t[target] ?? none) as Record<string, number | null>;
-      const o = figures("hive (ours)");
-      const a = figures("@apollo/gateway");
-      const f = figures("floor (direct fetches)");
-      return [
-        workload,
-        {
-          rpsOursOverApollo: Math.round(((o["rps"] ?? 0) / Math.max(1, a["rps"] ?? 1)) * 100) / 100,
-          cpuApolloOverOurs:
-            Math.round(
-              ((a["cpuPerRequestUs"] ?? 0) / Math.max(1, o["cpuPerRequestUs"] ?? 1)) * 100,
-            ) / 100,
-          p50OursOverFloor:
-            Math.round(((o["p50"] ?? 0) / Math.max(0.001, f["p50"] ?? 1)) * 100) / 100,
-        },
-      ];
-    }),
-  );
+  const ratios = ratiosOf(table);
   await stack.stop();
   const cold = PARTIAL ? { medianSeconds: null, runs: [] } : await coldStart();
 

@@ -11,6 +11,7 @@ import {
 import { z } from "zod";
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./plugins/query-limits.plugin.js";
 import { DEFAULT_MAX_STREAMS } from "./open-streams.js";
+import { DEFAULT_WS_PING_MS } from "./websocket.js";
 
 export const gatewayEnv = commonEnv
   .extend({
@@ -25,6 +26,11 @@ export const gatewayEnv = commonEnv
     HUB_MAX_IN_FLIGHT: z.coerce.number().int().positive().default(128),
     /** Subscription streams (SSE responses, WebSocket connections) open at once. */
     HUB_MAX_STREAMS: z.coerce.number().int().positive().default(DEFAULT_MAX_STREAMS),
+    /**
+     * How often each WebSocket connection is pinged; one that has not answered the previous ping
+     * is terminated. Idle subscriptions outlive proxies' idle timeouts (as SSE's 12 s pings do).
+     */
+    HUB_WS_PING_MS: z.coerce.number().int().positive().default(DEFAULT_WS_PING_MS),
     /** Query limits (QUERY_TOO_COMPLEX beyond them); defaults in query-limits.plugin.ts. */
     HUB_QUERY_MAX_DEPTH: z.coerce.number().int().positive().default(DEFAULT_QUERY_LIMITS.maxDepth),
     HUB_QUERY_MAX_ALIASES: z.coerce

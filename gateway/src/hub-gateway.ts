@@ -7,7 +7,7 @@ import { hasScope, SUBSCRIPTIONS_PATH, type Logger, type TokenVerifier } from "@
 import { unifiedGraphHandler } from "@graphql-hive/router-runtime";
 import { Registry } from "prom-client";
 import type { PersistedDocument } from "./persisted-documents.js";
-import { subgraphGauges, useHubMetrics } from "./plugins/metrics.plugin.js";
+import { useMetrics } from "./plugins/metrics.plugin.js";
 import { subgraphDirectory } from "./subgraph-directory.js";
 import type { Redis } from "ioredis";
 import { redisPersistedQueryStore } from "./shared-store.js";
@@ -23,7 +23,8 @@ import { createErrorMasker } from "./error-masking.js";
 import { useGraphQLOverHttp } from "./plugins/graphql-over-http.plugin.js";
 import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
 import { useTokenExpiry } from "./plugins/token-expiry.plugin.js";
-import { useHubTracing } from "./plugins/tracing.plugin.js";
+import { useTracing } from "./plugins/tracing.plugin.js";
+import { subgraphGauges } from "./subgraph-gauges.js";
 import { tracingStarted } from "@hub/kit/tracing";
 import {
   memoryPersistedQueryStore,
@@ -116,8 +117,8 @@ export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<Aut
     // Order matters: the caller is known before limits by caller apply.
     plugins: (context) => [
       // First: its request span holds everything the plugins after it do (tracing on only).
-      ...(tracingStarted() ? useHubTracing() : []),
-      useHubMetrics({ registry, documents: options.persistedDocuments ?? [] }),
+      ...(tracingStarted() ? useTracing() : []),
+      useMetrics({ registry, documents: options.persistedDocuments ?? [] }),
       useGraphQLOverHttp(),
       usePersistedQueries({
         trusted: byHash,

@@ -55,6 +55,7 @@ try {
     upstreamTimeoutMs: env.HUB_UPSTREAM_TIMEOUT_MS,
     maxInFlight: env.HUB_MAX_IN_FLIGHT,
     maxStreams: env.HUB_MAX_STREAMS,
+    wsPingMs: env.HUB_WS_PING_MS,
     mode: env.HUB_MODE,
     metricsToken: env.HUB_METRICS_TOKEN,
     persistedDocuments: [

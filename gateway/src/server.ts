@@ -33,6 +33,11 @@ export interface GatewayServerOptions extends HubGatewayOptions {
    * are turned away with 503 and Retry-After (HUB_MAX_STREAMS).
    */
   maxStreams?: number;
+  /**
+   * How often each WebSocket connection is pinged, in milliseconds; one that has not answered the
+   * previous ping is terminated (HUB_WS_PING_MS, default 12 s).
+   */
+  wsPingMs?: number;
 }
 
 /**
@@ -202,8 +207,13 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     mask: (error) => mask(error, "") as GraphQLError,
     logger: options.logger,
     streams,
+    pingMs: options.wsPingMs,
   });
   server.on("upgrade", (request, socket, head) => sockets.handleUpgrade(request, socket, head));
+  // The supergraph loaded before the first client: the runtime otherwise loads it on its first
+  // HTTP request, and an operation over WebSocket (which does not pass through that) found no
+  // schema ("Expected null to be a GraphQL schema") until some HTTP request had come.
+  await gateway.getSchema();
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());

@@ -6,7 +6,7 @@ import type { Logger } from "@hub/kit";
 import type { ExecutionArgs, ExecutionResult, GraphQLError, GraphQLFormattedError } from "graphql";
 import type { ConnectionInitMessage, Context, FormattedExecutionResult } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import type { OpenStreams } from "./open-streams.js";
 import type { AuthContext } from "./plugins/auth.plugin.js";
 
@@ -20,7 +20,17 @@ export interface WebSocketOptions {
   logger: Logger;
   /** A connection counts as one open stream (HUB_MAX_STREAMS); none is accepted past the limit. */
   streams: OpenStreams;
+  /**
+   * Every this many milliseconds each connection is pinged, and one that has not answered the
+   * previous ping is terminated (HUB_WS_PING_MS, 12 s as SSE's pings by default): an idle
+   * subscription outlives proxies' idle timeouts, and a client gone without a close (half-open
+   * TCP) lets go of its stream and of its upstream feed stream.
+   */
+  pingMs?: number;
 }
+
+/** Default of HUB_WS_PING_MS: as graphql-yoga's pings on SSE streams. */
+export const DEFAULT_WS_PING_MS = 12_000;
 
 export interface GatewayWebSockets {
   /** The HTTP server's `upgrade` listener. */
@@ -112,6 +122,20 @@ export function attachWebSockets(
     },
     sockets,
   );
+  // The `ws` package's heartbeat: one interval for the whole server, not a timer per connection.
+  // Browsers and the `ws` client answer a ping frame with a pong by themselves.
+  const unanswered = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of sockets.clients) {
+      if (unanswered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      unanswered.add(ws);
+      ws.ping();
+    }
+  }, options.pingMs ?? DEFAULT_WS_PING_MS);
+  heartbeat.unref();
   return {
     handleUpgrade(request, socket, head) {
       const path = (request.url ?? "/").split("?")[0];
@@ -129,6 +153,7 @@ export function attachWebSockets(
       // Counted once the handshake succeeded: a failed one never calls back.
       sockets.handleUpgrade(request, socket, head, (ws) => {
         const closed = options.streams.opened();
+        ws.on("pong", () => unanswered.delete(ws));
         ws.once("close", (code) => {
           closed();
           options.logger.info(
@@ -140,6 +165,7 @@ export function attachWebSockets(
       });
     },
     async stop() {
+      clearInterval(heartbeat);
       await server.dispose();
     },
   };

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { mintDevToken, SCOPES, type Channel } from "@hub/kit";
+import { DOMAIN_ERROR_CODES, mintDevToken, SCOPES, type Channel } from "@hub/kit";
 import { SCHEMA_DIR } from "@hub/schema";
 import { splitOperations } from "@hub/gateway/contract-operations";
 
@@ -16,18 +16,7 @@ import { splitOperations } from "@hub/gateway/contract-operations";
 export type Outcome = "ok" | "partial" | "rejected" | "failed";
 
 /** Codes that say "refused on its merits": nothing was written (CONTRACT.md "Errors"). */
-const DOMAIN_CODES = new Set([
-  "UNAUTHENTICATED",
-  "FORBIDDEN",
-  "CHANNEL_NOT_ALLOWED",
-  "BAD_USER_INPUT",
-  "INVALID_ID_NUMBER",
-  "NOT_FOUND",
-  "INVALID_TRANSITION",
-  "CONFLICT",
-  "FACE_MISMATCH",
-  "PASSWORD_LOCKED",
-]);
+const DOMAIN_CODES = new Set<string>(DOMAIN_ERROR_CODES);
 
 export interface Answer {
   outcome: Outcome;

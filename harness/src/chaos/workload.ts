@@ -1,36 +1,20 @@
 import { composeIdNumber, type Channel } from "@hub/kit";
+import { cardSteps, type CardSteps } from "./card-steps.js";
+import {
+  applied,
+  field,
+  INITIAL_PASSWORD,
+  sleep,
+  type CardState,
+  type Step,
+} from "./chaos-card.js";
 import type { Answer, HubClient } from "./client.js";
 import type { Ledger } from "./ledger.js";
 
-const INITIAL_PASSWORD = "123456";
-/** Six digits, neither a run nor one digit repeated (the password policy). */
-const PASSWORDS = ["802615", "394857", "571302", "640918"];
 /** Live cards each client keeps going (a cancelled one is replaced by a new person's card). */
 const CARDS_PER_CLIENT = 3;
 /** Before the one retry of a failed keyed request: HAProxy has marked the dead server down. */
 const RETRY_AFTER_MS = 1_000;
-
-/** What a client believes of one of its cards, from the answers it got. */
-interface CardState {
-  id: string;
-  personId: string;
-  idNumber: string;
-  status: string;
-  collected: boolean;
-  enabled: boolean;
-  electronic: boolean;
-  password: string;
-  /** A new password whose change got no answer: the password if the card's shows SET. */
-  triedPassword: string | null;
-  account: string;
-}
-
-type Step = (card: CardState) => Promise<void>;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const field = (value: unknown, key: string): unknown =>
-  value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
-const applied = (answer: Answer) => answer.outcome === "ok" || answer.outcome === "partial";
 
 /**
  * One counter operator working on its own cards: each card belongs to one client, and a client
@@ -40,13 +24,25 @@ const applied = (answer: Answer) => answer.outcome === "ok" || answer.outcome ==
 export class ChaosClient {
   private readonly cards: CardState[] = [];
   private serial = 0;
+  private readonly steps: CardSteps;
 
   constructor(
     private readonly index: number,
     private readonly hub: HubClient,
     private readonly ledger: Ledger,
     private readonly runId: string,
-  ) {}
+  ) {
+    // Built here rather than as a field: the parameter properties above are set by now.
+    this.steps = cardSteps({
+      cards: this.cards,
+      ledger: this.ledger,
+      key: () => this.key(),
+      send: (operation, input, channel) => this.send(operation, input, channel),
+      change: (card, operation, input, type, channel) =>
+        this.change(card, operation, input, type, channel),
+      refresh: (card) => this.refresh(card),
+    });
+  }
 
   async run(until: number): Promise<void> {
     while (Date.now() < until) {
@@ -230,146 +226,4 @@ export class ChaosClient {
     if (answer.outcome !== "ok") await this.refresh(card);
     return answer;
   }
-
-  private readonly steps = {
-    read: async (card: CardState) => this.refresh(card),
-    collect: async (card: CardState) => {
-      await this.change(card, "CollectCard", { idempotencyKey: this.key() }, "COLLECTED");
-    },
-    enable: async (card: CardState) => {
-      const answer = await this.change(
-        card,
-        "EnableSocialSecurityFunction",
-        { idempotencyKey: this.key() },
-        null,
-      );
-      // Only a first activation writes history (R-CARD-4: enabling again changes nothing).
-      if (answer.outcome === "failed" || field(answer.root, "firstActivation") === true)
-        this.ledger.record(card.id, "SOCIAL_FUNCTION_ENABLED", answer);
-    },
-    lossTemporary: async (card: CardState) => {
-      await this.change(
-        card,
-        "ReportCardLoss",
-        { temporary: true, idempotencyKey: this.key() },
-        "LOSS_REPORTED_TEMPORARY",
-      );
-    },
-    lossFormal: async (card: CardState) => {
-      await this.change(
-        card,
-        "ReportCardLoss",
-        { temporary: false, idempotencyKey: this.key() },
-        "LOSS_REPORTED_FORMAL",
-      );
-    },
-    withdraw: async (card: CardState) => {
-      await this.change(
-        card,
-        "WithdrawLossReport",
-        { idempotencyKey: this.key() },
-        "LOSS_REPORT_WITHDRAWN",
-      );
-    },
-    cancel: async (card: CardState) => {
-      await this.change(
-        card,
-        "CancelCard",
-        { reason: "chaos run", idempotencyKey: this.key() },
-        "CANCELLED",
-      );
-    },
-    replace: async (card: CardState) => {
-      const reason =
-        card.status === "LOST" || card.status === "TEMPORARY_LOSS" ? "LOST" : "STAINED";
-      const answer = await this.send("ReplaceCard", {
-        cardId: card.id,
-        reason,
-        idempotencyKey: this.key(),
-      });
-      this.ledger.tell(card.id, "ReplaceCard", answer);
-      this.ledger.record(card.id, "REPLACED", answer);
-      const shown = field(answer.root, "newCard");
-      const id = field(shown, "id");
-      if (applied(answer) && typeof id === "string") {
-        card.status = "CANCELLED";
-        card.account = "CANCELLATION_REQUIRED";
-        this.ledger.tell(id, "ReplaceCard (new card)", answer);
-        this.ledger.record(id, "ISSUED_AS_REPLACEMENT", answer);
-        this.cards.push({
-          ...card,
-          id,
-          status: String(field(shown, "status")),
-          collected: false,
-          enabled: false,
-          electronic: false,
-          password: INITIAL_PASSWORD,
-          triedPassword: null,
-          account: "NOT_ACTIVATED",
-        });
-      } else {
-        if (answer.outcome === "failed") this.ledger.unknownCreations += 1;
-        await this.refresh(card);
-      }
-    },
-    activate: async (card: CardState) => {
-      const answer = await this.change(
-        card,
-        "ActivateFinancialFunction",
-        { idempotencyKey: this.key() },
-        null,
-        "BANK_COUNTER",
-      );
-      const account = field(field(answer.root, "bankAccount"), "status");
-      if (typeof account === "string") card.account = account;
-    },
-    cancelBankAccount: async (card: CardState) => {
-      const answer = await this.change(
-        card,
-        "CancelBankAccount",
-        { idempotencyKey: this.key() },
-        null,
-        "BANK_COUNTER",
-      );
-      const account = field(field(answer.root, "bankAccount"), "status");
-      if (typeof account === "string") card.account = account;
-      // Already cancelled (a lost answer applied), or no account to cancel: nothing left to do
-      // with this card (the invariants say whether its account should exist).
-      if (answer.outcome === "rejected") card.account = "CANCELLED";
-    },
-    electronicCard: async (card: CardState) => {
-      const answer = await this.change(
-        card,
-        "IssueElectronicCard",
-        { faceMatched: true, idempotencyKey: this.key() },
-        "ELECTRONIC_CARD_ISSUED",
-        "APP",
-      );
-      // R-CARD-3: issuing it enables the social function, so an archived card is in use now.
-      if (applied(answer) && card.status === "ARCHIVED") card.status = "NORMAL";
-      if (applied(answer)) card.enabled = true;
-    },
-    changePassword: async (card: CardState) => {
-      const next = PASSWORDS.filter((p) => p !== card.password)[Math.floor(Math.random() * 3)]!;
-      card.triedPassword = next;
-      const answer = await this.change(
-        card,
-        "ChangeCardPassword",
-        { currentPassword: card.password, newPassword: next },
-        null,
-      );
-      if (field(answer.root, "result") === "OK") card.password = next;
-    },
-    verify: async (card: CardState) => {
-      const answer = await this.change(
-        card,
-        "VerifyCardPassword",
-        { password: card.password },
-        null,
-      );
-      // A change whose answer was lost did apply after all: the other password is the one.
-      if (field(answer.root, "result") === "WRONG" && card.triedPassword)
-        card.password = card.triedPassword;
-    },
-  };
 }

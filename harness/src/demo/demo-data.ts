@@ -1,121 +1,27 @@
-import type { Channel } from "@hub/kit";
-import type { BankAccountDocument } from "@hub/bank-accounts/seed";
-import type { CardDocument, CardEventDocument } from "@hub/cards/seed";
-import type { CardPasswordDocument, ElectronicPasswordDocument } from "@hub/passwords/seed";
 import { composeIdNumber } from "@hub/persons";
 import type { PersonDocument } from "@hub/persons/seed";
-import { seededRandom, type Random } from "./random.js";
+import { cardMaker } from "./demo-card-maker.js";
+import {
+  DAY,
+  ECARD_CHANNELS,
+  GIVEN,
+  PROVINCES,
+  REGIONS,
+  SCENARIOS,
+  SURNAMES,
+  type Scenario,
+} from "./demo-catalogue.js";
+import type { CardPlan, DemoData } from "./demo-data-types.js";
+import { seededRandom } from "./random.js";
 
-/** Region codes (GB/T 2260 county level) by province, for realistic identity numbers. */
-const REGIONS: Record<string, string[]> = {
-  "11": ["110101", "110105", "110108"],
-  "31": ["310101", "310104", "310115"],
-  "44": ["440103", "440106", "440305"],
-  "51": ["510104", "510107"],
-  "32": ["320102", "320106"],
-  "33": ["330102", "330106"],
-  "42": ["420102", "420106"],
-};
-const PROVINCES = Object.keys(REGIONS);
-
-const BANKS = [
-  { name: "中国工商银行", bin: "622202" },
-  { name: "中国建设银行", bin: "621700" },
-  { name: "中国农业银行", bin: "622848" },
-  { name: "中国银行", bin: "621661" },
-  { name: "交通银行", bin: "622260" },
-  { name: "招商银行", bin: "621483" },
-];
-const SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高".split("");
-const GIVEN = [
-  "伟",
-  "芳",
-  "娜",
-  "敏",
-  "静",
-  "丽",
-  "强",
-  "磊",
-  "军",
-  "洋",
-  "勇",
-  "艳",
-  "杰",
-  "娟",
-  "涛",
-  "明",
-  "超",
-  "秀英",
-  "华",
-  "慧",
-  "建国",
-  "婷",
-  "志强",
-  "晓燕",
-];
-const ECARD_CHANNELS: Channel[] = ["APP", "WECHAT", "ALIPAY"];
-
-const DAY = 24 * 60 * 60 * 1000;
-
-/** The demo card password of every demo card whose password state is SET (documented in docs/demo-data.md). */
-export const DEMO_CARD_PASSWORD = "802615";
-/** The demo electronic-card password of demo persons who have one. */
-export const DEMO_ELECTRONIC_PASSWORD = "394857";
-
-export interface DemoData {
-  persons: PersonDocument[];
-  cards: CardDocument[];
-  events: CardEventDocument[];
-  cardPasswords: CardPasswordDocument[];
-  electronicPasswords: ElectronicPasswordDocument[];
-  bankAccounts: BankAccountDocument[];
-  /** Ids of persons that show each case, for the docs, the sandbox and tests. */
-  showcase: {
-    duplicates: string;
-    replaced: string;
-    lockedCardPassword: string;
-    lockedElectronicPassword: string;
-    activationOverdue: string;
-    renewalDue: string;
-    expired: string;
-  };
-}
-
-type Scenario =
-  | "normal"
-  | "archived"
-  | "overdue"
-  | "temporaryLoss"
-  | "lost"
-  | "renewalDue"
-  | "expired"
-  | "replaced"
-  | "cancelled"
-  | "lockedPassword";
-const SCENARIOS: Scenario[] = [
-  "normal",
-  "archived",
-  "overdue",
-  "temporaryLoss",
-  "lost",
-  "renewalDue",
-  "expired",
-  "replaced",
-  "cancelled",
-  "lockedPassword",
-];
-
-interface CardPlan {
-  province: string;
-  status: CardDocument["status"];
-  issuedAt: Date;
-  collectedAt: Date | null;
-  enabled: boolean;
-  bankStatus: BankAccountDocument["status"];
-  ecardChannel: Channel | null;
-  /** Cancelled by a replacement (its history ends with REPLACED, not CANCELLED). */
-  replaced?: boolean;
-}
+// The demo data's other parts, imported from here by the harness's index and seed-demo.ts.
+export type { DemoData } from "./demo-data-types.js";
+export {
+  addDemoPasswords,
+  DEMO_CARD_PASSWORD,
+  DEMO_ELECTRONIC_PASSWORD,
+} from "./demo-passwords.js";
+export { sandboxExamples } from "./sandbox-examples.js";
 
 /**
  * A realistic, deterministic data set: 60 persons over 7 provinces and every card status, a
@@ -143,114 +49,7 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
       expired: "",
     },
   };
-  let cardSerial = 0;
-
-  const addCard = (
-    personId: string,
-    plan: CardPlan,
-    links: { replacesId?: string } = {},
-  ): CardDocument => {
-    cardSerial += 1;
-    const bank = random.pick(BANKS);
-    const id = `c_${random.hex(16)}`;
-    const issued = plan.issuedAt;
-    const expires = new Date(issued.getTime());
-    expires.setUTCFullYear(expires.getUTCFullYear() + 10);
-    const card: CardDocument = {
-      _id: id,
-      personId,
-      number: `${"ABCDEFGHJK"[cardSerial % 10]}${String(10_000_000 + cardSerial * 7919).slice(-8)}`,
-      province: plan.province,
-      issuingBank: bank.name,
-      status: plan.status,
-      issuedAt: issued,
-      expiresAt: expires,
-      collectedAt: plan.collectedAt,
-      socialFunction: plan.enabled
-        ? {
-            enabled: true,
-            enabledAt: new Date((plan.collectedAt ?? issued).getTime() + 3 * DAY),
-            channel: random.pick<Channel>(["COUNTER", "BANK_COUNTER", "HOSPITAL", "APP"]),
-          }
-        : { enabled: false, enabledAt: null, channel: null },
-      electronicCard: plan.ecardChannel
-        ? { channel: plan.ecardChannel, issuedAt: at(random.int(10, 300)) }
-        : null,
-      replacesId: links.replacesId ?? null,
-      replacedById: null,
-      bankAccountStatus: plan.bankStatus,
-      version: 1,
-      updatedAt: now,
-    };
-    data.cards.push(card);
-    data.bankAccounts.push({
-      _id: `b_${random.hex(16)}`,
-      cardId: id,
-      bank: bank.name,
-      accountNumber: `${bank.bin}${random.digits(13)}`,
-      status: plan.bankStatus,
-      activatedAt:
-        plan.bankStatus === "NOT_ACTIVATED" ? null : new Date(issued.getTime() + 10 * DAY),
-      version: 1,
-      updatedAt: now,
-    });
-    addHistory(card, plan, random);
-    return card;
-  };
-
-  const addHistory = (card: CardDocument, plan: CardPlan, rnd: Random): void => {
-    let seq = 0;
-    const push = (
-      time: Date,
-      type: CardEventDocument["type"],
-      channel: Channel,
-      from: CardDocument["status"] | null,
-      to: CardDocument["status"],
-    ) =>
-      data.events.push({
-        _id: `e_${rnd.hex(16)}`,
-        cardId: card._id,
-        at: time,
-        seq: seq++,
-        type,
-        channel,
-        fromStatus: from,
-        toStatus: to,
-        actor: "demo-seed",
-        agent: null,
-      });
-    push(
-      card.issuedAt,
-      card.replacesId ? "ISSUED_AS_REPLACEMENT" : "ISSUED",
-      "COUNTER",
-      null,
-      "ARCHIVED",
-    );
-    if (card.collectedAt) push(card.collectedAt, "COLLECTED", "COUNTER", "ARCHIVED", "ARCHIVED");
-    if (card.socialFunction.enabled && card.socialFunction.enabledAt) {
-      push(
-        card.socialFunction.enabledAt,
-        "SOCIAL_FUNCTION_ENABLED",
-        card.socialFunction.channel ?? "COUNTER",
-        "ARCHIVED",
-        "NORMAL",
-      );
-    }
-    if (card.electronicCard)
-      push(
-        card.electronicCard.issuedAt,
-        "ELECTRONIC_CARD_ISSUED",
-        card.electronicCard.channel,
-        "NORMAL",
-        "NORMAL",
-      );
-    const lossAt = at(rnd.int(2, 20));
-    if (card.status === "TEMPORARY_LOSS")
-      push(lossAt, "LOSS_REPORTED_TEMPORARY", "PHONE_12333", "NORMAL", "TEMPORARY_LOSS");
-    if (card.status === "LOST") push(lossAt, "LOSS_REPORTED_FORMAL", "COUNTER", "NORMAL", "LOST");
-    if (card.status === "CANCELLED" && !plan.replaced)
-      push(lossAt, "CANCELLED", "COUNTER", "NORMAL", "CANCELLED");
-  };
+  const addCard = cardMaker(data, random, now);
 
   for (let i = 0; i < personCount; i++) {
     const province = PROVINCES[i % PROVINCES.length] as string;
@@ -409,53 +208,4 @@ export function buildDemoData(now: Date, personCount = 60): DemoData {
     }
   }
   return data;
-}
-
-/**
- * Password records need real scrypt hashes, which are slow by design; one hash of each demo
- * password is shared by the demo records that use it.
- */
-export function addDemoPasswords(
-  data: DemoData,
-  now: Date,
-  cardHash: string,
-  electronicHash: string,
-): void {
-  const hours = (h: number) => new Date(now.getTime() - h * 60 * 60 * 1000);
-  const locked = new Set(data.cardPasswords.map((p) => p._id));
-  data.cards.forEach((card, index) => {
-    if (card.status === "NORMAL" && !locked.has(card._id) && index % 2 === 0) {
-      data.cardPasswords.push({
-        _id: card._id,
-        hash: cardHash,
-        state: "SET",
-        failedAttempts: index % 4 === 0 ? 2 : 0,
-        lockedAt: null,
-        updatedAt: hours(500),
-      });
-    }
-  });
-  const withEcard = [...new Set(data.cards.filter((c) => c.electronicCard).map((c) => c.personId))];
-  withEcard.forEach((personId, index) => {
-    const isLocked = index === 1;
-    if (isLocked) data.showcase.lockedElectronicPassword = personId;
-    data.electronicPasswords.push({
-      _id: personId,
-      hash: electronicHash,
-      failedAttempts: isLocked ? 7 : 0,
-      lockedAt: isLocked ? hours(3) : null,
-      updatedAt: hours(3),
-    });
-  });
-}
-
-/** Example variables for the sandbox's tabs (the contract's queries), from the showcase persons. */
-export function sandboxExamples(data: DemoData): Record<string, Record<string, unknown>> {
-  const duplicates = data.persons.find((p) => p._id === data.showcase.duplicates);
-  return {
-    PersonCards: { idNumber: duplicates?.idNumber },
-    PersonById: { id: data.showcase.replaced },
-    PersonsByIds: { ids: data.persons.slice(0, 10).map((p) => p._id) },
-    CardHistory: { cardId: data.cards.find((c) => c.personId === data.showcase.replaced)?._id },
-  };
 }

@@ -1,4 +1,4 @@
-import { build, type Plugin } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleBootstrap } from "./traced-entry.js";
@@ -30,20 +30,21 @@ const externalPackages: Plugin = {
   },
 };
 
+/** How every bundle is built: ESM for Node 20 with a source map, npm packages left external. */
+const bundleOptions = {
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  sourcemap: true,
+  tsconfig: join(REPO_ROOT, "tsconfig.json"),
+  plugins: [externalPackages],
+  logLevel: "warning",
+} satisfies BuildOptions;
+
 /** Bundles one entry file (workspace code inlined, npm packages external). */
 export async function bundle(entryFile: string, outFile: string): Promise<void> {
-  await build({
-    entryPoints: [entryFile],
-    outfile: outFile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    sourcemap: true,
-    tsconfig: join(REPO_ROOT, "tsconfig.json"),
-    plugins: [externalPackages],
-    logLevel: "warning",
-  });
+  await build({ ...bundleOptions, entryPoints: [entryFile], outfile: outFile });
 }
 
 /**
@@ -54,10 +55,11 @@ export async function buildAll(): Promise<void> {
   await Promise.all(
     ENTRIES.flatMap((entry) => [
       bundle(join(REPO_ROOT, entry, "src", "main.ts"), join(REPO_ROOT, entry, "dist", "app.mjs")),
-      bundleBootstrap(join(REPO_ROOT, entry), join(REPO_ROOT, entry, "dist", "main.mjs"), {
-        tsconfig: join(REPO_ROOT, "tsconfig.json"),
-        plugins: [externalPackages],
-      }),
+      bundleBootstrap(
+        join(REPO_ROOT, entry),
+        join(REPO_ROOT, entry, "dist", "main.mjs"),
+        bundleOptions,
+      ),
     ]),
   );
 }

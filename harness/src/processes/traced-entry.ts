@@ -1,4 +1,4 @@
-import { build } from "esbuild";
+import { build, type BuildOptions, type Plugin } from "esbuild";
 import { basename, join } from "node:path";
 
 /**
@@ -35,9 +35,10 @@ export function serviceNameOf(entry: string): string {
 export async function bundleBootstrap(
   entryDir: string,
   outFile: string,
-  options: { tsconfig: string; plugins: import("esbuild").Plugin[] },
+  options: BuildOptions & { plugins: Plugin[] },
 ): Promise<void> {
   await build({
+    ...options,
     stdin: {
       contents: bootstrapSource(serviceNameOf(entryDir)),
       resolveDir: join(entryDir, "src"),
@@ -45,12 +46,6 @@ export async function bundleBootstrap(
       loader: "ts",
     },
     outfile: outFile,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    sourcemap: true,
-    tsconfig: options.tsconfig,
     plugins: [
       {
         name: "app-external",
@@ -63,6 +58,5 @@ export async function bundleBootstrap(
       },
       ...options.plugins,
     ],
-    logLevel: "warning",
   });
 }

@@ -3,25 +3,10 @@ import { tailLog } from "./commands/tail-log.js";
 import { feedMetrics } from "./feed-metrics.js";
 import type { CardEventDocument } from "./store/card-event-document.js";
 import { LogTail, type TailSource } from "./store/log-tail.js";
+import { logEntry } from "./testing/log-fixtures.js";
 
-const at = new Date("2026-12-01T08:00:00.000Z");
-
-function entry(seq: number): CardEventDocument {
-  return {
-    _id: `e${seq}`,
-    seq,
-    type: "LOSS_REPORTED",
-    cardId: "c_1",
-    personId: "p_1",
-    statusBefore: null,
-    statusAfter: null,
-    occurredAt: at,
-    channel: "COUNTER",
-    source: "cards",
-    sourceType: "CardStatusChanged",
-    recordedAt: at,
-  };
-}
+/** Entry `seq` of the log. */
+const entry = (seq: number): CardEventDocument => ({ ...logEntry(`e${seq}`, "p_1"), seq });
 
 /** The samples of an exposition, by name; and every name has its HELP and TYPE lines. */
 function parse(text: string): Map<string, number> {

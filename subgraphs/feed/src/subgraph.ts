@@ -2,7 +2,6 @@ import {
   Outbox,
   prepareTransactions,
   startHubSubgraph,
-  systemClock,
   type RunningServer,
   type SubgraphDeps,
 } from "@hub/kit";
@@ -33,7 +32,11 @@ export async function startFeedSubgraph(
   deps: SubgraphDeps,
   settings: FeedSettings = loadFeedSettings(),
 ): Promise<RunningServer> {
-  const clock = deps.clock ?? systemClock;
+  // The feed sends no events; its outbox is the kit's wiring (and empty), and its clock the
+  // database's (calibrated by the relay's poll): entries are dated, cursors checked and the log
+  // pruned by one time whichever replica does it, not by each host's own clock.
+  const outbox = new Outbox(deps.db, "feed");
+  const clock = deps.clock ?? (() => outbox.clock.now());
   const log = new CardEventLog(deps.db);
   // Appends run in transactions (counter and entry together).
   await Promise.all([log.ensureIndexes(), prepareTransactions(deps.db)]);
@@ -49,7 +52,7 @@ export async function startFeedSubgraph(
     ? await redisWakeups(settings.redisUrl, (seq) => tail.heard(seq), deps.logger)
     : null;
   if (wakeups) tail.announce = (seq) => wakeups.announce(seq);
-  const reader = new FeedReader(log, tail, settings.retentionMs);
+  const reader = new FeedReader(log, tail, settings.retentionMs, clock);
   const pruning = startLogPruning(log, settings.retentionMs, clock, deps.logger);
   // Webhooks: channels that cannot hold a stream are POSTed each new entry (Standard Webhooks).
   const webhookStore = new WebhookStore(deps.db);
@@ -74,8 +77,7 @@ export async function startFeedSubgraph(
     name: "feed",
     deps,
     schema,
-    // The feed sends no events; its outbox is the kit's wiring (and empty).
-    outbox: new Outbox(deps.db, "feed"),
+    outbox,
     isReady: () => log.ping(),
     handlers: feedEventHandlers(log, tail, clock, () => deliverer.notify()),
     context: () => ({ reader, webhooks }),

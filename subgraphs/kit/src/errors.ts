@@ -1,7 +1,10 @@
 import { GraphQLError, type GraphQLErrorOptions } from "graphql";
 
-/** The stable error codes of CONTRACT.md, plus the internal fallback. */
-export const ERROR_CODES = [
+/**
+ * The codes of a request refused on its merits (access, input, the state of the data): nothing
+ * was written (CONTRACT.md "Errors").
+ */
+export const DOMAIN_ERROR_CODES = [
   "UNAUTHENTICATED",
   "FORBIDDEN",
   "CHANNEL_NOT_ALLOWED",
@@ -12,6 +15,11 @@ export const ERROR_CODES = [
   "CONFLICT",
   "FACE_MISMATCH",
   "PASSWORD_LOCKED",
+] as const;
+
+/** The stable error codes of CONTRACT.md, plus the internal fallback. */
+export const ERROR_CODES = [
+  ...DOMAIN_ERROR_CODES,
   "QUERY_TOO_COMPLEX",
   "SERVICE_UNAVAILABLE",
   "RATE_LIMITED",

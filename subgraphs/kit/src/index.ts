@@ -35,9 +35,24 @@ export * from "./events/event-batch.js";
 export * from "./events/hub-event.js";
 export * from "./events/inbox.js";
 export * from "./events/known-ids.js";
+export {
+  byId,
+  type CarriedEvents,
+  type CommitListener,
+  type DocumentAddress,
+  type EnqueueStamped,
+  type OutboxDocument,
+} from "./events/outbox-document.js";
 export * from "./events/outbox.js";
 export * from "./events/relay.js";
+export {
+  backoffFor,
+  relaySettings,
+  type RelayMetrics,
+  type RelayOptions,
+} from "./events/relay-settings.js";
 export * from "./mongo/idempotency.js";
+export * from "./mongo/majority-read.js";
 export * from "./identity/identity-number.js";
 export * from "./identity/person-name.js";
 export * from "./mongo/transactions.js";

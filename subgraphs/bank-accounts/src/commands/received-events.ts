@@ -57,6 +57,7 @@ export function bankEventHandlers(
             event,
             { cardId, status, version: 1, fromStatus: null, personId: card.personId ?? null },
             now,
+            event,
           ),
         ],
       });
@@ -105,6 +106,7 @@ export function bankEventHandlers(
                     event,
                     { cardId, status: next, version, fromStatus: account.status, personId },
                     now,
+                    event,
                   ),
                 ],
         };

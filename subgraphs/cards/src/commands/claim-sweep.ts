@@ -25,6 +25,8 @@ export async function completeStrandedClaims(
     const claims = await stores.registry.claimsBefore(cutoff, CLAIMS_PER_BATCH);
     for (const claim of claims) {
       try {
+        // As a majority holds the card (findStored): a card on the primary alone may be rolled
+        // back, and the claim with it if cleared now. Not held: storing it waits for it.
         if (!(await findStored(stores.repository, claim.issuing.card))) {
           const stored = await storeClaimed(stores, claim, null);
           completed += 1;

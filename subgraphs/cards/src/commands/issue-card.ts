@@ -56,8 +56,14 @@ export async function issueCard(
       return earlier.result as CommandResult;
     }
     const held = cardHeldInProvince(
+      // As a majority holds them: a CONFLICT names a card that stays.
       (
-        await repository.cards.find({ personId: plan.personId, province: plan.province }).toArray()
+        await repository.cards
+          .find(
+            { personId: plan.personId, province: plan.province },
+            { readConcern: { level: "majority" } },
+          )
+          .toArray()
       ).map(toCardRecord),
       plan.province,
     );
@@ -84,7 +90,11 @@ export async function issueCard(
       at: meta.now,
       keys: withKeyRecord(person.keys, key, result, meta.now, outgoing),
     });
-    if (!claimed) continue;
+    if (!claimed) {
+      // Lost to another write: read again once a majority holds it (find reads as one does).
+      await registry.majorityCaughtUp(plan.personId);
+      continue;
+    }
     // A crash here leaves the card only inside the claim: the next issue for the person or the
     // claim sweep stores it.
     await faultPoint("after-issue-claim", { personId: plan.personId, cardId: card._id });

@@ -1,24 +1,17 @@
 import { createLogger, InjectedCrash, startOutboxRelay } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { crashOnceAt, freshCards, issuePlan, metaFor } from "../testing/card-fixtures.js";
+import { describe, expect, it } from "vitest";
+import {
+  issuePlan,
+  issueStoppedAfterClaim as stoppedAfterClaim,
+  metaFor,
+} from "../testing/card-fixtures.js";
 
 const client = useTestMongo();
-let unhook: () => void = () => undefined;
-afterEach(() => unhook());
 
 /** A person registered, and an issue for them whose process stops right after its claim. */
-async function issueStoppedAfterClaim(draws?: readonly string[]) {
-  const parts = await freshCards(client(), "claims", draws);
-  await parts.registry.add("p_1", new Date("2026-11-01T00:00:00Z"));
-  await parts.registry.add("p_2", new Date("2026-11-01T00:00:00Z"));
-  unhook = crashOnceAt("after-issue-claim");
-  await expect(
-    parts.commands.issue(metaFor("issueCard", { key: "k-stopped" }), issuePlan("p_1")),
-  ).rejects.toBeInstanceOf(InjectedCrash);
-  const claim = (await parts.registry.find("p_1"))!.issuing!.card;
-  return { ...parts, claim };
-}
+const issueStoppedAfterClaim = (draws?: readonly string[]) =>
+  stoppedAfterClaim(client(), "claims", draws);
 
 describe("issue claims left without their card", () => {
   it("R-DUP-1: a claim whose writer stopped is completed by the claim sweep: the card stored, its CardIssued released once, the claim cleared", async () => {

@@ -1,4 +1,10 @@
-import { beside, HubError, isDuplicateKeyError, type EffectScope } from "@hub/kit";
+import {
+  beside,
+  HubError,
+  isDuplicateKeyError,
+  untilMajorityShows,
+  type EffectScope,
+} from "@hub/kit";
 import { CARD_NUMBER_DRAWS, cardNumberKey } from "../rules/card-number.js";
 import type { CardDocument } from "../store/card-document.js";
 import type { CardRepository } from "../store/card-repository.js";
@@ -53,6 +59,8 @@ export async function storeClaimed(
     }
     // Someone else changed the claim first: renumbered it (go on with theirs), or stored its
     // card and then cleared or replaced the claim (a claim never goes before its card is stored).
+    // Read once a majority holds their change (find reads as one does).
+    await stores.registry.majorityCaughtUp(person._id);
     const now = await stores.registry.find(person._id);
     if (now?.issuing?.card._id === card._id) {
       claim = now as ClaimingPerson;
@@ -68,12 +76,42 @@ export async function storeClaimed(
   );
 }
 
-/** The card as stored, read by its full shard key. */
+/**
+ * The card as a majority holds it, read by its full shard key; null when a majority does not
+ * hold it. Finding it stored lets the claim go: the sweep clears it, the person's next issue
+ * replaces it. A card another writer has inserted on the primary alone (it stalled before its
+ * majority, then died) is rolled back by a failover; a claim let go on a local read of it would
+ * lose the card and its CardIssued. Not held by a majority: the caller stores it, and the
+ * insert's duplicate key waits for a majority to hold it (storedAfterDuplicate).
+ */
 export function findStored(
   repository: CardRepository,
   card: Pick<CardDocument, "_id" | "personId">,
 ): Promise<CardDocument | null> {
-  return repository.cards.findOne({ personId: card.personId, _id: card._id });
+  return repository.cards.findOne(
+    { personId: card.personId, _id: card._id },
+    { readConcern: { level: "majority" } },
+  );
+}
+
+/**
+ * The card a duplicate key refused, as a majority holds it; null when not even the primary has it
+ * (then the duplicate was its number: see insertClaimed). One the primary holds and a majority
+ * does not after a few reads is being written or rolled back: SERVICE_UNAVAILABLE, retryable (the
+ * sweep tries again on its next poll), and the claim stays.
+ */
+function storedAfterDuplicate(
+  repository: CardRepository,
+  card: CardDocument,
+): Promise<CardDocument | null> {
+  return untilMajorityShows(
+    () => findStored(repository, card),
+    `The card ${card._id} claimed for this person is being stored elsewhere; retry shortly.`,
+    {
+      absent: async () =>
+        !(await repository.cards.findOne({ personId: card.personId, _id: card._id })),
+    },
+  );
 }
 
 /**
@@ -90,7 +128,7 @@ async function insertClaimed(
     return card;
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
-    const stored = await findStored(repository, card);
+    const stored = await storedAfterDuplicate(repository, card);
     if (stored) return stored;
     // Not this card's id: the old nationwide unique index on `cards.number` (databases created
     // before `card_numbers`) refused the number. Let it go again and draw another.

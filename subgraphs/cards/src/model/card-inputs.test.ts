@@ -1,20 +1,10 @@
-import { HubError } from "@hub/kit";
+import { refusal } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
 import {
   checkCancelReason,
   checkPoliceCertificateRef,
   MAX_CANCEL_REASON_LENGTH,
 } from "./card-inputs.js";
-
-/** The error a check throws, or null. */
-function refusal(check: () => unknown): HubError | null {
-  try {
-    check();
-    return null;
-  } catch (error) {
-    return error as HubError;
-  }
-}
 
 describe("free text on card mutations (input bounds)", () => {
   it("R-CARD-10: a cancellation reason is kept trimmed, up to 200 characters", () => {

@@ -2,34 +2,14 @@ import { HubError, type Channel } from "@hub/kit";
 import { describe, expect, it } from "vitest";
 import type { CardFacts } from "./card-facts.js";
 import { applyCommand, checkCommand, type CardCommand } from "./state-machine.js";
-import { expiryFor } from "./validity.js";
+import { archivedCard as card, issuedAt } from "../testing/card-facts.js";
 
 /**
  * Each transition's result and each refusal's words, one at a time (mutation testing,
  * docs/mutation-testing.md): state-machine.test.ts holds the rules' walk-throughs and properties.
  */
 const now = new Date("2026-11-25T12:00:00Z");
-const issuedAt = new Date("2022-03-01T00:00:00Z");
 const enabledAt = new Date("2022-04-01T00:00:00Z");
-
-function card(overrides: Partial<CardFacts> = {}): CardFacts {
-  return {
-    id: "c1",
-    personId: "p1",
-    province: "44",
-    issuingBank: "Bank",
-    status: "ARCHIVED",
-    issuedAt,
-    expiresAt: expiryFor(issuedAt),
-    collectedAt: null,
-    socialFunction: { enabled: false, enabledAt: null, channel: null },
-    electronicCard: null,
-    replacesId: null,
-    replacedById: null,
-    bankAccountStatus: "NOT_ACTIVATED",
-    ...overrides,
-  };
-}
 
 const normal = (overrides: Partial<CardFacts> = {}) =>
   card({

@@ -5,28 +5,9 @@ import { ReplacementReason } from "../model/replacement-reason.js";
 import type { CardFacts } from "./card-facts.js";
 import { applyCommand, type CardCommand } from "./state-machine.js";
 import { expiryFor } from "./validity.js";
+import { archivedCard as card } from "../testing/card-facts.js";
 
 const now = new Date("2026-11-25T12:00:00Z");
-
-function card(overrides: Partial<CardFacts> = {}): CardFacts {
-  const issuedAt = new Date("2022-03-01T00:00:00Z");
-  return {
-    id: "c1",
-    personId: "p1",
-    province: "44",
-    issuingBank: "Bank",
-    status: "ARCHIVED",
-    issuedAt,
-    expiresAt: expiryFor(issuedAt),
-    collectedAt: null,
-    socialFunction: { enabled: false, enabledAt: null, channel: null },
-    electronicCard: null,
-    replacesId: null,
-    replacedById: null,
-    bankAccountStatus: "NOT_ACTIVATED",
-    ...overrides,
-  };
-}
 
 function codeOf(run: () => unknown): string | null {
   try {

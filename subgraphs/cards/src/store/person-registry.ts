@@ -1,4 +1,12 @@
-import { beside, isDuplicateKeyError, KnownIds, POLL, type Db, type KeyRecord } from "@hub/kit";
+import {
+  beside,
+  isDuplicateKeyError,
+  KnownIds,
+  POLL,
+  untilMajorityShows,
+  type Db,
+  type KeyRecord,
+} from "@hub/kit";
 import type { ClientSession, Collection } from "mongodb";
 import type { CardDocument } from "./card-document.js";
 
@@ -62,10 +70,38 @@ export class PersonRegistry extends KnownIds {
     );
   }
 
-  /** The registered person, or null (not registered, or only a lock mirrored so far). */
+  /**
+   * The registered person, or null (not registered, or only a lock mirrored so far), as a
+   * majority holds it: issuing answers a replay from its idempotency records and stores a claim it
+   * finds, and neither may come from a write a failover then rolls back. A newer entry the
+   * primary holds alone fails the issue's version guard, which reads again.
+   */
   async find(personId: string): Promise<KnownPerson | null> {
-    const person = await this.persons.findOne({ _id: personId });
+    const person = await this.persons.findOne(
+      { _id: personId },
+      { readConcern: { level: "majority" } },
+    );
     return person?.at ? person : null;
+  }
+
+  /**
+   * Waits until a majority holds the entry as the primary has it now. After a version-guarded
+   * write lost to another (`claimIssue`, `renumberClaim`): `find` reads as a majority holds it,
+   * and while the winner's write is on the primary only it would answer the same old version
+   * again, losing every retry to a write that is not lost at all (a false CONFLICT, or numbers
+   * drawn for nothing). SERVICE_UNAVAILABLE when a majority never shows it (being rolled back).
+   */
+  async majorityCaughtUp(personId: string): Promise<void> {
+    const local = await this.persons.findOne({ _id: personId }, { projection: { version: 1 } });
+    if (local?.version === undefined) return;
+    await untilMajorityShows(
+      () =>
+        this.persons.findOne(
+          { _id: personId, version: { $gte: local.version } },
+          { readConcern: { level: "majority" }, projection: { _id: 1 } },
+        ),
+      "The person's registry entry is being written elsewhere; retry shortly.",
+    );
   }
 
   override async has(id: string, session?: ClientSession): Promise<boolean> {

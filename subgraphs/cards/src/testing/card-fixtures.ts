@@ -7,6 +7,7 @@ import {
   type MongoClient,
 } from "@hub/kit";
 import type { CommandStartedEvent, Document } from "mongodb";
+import { expect } from "vitest";
 import { buildCardsParts } from "../subgraph.js";
 import type { CommandMeta } from "../commands/command-meta.js";
 
@@ -65,6 +66,30 @@ export function crashOnceAt(point: FaultPoint): () => void {
     throw new InjectedCrash(point);
   });
   return unhook;
+}
+
+/**
+ * p_1 and p_2 registered in a fresh database, and p_1's issue whose process stopped right after
+ * its claim (the card only in the claim): the parts, and that claim.
+ */
+export async function issueStoppedAfterClaim(
+  client: MongoClient,
+  name: string,
+  draws?: readonly string[],
+) {
+  const parts = await freshCards(client, name, draws);
+  await parts.registry.add("p_1", new Date("2026-11-01T00:00:00Z"));
+  await parts.registry.add("p_2", new Date("2026-11-01T00:00:00Z"));
+  const unhook = crashOnceAt("after-issue-claim");
+  try {
+    await expect(
+      parts.commands.issue(metaFor("issueCard", { key: "k-stopped" }), issuePlan("p_1")),
+    ).rejects.toBeInstanceOf(InjectedCrash);
+  } finally {
+    unhook();
+  }
+  const claim = (await parts.registry.find("p_1"))!.issuing!.card;
+  return { ...parts, claim };
 }
 
 /** A single-document write a test saw: its collection and the filter it selected by. */

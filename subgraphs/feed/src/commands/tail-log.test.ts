@@ -1,31 +1,14 @@
-import { prepareTransactions } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { CardEventType } from "../rules/card-event-types.js";
 import type { CardEventDocument } from "../store/card-event-document.js";
-import { CardEventLog, type LogFilter, type NewLogEntry } from "../store/card-event-log.js";
+import type { LogFilter } from "../store/card-event-log.js";
 import { LogTail, matches, type TailSource } from "../store/log-tail.js";
+import { freshLog, logEntry } from "../testing/log-fixtures.js";
 import { tailLog } from "./tail-log.js";
 
-const at = new Date("2026-12-01T08:00:00.000Z");
 const TYPES: CardEventType[] = ["LOSS_REPORTED", "CARD_CANCELLED"];
-
-function entry(id: string, personId: string, type: CardEventType = "LOSS_REPORTED"): NewLogEntry {
-  return {
-    _id: id,
-    type,
-    cardId: `c_${personId}`,
-    personId,
-    statusBefore: null,
-    statusAfter: null,
-    occurredAt: at,
-    channel: "COUNTER",
-    source: "cards",
-    sourceType: "CardStatusChanged",
-    recordedAt: at,
-  };
-}
 
 /**
  * The log in memory, committed in number order as the real one is: what a read returns is what
@@ -37,7 +20,7 @@ class MemoryLog implements TailSource {
 
   append(personId: string, type: CardEventType): CardEventDocument {
     const seq = this.entries.length + 1;
-    const stored: CardEventDocument = { ...entry(`e${seq}`, personId, type), seq };
+    const stored: CardEventDocument = { ...logEntry(`e${seq}`, personId), type, seq };
     this.entries.push(stored);
     return stored;
   }
@@ -267,11 +250,9 @@ describe("the tail on the database (commands/tail-log.ts with CardEventLog)", ()
   const client = useTestMongo();
 
   it("gives what follows its position, then each new entry, once and in order — another replica's through the poll, old ones from the database — and ends when closed", async () => {
-    const db = client().db(`feed_tail_${Math.random().toString(36).slice(2, 10)}`);
-    const log = new CardEventLog(db);
-    await Promise.all([log.ensureIndexes(), prepareTransactions(db)]);
+    const { log } = await freshLog(client(), "feed_tail");
     for (const id of ["t1", "x0", "t2"])
-      await log.append(entry(id, id.startsWith("x") ? "p_x" : "p_1"));
+      await log.append(logEntry(id, id.startsWith("x") ? "p_x" : "p_1"));
     // A buffer of two entries: the stream's start (entry 0) is older, read from the database.
     const tail = new LogTail({ source: log, pollMs: 20, capacity: 2 });
     const stream = tailLog({ log, tail, filter: { personId: "p_1" }, afterSeq: 0, batch: 1 });
@@ -283,12 +264,12 @@ describe("the tail on the database (commands/tail-log.ts with CardEventLog)", ()
       }
     })();
     for (const id of ["t3", "x1", "t4"]) {
-      const { stored } = await log.append(entry(id, id.startsWith("x") ? "p_x" : "p_1"));
+      const { stored } = await log.append(logEntry(id, id.startsWith("x") ? "p_x" : "p_1"));
       tail.appended(stored);
     }
     // Appended by "another replica": found by the tail's poll, no in-process wake-up.
-    await log.append(entry("t5", "p_1"));
-    await log.append(entry("t6", "p_1"));
+    await log.append(logEntry("t5", "p_1"));
+    await log.append(logEntry("t6", "p_1"));
     await reading;
     expect(seen).toEqual(["t1", "t2", "t3", "t4", "t5", "t6"]);
 

@@ -3,8 +3,11 @@ import type { LogFilter } from "../store/card-event-log.js";
 import { matches, type LogTail, type TailSource } from "../store/log-tail.js";
 
 export interface TailOptions {
-  /** Where entries older than the tail's buffer are read. */
-  log: Pick<TailSource, "read">;
+  /**
+   * Where entries older than the tail's buffer are read: `readAfterCursor` where the log prunes
+   * (CardEventLog), `read` for a log that keeps everything.
+   */
+  log: Pick<TailSource, "read"> & { readAfterCursor?: TailSource["read"] };
   tail: LogTail;
   filter: LogFilter;
   /** The entries after this number come first, then live ones. */
@@ -62,7 +65,10 @@ async function* follow(
         // Behind the buffer: the database holds every entry through the tail's newest.
         subscription.catchingUp = true;
         const through = tail.newest;
-        const page = await log.read(subscription.position, filter, batch, through);
+        // CURSOR_EXPIRED ends the stream should the retention prune past its position meanwhile.
+        const page = await (log.readAfterCursor
+          ? log.readAfterCursor(subscription.position, filter, batch, through)
+          : log.read(subscription.position, filter, batch, through));
         for (const entry of page) {
           if (closed.aborted) return;
           subscription.position = entry.seq;

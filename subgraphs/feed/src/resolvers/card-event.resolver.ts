@@ -32,7 +32,7 @@ export class CardEventResolver {
     first: number | null,
     @Ctx() ctx: FeedContext,
   ): Promise<CardEventPage> {
-    const page = await ctx.reader.page({ after, personId, types, first }, ctx.now());
+    const page = await ctx.reader.page({ after, personId, types, first });
     const last = page.entries.at(-1);
     return {
       events: page.entries.map(toCardEvent),
@@ -47,8 +47,7 @@ export class CardEventResolver {
       "Live status changes (through the gateway over GraphQL over SSE or WebSocket, graphql-transport-ws). With `after`, the events missed since that cursor come first, then live ones, without gap or duplicate. Scope events:read.",
     // Access and the cursor are checked here, before the stream opens, so a refusal is the
     // operation's error rather than a stream that ends.
-    subscribe: ({ args, context }) =>
-      (context as FeedContext).reader.stream(args as FeedArgs, (context as FeedContext).now()),
+    subscribe: ({ args, context }) => (context as FeedContext).reader.stream(args as FeedArgs),
   })
   cardEvents(
     @Root() entry: CardEventDocument,

@@ -32,4 +32,9 @@ export interface CardEventDocument {
 export interface CounterDocument {
   _id: string;
   seq: number;
+  /**
+   * Every entry numbered up to here is pruned, or being pruned: set before the retention deletes
+   * them, so a reader that finds it past its position after a read knows the read may have holes.
+   */
+  pruned?: number;
 }

@@ -1,41 +1,17 @@
 import { useTestMongo } from "@hub/kit/testing";
-import { prepareTransactions } from "@hub/kit";
 import { describe, expect, it } from "vitest";
-import { CardEventLog, type LogLayout, type NewLogEntry } from "./card-event-log.js";
+import { at, freshLog, logEntry } from "../testing/log-fixtures.js";
+import { CardEventLog } from "./card-event-log.js";
 import { BUCKET_ENTRIES } from "./log-buckets.js";
 
 const client = useTestMongo();
-const at = new Date("2026-12-01T08:00:00.000Z");
-
-async function freshLog(name: string, layout?: LogLayout): Promise<CardEventLog> {
-  const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
-  const log = new CardEventLog(db, { layout });
-  await Promise.all([log.ensureIndexes(), prepareTransactions(db)]);
-  return log;
-}
-
-function entry(id: string, personId: string, recordedAt = at): NewLogEntry {
-  return {
-    _id: id,
-    type: "LOSS_REPORTED",
-    cardId: `c_${personId}`,
-    personId,
-    statusBefore: "NORMAL",
-    statusAfter: "TEMPORARY_LOSS",
-    occurredAt: at,
-    channel: "COUNTER",
-    source: "cards",
-    sourceType: "CardStatusChanged",
-    recordedAt,
-  };
-}
 
 // Both layouts on the embedded server: buckets are its default, entries a replica set's.
 describe.each(["entries", "buckets"] as const)("the card event log, %s layout", (layout) => {
   it("numbers entries 1, 2, 3… and records each event id once however often it arrives", async () => {
-    const log = await freshLog("feed_log", layout);
+    const { log } = await freshLog(client(), "feed_log", layout);
     const appended = await Promise.all(
-      ["e1", "e2", "e1", "e3", "e2"].map((id) => log.append(entry(id, "p_1"))),
+      ["e1", "e2", "e1", "e3", "e2"].map((id) => log.append(logEntry(id, "p_1"))),
     );
     expect(appended.filter((a) => a.added)).toHaveLength(3);
     const all = await log.read(0, {}, 10);
@@ -46,11 +22,11 @@ describe.each(["entries", "buckets"] as const)("the card event log, %s layout", 
   });
 
   it("reads one person's entries, or some types', in log order; prunes by the time recorded", async () => {
-    const log = await freshLog("feed_filter", layout);
+    const { log } = await freshLog(client(), "feed_filter", layout);
     const old = new Date(at.getTime() - 10 * 86_400_000);
-    await log.append(entry("a1", "p_a", old));
-    await log.append(entry("b1", "p_b"));
-    await log.append(entry("a2", "p_a"));
+    await log.append(logEntry("a1", "p_a", old));
+    await log.append(logEntry("b1", "p_b"));
+    await log.append(logEntry("a2", "p_a"));
     expect((await log.read(0, { personId: "p_a" }, 10)).map((e) => e._id)).toEqual(["a1", "a2"]);
     expect(await log.read(0, { types: ["CARD_ISSUED"] }, 10)).toEqual([]);
     expect(await log.prune(new Date(at.getTime() - 7 * 86_400_000))).toBe(1);
@@ -59,13 +35,13 @@ describe.each(["entries", "buckets"] as const)("the card event log, %s layout", 
   });
 
   it("reads across many bucket lengths, through a number, after one; prunes through the middle of one", async () => {
-    const log = await freshLog("feed_long", layout);
+    const { log } = await freshLog(client(), "feed_long", layout);
     const total = BUCKET_ENTRIES * 2 + 10;
     const old = new Date(at.getTime() - 10 * 86_400_000);
     for (let i = 1; i <= total; i++)
       // Ids with a dot and a dollar: field names in the bucket layout.
-      await log.append(entry(`ev.${i}$`, `p_${i % 3}`, i <= BUCKET_ENTRIES + 5 ? old : at));
-    expect((await log.append(entry("ev.7$", "p_1"))).added).toBe(false);
+      await log.append(logEntry(`ev.${i}$`, `p_${i % 3}`, i <= BUCKET_ENTRIES + 5 ? old : at));
+    expect((await log.append(logEntry("ev.7$", "p_1"))).added).toBe(false);
     const all = await log.read(0, {}, 1_000);
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect((await log.read(60, {}, 10)).map((e) => e.seq)).toEqual(
@@ -85,7 +61,7 @@ describe.each(["entries", "buckets"] as const)("the card event log, %s layout", 
     );
     expect(await log.prune(new Date(at.getTime() - 7 * 86_400_000))).toBe(0);
     // Appends after a prune go on numbering; everything pruned leaves an empty log.
-    expect((await log.append(entry("late", "p_9"))).stored.seq).toBe(total + 1);
+    expect((await log.append(logEntry("late", "p_9"))).stored.seq).toBe(total + 1);
     expect(await log.prune(new Date(at.getTime() + 1))).toBe(total - BUCKET_ENTRIES - 5 + 1);
     expect(await log.oldestSeq()).toBeNull();
     expect(await log.read(0, {}, 10)).toEqual([]);

@@ -1,4 +1,5 @@
 import { beside, insertMissing, needsSerialTransactions } from "@hub/kit";
+import { expiredCursor } from "../rules/cursor.js";
 import type { Collection, Db } from "mongodb";
 import type { CardEventDocument, CounterDocument } from "./card-event-document.js";
 import { BucketLog } from "./log-buckets.js";
@@ -73,6 +74,28 @@ export class CardEventLog {
     throughSeq?: number,
   ): Promise<CardEventDocument[]> {
     return (await this.store()).read(afterSeq, filter, limit, throughSeq);
+  }
+
+  /**
+   * As `read`, for a reader at a position it holds (a cursor, a stream's place): CURSOR_EXPIRED
+   * when the retention has pruned, or is pruning, entries after `afterSeq`, whose read may then
+   * have holes. Checked after the read, against the mark the pruning sets before it deletes.
+   */
+  async readAfterCursor(
+    afterSeq: number,
+    filter: LogFilter,
+    limit: number,
+    throughSeq?: number,
+  ): Promise<CardEventDocument[]> {
+    const entries = await this.read(afterSeq, filter, limit, throughSeq);
+    // Position 0 is "from the start", not a cursor: the oldest kept entries are what it wants.
+    if (afterSeq > 0 && afterSeq < (await this.prunedThrough())) throw expiredCursor();
+    return entries;
+  }
+
+  /** The number through which the retention has pruned, or is pruning (0: none). */
+  async prunedThrough(): Promise<number> {
+    return (await this.counter.findOne({ _id: COUNTER_ID }))?.pruned ?? 0;
   }
 
   /**

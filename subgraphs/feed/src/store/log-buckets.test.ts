@@ -1,27 +1,16 @@
 import { useTestMongo } from "@hub/kit/testing";
-import { prepareTransactions } from "@hub/kit";
 import { describe, expect, it } from "vitest";
-import { CardEventLog, type NewLogEntry } from "./card-event-log.js";
+import { at, freshLog, logEntry } from "../testing/log-fixtures.js";
+import type { NewLogEntry } from "./card-event-log.js";
 import { BUCKET_ENTRIES, BucketLog, bucketOf, idKey } from "./log-buckets.js";
 
 const client = useTestMongo();
-const at = new Date("2026-12-01T08:00:00.000Z");
 
-function entry(id: string, recordedAt = at): NewLogEntry {
-  return {
-    _id: id,
-    type: "LOSS_REPORTED",
-    cardId: "c_1",
-    personId: "p_1",
-    statusBefore: "NORMAL",
-    statusAfter: "TEMPORARY_LOSS",
-    occurredAt: at,
-    channel: "COUNTER",
-    source: "cards",
-    sourceType: "CardStatusChanged",
-    recordedAt,
-  };
-}
+/** p_1's entry, of card c_1. */
+const entry = (id: string, recordedAt = at): NewLogEntry => ({
+  ...logEntry(id, "p_1", recordedAt),
+  cardId: "c_1",
+});
 
 // The layout's behaviour as a log: store/card-event-log.test.ts (both layouts).
 describe("the log in buckets (store/log-buckets.ts)", () => {
@@ -35,8 +24,7 @@ describe("the log in buckets (store/log-buckets.ts)", () => {
   });
 
   it("a read from before the pruned start walks to what is kept, one bucket per query", async () => {
-    const db = client().db(`feed_buckets_${Math.random().toString(36).slice(2, 10)}`);
-    await Promise.all([new CardEventLog(db).ensureIndexes(), prepareTransactions(db)]);
+    const { db } = await freshLog(client(), "feed_buckets");
     const log = new BucketLog(db, 1);
     const old = new Date(at.getTime() - 10 * 86_400_000);
     const total = BUCKET_ENTRIES * 3 + 2;

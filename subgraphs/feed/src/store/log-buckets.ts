@@ -2,6 +2,7 @@ import { beside } from "@hub/kit";
 import type { Collection, Db } from "mongodb";
 import type { CardEventDocument, CounterDocument } from "./card-event-document.js";
 import { COUNTER_ID, type AppendResult, type LogFilter, type NewLogEntry } from "./log-layout.js";
+import { appendOnce } from "./log-append.js";
 import { matches } from "./log-tail.js";
 
 /**
@@ -78,26 +79,26 @@ export class BucketLog {
   }
 
   append(entry: NewLogEntry): Promise<AppendResult> {
-    return beside(this.db, async () => {
-      const key = idKey(entry._id);
-      const earlier = await this.buckets.findOne({ [`ids.${key}`]: { $exists: true } });
-      const earlierSeq = earlier?.ids[key];
-      const found = earlierSeq === undefined ? undefined : earlier?.entries[String(earlierSeq)];
-      if (found) return { stored: found, added: false };
-      const counted = await this.counter.findOneAndUpdate(
-        { _id: COUNTER_ID },
-        { $inc: { seq: 1 } },
-        { returnDocument: "after", upsert: true },
-      );
-      if (!counted) throw new Error("the log's counter could not be incremented");
-      const stored: CardEventDocument = { ...entry, seq: counted.seq };
-      await this.buckets.updateOne(
-        { _id: bucketOf(stored.seq) },
-        { $set: { [`entries.${stored.seq}`]: stored, [`ids.${key}`]: stored.seq } },
-        { upsert: true },
-      );
-      return { stored, added: true };
-    });
+    const key = idKey(entry._id);
+    return beside(this.db, () =>
+      appendOnce(
+        this.counter,
+        {
+          earlier: async () => {
+            const earlier = await this.buckets.findOne({ [`ids.${key}`]: { $exists: true } });
+            const earlierSeq = earlier?.ids[key];
+            return earlierSeq === undefined ? undefined : earlier?.entries[String(earlierSeq)];
+          },
+          write: (stored) =>
+            this.buckets.updateOne(
+              { _id: bucketOf(stored.seq) },
+              { $set: { [`entries.${stored.seq}`]: stored, [`ids.${key}`]: stored.seq } },
+              { upsert: true },
+            ),
+        },
+        entry,
+      ),
+    );
   }
 
   /**
@@ -175,6 +176,13 @@ export class BucketLog {
         for (const entry of Object.values(doc.entries))
           if (entry.recordedAt < before && entry.seq > cut) cut = entry.seq;
       if (cut === pruned) return 0;
+      // Marked first: a reader whose read met the rewrite half done finds the mark after it
+      // (CardEventLog.readAfterCursor) and answers CURSOR_EXPIRED rather than a hole.
+      // Never lowered: two pruners (replicas) interleaving must not move it back over a hole.
+      await this.counter.updateOne(
+        { _id: COUNTER_ID, $or: [{ pruned: { $exists: false } }, { pruned: { $lt: cut } }] },
+        { $set: { pruned: cut } },
+      );
       for (const doc of docs) {
         const kept = Object.values(doc.entries).filter((entry) => entry.seq > cut);
         removed += Object.keys(doc.entries).length - kept.length;
@@ -190,7 +198,6 @@ export class BucketLog {
             },
           );
       }
-      await this.counter.updateOne({ _id: COUNTER_ID }, { $set: { pruned: cut } });
       return removed;
     });
   }

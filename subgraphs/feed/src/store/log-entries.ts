@@ -1,7 +1,14 @@
-import { beside, needsSerialTransactions, runTransaction } from "@hub/kit";
-import type { Collection, Db, Filter } from "mongodb";
+import { setTimeout as delay } from "node:timers/promises";
+import { beside, HubError, needsSerialTransactions, runTransaction } from "@hub/kit";
+import type { ClientSession, Collection, Db, Filter } from "mongodb";
 import type { CardEventDocument, CounterDocument } from "./card-event-document.js";
 import { COUNTER_ID, type AppendResult, type LogFilter, type NewLogEntry } from "./log-layout.js";
+import { appendOnce } from "./log-append.js";
+import { matches } from "./log-tail.js";
+
+/** Reads of a page that waits for its proof entry (25 ms to 1.6 s apart: ~3 s in all). */
+const PROOF_READS = 8;
+const PROOF_BACKOFF_MS = 25;
 
 /**
  * The log as one document per entry (`card_events`), indexed by number, by person and by the time
@@ -33,37 +40,34 @@ export class EntryLog {
     // and are written back whole at commit: the two writes in the kit's turn need none to commit
     // in number order; a crash between them leaves a number unused, which readers skip.
     if (await needsSerialTransactions(this.db.client))
-      return beside(this.db, () => this.appendInTurn(entry));
-    return runTransaction(this.db, async (session) => {
-      // Looked up, not caught as a duplicate key: a failed write aborts a replica set's transaction.
-      const earlier = await this.entries.findOne({ _id: entry._id }, { session });
-      if (earlier) return { stored: earlier, added: false };
-      const counted = await this.counter.findOneAndUpdate(
-        { _id: COUNTER_ID },
-        { $inc: { seq: 1 } },
-        { returnDocument: "after", upsert: true, session },
-      );
-      if (!counted) throw new Error("the log's counter could not be incremented");
-      const stored: CardEventDocument = { ...entry, seq: counted.seq };
-      await this.entries.insertOne(stored, { session });
-      return { stored, added: true };
-    });
+      return beside(this.db, () => this.appendOnce(entry));
+    return runTransaction(this.db, (session) => this.appendOnce(entry, session));
   }
 
-  private async appendInTurn(entry: NewLogEntry): Promise<AppendResult> {
-    const earlier = await this.entries.findOne({ _id: entry._id });
-    if (earlier) return { stored: earlier, added: false };
-    const counted = await this.counter.findOneAndUpdate(
-      { _id: COUNTER_ID },
-      { $inc: { seq: 1 } },
-      { returnDocument: "after", upsert: true },
+  /** The entry stored for its id, or numbered and inserted (in `session`, if given). */
+  private appendOnce(entry: NewLogEntry, session?: ClientSession): Promise<AppendResult> {
+    const inSession = session ? { session } : {};
+    return appendOnce(
+      this.counter,
+      {
+        // Looked up, not caught as a duplicate key: a failed write aborts a replica set's
+        // transaction.
+        earlier: (id) => this.entries.findOne({ _id: id }, inSession),
+        write: (stored) => this.entries.insertOne(stored, inSession),
+      },
+      entry,
+      session,
     );
-    if (!counted) throw new Error("the log's counter could not be incremented");
-    const stored: CardEventDocument = { ...entry, seq: counted.seq };
-    await this.entries.insertOne(stored);
-    return { stored, added: true };
   }
 
+  /**
+   * Entries after `afterSeq` matching `filter`. With `throughSeq` (a number the reader knows is
+   * committed, and will count as read once a short page comes back), the page is answered only
+   * once the database shows that entry too: after an election the new primary's majority
+   * snapshot can lag what the old one acknowledged until it commits in its own term, and a short
+   * page from it would make the reader skip entries it has not seen. The entry numbered
+   * `throughSeq` is asked for in the same query, so the page and the proof come from one read.
+   */
   async read(
     afterSeq: number,
     filter: LogFilter,
@@ -75,7 +79,35 @@ export class EntryLog {
     };
     if (filter.personId) query.personId = filter.personId;
     if (filter.types?.length) query.type = { $in: [...filter.types] };
-    return this.entries.find(query).sort({ seq: 1 }).limit(limit).toArray();
+    if (throughSeq === undefined)
+      return this.entries.find(query).sort({ seq: 1 }).limit(limit).toArray();
+    if (throughSeq <= afterSeq) return [];
+    const withProof: Filter<CardEventDocument> = { $or: [query, { seq: throughSeq }] };
+    for (let attempt = 0; ; attempt++) {
+      const docs = await this.entries
+        .find(withProof)
+        .sort({ seq: 1 })
+        .limit(limit + 1)
+        .toArray();
+      const page = docs.filter((doc) => doc.seq !== throughSeq || matches(filter, doc));
+      const shown = docs.some((doc) => doc.seq === throughSeq);
+      // A full page is not counted past (the reader reads on from its last entry); an entry
+      // pruned since is not waited for, by the pruning's mark (an empty snapshot may be a lagging
+      // one, not a pruned log).
+      if (shown || page.length >= limit || (await this.prunedThrough()) >= throughSeq)
+        return page.slice(0, limit);
+      if (attempt + 1 >= PROOF_READS)
+        throw new HubError(
+          "SERVICE_UNAVAILABLE",
+          `The feed's log does not show entry ${throughSeq} yet (a failover?); resume with the last cursor.`,
+        );
+      await delay(PROOF_BACKOFF_MS * 2 ** attempt);
+    }
+  }
+
+  /** The pruning's mark (CounterDocument.pruned), as a majority holds it. */
+  private async prunedThrough(): Promise<number> {
+    return (await this.counter.findOne({ _id: COUNTER_ID }))?.pruned ?? 0;
   }
 
   async newestSeq(): Promise<number> {
@@ -95,6 +127,14 @@ export class EntryLog {
       .limit(1)
       .next();
     if (!last) return 0;
+    // Marked first: a reader whose read met the deletion half done finds the mark after it
+    // (CardEventLog.readAfterCursor) and answers CURSOR_EXPIRED rather than a hole.
+    await beside(this.db, () =>
+      this.counter.updateOne(
+        { _id: COUNTER_ID, $or: [{ pruned: { $exists: false } }, { pruned: { $lt: last.seq } }] },
+        { $set: { pruned: last.seq } },
+      ),
+    );
     // Beside the appending transactions, which write this collection.
     const { deletedCount } = await beside(this.db, () =>
       this.entries.deleteMany({ seq: { $lte: last.seq } }),

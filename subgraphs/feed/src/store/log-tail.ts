@@ -1,5 +1,12 @@
+import { AsyncResource } from "node:async_hooks";
 import type { CardEventDocument } from "./card-event-document.js";
 import type { LogFilter } from "./card-event-log.js";
+import { TailBuffer, type Buffered } from "./tail-buffer.js";
+import { TailSubscribers, TailSubscription } from "./tail-subscribers.js";
+
+// The filter test on an entry in memory: the log's readers (log-entries.ts, log-buckets.ts,
+// commands/tail-log.ts) import it from here.
+export { matches } from "./tail-subscribers.js";
 
 /** What the tail reads: the log (CardEventLog), or a stand-in in tests. */
 export interface TailSource {
@@ -25,39 +32,6 @@ export interface LogTailOptions {
   onError?: (error: unknown) => void;
 }
 
-/** The same test as the log's query (card-event-log.ts `read`), on an entry in memory. */
-export function matches(filter: LogFilter, entry: CardEventDocument): boolean {
-  if (filter.personId && entry.personId !== filter.personId) return false;
-  if (filter.types?.length && !filter.types.includes(entry.type)) return false;
-  return true;
-}
-
-/** One open subscription as the tail sees it (its stream is commands/tail-log.ts). */
-export class TailSubscription {
-  /**
-   * Every entry numbered up to here was handed to the stream or did not match its filter. The
-   * stream moves it as it reads; the tail moves it only while the stream waits (see `notify`).
-   */
-  position: number;
-  /** Reading entries older than the buffer from the database. */
-  catchingUp = false;
-  /** Set while the stream waits: resolves its wait. */
-  wake: (() => void) | null = null;
-
-  constructor(
-    readonly filter: LogFilter,
-    afterSeq: number,
-  ) {
-    this.position = afterSeq;
-  }
-}
-
-/** What the buffer holds after a position, and through which number it is complete. */
-export interface Buffered {
-  entries: CardEventDocument[];
-  through: number;
-}
-
 export interface TailStats {
   open: number;
   catchingUp: number;
@@ -74,31 +48,20 @@ export interface TailStats {
  * One reader of the log per feed process, shared by every subscription in it. It reads the
  * entries after the newest one it has seen — woken at once by this process's appends, and by one
  * poll (`pollMs`, only while someone listens) for what other replicas appended — into a bounded
- * buffer of recent entries, and wakes the subscriptions that want one of them. A thousand idle
- * subscribers then cost one query per poll instead of a thousand.
+ * buffer of recent entries (TailBuffer), and wakes the subscriptions that want one of them
+ * (TailSubscribers). A thousand idle subscribers then cost one query per poll instead of a
+ * thousand.
  *
- * The buffer holds exactly the entries numbered in (floor, newest]: entries come in log order, a
- * read asks for everything after `newest`, and an entry is only ever dropped from the front. Since
- * commit order is number order (card-event-log.ts), an entry read means every entry before it is
- * committed too, so nothing numbered below `newest` can appear later. A subscription positioned
- * at or after the floor reads the buffer; one before it (it fell behind, or resumed with an old
- * cursor) reads the database through `newest` first (commands/tail-log.ts), then joins.
+ * The buffer holds exactly the entries numbered in (floor, newest], so nothing numbered below
+ * `newest` can appear later (tail-buffer.ts). A subscription positioned at or after the floor
+ * reads the buffer; one before it (it fell behind, or resumed with an old cursor) reads the
+ * database through `newest` first (commands/tail-log.ts), then joins.
  */
 export class LogTail {
-  private entries: CardEventDocument[] = [];
-  private floorSeq = 0;
-  private newestSeq = 0;
+  private readonly buffer: TailBuffer;
   /** Not read since nobody listened (or ever): it may be far behind the log. */
   private cold = true;
-  private readonly open = new Set<TailSubscription>();
-  private readonly waiting = new Set<TailSubscription>();
-  /**
-   * Open subscriptions by the person they follow, and those following anyone: an entry is only
-   * tested against the subscriptions that can want it (a thousand idle subscribers cost a lookup
-   * per entry, not a thousand tests).
-   */
-  private readonly byPerson = new Map<string, Set<TailSubscription>>();
-  private readonly anyPerson = new Set<TailSubscription>();
+  private readonly subscribers = new TailSubscribers();
   private reading: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -108,27 +71,35 @@ export class LogTail {
   /** Tells the other replicas of this process's appends (Redis wake-ups, when configured). */
   announce: ((seq: number) => void) | null = null;
 
+  /**
+   * The context the tail was made in (the process's start): its polls run there, not in the
+   * context of whichever request woke it (the first subscription, a delivery). Otherwise every
+   * later poll, each scheduled from the one before, would belong to that request: its trace
+   * would grow a database read every poll for as long as the process runs.
+   */
+  private readonly home = new AsyncResource("LogTail");
+
   constructor(private readonly options: LogTailOptions) {
     this.batch = options.batch ?? 500;
+    this.buffer = new TailBuffer(options.capacity);
   }
 
   /** The newest entry read: every entry up to it is committed, and in the buffer or older. */
   get newest(): number {
-    return this.newestSeq;
+    return this.buffer.newest;
   }
 
   /** The buffer holds every entry numbered after this one (through `newest`). */
   get floor(): number {
-    return this.floorSeq;
+    return this.buffer.floor;
   }
 
   /** A stream starts reading after `afterSeq`; the first one wakes the tail up. */
   subscribe(filter: LogFilter, afterSeq: number): TailSubscription {
     const subscription = new TailSubscription(filter, afterSeq);
-    this.open.add(subscription);
-    this.interested(subscription)?.add(subscription);
+    this.subscribers.add(subscription);
     this.opened += 1;
-    if (this.open.size === 1) {
+    if (this.subscribers.open.size === 1) {
       // Nobody listened until now: other replicas' appends were not read meanwhile.
       this.cold = true;
       void this.poll();
@@ -138,14 +109,8 @@ export class LogTail {
 
   /** The stream ended (idempotent). The last one leaving stops the poll. */
   unsubscribe(subscription: TailSubscription): void {
-    this.open.delete(subscription);
-    this.waiting.delete(subscription);
-    const group = this.interested(subscription);
-    group?.delete(subscription);
-    if (group?.size === 0 && subscription.filter.personId)
-      this.byPerson.delete(subscription.filter.personId);
-    subscription.wake = null;
-    if (this.open.size === 0 && this.timer) {
+    this.subscribers.remove(subscription);
+    if (this.subscribers.open.size === 0 && this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
@@ -156,8 +121,7 @@ export class LogTail {
    * complete; null when entries after `position` have left the buffer (read the database).
    */
   since(position: number): Buffered | null {
-    if (position < this.floorSeq) return null;
-    return { entries: this.entries.slice(this.indexAfter(position)), through: this.newestSeq };
+    return this.buffer.since(position);
   }
 
   /**
@@ -166,16 +130,17 @@ export class LogTail {
    * others move its position on without waking it (`notify`).
    */
   wait(subscription: TailSubscription, signal: AbortSignal): Promise<void> {
-    if (subscription.position < this.newestSeq || signal.aborted) return Promise.resolve();
+    if (subscription.position < this.buffer.newest || signal.aborted) return Promise.resolve();
+    const waiting = this.subscribers.waiting;
     return new Promise<void>((resolve) => {
       const done = () => {
         signal.removeEventListener("abort", done);
-        this.waiting.delete(subscription);
+        waiting.delete(subscription);
         subscription.wake = null;
         resolve();
       };
       subscription.wake = done;
-      this.waiting.add(subscription);
+      waiting.add(subscription);
       signal.addEventListener("abort", done, { once: true });
     });
   }
@@ -188,9 +153,9 @@ export class LogTail {
   appended(entry: CardEventDocument): void {
     if (this.stopped) return;
     this.announce?.(entry.seq);
-    if (entry.seq <= this.newestSeq) return;
-    if (entry.seq === this.newestSeq + 1) this.take([entry]);
-    else if (this.open.size > 0) void this.poll();
+    if (entry.seq <= this.buffer.newest) return;
+    if (entry.seq === this.buffer.newest + 1) this.take([entry]);
+    else if (this.subscribers.open.size > 0) void this.poll();
   }
 
   /**
@@ -198,7 +163,8 @@ export class LogTail {
    * now rather than at the next poll, if anyone listens.
    */
   heard(seq: number): void {
-    if (!this.stopped && seq > this.newestSeq && this.open.size > 0) void this.poll();
+    if (!this.stopped && seq > this.buffer.newest && this.subscribers.open.size > 0)
+      void this.poll();
   }
 
   /**
@@ -210,12 +176,14 @@ export class LogTail {
       this.again = true;
       return this.reading;
     }
-    this.reading = this.readNew()
-      .catch((error: unknown) => this.options.onError?.(error))
-      .finally(() => {
-        this.reading = null;
-        this.schedule();
-      });
+    this.reading = this.home.runInAsyncScope(() =>
+      this.readNew()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          this.reading = null;
+          this.schedule();
+        }),
+    );
     return this.reading;
   }
 
@@ -226,11 +194,11 @@ export class LogTail {
         const newest = await this.options.source.newestSeq();
         // Far behind: what it missed would only pass through the buffer. Subscriptions that
         // need it read it from the database (their positions are below the new floor).
-        if (newest - this.newestSeq > this.options.capacity) this.reset(newest);
+        if (newest - this.buffer.newest > this.options.capacity) this.reset(newest);
         this.cold = false;
       }
       for (;;) {
-        const page = await this.options.source.read(this.newestSeq, {}, this.batch);
+        const page = await this.options.source.read(this.buffer.newest, {}, this.batch);
         this.take(page);
         if (page.length < this.batch) break;
       }
@@ -238,7 +206,7 @@ export class LogTail {
   }
 
   private schedule(): void {
-    if (this.timer || this.stopped || this.open.size === 0) return;
+    if (this.timer || this.stopped || this.subscribers.open.size === 0) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.poll();
@@ -246,112 +214,41 @@ export class LogTail {
     this.timer.unref();
   }
 
-  /**
-   * Adds entries read in log order. A page covers every entry after the newest read when it was
-   * asked for; an append may have joined meanwhile, so what is not after `newest` is skipped.
-   */
+  /** Adds entries read in log order (TailBuffer.take) and wakes whom they concern. */
   private take(page: readonly CardEventDocument[]): void {
-    const previous = this.newestSeq;
-    let added = false;
-    for (const entry of page) {
-      if (entry.seq <= this.newestSeq) continue;
-      this.entries.push(entry);
-      this.newestSeq = entry.seq;
-      added = true;
-    }
-    if (!added) return;
-    const excess = this.entries.length - this.options.capacity;
-    if (excess > 0) {
-      this.floorSeq = this.entries[excess - 1]!.seq;
-      this.entries.splice(0, excess);
-    }
-    this.notify(previous);
+    const previous = this.buffer.newest;
+    if (this.buffer.take(page)) this.notify(previous);
   }
 
   private reset(newest: number): void {
-    this.entries = [];
-    const previous = this.newestSeq;
-    this.floorSeq = newest;
-    this.newestSeq = newest;
+    const previous = this.buffer.newest;
+    this.buffer.reset(newest);
     this.notify(previous);
   }
 
-  /** The set a subscription is indexed in (created for its person on first use). */
-  private interested(subscription: TailSubscription): Set<TailSubscription> | undefined {
-    const personId = subscription.filter.personId;
-    if (!personId) return this.anyPerson;
-    let group = this.byPerson.get(personId);
-    if (!group && this.open.has(subscription)) {
-      group = new Set();
-      this.byPerson.set(personId, group);
-    }
-    return group;
-  }
-
-  /**
-   * After the tail read on past `previous`: a waiting subscription wakes when the buffer holds an
-   * entry for it after its position, or no longer holds everything after its position; otherwise
-   * nothing after its position concerns it and its position moves to `newest` (so it neither
-   * wakes nor falls behind the buffer for entries of others).
-   *
-   * Only the entries after `previous` are tested, and only against the subscriptions of their
-   * person and those of anyone: a waiting subscription is never behind `previous` with something
-   * for it in the buffer (it waits only once it has read up to the newest entry, and each notify
-   * either wakes it or moves it to the newest).
-   */
+  /** After the tail read on past `previous`: wakes or moves the waiting subscriptions. */
   private notify(previous: number): void {
-    if (this.waiting.size === 0) return;
-    const woken: TailSubscription[] = [];
-    for (let i = this.indexAfter(previous); i < this.entries.length; i++) {
-      const entry = this.entries[i]!;
-      const ofPerson = entry.personId ? this.byPerson.get(entry.personId) : undefined;
-      for (const group of [ofPerson, this.anyPerson])
-        for (const subscription of group ?? [])
-          if (
-            subscription.wake &&
-            subscription.position < entry.seq &&
-            matches(subscription.filter, entry)
-          )
-            woken.push(subscription);
-    }
-    for (const subscription of woken) subscription.wake?.();
-    for (const subscription of this.waiting) {
-      // Ahead of this process (a cursor another replica gave out): nothing for it yet.
-      if (subscription.position >= this.newestSeq) continue;
-      if (subscription.position < this.floorSeq) subscription.wake?.();
-      else subscription.position = this.newestSeq;
-    }
-  }
-
-  /** The index of the first buffered entry numbered after `position`. */
-  private indexAfter(position: number): number {
-    let low = 0;
-    let high = this.entries.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (this.entries[middle]!.seq <= position) low = middle + 1;
-      else high = middle;
-    }
-    return low;
+    if (this.subscribers.waiting.size === 0) return;
+    this.subscribers.notify(this.buffer.after(previous), this.buffer.floor, this.buffer.newest);
   }
 
   /**
    * Figures for /metrics. `reference` is the log's newest entry when the caller read it (lag
    * then includes the tail's own delay), this process's newest otherwise.
    */
-  stats(reference: number = this.newestSeq): TailStats {
+  stats(reference: number = this.buffer.newest): TailStats {
     let maxLag = 0;
     let catchingUp = 0;
-    for (const subscription of this.open) {
+    for (const subscription of this.subscribers.open) {
       maxLag = Math.max(maxLag, reference - subscription.position);
       if (subscription.catchingUp) catchingUp += 1;
     }
     return {
-      open: this.open.size,
+      open: this.subscribers.open.size,
       catchingUp,
       maxLag,
-      buffered: this.entries.length,
-      newest: this.newestSeq,
+      buffered: this.buffer.size,
+      newest: this.buffer.newest,
       opened: this.opened,
     };
   }

@@ -1,17 +1,16 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { createLogger, prepareTransactions } from "@hub/kit";
+import { createLogger } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tailLog } from "../commands/tail-log.js";
 import type { CardEventDocument } from "./card-event-document.js";
-import { CardEventLog, type NewLogEntry } from "./card-event-log.js";
 import { LogTail } from "./log-tail.js";
+import { freshLog, logEntry } from "../testing/log-fixtures.js";
 import { redisWakeups, type Wakeups } from "./redis-wakeups.js";
 
 const REDIS = process.env["HUB_REDIS_SERVER"] ?? "/usr/bin/redis-server";
-const at = new Date("2026-12-01T08:00:00.000Z");
 
 let redis: ChildProcess | undefined;
 let redisUrl = "";
@@ -48,27 +47,9 @@ afterAll(() => {
 
 const client = useTestMongo();
 
-function entry(id: string): NewLogEntry {
-  return {
-    _id: id,
-    type: "LOSS_REPORTED",
-    cardId: "c_1",
-    personId: "p_1",
-    statusBefore: null,
-    statusAfter: null,
-    occurredAt: at,
-    channel: "COUNTER",
-    source: "cards",
-    sourceType: "CardStatusChanged",
-    recordedAt: at,
-  };
-}
-
 describe("wake-ups between feed replicas through Redis (HUB_REDIS_URL)", () => {
   it("an append on one replica reaches a stream on the other at once, without its poll; the log stays the source (a missed wake-up waits for the poll)", async () => {
-    const db = client().db(`feed_wake_${Math.random().toString(36).slice(2, 10)}`);
-    const log = new CardEventLog(db);
-    await Promise.all([log.ensureIndexes(), prepareTransactions(db)]);
+    const { log } = await freshLog(client(), "feed_wake");
     const logger = createLogger("feed", "silent");
     // Two replicas' tails on one log; B's poll is an hour away: only a wake-up brings news soon.
     const a = new LogTail({ source: log, pollMs: 3_600_000, capacity: 100 });
@@ -89,12 +70,12 @@ describe("wake-ups between feed replicas through Redis (HUB_REDIS_URL)", () => {
       await b.poll();
       // Replica A appends (its own tail takes it at once, and it tells the others).
       const started = Date.now();
-      a.appended((await log.append(entry("w1"))).stored);
+      a.appended((await log.append(logEntry("w1", "p_1"))).stored);
       await expect.poll(() => received.map((e) => e._id), { timeout: 2_000 }).toEqual(["w1"]);
       expect(Date.now() - started).toBeLessThan(2_000);
 
       // A missed announcement (appended without one) is found by B's next poll only.
-      await log.append(entry("w2"));
+      await log.append(logEntry("w2", "p_1"));
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(received.map((e) => e._id)).toEqual(["w1"]);
       await b.poll();

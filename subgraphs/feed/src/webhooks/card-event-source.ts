@@ -25,8 +25,16 @@ export interface LogEntry {
  * feed's store, and the store may change behind it.
  */
 export interface CardEventSource {
-  /** Up to `limit` entries after `seq`, in log order; only those of `types` when given. */
-  after(seq: number, limit: number, types?: readonly CardEventType[] | null): Promise<LogEntry[]>;
+  /**
+   * Up to `limit` entries after `seq`, in log order; only those of `types` when given; with
+   * `through` (from `newest`), none after it, and a short page only once the log shows it.
+   */
+  after(
+    seq: number,
+    limit: number,
+    types?: readonly CardEventType[] | null,
+    through?: number,
+  ): Promise<LogEntry[]>;
   /**
    * The newest entry's number. Every entry numbered up to it is committed and visible (the log
    * numbers and inserts in one transaction), so a reader may skip to it past entries it filtered.
@@ -37,8 +45,8 @@ export interface CardEventSource {
 /** The feed's own log (`card_events`) as a CardEventSource. */
 export function cardEventSource(log: CardEventLog): CardEventSource {
   return {
-    async after(seq, limit, types) {
-      const entries = await log.read(seq, { types: types ?? null }, limit);
+    async after(seq, limit, types, through) {
+      const entries = await log.read(seq, { types: types ?? null }, limit, through);
       // Mapped field by field: nothing the log keeps for operators (source, sourceType) leaks.
       return entries.map((doc) => ({
         seq: doc.seq,

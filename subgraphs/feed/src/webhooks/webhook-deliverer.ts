@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { DatabaseClock, LaneLeases, type LaneDocument, type Lease, type Logger } from "@hub/kit";
+import { DatabaseClock, LaneLeases, type LaneDocument, type Logger } from "@hub/kit";
 import { outsideTraces } from "@hub/kit/tracing";
 import type { CardEventSource, LogEntry } from "./card-event-source.js";
-import { DEFAULT_SCHEDULE, decideAfterAttempt, type ScheduleOptions } from "./delivery-schedule.js";
+import { DEFAULT_SCHEDULE, type ScheduleOptions } from "./delivery-schedule.js";
 import type { SecretCipher } from "./secrets.js";
 import type { TargetPolicy } from "./target-policy.js";
-import { attemptDelivery, failureOf } from "./webhook-attempt.js";
+import { deliverEntry, type EntryDeliverer } from "./entry-delivery.js";
 import type { WebhookDocument, WebhookStore } from "./webhook-store.js";
 
 export interface WebhookDelivererOptions {
@@ -64,9 +64,6 @@ interface LocalLane {
   retry: NodeJS.Timeout | null;
 }
 
-/** What handling one entry came to. */
-type Handled = "moved-on" | "wait" | "lost-lane" | "stopped";
-
 const wants = (webhook: WebhookDocument, entry: LogEntry) =>
   webhook.types === null || webhook.types.includes(entry.type);
 
@@ -98,6 +95,20 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
   const stopping = new AbortController();
   let running = true;
 
+  /** What delivering one entry needs (entry-delivery.ts). */
+  const deliverer: EntryDeliverer = {
+    store,
+    clock,
+    leases,
+    schedule,
+    policy,
+    cipher,
+    logger,
+    signal: stopping.signal,
+    running: () => running,
+    retryAfter: (id, delayMs) => retryAfter(laneOf(id), delayMs),
+  };
+
   const laneOf = (id: string): LocalLane => {
     let lane = local.get(id);
     if (!lane) {
@@ -106,105 +117,6 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
     }
     return lane;
   };
-
-  /** Delivers `entry` to `webhook` (one attempt, or notes that it was handled before). */
-  async function handle(
-    lease: Lease,
-    webhook: WebhookDocument,
-    entry: LogEntry,
-    backedOff: { value: boolean },
-  ): Promise<Handled> {
-    const id = webhook._id;
-    const before = await store.delivery(id, entry.eventId);
-    const now = clock.now();
-    if (before && before.status !== "RETRYING") {
-      // Delivered or failed by an owner that stopped before moving the webhook past it.
-      await store.advance(id, entry.seq, now);
-      return "moved-on";
-    }
-    if (before?.nextAttemptAt && before.nextAttemptAt.getTime() > now.getTime()) {
-      retryAfter(laneOf(id), before.nextAttemptAt.getTime() - now.getTime());
-      return "wait";
-    }
-    // The answer must come while the lane is certainly this replica's (LaneLeases.remainingMs).
-    if (!(await leases.confirm(lease))) return "lost-lane";
-    let timeoutMs = Math.min(schedule.timeoutMs, leases.remainingMs(lease));
-    if (timeoutMs < schedule.timeoutMs) {
-      if (!(await leases.confirm(lease, true))) return "lost-lane";
-      timeoutMs = Math.min(schedule.timeoutMs, leases.remainingMs(lease));
-    }
-    const result = await attemptDelivery(
-      { policy, cipher, signal: stopping.signal },
-      webhook,
-      entry,
-      now,
-      Math.max(1, timeoutMs),
-    );
-    // Cut off by stop(): not the receiver's failure, and not counted.
-    if (!running) return "stopped";
-    const after = clock.now();
-    const attempts = (before?.attempts ?? 0) + 1;
-    const decision = decideAfterAttempt(
-      result,
-      {
-        attempts: before?.attempts ?? 0,
-        firstAttemptAt: before?.firstAttemptAt ?? now,
-        webhookFailing: webhook.status === "FAILING",
-      },
-      after,
-      schedule,
-    );
-    // Only the lane's owner records: a replica paused since it sent may hold a stale answer.
-    if (!(await leases.confirm(lease, true))) return "lost-lane";
-    const lastError = failureOf(result, decision.delivery, timeoutMs);
-    const recorded = await store.recordAttempt({
-      webhook,
-      eventId: entry.eventId,
-      seq: entry.seq,
-      status: decision.delivery,
-      attempts,
-      previousAttempts: before?.attempts ?? 0,
-      at: now,
-      nextAttemptAt: decision.delivery === "RETRYING" ? decision.nextAttemptAt : null,
-      responseStatus: result.kind === "response" ? result.status : null,
-      lastError,
-    });
-    if (!recorded) return "lost-lane";
-    if (decision.delivery === "DELIVERED") {
-      await store.advance(id, entry.seq, after, "ACTIVE");
-      if (webhook.status === "FAILING")
-        logger.info({ webhookId: id }, "webhook delivers again: ACTIVE");
-      webhook.status = "ACTIVE";
-      if (backedOff.value) {
-        await leases.clearBackoff(lease);
-        backedOff.value = false;
-      }
-      return "moved-on";
-    }
-    if (decision.delivery === "FAILED" && decision.webhook === "DISABLED") {
-      await store.disable(id, "its receiver answered 410 Gone", after);
-      logger.warn({ webhookId: id, eventId: entry.eventId }, "webhook disabled: 410 Gone");
-      return "stopped";
-    }
-    // Retried after the backoff, by whichever replica holds the lane then.
-    await leases.backOff(lease, {
-      attempts,
-      backoffMs: decision.delayMs,
-      error: lastError ?? "failed",
-      eventFailed: false,
-    });
-    backedOff.value = true;
-    retryAfter(laneOf(id), decision.delayMs);
-    if (decision.delivery === "FAILED") {
-      await store.advance(id, entry.seq, after, "FAILING");
-      webhook.status = "FAILING";
-      logger.warn(
-        { webhookId: id, eventId: entry.eventId, attempts, error: lastError },
-        "webhook delivery gave up at its horizon (24 h by default): event skipped (in the log for catch-up), webhook FAILING",
-      );
-    }
-    return "wait";
-  }
 
   /** Delivers what the webhook has not handled yet while this replica holds its lane. */
   async function drain(id: string): Promise<void> {
@@ -219,7 +131,7 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
         // Read first: every entry up to it is committed, so what the filter skipped up to it
         // never comes later (CardEventSource.newest).
         const through = await source.newest();
-        const entries = await source.after(webhook.position, batchSize, webhook.types);
+        const entries = await source.after(webhook.position, batchSize, webhook.types, through);
         let handled = webhook.position;
         for (const entry of entries) {
           if (!running) return;
@@ -233,7 +145,7 @@ export function startWebhookDeliverer(options: WebhookDelivererOptions): Webhook
             webhook = await store.byId(id);
             if (!webhook || webhook.status === "DISABLED") return;
           }
-          const outcome = await handle(lease, webhook, entry, backedOff);
+          const outcome = await deliverEntry(deliverer, lease, webhook, entry, backedOff);
           if (outcome !== "moved-on") {
             // Entries skipped before this one are handled all the same.
             if (outcome === "wait" && handled > stored)

@@ -2,7 +2,7 @@ import type { Collection, Db } from "mongodb";
 import { DatabaseClock } from "../mongo/database-clock.js";
 import { insertMissing } from "../mongo/insert-missing.js";
 import { beside } from "../mongo/transactions.js";
-import type { OutboxDocument } from "./outbox.js";
+import type { OutboxDocument } from "./outbox-document.js";
 
 /** An event its receiver failed to apply `attempts` times: set aside with its last error. */
 export interface DeadLetter extends OutboxDocument {

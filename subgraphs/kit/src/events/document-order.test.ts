@@ -4,27 +4,18 @@ import { changeOneDocument } from "../mongo/change-document.js";
 import { DatabaseClock } from "../mongo/database-clock.js";
 import { eventKey, type KeyRecord } from "../mongo/document-keys.js";
 import { runTransaction } from "../mongo/transactions.js";
-import { newEvent } from "../testing/events.js";
-import { useTestMongo } from "../testing/test-mongo.js";
+import { registered } from "../testing/events.js";
+import { useRecordedMongo } from "../testing/recorded-mongo.js";
 import { injectFault, InjectedCrash } from "./fault-points.js";
-import { Outbox, type CarriedEvents } from "./outbox.js";
+import type { CarriedEvents } from "./outbox-document.js";
+import { Outbox } from "./outbox.js";
 
 /**
  * The order of one document's events across the replicas that write it, and which reads of a
  * carrying document may release its events (docs/events.md "Order of one document's events",
  * "Elections").
  */
-const commands: { db: string; name: string; command: Record<string, unknown> }[] = [];
-const client = useTestMongo({
-  onCommand: (event) =>
-    commands.push({
-      db: event.databaseName,
-      name: event.commandName,
-      command: event.command as Record<string, unknown>,
-    }),
-});
-let dbs = 0;
-const freshDb = (name: string) => client().db(`${name}_${Date.now().toString(36)}_${dbs++}`);
+const { commands, freshDb } = useRecordedMongo();
 
 interface Thing extends CarriedEvents {
   _id: string;
@@ -32,8 +23,6 @@ interface Thing extends CarriedEvents {
   n: number;
   keys?: KeyRecord[];
 }
-
-const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
 
 /** A replica's clock that reads `aheadMs` later than this machine's (the server tells no time). */
 const clockAhead = (aheadMs: number) =>

@@ -3,9 +3,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { useTestMongo } from "../testing/test-mongo.js";
 import { beside, runTransaction } from "../mongo/transactions.js";
 import { EffectScope, settleEffects } from "./effects.js";
-import { newEvent, receivedEvent } from "../testing/events.js";
+import { newEvent, receivedEvent, registered } from "../testing/events.js";
 import { Inbox } from "./inbox.js";
-import { Outbox, type OutboxDocument } from "./outbox.js";
+import type { OutboxDocument } from "./outbox-document.js";
+import { Outbox } from "./outbox.js";
 
 const client = useTestMongo();
 const used: Db[] = [];
@@ -30,8 +31,6 @@ function trackedOutbox(name: string, source: "persons" | "passwords" = "persons"
   });
   return { outbox, committed };
 }
-
-const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
 
 describe("effect scopes, passed by hand from the request to its writes", () => {
   it("a committed write fills the scope it was given; with none, nothing waits for it", async () => {

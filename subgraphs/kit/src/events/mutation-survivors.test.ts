@@ -1,18 +1,17 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Collection, Db, Document } from "mongodb";
 import { ObjectId } from "mongodb";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { HubError } from "../errors.js";
 import { createLogger } from "../logger.js";
 import { newEvent, receivedEvent } from "../testing/events.js";
+import { eventsReceiver } from "../testing/events-receiver.js";
 import { testRelay, until } from "../testing/relay-harness.js";
-import { useTestMongo } from "../testing/test-mongo.js";
+import { useRecordedMongo } from "../testing/recorded-mongo.js";
 import { parsePayload } from "./catalogue.js";
-import { parseEventBatch } from "./event-batch.js";
 import type { HubEvent } from "./hub-event.js";
 import { Inbox } from "./inbox.js";
-import { Outbox, type OutboxDocument } from "./outbox.js";
+import type { OutboxDocument } from "./outbox-document.js";
+import { Outbox } from "./outbox.js";
 import { isRelayCommand } from "./relay.js";
 
 /**
@@ -21,17 +20,7 @@ import { isRelayCommand } from "./relay.js";
  * each was seen failing with its mutation made by hand. Real (embedded) database where the
  * module writes; a `hello` of the test's making where the inbox asks who the primary is.
  */
-const commands: { db: string; name: string; command: Record<string, unknown> }[] = [];
-const client = useTestMongo({
-  onCommand: (event) =>
-    commands.push({
-      db: event.databaseName,
-      name: event.commandName,
-      command: event.command as Record<string, unknown>,
-    }),
-});
-let dbs = 0;
-const freshDb = (name: string) => client().db(`${name}_${Date.now().toString(36)}_${dbs++}`);
+const { commands, freshDb } = useRecordedMongo();
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -288,35 +277,37 @@ function recordingLogger() {
   return { logger, withMsg: (msg: string) => lines.filter((line) => line.msg === msg) };
 }
 
-/** A receiver's `/events` stand-in: records each delivery's events and applies them all. */
+/** A receiver's `/events` stand-in applying every event (eventsReceiver), closed after the test. */
 async function receiver() {
-  const deliveries: HubEvent[][] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const events = parseEventBatch(Buffer.concat(chunks).toString()) ?? [];
-      deliveries.push(events);
-      response
-        .writeHead(200, { "content-type": "application/json" })
-        .end(JSON.stringify({ applied: events.length, pending: {} }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
-    /** The cards of each delivery's events, delivery by delivery. */
-    batches: () => deliveries.map((events) => events.map((event) => event.payload["cardId"])),
-  };
+  const target = await eventsReceiver();
+  cleanups.push(() => target.close());
+  return target;
 }
 
 /** The passwords subgraph's outbox: InitialPasswordChanged goes to cards alone. */
 const passwordsOutbox = (name: string) => new Outbox(freshDb(name), "passwords");
 const changed = (n: number) => newEvent("InitialPasswordChanged", { cardId: `c${n}` });
+
+/**
+ * A passwords outbox holding c1, c2 and c3 in that order, c2 (`unsendable`) stored as another
+ * writer left it: its occurredAt is no date, so no event can be made of it. A relay polling
+ * every `pollMs`, one attempt per event, sends them to a receiver until the outbox is empty.
+ */
+async function relayedPastUnsendable(name: string, pollMs: number) {
+  const outbox = passwordsOutbox(name);
+  const at = Date.now();
+  const [c1, c2, c3] = [1, 2, 3].map((n, i) => ({
+    ...outbox.prepare(changed(n))[0]!,
+    enqueuedAt: new Date(at + i),
+  }));
+  const broken = { ...c2!, occurredAt: "yesterday" as unknown as Date };
+  await outbox.events.insertMany([c1!, broken, c3!] as OutboxDocument[]);
+  const target = await receiver();
+  const relay = testRelay(outbox, () => target.url, { pollMs, maxAttempts: 1 });
+  cleanups.push(() => relay.stop());
+  await until(async () => (await outbox.events.countDocuments()) === 0, 10_000);
+  return { relay, target, unsendable: c2! };
+}
 
 describe("the relay", () => {
   it("tells the inbox's majority marks for its own commands", () => {
@@ -329,24 +320,22 @@ describe("the relay", () => {
   });
 
   it("dead-letters a stored document that does not make an event ('not an event: …'); the batch before it and the events after it go", async () => {
-    const outbox = passwordsOutbox("unsendable");
-    const at = Date.now();
-    const [c1, c2, c3] = [1, 2, 3].map((n, i) => ({
-      ...outbox.prepare(changed(n))[0]!,
-      enqueuedAt: new Date(at + i),
-    }));
-    // Stored as another writer left it: its occurredAt is no date, so no event can be made of it.
-    const broken = { ...c2!, occurredAt: "yesterday" as unknown as Date };
-    await outbox.events.insertMany([c1!, broken, c3!] as OutboxDocument[]);
-    const target = await receiver();
-    const relay = testRelay(outbox, () => target.url, { pollMs: 20, maxAttempts: 1 });
-    cleanups.push(() => relay.stop());
-    await until(async () => (await outbox.events.countDocuments()) === 0, 10_000);
+    const { relay, target, unsendable } = await relayedPastUnsendable("unsendable", 20);
     expect(target.batches()).toEqual([["c1"], ["c3"]]);
     const [letter, ...others] = await relay.deadLetters.list();
     expect(others).toEqual([]);
-    expect(letter?._id).toBe(c2!._id);
+    expect(letter?._id).toBe(unsendable._id);
     expect(letter?.lastError).toMatch(/^not an event: .*toISOString/);
+  });
+
+  it("a batch cut short by a document that cannot be sent goes on to that document at once, not at the next poll", async () => {
+    // One poll, at the start: the lane is drained then, and no later poll comes to finish it.
+    const { relay, target, unsendable } = await relayedPastUnsendable(
+      "unsendable_at_once",
+      600_000,
+    );
+    expect(target.batches()).toEqual([["c1"], ["c3"]]);
+    expect((await relay.deadLetters.list()).map((letter) => letter._id)).toEqual([unsendable._id]);
   });
 
   it("logs a poll step that hangs once, with its name and time limit (4 polls, at least 2 s), and clears each step's timer", async () => {

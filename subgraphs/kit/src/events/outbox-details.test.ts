@@ -1,12 +1,13 @@
 import type { ClientSession, Collection, Document } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { runTransaction } from "../mongo/transactions.js";
-import { newEvent } from "../testing/events.js";
-import { useTestMongo } from "../testing/test-mongo.js";
+import { outboxDocument, registered } from "../testing/events.js";
+import { useRecordedMongo } from "../testing/recorded-mongo.js";
 import { POLL } from "./command-tags.js";
 import { DeadLetters, type DeadLetter } from "./dead-letters.js";
 import { LaneLeases, type LaneDocument, type Lease } from "./lane-lease.js";
-import { Outbox, type OutboxDocument } from "./outbox.js";
+import type { OutboxDocument } from "./outbox-document.js";
+import { Outbox } from "./outbox.js";
 
 /**
  * Details of the outbox, dead letters and lane leases that relay-logic.test.ts leaves open
@@ -14,19 +15,7 @@ import { Outbox, type OutboxDocument } from "./outbox.js";
  * transaction, a release of what is already stored, the sweep's command tag, which event a bury
  * removes, the order of the dead letters, and lease timing on clocks that do not start at zero.
  */
-const commands: { db: string; name: string; command: Record<string, unknown> }[] = [];
-const client = useTestMongo({
-  onCommand: (event) =>
-    commands.push({
-      db: event.databaseName,
-      name: event.commandName,
-      command: event.command as Record<string, unknown>,
-    }),
-});
-let dbs = 0;
-const freshDb = (name: string) => client().db(`${name}_${Date.now().toString(36)}_${dbs++}`);
-
-const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
+const { commands, freshDb } = useRecordedMongo();
 
 /** Makes `work`'s transaction abort after it has run, as a later failing write would. */
 class Abort extends Error {}
@@ -110,31 +99,13 @@ describe("the outbox inside its caller's transaction", () => {
   });
 });
 
-function outboxDoc(eventId: string, extra: Partial<OutboxDocument> = {}): OutboxDocument {
-  return {
-    _id: `${eventId}:cards`,
-    eventId,
-    destination: "cards",
-    type: "PersonRegistered",
-    payload: { personId: "p1" },
-    actor: "t",
-    channel: "COUNTER",
-    source: "persons",
-    occurredAt: new Date("2026-11-25T08:00:00Z"),
-    enqueuedAt: new Date("2026-11-25T08:00:01Z"),
-    attempts: 3,
-    lastError: "HTTP 500",
-    ...extra,
-  };
-}
-
 describe("dead letters", () => {
   it("a bury removes its own event from the outbox and no other", async () => {
     const db = freshDb("bury_one");
     const outbox = db.collection<OutboxDocument>("outbox");
     const dead = new DeadLetters(db, outbox);
-    await outbox.insertMany([outboxDoc("e1"), outboxDoc("e2"), outboxDoc("e3")]);
-    await dead.bury(outboxDoc("e2"), "cannot apply");
+    await outbox.insertMany([outboxDocument("e1"), outboxDocument("e2"), outboxDocument("e3")]);
+    await dead.bury(outboxDocument("e2"), "cannot apply");
     expect((await outbox.find().toArray()).map((doc) => doc._id).sort()).toEqual([
       "e1:cards",
       "e3:cards",
@@ -146,7 +117,7 @@ describe("dead letters", () => {
     const db = freshDb("letters_order");
     const dead = new DeadLetters(db, db.collection<OutboxDocument>("outbox"));
     const letter = (eventId: string, deadAt: string): DeadLetter => ({
-      ...outboxDoc(eventId),
+      ...outboxDocument(eventId),
       deadAt: new Date(deadAt),
     });
     // Stored newest first (a redelivered letter buried again, another replica's bury).

@@ -1,108 +1,57 @@
-import { randomUUID } from "node:crypto";
 import type { ClientSession, Collection, Db, Document, Filter } from "mongodb";
-import type { Channel } from "../channels.js";
 import { DatabaseClock } from "../mongo/database-clock.js";
-import { insertMissing } from "../mongo/insert-missing.js";
-import { beside, onCommit } from "../mongo/transactions.js";
+import { onCommit } from "../mongo/transactions.js";
 import type { SubgraphName } from "../settings/subgraph-urls.js";
-import {
-  destinationsOf,
-  EVENT_CATALOGUE,
-  receiversOf,
-  type EventType,
-  type NewEvent,
-} from "./catalogue.js";
-import { POLL } from "./command-tags.js";
+import { destinationsOf, type NewEvent } from "./catalogue.js";
 import { DeadLetters } from "./dead-letters.js";
-import type { EffectScope, TrackedDelivery } from "./effects.js";
+import type { EffectScope } from "./effects.js";
 import type { HubEvent } from "./hub-event.js";
 import {
-  carriedTraceContext,
-  eventTraceContext,
-  type EventTraceContext,
-} from "../tracing/events.js";
+  byId,
+  STRANDED,
+  toHubEvent,
+  type CarriedEvents,
+  type Carrier,
+  type CarryingDocument,
+  type CommitListener,
+  type DocumentAddress,
+  type OutboxDocument,
+} from "./outbox-document.js";
+import {
+  follow,
+  release,
+  releaseCarriedIn,
+  releaseCommitted,
+  type ReleaseTarget,
+} from "./outbox-release.js";
+import {
+  carriedFields,
+  floorOf,
+  prepareEvent,
+  prepareEvents,
+  stampedThrough,
+} from "./outbox-stamps.js";
+import { releaseStranded, runSweeps, type Sweep } from "./outbox-sweeps.js";
 
 export type { NewEvent } from "./catalogue.js";
-
-/**
- * One event for one destination subgraph, stored with the change that caused it and removed once
- * delivered: the collection holds only what is pending, so it stays small however long the hub
- * runs (on the embedded server every write slows as a collection grows).
- */
-export interface OutboxDocument extends EventTraceContext {
-  _id: string;
-  eventId: string;
-  destination: string;
-  type: EventType;
-  payload: Record<string, unknown>;
-  actor: string;
-  channel: Channel;
-  source: string;
-  occurredAt: Date;
-  /** Wall-clock time of enqueueing: delivery order and lag use it (occurredAt is domain time). */
-  enqueuedAt: Date;
-  /** Deliveries the receiver answered with a failure of this event (not transport failures). */
-  attempts: number;
-  lastError: string | null;
-}
-
-/**
- * Told of each committed batch of events; answers what the committing request can wait for
- * (only when `track` is true: a request that collects its effects).
- */
-export type CommitListener = (docs: OutboxDocument[], track: boolean) => TrackedDelivery[];
-
-/**
- * Events a plain (non-transactional) write stores inside the document it changes: the change and
- * its events are one atomic single-document write. `release` then hands them to the outbox
- * collection and clears them; `releaseStranded` does it for a writer that stopped in between.
- */
-export interface CarriedEvents extends EnqueueStamped {
-  outgoing?: OutboxDocument[];
-  /** When the oldest carried event was written; null once released. */
-  outgoingSince?: Date | null;
-}
-
-/**
- * A document events are written about. A lane is sent by `enqueuedAt`, and the replicas that
- * write one document stamp by their own estimates of the database's time, which differ: so each
- * write stamps its events after the last stamp the document records (`enqueuedThrough`, written
- * by the same write), and one document's events leave in the order its writes were made.
- */
-export interface EnqueueStamped {
-  /** The latest `enqueuedAt` of the events written about this document; absent before any. */
-  enqueuedThrough?: Date | null;
-}
-
-/** The relay's reads of what a writer left: only what a majority holds (see releaseCommitted). */
-const MAJORITY = { readConcern: { level: "majority" as const } };
-
-/** A collection whose documents carry events (see CarriedEvents). */
-type Carrier = Collection<Document>;
-
-/**
- * How a carrier's document is addressed in a write: its full shard key (docs/scale.md), so a
- * sharded cluster sends the write to one shard rather than to all of them.
- */
-export type DocumentAddress = (doc: Document) => Document;
-
-/** Documents addressed by `_id` alone (collections sharded by `_id`, or not sharded). */
-export const byId: DocumentAddress = (doc) => ({ _id: doc["_id"] });
-
-/** Only documents that still carry events are in this index (released ones set it to null). */
-const STRANDED = { outgoingSince: { $gt: new Date(0) } };
 
 /**
  * The outbox of one subgraph. Two ways in, one way out: a transaction inserts its events with
  * `add`; a single-document write carries them (`carry`) and then `release`s them. The relay
  * delivers the outbox collection either way.
+ *
+ * The work is done beside it: stamping events (outbox-stamps.ts), moving carried events to the
+ * outbox collection (outbox-release.ts), and completing what stopped writers left
+ * (outbox-sweeps.ts); the stored shapes are in outbox-document.ts.
  */
 export class Outbox {
   readonly events: Collection<OutboxDocument>;
   private listener: CommitListener | null = null;
-  private readonly sweeps = new Map<string, (olderThanMs: number) => Promise<number>>();
+  private readonly sweeps = new Map<string, Sweep>();
   /** By collection name: repositories may each hold their own Collection object for one. */
   private readonly carriers = new Map<string, { collection: Carrier; address: DocumentAddress }>();
+  /** What the release functions use of this outbox (its `committed` stays private). */
+  private readonly releasing: ReleaseTarget;
   /** Every subgraph this one sends events to (the catalogue's): each needs an address. */
   readonly destinations: readonly SubgraphName[];
 
@@ -129,6 +78,12 @@ export class Outbox {
     // The relay reads only what a majority has committed: after a failover it never delivers an
     // event whose transaction was rolled back.
     this.events = db.collection<OutboxDocument>("outbox", { readConcern: { level: "majority" } });
+    this.releasing = {
+      events: this.events,
+      strandedAfterMs: this.strandedAfterMs,
+      addressOf: (carrier) => this.addressOf(carrier),
+      committed: (docs, scope) => this.committed(docs, scope),
+    };
   }
 
   async ensureIndexes(): Promise<void> {
@@ -209,80 +164,32 @@ export class Outbox {
     );
   }
 
-  /**
-   * The outbox documents of one event, one per receiver the catalogue names (to `add`, or to
-   * carry in a document), enqueued at the database's time but after `floor` (ms): the last stamp
-   * of the document the event is about (`floorOf`), or of the event before it in one write.
-   */
+  /** The outbox documents of one event, enqueued after `floor` (outbox-stamps.ts: prepareEvent). */
   prepare(event: NewEvent, floor = 0): OutboxDocument[] {
-    if (EVENT_CATALOGUE[event.type].producer !== this.source)
-      throw new Error(`${event.type} is not produced by ${this.source} (events/catalogue.ts)`);
-    const { id, ...decided } = event;
-    const eventId = id ?? randomUUID();
-    const enqueuedAt = new Date(Math.max(this.clock.nowMs(), floor + 1));
-    const traced = eventTraceContext();
-    return receiversOf(event.type).map((destination) => ({
-      _id: `${eventId}:${destination}`,
-      eventId,
-      destination,
-      ...decided,
-      payload: event.payload as Record<string, unknown>,
-      source: this.source,
-      enqueuedAt,
-      attempts: 0,
-      lastError: null,
-      ...traced,
-    }));
+    return prepareEvent(this.source, this.clock, event, floor);
   }
 
-  /**
-   * The events of one write, in order: each enqueued after `floor` and after the one before it
-   * (a lane is sent by `enqueuedAt`, then by id, so two stamped in one millisecond would leave
-   * in any order). Stamps run ahead of the clock only by the events of one write.
-   */
+  /** The events of one write, in order (outbox-stamps.ts: prepareEvents). */
   prepareAll(events: readonly NewEvent[], floor = 0): OutboxDocument[] {
-    const docs: OutboxDocument[] = [];
-    let last = floor;
-    for (const event of events) {
-      const prepared = this.prepare(event, last);
-      last = prepared[0]?.enqueuedAt.getTime() ?? last;
-      docs.push(...prepared);
-    }
-    return docs;
+    return prepareEvents(this.source, this.clock, events, floor);
   }
 
-  /**
-   * The stamp a new event about `doc` must follow (ms): the last its writes recorded, or the
-   * latest of the events it still carries (documents written before `enqueuedThrough` was).
-   */
+  /** The stamp a new event about `doc` must follow (ms) (outbox-stamps.ts). */
   floorOf(doc: CarriedEvents): number {
-    return Math.max(
-      doc.enqueuedThrough ? new Date(doc.enqueuedThrough).getTime() : 0,
-      ...(doc.outgoing ?? []).map((event) => new Date(event.enqueuedAt).getTime()),
-    );
+    return floorOf(doc);
   }
 
   /** The `enqueuedThrough` of `doc` once `events` (prepared after its floor) are written. */
   stampedThrough(doc: CarriedEvents, events: readonly OutboxDocument[]): Date | null {
-    const through = Math.max(
-      this.floorOf(doc),
-      ...events.map((event) => event.enqueuedAt.getTime()),
-    );
-    return through > 0 ? new Date(through) : null;
+    return stampedThrough(doc, events);
   }
 
   /**
-   * The fields a single-document write sets to carry `events` besides those its document already
-   * carries (a writer that stopped before releasing them), and the document's last stamp: one
-   * `$set` with the change, so the next writer of the document stamps after these.
+   * The fields a single-document write sets to carry `events`, and the document's last stamp
+   * (outbox-stamps.ts: carriedFields).
    */
   carry(current: CarriedEvents, events: readonly OutboxDocument[]): Required<CarriedEvents> {
-    const outgoing = [...(current.outgoing ?? []), ...events];
-    return {
-      outgoing,
-      outgoingSince: outgoing.length > 0 ? (current.outgoingSince ?? this.clock.now()) : null,
-      enqueuedThrough: this.stampedThrough(current, events),
-    };
+    return carriedFields(this.clock, current, events);
   }
 
   /**
@@ -312,100 +219,43 @@ export class Outbox {
   }
 
   /**
-   * After the carrying write: moves every event the document carries (its writer's and any an
-   * earlier writer left) to the outbox collection, each id once, and clears them unless the
-   * document changed since (`doc.version` is the one just written; a later writer carried these
-   * events along and releases them itself). `scope` learns of their deliveries.
+   * After the carrying write: moves the events the document carries to the outbox collection
+   * and clears them unless the document changed since (outbox-release.ts: release).
    */
-  async release(
+  release(
     carrier: Carrier,
-    doc: Document & { version: number; outgoing?: readonly OutboxDocument[] },
+    doc: CarryingDocument,
     scope: EffectScope | null,
     /** When the writer wrote `doc` (performance.now()); absent for a sweep or a replay. */
     writtenAt?: number,
   ): Promise<void> {
-    const docs = [...(doc.outgoing ?? [])];
-    if (docs.length === 0) return;
-    const address = this.addressOf(carrier)(doc);
-    // A writer that stopped for long may find its events released by the sweep, delivered and
-    // gone from the outbox: inserting them again would deliver them twice. Only such a writer
-    // pays the read; receivers still absorb the duplicate a narrower race can make.
-    if (writtenAt !== undefined && performance.now() - writtenAt > this.strandedAfterMs / 2) {
-      const still = await carrier.countDocuments(
-        { ...address, version: doc.version, ...STRANDED },
-        { limit: 1 },
-      );
-      if (still === 0)
-        return this.follow(
-          docs.map((d) => d._id),
-          scope,
-        );
-    }
-    // Released twice (a stranded sweep racing the writer): the second finds them stored. One turn
-    // for both writes: the outbox and the carrier may be written by transactions too.
-    await beside(this.events.db, async () => {
-      await insertMissing(this.events, docs);
-      await carrier.updateOne(
-        { ...address, version: doc.version },
-        { $set: { outgoing: [], outgoingSince: null } },
-      );
-    });
-    this.committed(docs, scope);
+    return release(this.releasing, carrier, doc, scope, writtenAt);
   }
 
-  /**
-   * Inside a transaction that rewrites a carrying document: its carried events go to the outbox
-   * in the same transaction (the caller sets `outgoing: []` and `outgoingSince: null` in its
-   * write), those already stored left alone (an insert of a stored id would abort it).
-   */
-  async releaseCarriedIn(
+  /** Inside a transaction that rewrites a carrying document: its carried events go to the outbox. */
+  releaseCarriedIn(
     session: ClientSession,
     carried: readonly OutboxDocument[] | undefined,
     scope: EffectScope | null,
   ): Promise<void> {
-    if (!carried?.length) return;
-    const ids = carried.map((doc) => doc._id);
-    const stored = new Set(
-      (await this.events.find({ _id: { $in: ids } }, { session }).toArray()).map((d) => d._id),
-    );
-    const missing = carried.filter((doc) => !stored.has(doc._id));
-    if (missing.length > 0) await this.events.insertMany(missing, { session });
-    onCommit(session, () => this.committed([...carried], scope));
+    return releaseCarriedIn(this.releasing, session, carried, scope);
   }
 
   /**
    * Releases what `seen` carries as a majority holds it, for a caller that found it carrying
-   * events by reading it rather than by writing it (a sweep, a replay, a writer finishing
-   * another's work). A read of the primary's own ("local") data may see a write that a failover
-   * then rolls back: its events, stored by a retried insert on the new primary, would be
-   * delivered though the change never happened; a majority-committed write is never rolled back.
-   * Events `seen` carries that a majority does not hold yet are their writer's to release: `scope`
-   * follows them if they are in the outbox already.
+   * events by reading it (outbox-release.ts: releaseCommitted).
    */
-  async releaseCommitted(
+  releaseCommitted(
     carrier: Carrier,
     seen: CarriedEvents,
     scope: EffectScope | null,
   ): Promise<void> {
-    const address = this.addressOf(carrier)(seen as Document);
-    const committed = (await carrier.findOne(address, MAJORITY)) as
-      (Document & { version: number; outgoing?: OutboxDocument[] }) | null;
-    const released = new Set((committed?.outgoing ?? []).map((event) => event._id));
-    if (committed && released.size > 0) await this.release(carrier, committed, scope);
-    const others = (seen.outgoing ?? [])
-      .map((event) => event._id)
-      .filter((id) => !released.has(id));
-    await this.follow(others, scope);
+    return releaseCommitted(this.releasing, carrier, seen, scope);
   }
 
-  /**
-   * A replayed request waits for the events its first call caused, as the first call did: those
-   * still in the outbox are tracked (and their lanes woken); delivered ones are gone.
-   */
-  async follow(ids: readonly string[] | undefined, scope: EffectScope | null): Promise<void> {
-    if (!ids || ids.length === 0) return;
-    const pending = await this.events.find({ _id: { $in: [...ids] } }).toArray();
-    if (pending.length > 0) this.committed(pending, scope);
+  /** A replayed request waits for the events its first call caused (outbox-release.ts: follow). */
+  follow(ids: readonly string[] | undefined, scope: EffectScope | null): Promise<void> {
+    return follow(this.releasing, ids, scope);
   }
 
   /**
@@ -413,58 +263,19 @@ export class Outbox {
    * `releaseStranded` (e.g. cards: issue claims whose card was not stored). It answers how many
    * it completed; it is given the age from which work counts as stranded.
    */
-  onSweep(name: string, sweep: (olderThanMs: number) => Promise<number>): void {
+  onSweep(name: string, sweep: Sweep): void {
     this.sweeps.set(name, sweep);
   }
 
-  /**
-   * The registered sweeps, each run: by name, how many it completed. Every sweep runs even when
-   * one fails (a bad document must not stop the others' work); the failures are thrown after.
-   */
-  async runSweeps(): Promise<Map<string, number>> {
-    const done = new Map<string, number>();
-    const errors: unknown[] = [];
-    for (const [name, sweep] of this.sweeps)
-      await sweep(this.strandedAfterMs).then(
-        (count) => done.set(name, count),
-        (error: unknown) => errors.push(error),
-      );
-    if (errors.length > 0) throw new AggregateError(errors, "outbox sweeps failed");
-    return done;
+  /** The registered sweeps, each run: by name, how many it completed (outbox-sweeps.ts). */
+  runSweeps(): Promise<Map<string, number>> {
+    return runSweeps(this.sweeps, this.strandedAfterMs);
   }
 
-  /**
-   * Releases events whose writer stopped between its write and their release. One document that
-   * cannot be released does not hold up the others; the failures are thrown after.
-   */
-  async releaseStranded(olderThanMs: number): Promise<number> {
-    let released = 0;
-    const errors: unknown[] = [];
-    const cutoff = new Date(this.clock.nowMs() - olderThanMs);
-    for (const { collection: carrier } of this.carriers.values()) {
-      // Majority: a write a failover rolls back must not have its events released (see
-      // releaseCommitted).
-      const stranded = await carrier
-        .find(
-          { outgoingSince: { ...STRANDED.outgoingSince, $lte: cutoff } },
-          { comment: POLL, ...MAJORITY },
-        )
-        .limit(100)
-        .toArray();
-      for (const doc of stranded) {
-        const carrying = doc as unknown as Document & {
-          version: number;
-          outgoing?: OutboxDocument[];
-        };
-        // Their writer's request is gone: nobody waits for them.
-        await this.release(carrier, carrying, null).then(
-          () => (released += carrying.outgoing?.length ?? 0),
-          (error: unknown) => errors.push(error),
-        );
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, "stranded events not released");
-    return released;
+  /** Releases events whose writer stopped between its write and their release (outbox-sweeps.ts). */
+  releaseStranded(olderThanMs: number): Promise<number> {
+    const carriers = [...this.carriers.values()].map((registered) => registered.collection);
+    return releaseStranded(this.releasing, this.clock, carriers, olderThanMs);
   }
 
   private committed(docs: OutboxDocument[], scope: EffectScope | null): void {
@@ -472,16 +283,8 @@ export class Outbox {
     scope?.deliveries.push(...tracked);
   }
 
+  /** The event an outbox document sends (outbox-document.ts: toHubEvent). */
   static toHubEvent(doc: OutboxDocument): HubEvent {
-    return {
-      id: doc.eventId,
-      type: doc.type,
-      payload: doc.payload,
-      actor: doc.actor,
-      channel: doc.channel,
-      occurredAt: doc.occurredAt.toISOString(),
-      source: doc.source,
-      ...carriedTraceContext(doc),
-    };
+    return toHubEvent(doc);
   }
 }

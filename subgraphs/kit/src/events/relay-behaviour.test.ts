@@ -1,20 +1,21 @@
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createLogger } from "../logger.js";
 import { runTransaction } from "../mongo/transactions.js";
 import { DEFAULT_EVENT_MAX_ATTEMPTS } from "../settings/subgraph-env.js";
 import { newEvent } from "../testing/events.js";
+import { appliedAll, eventsReceiver, type Delivery } from "../testing/events-receiver.js";
 import { crashAt, relayHarness, testRelay, until } from "../testing/relay-harness.js";
-import { useTestMongo } from "../testing/test-mongo.js";
+import { useRecordedMongo } from "../testing/recorded-mongo.js";
 import { OBSERVE, POLL } from "./command-tags.js";
 import { EffectScope, settleEffects } from "./effects.js";
-import { EFFECT_BUDGET_HEADER, parseEventBatch } from "./event-batch.js";
+import { EFFECT_BUDGET_HEADER } from "./event-batch.js";
 import { injectFault, InjectedCrash } from "./fault-points.js";
 import type { HubEvent } from "./hub-event.js";
 import { EPOCH, type LaneDocument } from "./lane-lease.js";
-import { Outbox, type OutboxDocument } from "./outbox.js";
-import { backoffFor, relaySettings, type OutboxRelay } from "./relay.js";
+import type { OutboxDocument } from "./outbox-document.js";
+import { Outbox } from "./outbox.js";
+import type { OutboxRelay } from "./relay.js";
+import { backoffFor, relaySettings } from "./relay-settings.js";
 
 /**
  * How the relay does what relay.test.ts shows it achieves (mutation testing,
@@ -23,15 +24,7 @@ import { backoffFor, relaySettings, type OutboxRelay } from "./relay.js";
  * its poll and its stop. Real relays, a real HTTP receiver and the real (embedded) database; the
  * database's commands are recorded where the relay's reads and writes are what is asserted.
  */
-const commands: { db: string; name: string; command: Record<string, unknown> }[] = [];
-const client = useTestMongo({
-  onCommand: (event) =>
-    commands.push({
-      db: event.databaseName,
-      name: event.commandName,
-      command: event.command as Record<string, unknown>,
-    }),
-});
+const { client, commands, freshDb } = useRecordedMongo();
 const harness = relayHarness(client);
 
 const cleanups: (() => unknown)[] = [];
@@ -41,13 +34,12 @@ afterEach(async () => {
   commands.length = 0;
 });
 
-let dbs = 0;
 /**
  * The passwords subgraph's outbox: InitialPasswordChanged has one receiver (cards), so every
  * event is one document on one lane and the counts below are exact.
  */
 function source(name: string): Outbox {
-  return new Outbox(client().db(`${name}_${Date.now().toString(36)}_${dbs++}`), "passwords");
+  return new Outbox(freshDb(name), "passwords");
 }
 
 const changed = (n: number) => newEvent("InitialPasswordChanged", { cardId: `c${n}` });
@@ -125,53 +117,11 @@ async function pollsPast(polls: { count: number }, n: number): Promise<void> {
   await until(async () => polls.count >= target);
 }
 
-interface Delivery {
-  method: string | undefined;
-  headers: IncomingHttpHeaders;
-  events: HubEvent[];
-}
-interface Reply {
-  status?: number;
-  body: unknown;
-}
-
-const appliedAll = (events: HubEvent[]): Reply => ({
-  body: { applied: events.length, pending: {} },
-});
-
-/**
- * A receiving subgraph's `/events` stand-in: records each delivery (method, headers, events) and
- * answers as `reply` says (by default: every event applied).
- */
-async function receiver(
-  reply: (events: HubEvent[], index: number) => Reply | Promise<Reply> = appliedAll,
-) {
-  const deliveries: Delivery[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const events = parseEventBatch(Buffer.concat(chunks).toString()) ?? [];
-      const index =
-        deliveries.push({ method: request.method, headers: request.headers, events }) - 1;
-      void Promise.resolve(reply(events, index)).then(({ status = 200, body }) =>
-        response
-          .writeHead(status, { "content-type": "application/json" })
-          .end(JSON.stringify(body)),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
-    deliveries,
-    /** The cards of each delivery's events, delivery by delivery. */
-    batches: () => deliveries.map((d) => d.events.map(cardOf)),
-  };
+/** An events receiver (eventsReceiver) closed after the test. */
+async function receiver(reply?: Parameters<typeof eventsReceiver>[0]) {
+  const target = await eventsReceiver(reply);
+  cleanups.push(() => target.close());
+  return target;
 }
 
 /** A promise the test opens when it chooses. */

@@ -8,8 +8,9 @@ import {
   sleep,
   testRelay,
   until,
+  whileRelaying,
 } from "../testing/relay-harness.js";
-import { useTestMongo } from "../testing/test-mongo.js";
+import { useRecordedMongo } from "../testing/recorded-mongo.js";
 import { HubError } from "../errors.js";
 import { newEvent } from "../testing/events.js";
 import { EffectScope, settleEffects } from "./effects.js";
@@ -22,14 +23,13 @@ import { injectFault } from "./fault-points.js";
  * owner writing after its successor, a receiver's answer that does not cover the batch, a failed
  * delete, and a receiver answering before a majority holds what it saw.
  */
-const commands: { name: string; command: Record<string, unknown> }[] = [];
-const client = useTestMongo({
-  onCommand: (event) =>
-    commands.push({ name: event.commandName, command: event.command as Record<string, unknown> }),
-});
+const { client, commands } = useRecordedMongo();
 const { source, enqueue, consumer } = relayHarness(client);
 const removeFaults: (() => void)[] = [];
 afterEach(() => removeFaults.splice(0).forEach((remove) => remove()));
+
+/** Quick retries: an event is dead-lettered at its second failed attempt. */
+const retryTwice = { pollMs: 20, maxBackoffMs: 20, maxAttempts: 2 };
 
 describe("the relay under faults", () => {
   it("requests waiting behind an event its receiver fails to apply do not cut its backoff short (no early dead letter)", async () => {
@@ -43,28 +43,27 @@ describe("the relay under faults", () => {
     await outbox.events.updateMany({}, { $set: { attempts: 3 } });
     const head = () =>
       outbox.events.findOne({ "payload.personId": "p0", destination: "passwords" });
-    const relay = testRelay(
+    await whileRelaying(
       outbox,
-      onlyPasswords(() => target.url),
+      target,
       { pollMs: 60_000, maxBackoffMs: 10_000, maxAttempts: 6 },
+      async (relay) => {
+        await until(async () => (await head())!.attempts === 4);
+        // Twenty requests commit events for the same receiver and wait for them, at once.
+        const waits = [];
+        for (let n = 1; n <= 20; n++) {
+          const scope = new EffectScope();
+          await runTransaction(outbox.events.db, (session) =>
+            addNumbered(outbox, session, n, scope),
+          );
+          waits.push(settleEffects(scope.deliveries, 60_000));
+        }
+        // Each hears at once that its effect is pending (the lane waits for the failed event).
+        for (const pending of await Promise.all(waits)) expect(pending.length).toBeGreaterThan(0);
+        expect((await head())!.attempts).toBe(4);
+        expect(await relay.deadLetters.count()).toBe(0);
+      },
     );
-    try {
-      await until(async () => (await head())!.attempts === 4);
-      // Twenty requests commit events for the same receiver and wait for them, at once.
-      const waits = [];
-      for (let n = 1; n <= 20; n++) {
-        const scope = new EffectScope();
-        await runTransaction(outbox.events.db, (session) => addNumbered(outbox, session, n, scope));
-        waits.push(settleEffects(scope.deliveries, 60_000));
-      }
-      // Each hears at once that its effect is pending (the lane waits for the failed event).
-      for (const pending of await Promise.all(waits)) expect(pending.length).toBeGreaterThan(0);
-      expect((await head())!.attempts).toBe(4);
-      expect(await relay.deadLetters.count()).toBe(0);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
   });
 
   it("a sweep that keeps failing does not stop the poll from delivering what other replicas committed", async () => {
@@ -74,20 +73,12 @@ describe("the relay under faults", () => {
       throw new Error("this sweep always fails");
     });
     const target = await consumer(`gap_sweep_target_${Date.now()}`);
-    const relay = testRelay(
-      outbox,
-      onlyPasswords(() => target.url),
-      { pollMs: 20 },
-    );
-    try {
+    await whileRelaying(outbox, target, { pollMs: 20 }, async () => {
       // Committed by another replica: no commit of this process wakes the relay, only its poll.
       await outbox.events.insertMany(outbox.prepare(addedElsewhere(7)));
       await until(async () => (await target.applied.countDocuments()) === 1, 5_000);
       expect((await target.applied.findOne())?.n).toBe(7);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
+    });
   });
 
   it("a lane owner paused after its receiver's failure neither counts the attempt nor buries an event its successor delivered", async () => {
@@ -150,22 +141,19 @@ describe("the relay under faults", () => {
       },
     });
     await enqueue(outbox, 3);
-    const relay = testRelay(
+    await whileRelaying(
       outbox,
-      onlyPasswords(() => target.url),
+      target,
       {
         pollMs: 20,
         maxBackoffMs: 50,
       },
+      async () => {
+        await until(async () => (await pendingFor(outbox)) === 0, 5_000);
+        const applied = await target.applied.find().sort({ order: 1 }).toArray();
+        expect(applied.map((a) => a.n)).toEqual([0, 1, 2]);
+      },
     );
-    try {
-      await until(async () => (await pendingFor(outbox)) === 0, 5_000);
-      const applied = await target.applied.find().sort({ order: 1 }).toArray();
-      expect(applied.map((a) => a.n)).toEqual([0, 1, 2]);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
   });
 
   it("delivered events are deleted with retryable single-document deletes; a failure there is retried, not lost", async () => {
@@ -181,33 +169,30 @@ describe("the relay under faults", () => {
     );
     await enqueue(outbox, 2);
     commands.length = 0;
-    const relay = testRelay(
+    await whileRelaying(
       outbox,
-      onlyPasswords(() => target.url),
+      target,
       {
         pollMs: 20,
         maxBackoffMs: 50,
       },
+      async (relay) => {
+        await until(async () => (await pendingFor(outbox)) === 0, 5_000);
+        // The first delivery's deletes never ran: sent again, applied again (receivers absorb it).
+        expect(await target.applied.countDocuments()).toBe(4);
+        expect((await relay.stats()).failedAttempts).toBeGreaterThanOrEqual(1);
+        const deletes = commands.filter(
+          (c) => c.name === "delete" && c.command["delete"] === "outbox",
+        );
+        expect(deletes.length).toBeGreaterThan(0);
+        for (const { command } of deletes) {
+          const statements = command["deletes"] as { limit: number }[];
+          expect(statements.every((statement) => statement.limit === 1)).toBe(true);
+          // A retryable write: the driver names it with a transaction number to retry it once.
+          expect(command["txnNumber"]).toBeDefined();
+        }
+      },
     );
-    try {
-      await until(async () => (await pendingFor(outbox)) === 0, 5_000);
-      // The first delivery's deletes never ran: sent again, applied again (receivers absorb it).
-      expect(await target.applied.countDocuments()).toBe(4);
-      expect((await relay.stats()).failedAttempts).toBeGreaterThanOrEqual(1);
-      const deletes = commands.filter(
-        (c) => c.name === "delete" && c.command["delete"] === "outbox",
-      );
-      expect(deletes.length).toBeGreaterThan(0);
-      for (const { command } of deletes) {
-        const statements = command["deletes"] as { limit: number }[];
-        expect(statements.every((statement) => statement.limit === 1)).toBe(true);
-        // A retryable write: the driver names it with a transaction number to retry it once.
-        expect(command["txnNumber"]).toBeDefined();
-      }
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
   });
 
   it("a receiver answers only once a majority holds what its handlers saw: one majority write after the batch", async () => {
@@ -218,12 +203,7 @@ describe("the relay under faults", () => {
     });
     await enqueue(outbox, 3);
     commands.length = 0;
-    const relay = testRelay(
-      outbox,
-      onlyPasswords(() => target.url),
-      { pollMs: 20 },
-    );
-    try {
+    await whileRelaying(outbox, target, { pollMs: 20 }, async (relay) => {
       await until(async () => (await pendingFor(outbox)) === 0, 5_000);
       const marks = commands.filter(
         (c) => c.name === "update" && c.command["update"] === "inbox_marks",
@@ -246,10 +226,7 @@ describe("the relay under faults", () => {
           _id: "passwords",
         }),
       ).toEqual({ _id: "passwords", applied: 3 });
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
+    });
   });
 
   it("a sweep that hangs does not stop the poll: what other replicas commit later is still delivered", async () => {
@@ -257,20 +234,12 @@ describe("the relay under faults", () => {
     await outbox.ensureIndexes();
     outbox.onSweep("hanging", () => new Promise<number>(() => undefined));
     const target = await consumer(`gap_hang_target_${Date.now()}`);
-    const relay = testRelay(
-      outbox,
-      onlyPasswords(() => target.url),
-      { pollMs: 20 },
-    );
-    try {
+    await whileRelaying(outbox, target, { pollMs: 20 }, async (relay) => {
       await until(async () => (await relay.stats()).pending >= 0);
       await sleep(100);
       await outbox.events.insertMany(outbox.prepare(addedElsewhere(8)));
       await until(async () => (await target.applied.countDocuments()) === 1, 10_000);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
+    });
   });
 
   it("a batch its receiver refuses as a whole (413) is sent one event at a time; an event refused alone is that event's failure", async () => {
@@ -288,16 +257,7 @@ describe("the relay under faults", () => {
       },
     });
     await enqueue(outbox, 6);
-    const relay = testRelay(
-      outbox,
-      onlyPasswords(() => target.url),
-      {
-        pollMs: 20,
-        maxBackoffMs: 20,
-        maxAttempts: 2,
-      },
-    );
-    try {
+    await whileRelaying(outbox, target, retryTwice, async (relay) => {
       await until(async () => (await pendingFor(outbox)) === 0, 10_000);
       const applied = await target.applied.find().sort({ order: 1 }).toArray();
       expect(applied.map((a) => a.n)).toEqual([0, 1, 2, 4, 5]);
@@ -306,10 +266,7 @@ describe("the relay under faults", () => {
       expect(letters[0]?.lastError).toBe("refused by passwords: HTTP 400");
       expect(sizes[0]).toBe(6);
       expect(sizes).toContain(1);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
+    });
   });
 
   it("a receiver whose own database fails answers an error, and the event keeps its attempts (no dead letter)", async () => {
@@ -323,23 +280,11 @@ describe("the relay under faults", () => {
       },
     });
     await enqueue(outbox, 1);
-    const relay = testRelay(
-      outbox,
-      onlyPasswords(() => target.url),
-      {
-        pollMs: 20,
-        maxBackoffMs: 20,
-        maxAttempts: 2,
-      },
-    );
-    try {
+    await whileRelaying(outbox, target, retryTwice, async (relay) => {
       await until(async () => (await target.applied.countDocuments()) === 1, 10_000);
       expect(await relay.deadLetters.count()).toBe(0);
       expect(target.deliveries()).toBe(4);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
+    });
   });
 
   it("a 400 that is not the receiving inbox's own (a proxy's) is the lane's failure: the event is not charged", async () => {
@@ -349,24 +294,12 @@ describe("the relay under faults", () => {
       answer: async () => ({ status: 400 }),
     });
     await enqueue(outbox, 1);
-    const relay = testRelay(
-      outbox,
-      onlyPasswords(() => target.url),
-      {
-        pollMs: 20,
-        maxBackoffMs: 20,
-        maxAttempts: 2,
-      },
-    );
-    try {
+    await whileRelaying(outbox, target, retryTwice, async (relay) => {
       await until(async () => target.deliveries() >= 4, 10_000);
       expect(await relay.deadLetters.count()).toBe(0);
       const head = await outbox.events.findOne({ destination: "passwords" });
       expect(head?.attempts).toBe(0);
-    } finally {
-      await relay.stop();
-      await target.close();
-    }
+    });
   });
 
   it("a request waits for the receivers whose state its answer shows, never for an observer (the feed)", async () => {

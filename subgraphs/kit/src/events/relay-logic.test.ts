@@ -1,7 +1,8 @@
 import type { Collection, Db, Document } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { runTransaction } from "../mongo/transactions.js";
-import { newEvent, receivedEvent } from "../testing/events.js";
+import { newEvent, outboxDocument, receivedEvent } from "../testing/events.js";
+import { freshDatabases } from "../testing/recorded-mongo.js";
 import { useTestMongo } from "../testing/test-mongo.js";
 import {
   EVENT_CATALOGUE,
@@ -17,7 +18,8 @@ import { injectFault } from "./fault-points.js";
 import type { HubEvent } from "./hub-event.js";
 import { Inbox } from "./inbox.js";
 import { EPOCH, LaneLeases, type LaneDocument, type Lease } from "./lane-lease.js";
-import { byId, Outbox, type OutboxDocument } from "./outbox.js";
+import { byId, type OutboxDocument } from "./outbox-document.js";
+import { Outbox } from "./outbox.js";
 import { isRelayCommand, withRelay } from "./relay.js";
 
 /**
@@ -27,8 +29,7 @@ import { isRelayCommand, withRelay } from "./relay.js";
  * relay.test.ts runs them together under faults.
  */
 const client = useTestMongo();
-let dbs = 0;
-const freshDb = (name: string) => client().db(`${name}_${Date.now().toString(36)}_${dbs++}`);
+const freshDb = freshDatabases(client);
 
 const cardState = {
   cardId: "c1",
@@ -395,24 +396,6 @@ describe("lane leases, on a clock the test moves", () => {
   });
 });
 
-function outboxDoc(eventId: string, destination: string, extra: Partial<OutboxDocument> = {}) {
-  return {
-    _id: `${eventId}:${destination}`,
-    eventId,
-    destination,
-    type: "PersonRegistered",
-    payload: { personId: "p1" },
-    actor: "t",
-    channel: "COUNTER",
-    source: "persons",
-    occurredAt: new Date("2026-11-25T08:00:00Z"),
-    enqueuedAt: new Date("2026-11-25T08:00:01Z"),
-    attempts: 4,
-    lastError: "HTTP 500",
-    ...extra,
-  } satisfies OutboxDocument;
-}
-
 describe("dead letters", () => {
   it("bury moves an event out of the outbox with its last error; redeliver puts it back at the end of its lane with its attempts reset", async () => {
     const db = freshDb("dead");
@@ -420,9 +403,9 @@ describe("dead letters", () => {
     const dead = new DeadLetters(db, outbox);
     await dead.ensureIndexes();
     expect((await dead.collection.indexes()).map((i) => i.name)).toContain("dead_at");
-    const first = outboxDoc("e1", "cards");
-    const second = outboxDoc("e1", "passwords");
-    const third = outboxDoc("e2", "cards");
+    const first = outboxDocument("e1", "cards");
+    const second = outboxDocument("e1", "passwords");
+    const third = outboxDocument("e2", "cards");
     await outbox.insertMany([first, second, third]);
     await dead.bury(first, "cannot apply");
     await dead.bury(second, "cannot apply either");
@@ -465,7 +448,7 @@ describe("dead letters", () => {
     const db = freshDb("dead_twice");
     const outbox = db.collection<OutboxDocument>("outbox");
     const dead = new DeadLetters(db, outbox);
-    const doc = outboxDoc("e1", "cards");
+    const doc = outboxDocument("e1", "cards");
     await outbox.insertOne(doc);
     await dead.collection.insertOne({ ...doc, deadAt: new Date() });
     await dead.bury(doc, "again");
@@ -778,7 +761,7 @@ describe("the outbox's bookkeeping", () => {
   });
 
   it("turns a stored document into the event a receiver gets", () => {
-    const doc = outboxDoc("e1", "cards");
+    const doc = outboxDocument("e1", "cards");
     expect(Outbox.toHubEvent(doc)).toEqual({
       id: "e1",
       type: "PersonRegistered",

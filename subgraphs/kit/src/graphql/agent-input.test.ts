@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { HubError } from "../errors.js";
+import { refusal } from "../testing/refusal.js";
 import { checkFreeText, MAX_REFERENCE_LENGTH, validateAgent } from "./agent-input.js";
 
 const today = new Date("2026-12-01T00:00:00Z");
 const AGENT = { idNumber: "11010519491231002X", name: "代理人", powerOfAttorneyRef: "P-1" };
-
-/** The error a check throws, or null. */
-function refusal(check: () => unknown): HubError | null {
-  try {
-    check();
-    return null;
-  } catch (error) {
-    return error as HubError;
-  }
-}
 
 describe("free text a channel types (input bounds)", () => {
   const bounds = { max: 5, required: true, what: "A note" };

@@ -2,8 +2,10 @@ import type { Collection, Document, Filter, OptionalUnlessRequiredId } from "mon
 import { HubError } from "../errors.js";
 import type { EffectScope } from "../events/effects.js";
 import { faultPoint } from "../events/fault-points.js";
-import type { CarriedEvents, NewEvent, Outbox, OutboxDocument } from "../events/outbox.js";
+import type { CarriedEvents, OutboxDocument } from "../events/outbox-document.js";
+import type { NewEvent, Outbox } from "../events/outbox.js";
 import { recordFor, withKeyRecord, type DocumentKey, type KeyRecord } from "./document-keys.js";
+import { untilMajorityShows } from "./majority-read.js";
 import { beside } from "./transactions.js";
 
 /** A document one command changes: versioned, carrying its events and idempotency records. */
@@ -52,8 +54,10 @@ export async function changeOneDocument<
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const doc = (await collection.findOne(options.filter)) as D | null;
     if (!doc) throw options.notFound();
-    const earlier = recordFor(doc.keys, options.key);
-    if (earlier) return replayed<R, D>(outbox, collection, doc, earlier, options.effects);
+    // A record of this key: a replay, answered from the record as a majority holds it (replayed).
+    // A first call decides on this read alone: its version-guarded write builds on it.
+    if (options.key && doc.keys?.some((record) => record.id === options.key?.id))
+      return replayed<R, D>(outbox, collection, options.filter, options.key, options.effects);
     const decision = await options.decide(doc);
     if (!decision.set) return decision.result;
     // Stamped after every event of the document's earlier writes, whichever replica made them
@@ -134,16 +138,28 @@ export async function insertNewDocument<D extends CarriedEvents & { _id: unknown
 /**
  * A replay answers as the first call did, once that call's effects (maybe still on their way)
  * are in: events its document still carries are released, as a majority holds the document (a
- * write a failover rolls back releases nothing), those in the outbox waited for.
+ * write a failover rolls back releases nothing), those in the outbox waited for. The record it
+ * answers from (or the CONFLICT of other input) comes from that same majority read: the
+ * primary's own data may hold a first call's write that is not replicated yet, and a failover
+ * would roll back the change the answer reports. A record a majority does not show after a few
+ * reads is being written or rolled back: the caller retries (SERVICE_UNAVAILABLE is retryable).
  */
-async function replayed<R, D extends Document>(
+async function replayed<R, D extends ChangeableDocument>(
   outbox: Outbox,
   collection: Collection<D>,
-  doc: CarriedEvents & { _id: unknown },
-  record: KeyRecord,
+  filter: Filter<D>,
+  key: DocumentKey,
   effects: EffectScope | null,
 ): Promise<R> {
-  if (doc.outgoing?.length) await outbox.releaseCommitted(asCarrier(collection), doc, effects);
+  const { doc, record } = await untilMajorityShows(async () => {
+    const doc = (await collection.findOne(filter, {
+      readConcern: { level: "majority" },
+    })) as D | null;
+    const record = recordFor(doc?.keys, key);
+    return doc && record ? { doc, record } : null;
+  }, "The first call with this idempotency key is still being written; retry shortly.");
+  // Read as a majority holds it already: what it carries is released as releaseCommitted would.
+  if (doc.outgoing?.length) await outbox.release(asCarrier(collection), doc, effects);
   await outbox.follow(record.events, effects);
   return record.result as R;
 }

@@ -3,6 +3,7 @@ import type { ClientSession, Collection, Db } from "mongodb";
 import type { Channel } from "../channels.js";
 import { HubError } from "../errors.js";
 import { isDuplicateKeyError } from "./connect.js";
+import { untilMajorityShows } from "./majority-read.js";
 import { beside, runTransaction } from "./transactions.js";
 
 interface IdempotencyRecord {
@@ -112,9 +113,20 @@ export async function runIdempotent<R extends Record<string, unknown>>(
 
   // Outside the transaction the record is looked up in the embedded server's turn (`beside`): it
   // writes a committing transaction's collections back one by one, so a reader could see the
-  // record and still the cards before the change the record answers for.
-  const recorded = async (key: string): Promise<R | null> =>
-    replay(await beside(run.db, () => keys.findOne({ _id: key })));
+  // record and still the cards before the change the record answers for. A record found answers
+  // (or refuses other input) only as a majority holds it: the primary's own data may hold another
+  // call's transaction that is not replicated yet, and a failover would roll back the change the
+  // answer reports. A first call finds none and pays for no more than this one read.
+  const recorded = async (key: string): Promise<R | null> => {
+    if (!(await beside(run.db, () => keys.findOne({ _id: key })))) return null;
+    // Not shown after a few reads: being written, or rolled back; the caller retries.
+    const durable = await untilMajorityShows(
+      () =>
+        beside(run.db, () => keys.findOne({ _id: key }, { readConcern: { level: "majority" } })),
+      "The first call with this idempotency key is still being written; retry shortly.",
+    );
+    return replay(durable);
+  };
 
   if (id) {
     const earlier = await recorded(id);

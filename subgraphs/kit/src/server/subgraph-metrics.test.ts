@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DeadLetters } from "../events/dead-letters.js";
 import type { LaneDocument } from "../events/lane-lease.js";
 import { Outbox } from "../events/outbox.js";
-import { registered } from "../testing/relay-harness.js";
+import { registered } from "../testing/events.js";
 import { useTestMongo } from "../testing/test-mongo.js";
 import { laneStats, subgraphMetrics } from "./subgraph-metrics.js";
 

@@ -4,7 +4,7 @@ import { OBSERVE } from "../events/command-tags.js";
 import type { DeadLetter } from "../events/dead-letters.js";
 import type { LaneDocument } from "../events/lane-lease.js";
 import type { Outbox } from "../events/outbox.js";
-import type { RelayMetrics } from "../events/relay.js";
+import type { RelayMetrics } from "../events/relay-settings.js";
 
 /** One lane of a subgraph's outbox (the events for one receiving subgraph), as GET /outbox shows it. */
 export interface LaneStats {
@@ -74,7 +74,7 @@ export interface SubgraphMetrics {
  * A subgraph process's Prometheus metrics: what its relay delivered, retried and set aside per lane, and whatever the subgraph adds (`own`, the
  * feed's streams). Per process: Prometheus scrapes every replica and sums them. The outbox's state
  * (pending, lag, dead letters) is the database's, the same for every replica: the gateway exports
- * it, from GET /outbox (gateway metrics.plugin.ts).
+ * it, from GET /outbox (gateway subgraph-gauges.ts).
  */
 export function subgraphMetrics(options: {
   /** The lanes of the subgraph's outbox: their series exist from the start, at zero. */

@@ -12,17 +12,14 @@ import type { Caller } from "../auth/caller.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { HubError } from "../errors.js";
 import { EffectScope, settleEffects, type PendingEffect } from "../events/effects.js";
-import {
-  EFFECT_BUDGET_HEADER,
-  parseEventBatch,
-  type EventBatchAnswer,
-} from "../events/event-batch.js";
-import { EVENTS_SCOPE } from "../events/hub-event.js";
 import type { Inbox } from "../events/inbox.js";
 import type { Logger } from "../logger.js";
 import { DEFAULT_EFFECT_WAIT_MS } from "../settings/subgraph-env.js";
+import { receiveEvents } from "./event-endpoint.js";
 import { createErrorFormatter } from "./format-error.js";
+import { errorBody, sendJson } from "./json-response.js";
 import { BodyTooLarge, readBody } from "./read-body.js";
+import { verifiedCaller } from "./verified-caller.js";
 import type { StreamEndpointFactory } from "./streams.js";
 
 export interface SubgraphServerOptions<TContext extends BaseContext> {
@@ -83,15 +80,6 @@ function withPendingEffects(body: string, pending: PendingEffect[]): string {
   const parsed = JSON.parse(body) as { extensions?: Record<string, unknown> };
   parsed.extensions = { ...parsed.extensions, pendingEffects: pending };
   return JSON.stringify(parsed);
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  response.end(JSON.stringify(body));
-}
-
-function errorBody(error: HubError) {
-  return { errors: [{ message: error.message, extensions: { code: error.code } }] };
 }
 
 /**
@@ -164,7 +152,17 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       return;
     }
     if (url.pathname === "/events" && request.method === "POST" && options.inbox)
-      return receiveEvent(request, response, options.inbox);
+      return receiveEvents(
+        {
+          inbox: options.inbox,
+          verifier: options.eventVerifier ?? options.verifier,
+          logger,
+          maxBodyBytes: maxBody,
+          effectWaitMs,
+        },
+        request,
+        response,
+      );
     if (streams && url.pathname === streams.path) return streams.handle(request, response);
     if (url.pathname !== "/graphql") return sendJson(response, 404, { error: "not found" });
 
@@ -180,13 +178,8 @@ export async function startSubgraphServer<TContext extends BaseContext>(
       const level = notable || response.statusCode >= 400 || ms >= SLOW_CALL_MS ? "info" : "debug";
       logger[level]({ requestId, status: response.statusCode, ms }, "request");
     });
-    let caller: Caller;
-    try {
-      caller = await options.verifier(request.headers.authorization);
-    } catch (error) {
-      if (error instanceof HubError) return sendJson(response, 401, errorBody(error));
-      throw error;
-    }
+    const caller = await verifiedCaller(options.verifier, request, response);
+    if (!caller) return;
     let raw: string;
     try {
       raw = (await readBody(request, maxBody)).toString("utf8");
@@ -235,60 +228,6 @@ export async function startSubgraphServer<TContext extends BaseContext>(
     }
     for await (const chunk of result.body.asyncIterator) response.write(chunk);
     response.end();
-  }
-
-  async function receiveEvent(
-    request: IncomingMessage,
-    response: ServerResponse,
-    inbox: Inbox,
-  ): Promise<void> {
-    let caller: Caller;
-    try {
-      caller = await (options.eventVerifier ?? options.verifier)(request.headers.authorization);
-    } catch (error) {
-      if (error instanceof HubError) return sendJson(response, 401, errorBody(error));
-      throw error;
-    }
-    if (!caller.scopes.has(EVENTS_SCOPE))
-      return sendJson(
-        response,
-        403,
-        errorBody(new HubError("FORBIDDEN", "Only the event relay may deliver events.")),
-      );
-    let raw: string;
-    try {
-      raw = (await readBody(request, maxBody)).toString("utf8");
-    } catch (error) {
-      // Too large a batch: the relay sends fewer events at a time (413), not the same again.
-      if (error instanceof BodyTooLarge)
-        return sendJson(
-          response,
-          413,
-          errorBody(new HubError("BAD_USER_INPUT", "The batch of events is too large.")),
-        );
-      throw error;
-    }
-    const events = parseEventBatch(raw);
-    if (!events)
-      return sendJson(
-        response,
-        400,
-        errorBody(new HubError("BAD_USER_INPUT", "The body is not a batch of events.")),
-      );
-    const { applied, effects, failed } = await inbox.applyBatch(events);
-    if (failed) logger.warn({ events: events.length, applied, failed }, "a received event failed");
-    else logger.info({ events: events.length, applied }, "events received");
-    // The second hop: what these events caused here reaches its subgraphs before the relay that
-    // sent them hears back, within the budget it gave.
-    const budget = Math.min(effectWaitMs, Number(request.headers[EFFECT_BUDGET_HEADER] ?? 0) || 0);
-    const pending: Record<string, PendingEffect[]> = {};
-    await Promise.all(
-      [...effects].map(async ([eventId, scope]) => {
-        const late = await settleEffects(scope.deliveries, budget);
-        if (late.length > 0) pending[eventId] = late;
-      }),
-    );
-    return sendJson(response, 200, { applied, pending, failed } satisfies EventBatchAnswer);
   }
 
   await new Promise<void>((resolve, reject) => {

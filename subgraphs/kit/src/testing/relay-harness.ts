@@ -7,11 +7,12 @@ import { injectFault, InjectedCrash, type FaultPoint } from "../events/fault-poi
 import type { HubEvent } from "../events/hub-event.js";
 import { Inbox, type AppliedBatch } from "../events/inbox.js";
 import { Outbox } from "../events/outbox.js";
-import { startOutboxRelay, type RelayOptions } from "../events/relay.js";
+import { startOutboxRelay, type OutboxRelay } from "../events/relay.js";
+import type { RelayOptions } from "../events/relay-settings.js";
 import { createLogger } from "../logger.js";
 import { changeOneDocument } from "../mongo/change-document.js";
 import { runTransaction } from "../mongo/transactions.js";
-import { newEvent } from "./events.js";
+import { registered } from "./events.js";
 
 export interface ConsumerOptions {
   /** Deliveries answered 503 before any is applied. */
@@ -55,9 +56,6 @@ function asThreeMembers(db: Db): Db {
   });
 }
 
-/** PersonRegistered n: the catalogue sends it to cards and passwords. */
-export const registered = (n: number) => newEvent("PersonRegistered", { personId: `p${n}` });
-
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -91,6 +89,34 @@ export function testRelay(
     logger: createLogger("relay-test", "silent"),
     ...options,
   });
+}
+
+/** A receiver a relay test started (relayHarness's consumer): its address, and its close. */
+interface Receiver {
+  url: string;
+  close(): Promise<unknown>;
+}
+
+/**
+ * Runs `test` while a relay (testRelay, with `options`) delivers `outbox` to `receiver`: the
+ * events for passwords only (onlyPasswords), or every destination's with `everyDestination`.
+ * Then stops the relay and closes the receiver, whether the test passed or not.
+ */
+export async function whileRelaying(
+  outbox: Outbox,
+  receiver: Receiver,
+  options: Omit<Partial<RelayOptions>, "outbox" | "target"> & { everyDestination?: boolean },
+  test: (relay: OutboxRelay) => Promise<void>,
+): Promise<void> {
+  const { everyDestination = false, ...relayOptions } = options;
+  const url = () => receiver.url;
+  const relay = testRelay(outbox, everyDestination ? url : onlyPasswords(url), relayOptions);
+  try {
+    await test(relay);
+  } finally {
+    await relay.stop();
+    await receiver.close();
+  }
 }
 
 export function addNumbered(

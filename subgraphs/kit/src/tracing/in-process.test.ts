@@ -67,4 +67,28 @@ it("instruments MongoDB and the HTTP server loaded after it starts", async () =>
   // require hooks do not see. Plain Node (a bundled process, tsx) loads its CommonJS build, which
   // they do (test/src/traces.test.ts sees the subgraphs' GraphQL spans).
   expect(below.map((s) => s.name)).not.toContain("graphql.parse");
+
+  // A GraphQL call whose caller did not sample its trace yields no span, nor does anything it does
+  // (the instrumentation ignores it: start.ts); one whose caller did is traced.
+  const call = async (traceId: string, flags: string) => {
+    const answer = await fetch(`http://127.0.0.1:${port}/graphql`, {
+      method: "POST",
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-${flags}` },
+    });
+    expect(answer.status).toBe(200);
+    await answer.arrayBuffer();
+  };
+  const notSampled = "0af7651916cd43dd8448eb211c80319c";
+  const sampled = "1af7651916cd43dd8448eb211c80319c";
+  await call(notSampled, "00");
+  await call(sampled, "01");
+  await running!.flush();
+  const traced = exporter.getFinishedSpans();
+  expect(traced.filter((s) => s.spanContext().traceId === notSampled)).toEqual([]);
+  expect(
+    traced
+      .filter((s) => s.spanContext().traceId === sampled)
+      .map((s) => s.name)
+      .sort(),
+  ).toEqual(["POST /graphql", "insert things"]);
 });

@@ -46,6 +46,31 @@ function pathOf(request: IncomingMessage): string {
 }
 
 /**
+ * Whether a GraphQL call comes with a W3C `traceparent` whose trace is not sampled: at 1% nearly
+ * every call from the gateway. Its span would be dropped, and so would every span below it.
+ */
+function callerDidNotSample(request: IncomingMessage): boolean {
+  const parent = request.headers["traceparent"];
+  // version-traceid-parentid-flags; the flags' lowest bit is "sampled".
+  if (typeof parent !== "string" || parent.length < 55 || parent[52] !== "-") return false;
+  return (Number.parseInt(parent.slice(53, 55), 16) & 1) === 0;
+}
+
+/**
+ * The incoming requests a subgraph traces: GraphQL calls and event deliveries, except GraphQL calls
+ * whose caller's trace is not sampled. For those the HTTP instrumentation makes no span (it runs
+ * the request with tracing suppressed), rather than one that is dropped: it would compute every
+ * attribute of it, bind the request's events to its context and record its metrics all the same.
+ * Deliveries keep their span, sampled or not: the events they apply belong to the delivery's
+ * trace, and without one each would start its own (events.ts, `inApplySpan`).
+ */
+function ignoredRequest(request: IncomingMessage): boolean {
+  const path = pathOf(request);
+  if (!TRACED_PATHS.has(path)) return true;
+  return path === "/graphql" && callerDidNotSample(request);
+}
+
+/**
  * A MongoDB command as its span's `db.query.text`: its shape with every value replaced by `?` (as
  * the instrumentation's default does: no personal data leaves), and nothing at all for a command
  * of a request that is not sampled, whose span is dropped anyway (the default serialises every
@@ -73,6 +98,15 @@ function sdkResources(): typeof import("@opentelemetry/resources") {
   const node = createRequire(here.resolve("@opentelemetry/sdk-trace-node"));
   const base = createRequire(node.resolve("@opentelemetry/sdk-trace-base"));
   return base("@opentelemetry/resources") as typeof import("@opentelemetry/resources");
+}
+
+/** `@opentelemetry/context-async-hooks` as the Node SDK resolves it (its own dependency). */
+function sdkContextManagers(): typeof import("@opentelemetry/context-async-hooks") {
+  const here = createRequire(import.meta.url);
+  const node = createRequire(here.resolve("@opentelemetry/sdk-trace-node"));
+  return node(
+    "@opentelemetry/context-async-hooks",
+  ) as typeof import("@opentelemetry/context-async-hooks");
 }
 
 /**
@@ -123,19 +157,30 @@ async function start(
     const { OTLPTraceExporter } = await import("@opentelemetry/exporter-trace-otlp-http");
     exporter = new OTLPTraceExporter({ url: tracesUrl(endpoint!) });
   }
+  const { createSampledContextManager, sampledRootsWatch, OrphanSpansSampler } =
+    await import("./context.js");
+  // Carries contexts across `await`s only while a sampled trace is open (context.ts says why).
+  const contextManager = createSampledContextManager(
+    sdkContextManagers().AsyncLocalStorageContextManager,
+  );
   const provider = new sdk.NodeTracerProvider({
     resource: resourceFromAttributes({
       "service.name": serviceName,
       "service.namespace": SERVICE_NAMESPACE,
       "service.instance.id": `${hostname()}:${process.pid}`,
     }),
-    sampler: new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) }),
-    // The SDK's bounds (OTEL_BSP_* adjust them): 2048 spans queued at most, sent 512 at a time
-    // every 5 s, one export at a time; a full queue drops new spans.
-    spanProcessors: [new sdk.BatchSpanProcessor(exporter)],
+    sampler: new OrphanSpansSampler(
+      new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) }),
+    ),
+    spanProcessors: [
+      sampledRootsWatch(contextManager),
+      // The SDK's bounds (OTEL_BSP_* adjust them): 2048 spans queued at most, sent 512 at a time
+      // every 5 s, one export at a time; a full queue drops new spans.
+      new sdk.BatchSpanProcessor(exporter),
+    ],
   });
-  // The context manager (AsyncLocalStorage) and the W3C trace context and baggage propagators.
-  provider.register();
+  // That context manager and the W3C trace context and baggage propagators.
+  provider.register({ contextManager });
 
   if (options.instrument) {
     const { registerInstrumentations } = await import("@opentelemetry/instrumentation");
@@ -146,8 +191,9 @@ async function start(
       tracerProvider: provider,
       instrumentations: [
         new HttpInstrumentation({
-          // Probes and scrapes (/readyz, /healthz, /metrics, /outbox) are not worth a trace.
-          ignoreIncomingRequestHook: (request) => !TRACED_PATHS.has(pathOf(request)),
+          // Probes and scrapes (/readyz, /healthz, /metrics, /outbox) are not worth a trace, nor
+          // a GraphQL call whose trace is not sampled.
+          ignoreIncomingRequestHook: ignoredRequest,
           // The relay polls and the feed's webhooks call out on their own: only inside a trace.
           requireParentforOutgoingSpans: true,
           requestHook: (span, request) => {

@@ -1,21 +1,10 @@
-import { Outbox, type Caller } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { PasswordRepository } from "../store/password-repository.js";
-import { passwordCommands } from "./password-commands.js";
+import { caller, freshCommands, now } from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const caller: Caller = { sub: "t", channel: "COUNTER", scopes: new Set() };
-const now = new Date("2026-12-01T09:00:00Z");
 
-async function commandsOn(name: string) {
-  const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
-  const repository = new PasswordRepository(db);
-  await repository.ensureIndexes();
-  const outbox = new Outbox(db, "passwords");
-  await outbox.ensureIndexes();
-  return { repository, commands: passwordCommands(repository, outbox, { password: "123456" }) };
-}
+const commandsOn = (name: string) => freshCommands(client(), name);
 
 const rejection = (code: string) => ({ extensions: expect.objectContaining({ code }) });
 

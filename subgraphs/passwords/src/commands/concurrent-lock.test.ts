@@ -1,28 +1,12 @@
-import { Outbox, type Caller } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { hashPassword } from "../crypto/password-hash.js";
 import { CARD_PASSWORD_MAX_FAILURES, ELECTRONIC_PASSWORD_LOCK_AT } from "../rules/lock-rules.js";
-import { PasswordRepository } from "../store/password-repository.js";
-import { passwordCommands } from "./password-commands.js";
+import { caller, electronicPassword, freshCommands, now } from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const caller: Caller = { sub: "t", channel: "COUNTER", scopes: new Set() };
-const now = new Date("2026-12-01T09:00:00Z");
 const GUESSES = 20;
 
-async function commandsOn(name: string) {
-  const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
-  const repository = new PasswordRepository(db);
-  await repository.ensureIndexes();
-  const outbox = new Outbox(db, "passwords");
-  await outbox.ensureIndexes();
-  return {
-    db,
-    repository,
-    commands: passwordCommands(repository, outbox, { password: "123456" }),
-  };
-}
+const commandsOn = (name: string) => freshCommands(client(), name);
 
 /**
  * Wrong entries arriving together: the one that reaches the limit counts and locks in one write,
@@ -66,14 +50,7 @@ describe("concurrent wrong entries lock atomically with the entry that reaches t
 
   it("R-PWD-4: every LOCKED electronic-card answer says until when; one LOCKED audit record and one event", async () => {
     const { db, repository, commands } = await commandsOn("pwd_conc_ecard");
-    await repository.known.persons.add("p_1", now);
-    await repository.electronicPasswords.collection.insertOne({
-      _id: "p_1",
-      hash: await hashPassword("394857"),
-      failedAttempts: 0,
-      lockedAt: null,
-      updatedAt: now,
-    });
+    await electronicPassword(repository, "p_1", "394857");
     const answers = await Promise.all(
       Array.from({ length: GUESSES }, async () => {
         const answer = await commands.electronic.verify("p_1", "000002", now, caller, null);

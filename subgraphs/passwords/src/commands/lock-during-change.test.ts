@@ -1,15 +1,17 @@
-import { Outbox, type Caller } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { hashPassword } from "../crypto/password-hash.js";
 import { CardPasswordStore } from "../store/card-password-store.js";
 import { ElectronicPasswordStore } from "../store/electronic-password-store.js";
 import { PasswordRepository } from "../store/password-repository.js";
-import { passwordCommands } from "./password-commands.js";
+import {
+  caller,
+  electronicPassword,
+  freshCommands,
+  initialCardPassword,
+  now,
+} from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const caller: Caller = { sub: "t", channel: "COUNTER", scopes: new Set() };
-const now = new Date("2026-12-01T09:00:00Z");
 
 /**
  * Stores in which six wrong entries from other terminals land right after this request's correct
@@ -43,28 +45,12 @@ class LockedRightAfterVerification extends PasswordRepository {
   override readonly electronicPasswords = new ElectronicPasswordsLockedRightAfter(this.db);
 }
 
-async function commandsOn(name: string) {
-  const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
-  const repository = new LockedRightAfterVerification(db);
-  await repository.ensureIndexes();
-  const outbox = new Outbox(db, "passwords");
-  await outbox.ensureIndexes();
-  const initial = { password: "123456" };
-  return { repository, commands: passwordCommands(repository, outbox, initial) };
-}
+const commandsOn = (name: string) => freshCommands(client(), name, LockedRightAfterVerification);
 
 describe("a password lock set while a change is under way is never lifted (replica-set safe)", () => {
   it("R-PWD-3: changeCardPassword answers PASSWORD_LOCKED and the card password stays LOCKED", async () => {
     const { repository, commands } = await commandsOn("pwd_race_card");
-    await repository.known.cards.add("c_1", now);
-    await repository.cardPasswords.collection.insertOne({
-      _id: "c_1",
-      hash: null,
-      state: "INITIAL",
-      failedAttempts: 1,
-      lockedAt: null,
-      updatedAt: now,
-    });
+    await initialCardPassword(repository, "c_1", 1);
     await expect(
       commands.card.change("c_1", "123456", "802615", now, caller, null),
     ).rejects.toMatchObject({
@@ -78,14 +64,7 @@ describe("a password lock set while a change is under way is never lifted (repli
 
   it("R-PWD-4: setElectronicCardPassword answers PASSWORD_LOCKED and the lock stays", async () => {
     const { repository, commands } = await commandsOn("pwd_race_ecard");
-    await repository.known.persons.add("p_1", now);
-    await repository.electronicPasswords.collection.insertOne({
-      _id: "p_1",
-      hash: await hashPassword("394857"),
-      failedAttempts: 0,
-      lockedAt: null,
-      updatedAt: now,
-    });
+    await electronicPassword(repository, "p_1", "394857");
     await expect(
       commands.electronic.set("p_1", "394857", "555666", now, caller, null),
     ).rejects.toMatchObject({ extensions: expect.objectContaining({ code: "PASSWORD_LOCKED" }) });

@@ -1,15 +1,12 @@
-import { Outbox, type Caller } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import type { ClientSession } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { hashPassword } from "../crypto/password-hash.js";
 import { CardPasswordStore, type StoredCardPassword } from "../store/card-password-store.js";
 import { PasswordRepository } from "../store/password-repository.js";
-import { passwordCommands } from "./password-commands.js";
+import { caller, freshCommands, initialCardPassword, now } from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const caller: Caller = { sub: "t", channel: "COUNTER", scopes: new Set() };
-const now = new Date("2026-12-01T09:00:00Z");
 
 /**
  * A store in which, right after this entry read the card's password, other terminals changed it
@@ -37,21 +34,8 @@ class Repository extends PasswordRepository {
 
 describe("the event of a card password's lock (the feed's CARD_PASSWORD_LOCKED)", () => {
   it("R-PWD-3: names the state the lock changed, as the lock's own write found it, not as the entry read it before", async () => {
-    const db = client().db(`pwd_lock_from_${Math.random().toString(36).slice(2, 10)}`);
-    const repository = new Repository(db);
-    await repository.ensureIndexes();
-    const outbox = new Outbox(db, "passwords");
-    await outbox.ensureIndexes();
-    const commands = passwordCommands(repository, outbox, { password: "123456" });
-    await repository.known.cards.add("c_1", now);
-    await repository.cardPasswords.collection.insertOne({
-      _id: "c_1",
-      hash: null,
-      state: "INITIAL",
-      failedAttempts: 5,
-      lockedAt: null,
-      updatedAt: now,
-    });
+    const { db, repository, commands } = await freshCommands(client(), "pwd_lock_from", Repository);
+    await initialCardPassword(repository, "c_1", 5);
     const answer = await commands.card.verify("c_1", "000000", now, caller);
     expect(answer).toEqual({ result: "LOCKED", attemptsLeft: 0 });
     const locked = await db

@@ -1,12 +1,10 @@
-import { DatabaseClock, Outbox, type Caller } from "@hub/kit";
+import { DatabaseClock, Outbox } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { PasswordRepository } from "../store/password-repository.js";
 import { passwordCommands } from "./password-commands.js";
+import { caller, freshRepository, initialCardPassword, now } from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const caller: Caller = { sub: "t", channel: "COUNTER", scopes: new Set() };
-const now = new Date("2026-12-01T09:00:00Z");
 
 /** A replica's clock reading `aheadMs` later than this machine's (the server tells no time). */
 const clockAhead = (aheadMs: number) =>
@@ -17,24 +15,14 @@ const clockAhead = (aheadMs: number) =>
 
 describe("a card password's events leave in the order they were made, whichever replica made them", () => {
   it("R-PWD-3: a lock by a replica whose clock runs a minute ahead, then a reset by another: the lane to cards holds the lock first", async () => {
-    const db = client().db(`pwd_order_${Math.random().toString(36).slice(2, 10)}`);
-    const repository = new PasswordRepository(db);
-    await repository.ensureIndexes();
+    const { db, repository } = await freshRepository(client(), "pwd_order");
     const replica = (aheadMs: number) =>
       passwordCommands(repository, new Outbox(db, "passwords", { clock: clockAhead(aheadMs) }), {
         password: "123456",
       });
     const [a, b] = [replica(60_000), replica(0)];
     await new Outbox(db, "passwords").ensureIndexes();
-    await repository.known.cards.add("c_1", now);
-    await repository.cardPasswords.collection.insertOne({
-      _id: "c_1",
-      hash: null,
-      state: "INITIAL",
-      failedAttempts: 5,
-      lockedAt: null,
-      updatedAt: now,
-    });
+    await initialCardPassword(repository, "c_1", 5);
     expect(await a.card.verify("c_1", "000000", now, caller)).toEqual({
       result: "LOCKED",
       attemptsLeft: 0,

@@ -3,17 +3,11 @@ import { EffectScope, Inbox, type HubEvent, type ReceivedEvent } from "@hub/kit"
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it, vi } from "vitest";
 import { passwordEventHandlers } from "./received-events.js";
-import { PasswordRepository } from "../store/password-repository.js";
+import { freshRepository, now } from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const now = new Date("2026-12-01T09:00:00Z");
 
-async function repositoryOn(name: string) {
-  const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
-  const repository = new PasswordRepository(db);
-  await repository.ensureIndexes();
-  return repository;
-}
+const repositoryOn = async (name: string) => (await freshRepository(client(), name)).repository;
 
 type CardEvent = ReceivedEvent<"CardIssued"> | ReceivedEvent<"CardStatusChanged">;
 

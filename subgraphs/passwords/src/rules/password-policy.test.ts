@@ -1,4 +1,5 @@
 import { HubError } from "@hub/kit";
+import { refusal } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
 import {
   checkNewPassword,
@@ -14,16 +15,6 @@ const reason = (candidate: string) => {
     expect((error as HubError).code).toBe("BAD_USER_INPUT");
     expect((error as HubError).extensions["field"]).toBe("newPassword");
     return (error as HubError).message;
-  }
-};
-
-/** The error a check throws, or null. */
-const refusal = (check: () => void): HubError | null => {
-  try {
-    check();
-    return null;
-  } catch (error) {
-    return error as HubError;
   }
 };
 

@@ -1,16 +1,10 @@
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
-import { PasswordRepository } from "./password-repository.js";
+import { freshRepository, now } from "../testing/password-fixtures.js";
 
 const client = useTestMongo();
-const now = new Date("2026-12-01T09:00:00Z");
 
-async function repositoryOn(name: string) {
-  const db = client().db(`${name}_${Math.random().toString(36).slice(2, 10)}`);
-  const repository = new PasswordRepository(db);
-  await repository.ensureIndexes();
-  return repository;
-}
+const repositoryOn = async (name: string) => (await freshRepository(client(), name)).repository;
 
 describe("the card status the passwords subgraph keeps (version-guarded, idempotent)", () => {
   it("R-CARD-10: a status note on a card known from CardIssued records its status and version", async () => {

@@ -2,7 +2,14 @@ import type { DocumentKey, Outbox } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
 import type { PersonRepository } from "../store/person-repository.js";
-import { at, caller, freshPersons, keyFor, personInput } from "../testing/registration-fixtures.js";
+import {
+  at,
+  caller,
+  freshPersons,
+  keyFor,
+  personInput,
+  storeClaimedPerson,
+} from "../testing/registration-fixtures.js";
 import type { PersonRegistration } from "./register-person.js";
 
 const client = useTestMongo();
@@ -110,17 +117,7 @@ describe("registration: the identity number's document first, then the person", 
     const personId = await stopAfterClaim({ persons, registration }, person, key);
     const claim = (await persons.byIdNumber.findOne({ _id: person.idNumber }))!;
     // The person written as `complete` writes it, its events still carried.
-    await persons.persons.insertOne({
-      _id: personId,
-      idNumber: person.idNumber,
-      name: person.name,
-      phone: null,
-      createdAt: at,
-      version: 1,
-      createdWith: claim.pending!.createdWith!,
-      outgoing: claim.pending!.outgoing,
-      outgoingSince: at,
-    });
+    await storeClaimedPerson(persons, person, claim);
     expect(await registration.register(person, at, caller, key, null)).toBe(personId);
     expect(await eventsFor(outbox, personId)).toHaveLength(2);
     expect((await persons.persons.findOne({ _id: personId }))!.outgoing).toEqual([]);

@@ -5,6 +5,7 @@ import {
   isDuplicateKeyError,
   recordFor,
   replayOf,
+  untilMajorityShows,
   withKeyRecord,
   type Caller,
   type DocumentKey,
@@ -102,15 +103,29 @@ export class PersonRegistration {
     key: DocumentKey | null,
     effects: EffectScope | null,
   ): Promise<string> {
-    // Claims are never deleted: the duplicate key means this one is there.
-    const claim = await this.persons.byIdNumber.findOne({ _id: idNumber });
-    if (!claim) throw new Error(`identity number claim vanished after a duplicate key`);
+    const claim = await this.durableClaim(idNumber);
     const registered = await this.complete(claim, effects);
     // The same key with other input is a CONFLICT here too (recordFor); another key is a second
     // registration.
     const record = recordFor(registered.createdWith ? [registered.createdWith] : [], key);
     if (!record) throw alreadyRegistered();
     return claim.personId;
+  }
+
+  /**
+   * The claim that refused this registration, once a majority holds it. The duplicate key is the
+   * primary's own data: a claim another request has just written may not be replicated yet, and a
+   * failover would roll it back; answering CONFLICT or a replay from it would tell the caller of a
+   * registration that then does not exist. Claims are never deleted, so a durable one stays. A
+   * claim that a majority does not hold after a few reads is being written or rolled back: the
+   * caller retries (SERVICE_UNAVAILABLE is retryable).
+   */
+  private durableClaim(idNumber: string): Promise<IdNumberDocument> {
+    return untilMajorityShows(
+      () =>
+        this.persons.byIdNumber.findOne({ _id: idNumber }, { readConcern: { level: "majority" } }),
+      "A registration of this identity number is being written elsewhere; retry shortly.",
+    );
   }
 
   /**
@@ -153,7 +168,8 @@ export class PersonRegistration {
         return doc;
       }
     }
-    const stored = await this.persons.persons.findOne({ _id: claim.personId });
+    // As a majority holds it: the claim is settled, and a replay answered, from this read.
+    const stored = await this.durablePerson(claim.personId);
     // Not there after a duplicate key: an index of an earlier version (`idNumber_unique`) holds
     // the number for a person whose lookup document is missing (see backfillIdNumbers).
     if (!stored) throw alreadyRegistered();
@@ -169,6 +185,23 @@ export class PersonRegistration {
       );
     if (pending) await this.persons.settle(claim);
     return stored;
+  }
+
+  /**
+   * The claim's person as a majority holds it, or null when not even the primary has it. A person
+   * another writer has just inserted may be on the primary alone: settling its claim from that
+   * (clearing `pending`) and a failover rolling the person back would leave the number claimed for
+   * a person that does not exist, its PersonRegistered never sent, and nothing left to complete
+   * it. One the primary shows and a majority does not after a few reads is being written or
+   * rolled back: the caller retries (SERVICE_UNAVAILABLE is retryable), the sweep on its next poll.
+   */
+  private durablePerson(personId: string): Promise<PersonDocument | null> {
+    const { persons } = this.persons;
+    return untilMajorityShows(
+      () => persons.findOne({ _id: personId }, { readConcern: { level: "majority" } }),
+      "This identity number's registration is being written elsewhere; retry shortly.",
+      { absent: async () => !(await persons.findOne({ _id: personId })) },
+    );
   }
 
   /**

@@ -3,14 +3,20 @@ import type { AddressInfo } from "node:net";
 import {
   createLogger,
   injectFault,
-  InjectedCrash,
   parseEventBatch,
   startOutboxRelay,
   type HubEvent,
 } from "@hub/kit";
 import { useTestMongo } from "@hub/kit/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { at, caller, freshPersons, keyFor, personInput } from "../testing/registration-fixtures.js";
+import {
+  at,
+  caller,
+  freshPersons,
+  keyFor,
+  personInput,
+  registrationStoppedAfterClaim,
+} from "../testing/registration-fixtures.js";
 
 const client = useTestMongo();
 /** Short, so the tests wait past it rather than the production 5 s. */
@@ -26,16 +32,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** The process stops between the lookup document and the person, as a crash would. */
 async function registrationStoppedAfterLookup() {
   const parts = await sweptPersons();
-  const person = personInput();
-  const key = keyFor("k-stopped", person);
-  unhook = injectFault("after-id-number-claim", () => {
-    throw new InjectedCrash("after-id-number-claim");
-  });
-  await expect(parts.registration.register(person, at, caller, key, null)).rejects.toBeInstanceOf(
-    InjectedCrash,
-  );
-  unhook();
-  const lookup = (await parts.persons.byIdNumber.findOne({ _id: person.idNumber }))!;
+  const { person, key, claim: lookup } = await registrationStoppedAfterClaim(parts, "k-stopped");
   const eventIds = lookup.pending!.outgoing.map((event) => event._id).sort();
   return { ...parts, person, key, personId: lookup.personId, eventIds };
 }

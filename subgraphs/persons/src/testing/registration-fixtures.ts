@@ -2,12 +2,16 @@ import {
   composeIdNumber,
   documentKey,
   ensureIdempotencyIndexes,
+  injectFault,
+  InjectedCrash,
   Outbox,
   type Caller,
   type DocumentKey,
   type MongoClient,
 } from "@hub/kit";
+import { expect } from "vitest";
 import { PersonRegistration } from "../commands/register-person.js";
+import type { IdNumberDocument } from "../store/person-document.js";
 import { PersonRepository } from "../store/person-repository.js";
 
 /** Tests only: what the persons tests share (a fresh database each, wired as the server does). */
@@ -47,3 +51,50 @@ export function personInput(name = "张三") {
 
 export const keyFor = (key: string, person: ReturnType<typeof personInput>): DocumentKey | null =>
   documentKey("COUNTER", "registerPerson", key, person);
+
+/**
+ * A registration of a new person (idempotency key `key`) whose process stopped right after its
+ * identity number's claim, as a crash would: the person, the key, and the claim left pending (the
+ * person not stored).
+ */
+export async function registrationStoppedAfterClaim(
+  { persons, registration }: { persons: PersonRepository; registration: PersonRegistration },
+  key: string,
+) {
+  const person = personInput();
+  const documentKey = keyFor(key, person);
+  const unhook = injectFault("after-id-number-claim", () => {
+    throw new InjectedCrash("after-id-number-claim");
+  });
+  try {
+    await expect(
+      registration.register(person, at, caller, documentKey, null),
+    ).rejects.toBeInstanceOf(InjectedCrash);
+  } finally {
+    unhook();
+  }
+  const claim: IdNumberDocument = (await persons.byIdNumber.findOne({ _id: person.idNumber }))!;
+  return { person, key: documentKey, claim };
+}
+
+/**
+ * Stores the person of a pending `claim` as `complete` writes it, its events still carried: what
+ * a writer that stopped before settling the claim leaves behind.
+ */
+export async function storeClaimedPerson(
+  persons: PersonRepository,
+  person: ReturnType<typeof personInput>,
+  claim: IdNumberDocument,
+): Promise<void> {
+  await persons.persons.insertOne({
+    _id: claim.personId,
+    idNumber: person.idNumber,
+    name: person.name,
+    phone: null,
+    createdAt: at,
+    version: 1,
+    createdWith: claim.pending!.createdWith!,
+    outgoing: claim.pending!.outgoing,
+    outgoingSince: at,
+  });
+}

@@ -1,0 +1,122 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  createContextKey,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  TraceFlags,
+  type Context,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { suppressTracing } from "@opentelemetry/core";
+import { AlwaysOnSampler, SamplingDecision, type Span } from "@opentelemetry/sdk-trace-node";
+import { describe, expect, it } from "vitest";
+import { createSampledContextManager, OrphanSpansSampler, sampledRootsWatch } from "./context.js";
+
+const withSpan = (flags: TraceFlags, isRemote = false): Context =>
+  trace.setSpan(
+    ROOT_CONTEXT,
+    trace.wrapSpanContext({
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      spanId: "b7ad6b7169203331",
+      traceFlags: flags,
+      isRemote,
+    }),
+  );
+const sampled = withSpan(TraceFlags.SAMPLED);
+const notSampled = withSpan(TraceFlags.NONE);
+
+/** The active context synchronously inside `with`, and after an `await` there. */
+async function activeIn(
+  manager: ReturnType<typeof createSampledContextManager>,
+  context: Context,
+): Promise<[Context, Context]> {
+  return manager.with(context, async () => {
+    const now = manager.active();
+    await sleep(1);
+    return [now, manager.active()] as [Context, Context];
+  });
+}
+
+describe("the sampled-only context manager", () => {
+  it("carries a sampled context across awaits; one not sampled (or with tracing suppressed) only while `with` runs, until a sampled one is entered", async () => {
+    const manager = createSampledContextManager(AsyncLocalStorageContextManager);
+    expect(await activeIn(manager, notSampled)).toEqual([notSampled, ROOT_CONTEXT]);
+    const suppressed = suppressTracing(ROOT_CONTEXT);
+    expect(await activeIn(manager, suppressed)).toEqual([suppressed, ROOT_CONTEXT]);
+    expect(manager.active()).toBe(ROOT_CONTEXT);
+
+    expect(await activeIn(manager, sampled)).toEqual([sampled, sampled]);
+    // Once the storage runs, every context is carried, as by the SDK's own manager.
+    expect(await activeIn(manager, notSampled)).toEqual([notSampled, notSampled]);
+    // A context holding values but no span (a baggage, a plugin's check) is carried too.
+    const valued = ROOT_CONTEXT.setValue(createContextKey("test"), 1);
+    expect(await activeIn(manager, valued)).toEqual([valued, valued]);
+
+    manager.rest(0, true);
+    expect(await activeIn(manager, notSampled)).toEqual([notSampled, ROOT_CONTEXT]);
+    manager.disable();
+  });
+
+  it("rests only when no sampled trace is open: at once when the last ends, else after a check with none entered", async () => {
+    const manager = createSampledContextManager(AsyncLocalStorageContextManager);
+    const watch = sampledRootsWatch(manager, 5, 60_000);
+    const span = (flags: TraceFlags) =>
+      ({ spanContext: () => ({ traceFlags: flags }) }) as unknown as Span;
+    const request = span(TraceFlags.SAMPLED);
+    await activeIn(manager, sampled);
+    // A span that joins a trace from another process (a remote parent) begins one here.
+    watch.onStart(request, withSpan(TraceFlags.SAMPLED, true));
+    // Its children, and spans not sampled, are not counted.
+    watch.onStart(span(TraceFlags.SAMPLED), sampled);
+    watch.onStart(span(TraceFlags.NONE), ROOT_CONTEXT);
+
+    manager.rest(1);
+    manager.rest(1, true);
+    expect((await activeIn(manager, notSampled))[1]).toBe(notSampled);
+    watch.onEnd(request as never);
+    await sleep(30);
+    expect((await activeIn(manager, notSampled))[1]).toBe(ROOT_CONTEXT);
+
+    // Entered with no span counted (the gateway plugin's start-up check): the periodic check
+    // leaves it one period, then rests.
+    await activeIn(manager, sampled);
+    manager.rest(0);
+    expect((await activeIn(manager, notSampled))[1]).toBe(notSampled);
+    manager.rest(0);
+    expect((await activeIn(manager, notSampled))[1]).toBe(ROOT_CONTEXT);
+    await watch.shutdown();
+    manager.disable();
+  });
+});
+
+describe("OrphanSpansSampler", () => {
+  const sampler = new OrphanSpansSampler(new AlwaysOnSampler());
+  const decide = (context: Context, name: string) =>
+    sampler.shouldSample(
+      context,
+      "0af7651916cd43dd8448eb211c80319c",
+      name,
+      SpanKind.INTERNAL,
+      {},
+      [],
+    ).decision;
+
+  it("does not sample a request's part that comes without its request (GraphQL phases, subgraph calls)", () => {
+    for (const name of [
+      "graphql.execute",
+      "graphql.parse",
+      "graphql.plan",
+      "subgraph.execute (cards)",
+    ])
+      expect(decide(ROOT_CONTEXT, name), name).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it("leaves every other decision to the sampler it wraps", () => {
+    expect(decide(ROOT_CONTEXT, "POST /graphql")).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(decide(ROOT_CONTEXT, "event.deliver passwords")).toBe(
+      SamplingDecision.RECORD_AND_SAMPLED,
+    );
+    expect(decide(sampled, "graphql.execute")).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+  });
+});
