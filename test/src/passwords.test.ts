@@ -577,11 +577,16 @@ describe("passwords through the gateway", () => {
     // nor does the bearer token sent with the request-id scenario, nor an identity number
     secrets.push(...sentTokens, ...idNumbers);
     expect(idNumbers.length).toBeGreaterThan(3);
+    // A password of digits counts as leaked standing alone, not inside a longer number: a log
+    // line's millisecond timestamp (1796502592048) holds any six digits now and then.
+    const holds = (text: string, secret: string) =>
+      /^\d+$/.test(secret)
+        ? new RegExp(`(?<!\\d)${secret}(?!\\d)`).test(text)
+        : text.includes(secret);
     for (const text of [...responses, ...logLines])
       for (const secret of secrets)
-        expect(
-          text.includes(secret),
-          `leaked ${secret.slice(0, 8)}… in ${text.slice(0, 200)}`,
-        ).toBe(false);
+        expect(holds(text, secret), `leaked ${secret.slice(0, 8)}… in ${text.slice(0, 200)}`).toBe(
+          false,
+        );
   });
 });
