@@ -2,7 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
 import { useOpenTelemetry } from "@graphql-hive/plugin-opentelemetry";
 import { QueryPlanner, type PlanNode } from "@graphql-hive/router-query-planner";
-import { context, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
+import { spanning } from "@hub/kit/tracing";
+import { context, trace, type Context } from "@opentelemetry/api";
 
 /** The trace of each client request, by the Node request its log line is written for. */
 const traceOfRequest = new WeakMap<object, TraceFields>();
@@ -141,19 +142,13 @@ function tracePlanner(): void {
   const tracer = trace.getTracer("hub-gateway");
   const planAsync = QueryPlanner.prototype.planAsync;
   QueryPlanner.prototype.planAsync = function (this: QueryPlanner, query, operationName, ...rest) {
-    return tracer.startActiveSpan("graphql.plan", async (span) => {
+    return tracer.startActiveSpan("graphql.plan", (span) => {
       if (operationName) span.setAttribute("graphql.operation.name", operationName);
-      try {
+      return spanning(span, async () => {
         const plan = await planAsync.call(this, query, operationName, ...rest);
         span.setAttribute("hub.plan.fetches", fetchesIn(plan.node));
         return plan;
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
+      });
     });
   };
 }

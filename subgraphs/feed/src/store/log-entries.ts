@@ -1,5 +1,4 @@
-import { setTimeout as delay } from "node:timers/promises";
-import { beside, HubError, needsSerialTransactions, runTransaction } from "@hub/kit";
+import { beside, needsSerialTransactions, runTransaction, untilMajorityShows } from "@hub/kit";
 import type { ClientSession, Collection, Db, Filter } from "mongodb";
 import type { CardEventDocument, CounterDocument } from "./card-event-document.js";
 import { COUNTER_ID, type AppendResult, type LogFilter, type NewLogEntry } from "./log-layout.js";
@@ -8,7 +7,6 @@ import { matches } from "./log-tail.js";
 
 /** Reads of a page that waits for its proof entry (25 ms to 1.6 s apart: ~3 s in all). */
 const PROOF_READS = 8;
-const PROOF_BACKOFF_MS = 25;
 
 /**
  * The log as one document per entry (`card_events`), indexed by number, by person and by the time
@@ -83,26 +81,25 @@ export class EntryLog {
       return this.entries.find(query).sort({ seq: 1 }).limit(limit).toArray();
     if (throughSeq <= afterSeq) return [];
     const withProof: Filter<CardEventDocument> = { $or: [query, { seq: throughSeq }] };
-    for (let attempt = 0; ; attempt++) {
-      const docs = await this.entries
-        .find(withProof)
-        .sort({ seq: 1 })
-        .limit(limit + 1)
-        .toArray();
-      const page = docs.filter((doc) => doc.seq !== throughSeq || matches(filter, doc));
-      const shown = docs.some((doc) => doc.seq === throughSeq);
-      // A full page is not counted past (the reader reads on from its last entry); an entry
-      // pruned since is not waited for, by the pruning's mark (an empty snapshot may be a lagging
-      // one, not a pruned log).
-      if (shown || page.length >= limit || (await this.prunedThrough()) >= throughSeq)
-        return page.slice(0, limit);
-      if (attempt + 1 >= PROOF_READS)
-        throw new HubError(
-          "SERVICE_UNAVAILABLE",
-          `The feed's log does not show entry ${throughSeq} yet (a failover?); resume with the last cursor.`,
-        );
-      await delay(PROOF_BACKOFF_MS * 2 ** attempt);
-    }
+    return untilMajorityShows(
+      async () => {
+        const docs = await this.entries
+          .find(withProof)
+          .sort({ seq: 1 })
+          .limit(limit + 1)
+          .toArray();
+        const page = docs.filter((doc) => doc.seq !== throughSeq || matches(filter, doc));
+        const shown = docs.some((doc) => doc.seq === throughSeq);
+        // A full page is not counted past (the reader reads on from its last entry); an entry
+        // pruned since is not waited for, by the pruning's mark (an empty snapshot may be a
+        // lagging one, not a pruned log).
+        return shown || page.length >= limit || (await this.prunedThrough()) >= throughSeq
+          ? page.slice(0, limit)
+          : null;
+      },
+      `The feed's log does not show entry ${throughSeq} yet (a failover?); resume with the last cursor.`,
+      { reads: PROOF_READS },
+    );
   }
 
   /** The pruning's mark (CounterDocument.pruned), as a majority holds it. */

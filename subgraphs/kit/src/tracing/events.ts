@@ -9,6 +9,7 @@ import {
   type Link,
   type SpanContext,
 } from "@opentelemetry/api";
+import { spanning } from "./spanning.js";
 import { tracingStarted } from "./state.js";
 
 /**
@@ -93,8 +94,8 @@ export async function inDeliverySpan<T>(
       },
     },
     parent,
-    async (span) => {
-      try {
+    (span) =>
+      spanning(span, async () => {
         const result = await deliver();
         if (typeof result === "string") {
           span.setAttribute("hub.delivery.outcome", result);
@@ -102,14 +103,7 @@ export async function inDeliverySpan<T>(
             span.setStatus({ code: SpanStatusCode.ERROR, message: result });
         }
         return result;
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+      }),
   );
 }
 
@@ -150,17 +144,7 @@ export async function inApplySpan<T>(
     },
     // Outside any delivery (a receiver called without one): the event's own trace.
     current ? context.active() : (written ?? ROOT_CONTEXT),
-    async (span) => {
-      try {
-        return await apply();
-      } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
+    (span) => spanning(span, apply),
   );
 }
 

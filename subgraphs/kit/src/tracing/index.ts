@@ -5,3 +5,4 @@
 export * from "./start.js";
 export * from "./state.js";
 export * from "./events.js";
+export * from "./spanning.js";
