@@ -1,3 +1,4 @@
+import { POLL } from "@hub/kit";
 import type { CardStores } from "./card-stores.js";
 import { findStored, storeClaimed } from "./store-claimed-card.js";
 
@@ -26,8 +27,9 @@ export async function completeStrandedClaims(
     for (const claim of claims) {
       try {
         // As a majority holds the card (findStored): a card on the primary alone may be rolled
-        // back, and the claim with it if cleared now. Not held: storing it waits for it.
-        if (!(await findStored(stores.repository, claim.issuing.card))) {
+        // back, and the claim with it if cleared now. Not held: storing it waits for it. Tagged
+        // as the relay's polling, as the claims' read is: not a request's own command.
+        if (!(await findStored(stores.repository, claim.issuing.card, POLL))) {
           const stored = await storeClaimed(stores, claim, null);
           completed += 1;
           // Renumbered: the claim changed, the next sweep clears it.

@@ -1,13 +1,15 @@
-import { createLogger, InjectedCrash, startOutboxRelay } from "@hub/kit";
+import { createLogger, InjectedCrash, isRelayCommand, startOutboxRelay } from "@hub/kit";
+import type { CommandStartedEvent } from "mongodb";
 import { useTestMongo } from "@hub/kit/testing";
 import { describe, expect, it } from "vitest";
 import {
+  freshCards,
   issuePlan,
   issueStoppedAfterClaim as stoppedAfterClaim,
   metaFor,
 } from "../testing/card-fixtures.js";
 
-const client = useTestMongo();
+const client = useTestMongo({ monitorCommands: true });
 
 /** A person registered, and an issue for them whose process stops right after its claim. */
 const issueStoppedAfterClaim = (draws?: readonly string[]) =>
@@ -109,6 +111,32 @@ describe("issue claims left without their card", () => {
     // Stored as claimed: the claim is cleared, and the next sweep has nothing to do.
     expect((await registry.find("p_1"))!.issuing).toBeNull();
     expect(await commands.completeStrandedClaims(0)).toBe(0);
+  });
+
+  it("clearing the claim of a card its issue stored sends only commands tagged as the relay's (a request's own command counts leave them out)", async () => {
+    const { db, registry, commands } = await freshCards(client(), "claims");
+    await registry.add("p_1", new Date("2026-11-01T00:00:00Z"));
+    await commands.issue(metaFor("issueCard"), issuePlan("p_1"));
+    // The issue leaves its claim for the sweep to clear.
+    expect((await registry.find("p_1"))!.issuing).not.toBeNull();
+    const sent: CommandStartedEvent[] = [];
+    const listener = (event: CommandStartedEvent) => {
+      if (event.databaseName === db.databaseName) sent.push(event);
+    };
+    client().on("commandStarted", listener);
+    try {
+      expect(await commands.completeStrandedClaims(0)).toBe(0);
+    } finally {
+      client().off("commandStarted", listener);
+    }
+    expect((await registry.find("p_1"))!.issuing).toBeNull();
+    const untagged = sent.filter((event) => !isRelayCommand(event.commandName, event.command));
+    expect(untagged.map((event) => [event.commandName, event.command[event.commandName]])).toEqual(
+      [],
+    );
+    expect(sent.map((event) => event.command[event.commandName])).toEqual(
+      expect.arrayContaining(["known_persons", "cards"]),
+    );
   });
 
   it("the relay's poll runs the claim sweep the subgraph registers, with no later issue for the person", async () => {

@@ -87,10 +87,11 @@ export async function storeClaimed(
 export function findStored(
   repository: CardRepository,
   card: Pick<CardDocument, "_id" | "personId">,
+  comment?: string,
 ): Promise<CardDocument | null> {
   return repository.cards.findOne(
     { personId: card.personId, _id: card._id },
-    { readConcern: { level: "majority" } },
+    { readConcern: { level: "majority" }, ...(comment === undefined ? {} : { comment }) },
   );
 }
 

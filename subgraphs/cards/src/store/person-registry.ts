@@ -210,6 +210,8 @@ export class PersonRegistry extends KnownIds {
           "issuing.card._id": person.issuing.card._id,
         },
         { $set: { issuing: null } },
+        // Only the claim sweep clears claims: tagged as the relay's polling, as its read is.
+        { comment: POLL },
       ),
     );
   }
