@@ -57,6 +57,8 @@ export async function load(
   seconds: number,
   pid: number | null,
   connections: number,
+  /** Requests per second over all connections; as fast as answered when absent. */
+  rate?: number,
 ): Promise<Sample> {
   const latencies: number[] = [];
   let errors = 0;
@@ -81,6 +83,7 @@ export async function load(
     url,
     connections,
     duration: seconds,
+    ...(rate === undefined ? {} : { overallRate: rate }),
     method: "POST",
     headers: stack.headers,
     requests: Array.from({ length: workload.cycle }, (_, index) => ({

@@ -25,7 +25,7 @@ import { usePendingEffects } from "./plugins/pending-effects.plugin.js";
 import { useTokenExpiry } from "./plugins/token-expiry.plugin.js";
 import { useTracing } from "./plugins/tracing.plugin.js";
 import { subgraphGauges } from "./subgraph-gauges.js";
-import { tracingStarted } from "@hub/kit/tracing";
+import { registerTraceContextMetric, tracingStarted } from "@hub/kit/tracing";
 import {
   memoryPersistedQueryStore,
   usePersistedQueries,
@@ -72,6 +72,7 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { points: 600, windowSeconds: 60 };
 export function createHubGateway(options: HubGatewayOptions): GatewayRuntime<AuthContext> {
   const development = options.mode === "development";
   const registry = options.registry ?? new Registry();
+  registerTraceContextMetric(registry);
   subgraphGauges(registry, subgraphDirectory(options.supergraphSdl, options.subgraphUrls));
   const byHash = new Map((options.persistedDocuments ?? []).map((d) => [d.hash, d.document]));
   // Every subgraph streams its subscriptions, if it has any (the feed), over GraphQL over SSE at

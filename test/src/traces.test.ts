@@ -9,7 +9,7 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
 } from "./support/otlp-receiver.js";
-import { startSpawnedHub, type SpawnedHub } from "./support/spawned-hub.js";
+import { startSpawnedHub, type HubProcess, type SpawnedHub } from "./support/spawned-hub.js";
 
 /**
  * Issue 26 (traces): the hub as deployed — the gateway and five subgraphs, each a bundled process
@@ -392,4 +392,100 @@ describe("tracing off: HUB_OTLP_ENDPOINT unset", () => {
     expect(lines.filter((line) => line["requestId"] === requestId).length).toBeGreaterThan(0);
     expect(lines.filter((line) => "trace_id" in line)).toEqual([]);
   }, 30_000);
+});
+
+const METRICS_TOKEN = "metrics-token-for-trace-tests";
+
+/** A process's hub_trace_context_carried_seconds_total, from its /metrics. */
+async function carriedSeconds(process: HubProcess): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${process.port}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  expect(response.status).toBe(200);
+  const line = (await response.text())
+    .split("\n")
+    .find((l) => l.startsWith("hub_trace_context_carried_seconds_total "));
+  expect(line, "hub_trace_context_carried_seconds_total").toBeDefined();
+  return Number(line!.split(" ")[1]);
+}
+
+describe("sampling: the gateway at HUB_TRACE_SAMPLE_RATIO=0, the subgraphs at 1", () => {
+  let receiver: OtlpReceiver;
+  let hub: SpawnedHub;
+  let gatewayLogs: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    hub = await startSpawnedHub({
+      secret: TEST_SECRET,
+      env: { HUB_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: "200", LOG_LEVEL: "info" },
+      gatewayEnv: { HUB_TRACE_SAMPLE_RATIO: "0", HUB_METRICS_TOKEN: METRICS_TOKEN },
+      logs: "pipe",
+    });
+    gatewayLogs = collectLogs(hub.processes["gateway"]!.child.stdout);
+  }, 240_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+    await receiver?.stop();
+  });
+
+  it("a request the gateway does not sample is traced nowhere, the subgraphs told so; a client's sampled traceparent is followed", async () => {
+    // Once start-up is over (Hive's plugin checks the context manager as it starts), no process
+    // carries trace context: two readings in a row agree.
+    const settled = async (name: string) =>
+      eventually(async () => {
+        const first = await carriedSeconds(hub.processes[name]!);
+        expect(await carriedSeconds(hub.processes[name]!)).toBe(first);
+        return first;
+      });
+    const gatewayBefore = await settled("gateway");
+    const personsBefore = await settled("persons");
+    // A read with no effects (an unknown person): no event delivery starts a trace of its own.
+    const idNumber = freshIdNumber();
+    const quiet = `unsampled-${randomUUID()}`;
+    expect((await send(hub.url, "PersonCards", { idNumber }, quiet)).errors).toBeUndefined();
+    // Its log line names the ids its subgraph calls carried, "not sampled".
+    const line = await eventually(async () => {
+      const found = gatewayLogs.find((l) => l["requestId"] === quiet && "trace_id" in l);
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(line["trace_flags"]).toBe("00");
+    expect(line["trace_id"]).toMatch(/^[0-9a-f]{32}$/);
+    // Not sampled: no process carried its trace context across its awaits (which would make every
+    // request of the process pay Node's promise hook meanwhile).
+    expect(await carriedSeconds(hub.processes["gateway"]!)).toBe(gatewayBefore);
+    expect(await carriedSeconds(hub.processes["persons"]!)).toBe(personsBefore);
+
+    // The same read, sampled by its client.
+    const traceId = randomUUID().replaceAll("-", "");
+    const response = await fetch(hub.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await token({ channel: "COUNTER" })}`,
+        "x-request-id": `sampled-${randomUUID()}`,
+        traceparent: `00-${traceId}-${traceId.slice(0, 16)}-01`,
+      },
+      body: JSON.stringify({
+        query: await contractOperation("PersonCards"),
+        variables: { idNumber },
+      }),
+    });
+    expect(response.status).toBe(200);
+    await eventually(async () => {
+      one(receiver.spans, "gateway", "graphql.operation PersonCards");
+      expect(of(receiver.spans, "persons", /^POST \/graphql$/).length).toBeGreaterThan(0);
+    });
+    // Each process exports its spans in the order they end: the persons subgraph's span of the
+    // sampled read is in, so any of the first read's would be. Had the gateway not told it "not
+    // sampled", the subgraph (ratio 1) would have traced that read as a trace of its own.
+    expect(
+      receiver.spans.filter((s) => s.traceId !== traceId).map((s) => `${s.service}:${s.name}`),
+    ).toEqual([]);
+    // The sampled read was carried, while it was open.
+    expect(await carriedSeconds(hub.processes["gateway"]!)).toBeGreaterThan(gatewayBefore);
+    expect(await carriedSeconds(hub.processes["persons"]!)).toBeGreaterThan(personsBefore);
+  }, 60_000);
 });

@@ -2,22 +2,20 @@ import type { IncomingMessage } from "node:http";
 import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
 import { useOpenTelemetry } from "@graphql-hive/plugin-opentelemetry";
 import { QueryPlanner, type PlanNode } from "@graphql-hive/router-query-planner";
-import { spanning } from "@hub/kit/tracing";
-import { context, trace, type Context } from "@opentelemetry/api";
+import { randomUUID } from "node:crypto";
+import { headSampled, spanning, traceSampleRatio } from "@hub/kit/tracing";
+import { context, ROOT_CONTEXT, trace, TraceFlags, type Context } from "@opentelemetry/api";
 
 /** The trace of each client request, by the Node request its log line is written for. */
 const traceOfRequest = new WeakMap<object, TraceFields>();
-
-/** Whether each client request's span is sampled, by its Node request (the GraphQL context's). */
-const sampledRequests = new WeakMap<object, boolean>();
 
 /** What a log line names its trace by (as the kit's logger does inside a span). */
 type TraceFields = { trace_id: string; span_id: string; trace_flags: string };
 
 /**
  * The trace and span of the gateway's span for `request` (its `POST /graphql`), for the request's
- * log line (server.ts), which is written once the answer has left, outside that span; empty when
- * tracing is off or the request was not traced.
+ * log line (server.ts), which is written once the answer has left, outside that span; for a request
+ * not sampled, the ids its subgraph calls carried. Empty when tracing is off.
  */
 export function requestTraceFields(request: IncomingMessage): TraceFields | Record<string, never> {
   return traceOfRequest.get(request) ?? {};
@@ -50,26 +48,26 @@ function fetchesIn(node: PlanNode | undefined): number {
 }
 
 /**
- * The Node request a hook's payload belongs to, wherever the payload keeps it: the server context
- * (request hooks), the GraphQL context (operation phases), the execution arguments, a subgraph
- * call's request.
+ * The client's request a hook's payload belongs to, wherever the payload keeps it: the request
+ * hooks' own, the GraphQL context (operation phases), the execution arguments, a subgraph call's
+ * request.
  */
-function nodeRequestOf(payload: unknown): object | undefined {
+function requestOf(payload: unknown): Request | undefined {
   const p = payload as {
-    serverContext?: { req?: object };
-    context?: { req?: object };
-    args?: { contextValue?: { req?: object } };
-    executionRequest?: { context?: { req?: object } };
+    request?: Request;
+    context?: { request?: Request };
+    args?: { contextValue?: { request?: Request } };
+    executionRequest?: { context?: { request?: Request } };
   };
   return (
-    p.serverContext?.req ??
-    p.context?.req ??
-    p.args?.contextValue?.req ??
-    p.executionRequest?.context?.req
+    p.request ??
+    p.context?.request ??
+    p.args?.contextValue?.request ??
+    p.executionRequest?.context?.request
   );
 }
 
-/** The plugin's hooks that only ever add to a request's spans (skipped below one not sampled). */
+/** The plugin's hooks that only ever add to a request's spans (skipped for one not sampled). */
 const PER_REQUEST_HOOKS = [
   "onRequest",
   "onEnveloped",
@@ -92,16 +90,20 @@ const PER_REQUEST_INSTRUMENTATION = [
   "fetch",
 ];
 
+type Step = (payload: unknown, next: () => unknown) => unknown;
+
 /**
- * Hive's plugin, called for a request only when the request's span is sampled. Its request
- * instrumentation (which makes that span: the sampler's decision) always runs; every other hook of
- * a request found not sampled is skipped: each call of one costs the plugin a copy of the payload
- * and a state object built property by property (0.1–0.2 ms of the gateway's CPU per request,
- * `npm run profile`), for spans that would be dropped. A payload whose request is not known runs
- * the hook as before.
+ * Hive's plugin, called for a client request only when the request is sampled (`sampled`, drawn
+ * before the plugin's request instrumentation would make the request's span: `traceRequest`).
+ * A request not sampled skips every hook of the plugin, its span included: each hook costs the
+ * plugin a copy of the payload and a state object built property by property, and the span its
+ * attributes and context (together ~10% of the gateway's CPU per request at 1% sampling,
+ * `npm run profile`), for spans that would be dropped. A payload with no client request (a
+ * WebSocket operation) runs the hook as before.
  */
 function onlyWhenSampled<P extends object>(
   plugin: P,
+  traceRequest: (payload: { request: Request }, step: Step, next: () => unknown) => unknown,
   notSampled: (payload: unknown) => boolean,
 ): P {
   const hooks = plugin as unknown as Record<string, unknown>;
@@ -115,17 +117,62 @@ function onlyWhenSampled<P extends object>(
   const instrumentation = hooks["instrumentation"] as Record<string, unknown> | undefined;
   if (instrumentation) {
     const wrapped: Record<string, unknown> = { ...instrumentation };
+    const request = instrumentation["request"];
+    if (typeof request === "function")
+      wrapped["request"] = (payload: { request: Request }, next: () => unknown) =>
+        traceRequest(payload, request as Step, next);
     for (const name of PER_REQUEST_INSTRUMENTATION) {
       const step = instrumentation[name];
       if (typeof step !== "function") continue;
       wrapped[name] = (payload: unknown, next: () => unknown) =>
-        notSampled(payload) ? next() : (step as (...a: unknown[]) => unknown)(payload, next);
+        notSampled(payload) ? next() : (step as Step)(payload, next);
     }
     gated["instrumentation"] = wrapped;
   }
   // Every other property as the plugin has it (its other hooks, `tracer` and its getters).
   const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(plugin)) as P;
   return Object.assign(copy, gated);
+}
+
+/** A client request's sampling, drawn as it comes in. */
+type Sampling =
+  | { sampled: true }
+  /** Not sampled: the context its subgraph calls run in (their `traceparent`: "not sampled"). */
+  | { sampled: false; at: Context; fields: TraceFields };
+
+/** A W3C `traceparent` (version 00): trace id, parent span id, flags. */
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const INVALID_TRACE = "00000000000000000000000000000000";
+const INVALID_SPAN = "0000000000000000";
+
+/** A not-sampled request's ids: the caller's trace when it sent one, new random ones otherwise. */
+function notSampledAs(traceId: string, parentSpanId: string): Sampling {
+  const spanContext = {
+    traceId,
+    spanId: parentSpanId,
+    traceFlags: TraceFlags.NONE,
+    isRemote: false,
+  };
+  return {
+    sampled: false,
+    at: trace.setSpanContext(ROOT_CONTEXT, spanContext),
+    fields: { trace_id: traceId, span_id: parentSpanId, trace_flags: "00" },
+  };
+}
+
+/**
+ * Head sampling, as the SDK's parent-based ratio sampler would decide on the request's span: a
+ * caller's valid `traceparent` decides (its "sampled" flag); without one, a draw at the ratio.
+ */
+function sampleRequest(request: Request, ratio: number): Sampling {
+  const parent = TRACEPARENT.exec(request.headers.get("traceparent") ?? "");
+  if (parent && parent[1] !== INVALID_TRACE && parent[2] !== INVALID_SPAN) {
+    if ((Number.parseInt(parent[3]!, 16) & 1) === 1) return { sampled: true };
+    return notSampledAs(parent[1]!, parent[2]!);
+  }
+  if (Math.random() < ratio) return { sampled: true };
+  const id = randomUUID().replaceAll("-", "");
+  return notSampledAs(id, id.slice(0, 16));
 }
 
 let plannerTraced = false;
@@ -159,17 +206,18 @@ function tracePlanner(): void {
  * validate and execute, and each subgraph call (`subgraph.execute`); `graphql.plan` is ours (see
  * above). A `traceparent` from the client is followed. The plugin propagates the trace to
  * subgraphs through Hive's fetch, which the hub's own transport does not use: the transport adds
- * the header itself (transport/subgraph-transport.ts). A request that is not sampled gets its
- * request span only: the plugin's other hooks are skipped for it (`onlyWhenSampled`), and its
- * subgraph calls carry that span's `traceparent` ("not sampled"). docs/performance.md#tracing.
+ * the header itself (transport/subgraph-transport.ts).
+ *
+ * Each client request is sampled as it comes in (`sampleRequest`: the client's `traceparent`, or
+ * HUB_TRACE_SAMPLE_RATIO), before any span is made. A sampled one runs the plugin in a context
+ * marked HEAD_SAMPLED, so the SDK's sampler keeps its span without drawing again. One not sampled
+ * never reaches the plugin (`onlyWhenSampled`): its subgraph calls carry a `traceparent` saying
+ * "not sampled", so the subgraphs trace none of it either. docs/performance.md#tracing.
  */
 export function useTracing(): GatewayPlugin[] {
   tracePlanner();
-  /** The request's span when it is recorded (sampled); undefined otherwise. */
-  const sampledRequest = (request: Request | undefined): Context | undefined => {
-    const at = request && otel.getHttpContext(request);
-    return at && trace.getSpan(at)?.isRecording() ? at : undefined;
-  };
+  const ratio = traceSampleRatio();
+  const sampling = new WeakMap<Request, Sampling>();
   const otel = useOpenTelemetry({
     traces: {
       spans: {
@@ -181,14 +229,6 @@ export function useTracing(): GatewayPlugin[] {
               ? (request as Request & { parsedUrl: URL }).parsedUrl
               : new URL(request.url, "http://localhost");
           return url.pathname === "/graphql";
-        },
-        // The operation's spans (and every one below: parse, validate, execute, subgraph calls)
-        // only in a sampled request. The sampler decides on the request's span; below one that is
-        // not sampled the plugin would still make each span (dropped), computing its attributes
-        // (the document printed, the operation found) and binding each phase to its context.
-        graphql: ({ context: gqlContext }) => {
-          const req = (gqlContext as { req?: object } | undefined)?.req;
-          return (req && sampledRequests.get(req)) ?? true;
         },
         // Building the context is the auth plugin's token check, inside the operation span.
         graphqlContextBuilding: false,
@@ -202,26 +242,37 @@ export function useTracing(): GatewayPlugin[] {
     // Our transport does not fetch through Hive: nothing for the plugin to close on dispose.
     flushOnDispose: false,
   });
+  const traceRequest = (payload: { request: Request }, step: Step, next: () => unknown) => {
+    const drawn = sampleRequest(payload.request, ratio);
+    sampling.set(payload.request, drawn);
+    if (!drawn.sampled) return next();
+    return context.with(headSampled(context.active()), () => step(payload, next));
+  };
+  const notSampled = (payload: unknown): boolean => {
+    const request = requestOf(payload);
+    return request !== undefined && sampling.get(request)?.sampled === false;
+  };
   const requestIds: GatewayPlugin = {
     instrumentation: {
-      // A subgraph call of a request that is not sampled has no span of its own (above): it runs
-      // in the request's, so that the transport's `traceparent` tells the subgraph "not sampled"
-      // (without one the subgraph would start a trace of its own at the ratio). The transport
-      // reads the active context as it is called, synchronously from here.
+      // The subgraph calls of a request not sampled run in its context (the transport reads the
+      // active context as it is called, synchronously from here): their `traceparent` tells each
+      // subgraph "not sampled" (without one it would start a trace of its own at its ratio).
       subgraphExecute({ executionRequest }, wrapped) {
         const request = (executionRequest.context as { request?: Request } | undefined)?.request;
-        const at = request && otel.getHttpContext(request);
-        if (!at || sampledRequest(request)) return wrapped();
-        return context.with(at, wrapped);
+        const drawn = request && sampling.get(request);
+        return drawn && !drawn.sampled ? context.with(drawn.at, wrapped) : wrapped();
       },
     },
     onRequest({ request, serverContext }) {
       const req = (serverContext as { req?: object } | undefined)?.req;
-      if (!req) return;
-      const at: Context = otel.getHttpContext(request) ?? context.active();
-      const span = trace.getSpan(at);
+      const drawn = sampling.get(request);
+      if (!req || !drawn) return;
+      if (!drawn.sampled) {
+        traceOfRequest.set(req, drawn.fields);
+        return;
+      }
+      const span = trace.getSpan(otel.getHttpContext(request) ?? context.active());
       if (!span) return;
-      sampledRequests.set(req, span.isRecording());
       const { traceId, spanId, traceFlags } = span.spanContext();
       traceOfRequest.set(req, {
         trace_id: traceId,
@@ -230,19 +281,5 @@ export function useTracing(): GatewayPlugin[] {
       });
     },
   };
-  const notSampled = (payload: unknown): boolean => {
-    const req = nodeRequestOf(payload);
-    if (!req) return false;
-    let sampled = sampledRequests.get(req);
-    if (sampled === undefined) {
-      // The first hook after the plugin made the request's span (its onRequest).
-      const request = (payload as { request?: Request }).request;
-      const at = request && otel.getHttpContext(request);
-      if (!at) return false;
-      sampled = trace.getSpan(at)?.isRecording() ?? true;
-      sampledRequests.set(req, sampled);
-    }
-    return !sampled;
-  };
-  return [onlyWhenSampled(otel, notSampled) as GatewayPlugin, requestIds];
+  return [onlyWhenSampled(otel, traceRequest, notSampled) as GatewayPlugin, requestIds];
 }

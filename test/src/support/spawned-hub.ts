@@ -31,6 +31,8 @@ export async function startSpawnedHub(options: {
   secret: string;
   inspect?: string[];
   env?: Record<string, string>;
+  /** Settings of the gateway's alone, over `env`. */
+  gatewayEnv?: Record<string, string>;
   /** `pipe`: each process's log lines are read from its `child.stdout` (default: inherited). */
   logs?: "inherit" | "pipe";
 }): Promise<SpawnedHub> {
@@ -87,6 +89,7 @@ export async function startSpawnedHub(options: {
       HUB_SANDBOX: "off",
       // One test subject makes every request: the per-subject limit is not under test here.
       HUB_RATE_LIMIT_PER_MINUTE: "100000000",
+      ...options.gatewayEnv,
     });
     return { url: `http://127.0.0.1:${ports["gateway"]}/graphql`, processes, stop };
   } catch (error) {

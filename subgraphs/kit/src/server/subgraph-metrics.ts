@@ -5,6 +5,7 @@ import type { DeadLetter } from "../events/dead-letters.js";
 import type { LaneDocument } from "../events/lane-lease.js";
 import type { Outbox } from "../events/outbox.js";
 import type { RelayMetrics } from "../events/relay-settings.js";
+import { registerTraceContextMetric } from "../tracing/context-metric.js";
 
 /** One lane of a subgraph's outbox (the events for one receiving subgraph), as GET /outbox shows it. */
 export interface LaneStats {
@@ -83,6 +84,7 @@ export function subgraphMetrics(options: {
 }): SubgraphMetrics {
   const { own } = options;
   const registry = new Registry();
+  registerTraceContextMetric(registry);
   const delivered = new Counter({
     name: "hub_events_delivered_total",
     help: "Events this process's relay delivered and its receiver applied, per lane (receiving subgraph).",

@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   createContextKey,
@@ -39,6 +40,21 @@ async function activeIn(
 }
 
 describe("the sampled-only context manager", () => {
+  it("binds an event emitter only to a context it carries: one not sampled or suppressed leaves its listener methods as they are", () => {
+    const manager = createSampledContextManager(AsyncLocalStorageContextManager);
+    for (const context of [notSampled, suppressTracing(ROOT_CONTEXT), ROOT_CONTEXT]) {
+      const emitter = manager.bind(context, new EventEmitter());
+      expect(emitter.on).toBe(EventEmitter.prototype.on);
+    }
+    const bound = manager.bind(sampled, new EventEmitter());
+    expect(bound.on).not.toBe(EventEmitter.prototype.on);
+    let seen: Context | undefined;
+    bound.on("x", () => (seen = manager.active()));
+    bound.emit("x");
+    expect(seen).toBe(sampled);
+    manager.disable();
+  });
+
   it("carries a sampled context across awaits; one not sampled (or with tracing suppressed) only while `with` runs, until a sampled one is entered", async () => {
     const manager = createSampledContextManager(AsyncLocalStorageContextManager);
     expect(await activeIn(manager, notSampled)).toEqual([notSampled, ROOT_CONTEXT]);

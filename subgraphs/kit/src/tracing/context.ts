@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { EventEmitter } from "node:events";
 import {
   ROOT_CONTEXT,
   trace,
@@ -18,6 +19,7 @@ import type {
   Span,
   SpanProcessor,
 } from "@opentelemetry/sdk-trace-node";
+import { HEAD_SAMPLED } from "./state.js";
 
 /**
  * Why tracing's context is carried across `await`s only while a sampled trace is open here.
@@ -48,6 +50,8 @@ export type SampledContextManager = ContextManager & {
    * open (`openSampledRoots`; contexts entered outside any span this process counts).
    */
   rest(openSampledRoots: number, idle?: boolean): void;
+  /** Seconds the storage has run so far (hub_trace_context_carried_seconds_total). */
+  carriedSeconds(): number;
 };
 
 /**
@@ -78,6 +82,19 @@ export function createSampledContextManager(
     private used = false;
     /** The context of the synchronous `with` in progress (contexts not carried by the storage). */
     private current: Context = ROOT_CONTEXT;
+    /** Milliseconds the storage ran before its current run, and when that run began. */
+    private carriedMs = 0;
+    private carriedSince = 0;
+
+    carriedSeconds(): number {
+      const running = this.storing ? performance.now() - this.carriedSince : 0;
+      return (this.carriedMs + running) / 1000;
+    }
+
+    private stopStoring(): void {
+      if (this.storing) this.carriedMs += performance.now() - this.carriedSince;
+      this.storing = false;
+    }
 
     override active(): Context {
       if (this.storing) {
@@ -97,6 +114,7 @@ export function createSampledContextManager(
       const carried = needsCarrying(context);
       if (carried) this.used = true;
       if (this.storing || carried) {
+        if (!this.storing) this.carriedSince = performance.now();
         this.storing = true;
         return this.storage.run(context, call, ...args);
       }
@@ -109,6 +127,17 @@ export function createSampledContextManager(
       }
     }
 
+    /**
+     * An event emitter bound to a context not carried (a request the HTTP instrumentation ignores,
+     * run with tracing suppressed; one not sampled) is left as it is: binding patches its listener
+     * methods (~20 µs per request, `npm run profile`), for listeners whose spans would be dropped.
+     * Functions are bound as ever (their synchronous context is kept).
+     */
+    override bind<T>(context: Context, target: T): T {
+      if (target instanceof EventEmitter && !needsCarrying(context)) return target;
+      return super.bind(context, target);
+    }
+
     rest(openSampledRoots: number, idle = false): void {
       if (openSampledRoots > 0) return;
       if (!idle && this.used) {
@@ -117,7 +146,7 @@ export function createSampledContextManager(
       }
       this.used = false;
       if (!this.storing) return;
-      this.storing = false;
+      this.stopStoring();
       this.storage.disable();
     }
 
@@ -126,7 +155,7 @@ export function createSampledContextManager(
     }
 
     override disable(): this {
-      this.storing = false;
+      this.stopStoring();
       this.used = false;
       this.current = ROOT_CONTEXT;
       this.storage.disable();
@@ -139,13 +168,14 @@ export function createSampledContextManager(
 /**
  * Counts the sampled spans that began a trace in this process (no parent, or a parent from
  * another process: a request's or a delivery's span) while they are open. When the last one ends,
- * the context manager switches its storage off `afterMs` later if none has begun meanwhile (at 1%
- * a sampled request is open here a few percent of the time); every `everyMs` it checks for
- * contexts entered outside any such span (the gateway plugin's start-up check, a test's).
+ * the context manager switches its storage off `afterMs` later if none has begun meanwhile; every
+ * `everyMs` it checks for contexts entered outside any such span (the gateway plugin's start-up
+ * check, a test's). At once by default (the next turn of the event loop): while the storage is on,
+ * every request in the process pays Node's promise hook, and switching it back on costs one `run`.
  */
 export function sampledRootsWatch(
   manager: SampledContextManager,
-  afterMs = 20,
+  afterMs = 0,
   everyMs = 1_000,
 ): SpanProcessor {
   const open = new WeakSet<Span>();
@@ -185,7 +215,9 @@ export function sampledRootsWatch(
 /**
  * Spans that only ever belong to a request (GraphQL phases, a gateway's subgraph calls) and yet
  * have no parent: a request that is not sampled whose context was not carried (above). Sampling
- * them at the ratio would start traces of one fragment each; they are not sampled.
+ * them at the ratio would start traces of one fragment each; they are not sampled. A span without
+ * a parent begun in a context marked HEAD_SAMPLED (the gateway's request it chose to trace) is
+ * sampled: its ratio was drawn before it was made.
  */
 const REQUEST_PARTS = /^(graphql\.|subgraph\.execute|http\.fetch)/;
 
@@ -200,8 +232,12 @@ export class OrphanSpansSampler implements Sampler {
     attributes: Attributes,
     links: Link[],
   ): SamplingResult {
-    if (!trace.getSpanContext(context) && REQUEST_PARTS.test(spanName))
-      return { decision: 0 /* SamplingDecision.NOT_RECORD */ };
+    if (!trace.getSpanContext(context)) {
+      // A request the gateway chose to trace (its ratio drawn once, before the span was made).
+      if (context.getValue(HEAD_SAMPLED) === true)
+        return { decision: 2 /* SamplingDecision.RECORD_AND_SAMPLED */ };
+      if (REQUEST_PARTS.test(spanName)) return { decision: 0 /* SamplingDecision.NOT_RECORD */ };
+    }
     return this.inner.shouldSample(context, traceId, spanName, spanKind, attributes, links);
   }
 

@@ -6,3 +6,4 @@ export * from "./start.js";
 export * from "./state.js";
 export * from "./events.js";
 export * from "./spanning.js";
+export * from "./context-metric.js";

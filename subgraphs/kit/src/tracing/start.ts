@@ -187,6 +187,7 @@ async function start(
     const { HttpInstrumentation } = await import("@opentelemetry/instrumentation-http");
     const { GraphQLInstrumentation } = await import("@opentelemetry/instrumentation-graphql");
     const { MongoDBInstrumentation } = await import("@opentelemetry/instrumentation-mongodb");
+    const { onlyInSampledTraces } = await import("./graphql-when-sampled.js");
     registerInstrumentations({
       tracerProvider: provider,
       instrumentations: [
@@ -204,9 +205,12 @@ async function start(
             }
           },
         }),
-        // Parse, validate and execute of each call; no span per resolved field (their number
-        // grows with the answer, and the gateway's plan already says which fields came from here).
-        new GraphQLInstrumentation({ ignoreResolveSpans: true, mergeItems: true }),
+        // Parse, validate and execute of each call in a sampled trace; no span per resolved field
+        // (their number grows with the answer, and the gateway's plan already says which fields
+        // came from here).
+        onlyInSampledTraces(
+          new GraphQLInstrumentation({ ignoreResolveSpans: true, mergeItems: true }),
+        ),
         // Only commands inside a traced request or delivery: not the relay's idle polls.
         new MongoDBInstrumentation({ requireParentSpan: true, dbStatementSerializer: statementOf }),
       ],
@@ -215,7 +219,11 @@ async function start(
     // imports it as an ES module, which require-in-the-middle does not see.
     createRequire(import.meta.url)("http");
   }
-  markTracingStarted(serviceName);
+  markTracingStarted({
+    serviceName,
+    sampleRatio: ratio,
+    carriedSeconds: () => contextManager.carriedSeconds(),
+  });
   return {
     serviceName,
     flush: () => provider.forceFlush(),

@@ -7,12 +7,21 @@ import { context, propagation, trace, type Context } from "@opentelemetry/api";
  */
 const STARTED = Symbol.for("card-status-hub.tracing.started");
 
-type WithFlag = typeof globalThis & { [STARTED]?: string };
+/** What a process's tracing runs with: the service name it reports, the ratio it samples at. */
+export interface StartedTracing {
+  serviceName: string;
+  /** HUB_TRACE_SAMPLE_RATIO as tracing read it: the share of traces begun here that are kept. */
+  sampleRatio: number;
+  /** Seconds the process has carried trace context across `await`s (context.ts). */
+  carriedSeconds: () => number;
+}
 
-/** Called once tracing runs in this process, with the service name it reports. */
-export function markTracingStarted(serviceName: string | null): void {
-  if (serviceName === null) delete (globalThis as WithFlag)[STARTED];
-  else (globalThis as WithFlag)[STARTED] = serviceName;
+type WithFlag = typeof globalThis & { [STARTED]?: StartedTracing };
+
+/** Called once tracing runs in this process (null once it stops). */
+export function markTracingStarted(started: StartedTracing | null): void {
+  if (started === null) delete (globalThis as WithFlag)[STARTED];
+  else (globalThis as WithFlag)[STARTED] = started;
 }
 
 /**
@@ -22,6 +31,33 @@ export function markTracingStarted(serviceName: string | null): void {
  */
 export function tracingStarted(): boolean {
   return (globalThis as WithFlag)[STARTED] !== undefined;
+}
+
+/** The share of traces begun in this process that are sampled; 0 when tracing is off. */
+export function traceSampleRatio(): number {
+  return (globalThis as WithFlag)[STARTED]?.sampleRatio ?? 0;
+}
+
+/**
+ * Seconds this process has carried trace context across `await`s (Node's AsyncLocalStorage on,
+ * while a sampled trace was open here: kit tracing/context.ts), during which every request in the
+ * process paid Node's promise hook; null when tracing is off.
+ */
+export function traceContextCarriedSeconds(): number | null {
+  return (globalThis as WithFlag)[STARTED]?.carriedSeconds() ?? null;
+}
+
+/**
+ * Marks a context whose request this process chose to trace before making its span (the gateway's
+ * head sampling, gateway/src/plugins/tracing.plugin.ts): a span begun in it without a parent is
+ * sampled, the ratio already drawn (context.ts, OrphanSpansSampler). A `Symbol.for` key: the
+ * bootstrap's sampler and the app's plugin are separate bundles.
+ */
+export const HEAD_SAMPLED = Symbol.for("card-status-hub.tracing.head-sampled");
+
+/** `from`, marked as a request chosen to be traced (HEAD_SAMPLED). */
+export function headSampled(from: Context): Context {
+  return from.setValue(HEAD_SAMPLED, true);
 }
 
 /** The trace a log line belongs to: pino's `mixin` while tracing (kit logger.ts). */
