@@ -478,6 +478,13 @@ describe("sampling: the gateway at HUB_TRACE_SAMPLE_RATIO=0, the subgraphs at 1"
       one(receiver.spans, "gateway", "graphql.operation PersonCards");
       expect(of(receiver.spans, "persons", /^POST \/graphql$/).length).toBeGreaterThan(0);
     });
+    // The gateway's request span is the child of the client's span.
+    const request = one(
+      receiver.spans.filter((s) => s.traceId === traceId),
+      "gateway",
+      "POST /graphql",
+    );
+    expect(request.parentSpanId).toBe(traceId.slice(0, 16));
     // Each process exports its spans in the order they end: the persons subgraph's span of the
     // sampled read is in, so any of the first read's would be. Had the gateway not told it "not
     // sampled", the subgraph (ratio 1) would have traced that read as a trace of its own.

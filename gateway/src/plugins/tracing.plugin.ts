@@ -4,7 +4,15 @@ import { useOpenTelemetry } from "@graphql-hive/plugin-opentelemetry";
 import { QueryPlanner, type PlanNode } from "@graphql-hive/router-query-planner";
 import { randomUUID } from "node:crypto";
 import { headSampled, spanning, traceSampleRatio } from "@hub/kit/tracing";
-import { context, ROOT_CONTEXT, trace, TraceFlags, type Context } from "@opentelemetry/api";
+import {
+  context,
+  isSpanContextValid,
+  propagation,
+  ROOT_CONTEXT,
+  trace,
+  TraceFlags,
+  type Context,
+} from "@opentelemetry/api";
 
 /** The trace of each client request, by the Node request its log line is written for. */
 const traceOfRequest = new WeakMap<object, TraceFields>();
@@ -98,8 +106,8 @@ type Step = (payload: unknown, next: () => unknown) => unknown;
  * A request not sampled skips every hook of the plugin, its span included: each hook costs the
  * plugin a copy of the payload and a state object built property by property, and the span its
  * attributes and context (together ~10% of the gateway's CPU per request at 1% sampling,
- * `npm run profile`), for spans that would be dropped. A payload with no client request (a
- * WebSocket operation) runs the hook as before.
+ * `npm run profile`), for spans that would be dropped. A payload with no client request runs the
+ * hook as before; a WebSocket operation's request, never drawn for, counts as not sampled.
  */
 function onlyWhenSampled<P extends object>(
   plugin: P,
@@ -135,44 +143,68 @@ function onlyWhenSampled<P extends object>(
 }
 
 /** A client request's sampling, drawn as it comes in. */
-type Sampling =
+export type Sampling =
   | { sampled: true }
-  /** Not sampled: the context its subgraph calls run in (their `traceparent`: "not sampled"). */
+  /**
+   * Not sampled (nor traced at all: a probe, a WebSocket operation): the context its subgraph
+   * calls run in (their `traceparent`: "not sampled") and the ids its log line names.
+   */
   | { sampled: false; at: Context; fields: TraceFields };
 
-/** A W3C `traceparent` (version 00): trace id, parent span id, flags. */
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
-const INVALID_TRACE = "00000000000000000000000000000000";
-const INVALID_SPAN = "0000000000000000";
+const HEADERS_GETTER = {
+  keys: (headers: Headers) => [...headers.keys()],
+  get: (headers: Headers, key: string) => headers.get(key) ?? undefined,
+};
 
-/** A not-sampled request's ids: the caller's trace when it sent one, new random ones otherwise. */
-function notSampledAs(traceId: string, parentSpanId: string): Sampling {
+/** A trace of its own that is not sampled: new random ids, flags `00`. */
+function notSampledTrace(): Sampling & { sampled: false } {
+  const id = randomUUID().replaceAll("-", "");
   const spanContext = {
-    traceId,
-    spanId: parentSpanId,
+    traceId: id,
+    spanId: id.slice(0, 16),
     traceFlags: TraceFlags.NONE,
     isRemote: false,
   };
   return {
     sampled: false,
     at: trace.setSpanContext(ROOT_CONTEXT, spanContext),
-    fields: { trace_id: traceId, span_id: parentSpanId, trace_flags: "00" },
+    fields: { trace_id: spanContext.traceId, span_id: spanContext.spanId, trace_flags: "00" },
   };
 }
 
 /**
  * Head sampling, as the SDK's parent-based ratio sampler would decide on the request's span: a
- * caller's valid `traceparent` decides (its "sampled" flag); without one, a draw at the ratio.
+ * caller's valid `traceparent` (read by the W3C propagator the plugin uses: any version, with its
+ * `tracestate`) decides by its "sampled" flag, and one not sampled is passed on as it came; without
+ * one, a draw at `ratio` (`random`: a number in [0, 1)).
  */
-function sampleRequest(request: Request, ratio: number): Sampling {
-  const parent = TRACEPARENT.exec(request.headers.get("traceparent") ?? "");
-  if (parent && parent[1] !== INVALID_TRACE && parent[2] !== INVALID_SPAN) {
-    if ((Number.parseInt(parent[3]!, 16) & 1) === 1) return { sampled: true };
-    return notSampledAs(parent[1]!, parent[2]!);
+export function sampleRequest(
+  request: Request,
+  ratio: number,
+  random: () => number = Math.random,
+): Sampling {
+  if (request.headers.has("traceparent")) {
+    const extracted = propagation.extract(ROOT_CONTEXT, request.headers, HEADERS_GETTER);
+    const parent = trace.getSpanContext(extracted);
+    if (parent && isSpanContextValid(parent)) {
+      if ((parent.traceFlags & TraceFlags.SAMPLED) !== 0) return { sampled: true };
+      return {
+        sampled: false,
+        at: extracted,
+        fields: { trace_id: parent.traceId, span_id: parent.spanId, trace_flags: "00" },
+      };
+    }
   }
-  if (Math.random() < ratio) return { sampled: true };
-  const id = randomUUID().replaceAll("-", "");
-  return notSampledAs(id, id.slice(0, 16));
+  return random() < ratio ? { sampled: true } : notSampledTrace();
+}
+
+/** The path of a client request (the server's parsed URL when it has one, as Hive's plugin reads it). */
+function pathOf(request: Request): string {
+  const url =
+    "parsedUrl" in request
+      ? (request as Request & { parsedUrl: URL }).parsedUrl
+      : new URL(request.url, "http://localhost");
+  return url.pathname;
 }
 
 let plannerTraced = false;
@@ -223,13 +255,7 @@ export function useTracing(): GatewayPlugin[] {
       spans: {
         // Only GraphQL requests: not liveness, readiness and metrics probes. (The server's parsed
         // URL when it has one, as the plugin's own span does.)
-        http: ({ request }) => {
-          const url =
-            "parsedUrl" in request
-              ? (request as Request & { parsedUrl: URL }).parsedUrl
-              : new URL(request.url, "http://localhost");
-          return url.pathname === "/graphql";
-        },
+        http: ({ request }) => pathOf(request) === "/graphql",
         // Building the context is the auth plugin's token check, inside the operation span.
         graphqlContextBuilding: false,
       },
@@ -243,14 +269,31 @@ export function useTracing(): GatewayPlugin[] {
     flushOnDispose: false,
   });
   const traceRequest = (payload: { request: Request }, step: Step, next: () => unknown) => {
-    const drawn = sampleRequest(payload.request, ratio);
+    // Probes and scrapes are not traced, nor drawn for.
+    const drawn =
+      pathOf(payload.request) === "/graphql"
+        ? sampleRequest(payload.request, ratio)
+        : notSampledTrace();
     sampling.set(payload.request, drawn);
     if (!drawn.sampled) return next();
     return context.with(headSampled(context.active()), () => step(payload, next));
   };
+  /**
+   * Whether the hook's request is not sampled: drawn so, or never drawn for (a WebSocket
+   * operation, whose request the server makes for it: it is not traced, its spans would have no
+   * request span to belong to).
+   */
   const notSampled = (payload: unknown): boolean => {
     const request = requestOf(payload);
-    return request !== undefined && sampling.get(request)?.sampled === false;
+    return request !== undefined && sampling.get(request)?.sampled !== true;
+  };
+  /** The request's sampling; one never drawn for is not sampled, its trace its own. */
+  const samplingOf = (request: Request): Sampling => {
+    const drawn = sampling.get(request);
+    if (drawn) return drawn;
+    const own = notSampledTrace();
+    sampling.set(request, own);
+    return own;
   };
   const requestIds: GatewayPlugin = {
     instrumentation: {
@@ -259,7 +302,7 @@ export function useTracing(): GatewayPlugin[] {
       // subgraph "not sampled" (without one it would start a trace of its own at its ratio).
       subgraphExecute({ executionRequest }, wrapped) {
         const request = (executionRequest.context as { request?: Request } | undefined)?.request;
-        const drawn = request && sampling.get(request);
+        const drawn = request && samplingOf(request);
         return drawn && !drawn.sampled ? context.with(drawn.at, wrapped) : wrapped();
       },
     },

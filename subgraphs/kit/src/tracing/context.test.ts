@@ -10,9 +10,16 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { suppressTracing } from "@opentelemetry/core";
-import { AlwaysOnSampler, SamplingDecision, type Span } from "@opentelemetry/sdk-trace-node";
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  SamplingDecision,
+  type Span,
+} from "@opentelemetry/sdk-trace-node";
 import { describe, expect, it } from "vitest";
 import { createSampledContextManager, OrphanSpansSampler, sampledRootsWatch } from "./context.js";
+import { headSampled } from "./state.js";
 
 const withSpan = (flags: TraceFlags, isRemote = false): Context =>
   trace.setSpan(
@@ -126,6 +133,24 @@ describe("OrphanSpansSampler", () => {
       "subgraph.execute (cards)",
     ])
       expect(decide(ROOT_CONTEXT, name), name).toBe(SamplingDecision.NOT_RECORD);
+  });
+
+  it("keeps the server span of a request the gateway drew as sampled (HEAD_SAMPLED), whatever the ratio; nothing else begun there", () => {
+    const neverAtRoot = new OrphanSpansSampler(
+      new ParentBasedSampler({ root: new AlwaysOffSampler() }),
+    );
+    const at = (context: Context, kind: SpanKind, name = "POST /graphql") =>
+      neverAtRoot.shouldSample(context, "0af7651916cd43dd8448eb211c80319c", name, kind, {}, [])
+        .decision;
+    const drawn = headSampled(ROOT_CONTEXT);
+    expect(at(drawn, SpanKind.SERVER)).toBe(SamplingDecision.RECORD_AND_SAMPLED);
+    expect(at(ROOT_CONTEXT, SpanKind.SERVER)).toBe(SamplingDecision.NOT_RECORD);
+    // Another span begun without a parent in that context: the ratio's, not kept for the marker.
+    expect(at(drawn, SpanKind.INTERNAL, "event.deliver passwords")).toBe(
+      SamplingDecision.NOT_RECORD,
+    );
+    // Below a parent, the parent decides: a caller's trace not sampled stays so.
+    expect(at(headSampled(notSampled), SpanKind.SERVER)).toBe(SamplingDecision.NOT_RECORD);
   });
 
   it("leaves every other decision to the sampler it wraps", () => {

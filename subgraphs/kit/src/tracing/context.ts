@@ -8,7 +8,7 @@ import {
   type Context,
   type ContextManager,
   type Link,
-  type SpanKind,
+  SpanKind,
 } from "@opentelemetry/api";
 import type { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { isTracingSuppressed } from "@opentelemetry/core";
@@ -216,8 +216,8 @@ export function sampledRootsWatch(
  * Spans that only ever belong to a request (GraphQL phases, a gateway's subgraph calls) and yet
  * have no parent: a request that is not sampled whose context was not carried (above). Sampling
  * them at the ratio would start traces of one fragment each; they are not sampled. A span without
- * a parent begun in a context marked HEAD_SAMPLED (the gateway's request it chose to trace) is
- * sampled: its ratio was drawn before it was made.
+ * a parent begun in a context marked HEAD_SAMPLED (the server span of a gateway's request it chose to
+ * trace) is sampled: its ratio was drawn before it was made.
  */
 const REQUEST_PARTS = /^(graphql\.|subgraph\.execute|http\.fetch)/;
 
@@ -233,8 +233,9 @@ export class OrphanSpansSampler implements Sampler {
     links: Link[],
   ): SamplingResult {
     if (!trace.getSpanContext(context)) {
-      // A request the gateway chose to trace (its ratio drawn once, before the span was made).
-      if (context.getValue(HEAD_SAMPLED) === true)
+      // A request the gateway chose to trace (its ratio drawn once, before the span was made):
+      // its server span, not any other span begun without a parent inside it.
+      if (spanKind === SpanKind.SERVER && context.getValue(HEAD_SAMPLED) === true)
         return { decision: 2 /* SamplingDecision.RECORD_AND_SAMPLED */ };
       if (REQUEST_PARTS.test(spanName)) return { decision: 0 /* SamplingDecision.NOT_RECORD */ };
     }
