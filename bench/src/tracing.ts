@@ -74,12 +74,6 @@ interface ModeResult extends Figures {
   mode: string;
   /** The same figures at BENCH_TRACING_RATE requests per second. */
   atRate: Figures;
-  cpuPerRequestUs: number;
-  cpuPerRequestUsByProcess: Record<string, number>;
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
   exports: number;
   exportedKb: number;
 }
