@@ -1,7 +1,7 @@
 import { propagation } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sampleRequest } from "./tracing.plugin.js";
+import { sampleRequest } from "./head-sampling.js";
 
 // As tracing registers it in the gateway (kit tracing/start.ts: the SDK's default propagators).
 beforeAll(() => {
