@@ -9,6 +9,7 @@ import {
   type OtlpReceiver,
   type ReceivedSpan,
 } from "./support/otlp-receiver.js";
+import { feedOperation } from "./support/feed-subscriber.js";
 import { startSpawnedHub, type HubProcess, type SpawnedHub } from "./support/spawned-hub.js";
 
 /**
@@ -494,5 +495,48 @@ describe("sampling: the gateway at HUB_TRACE_SAMPLE_RATIO=0, the subgraphs at 1"
     // The sampled read was carried, while it was open.
     expect(await carriedSeconds(hub.processes["gateway"]!)).toBeGreaterThan(gatewayBefore);
     expect(await carriedSeconds(hub.processes["persons"]!)).toBeGreaterThan(personsBefore);
+  }, 60_000);
+});
+
+describe("a process that stops", () => {
+  let receiver: OtlpReceiver;
+  let hub: SpawnedHub;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    hub = await startSpawnedHub({
+      secret: TEST_SECRET,
+      // Nothing leaves on the exporter's timer while the test runs: only a flush sends spans.
+      env: { HUB_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: "600000" },
+    });
+  }, 240_000);
+
+  afterAll(async () => {
+    await hub?.stop();
+    await receiver?.stop();
+  });
+
+  it("sends the spans it holds when told to stop (its exporter's timer would not for minutes), a stream of a sampled trace still open", async () => {
+    const traceId = randomUUID().replaceAll("-", "");
+    const stream = await fetch(hub.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        authorization: `Bearer ${await token({ channel: "COUNTER" })}`,
+        traceparent: `00-${traceId}-${traceId.slice(0, 16)}-01`,
+      },
+      body: JSON.stringify({ query: await feedOperation("CardEvents") }),
+    });
+    expect(stream.status).toBe(200);
+    const gateway = hub.processes["gateway"]!.child;
+    const exited = new Promise((resolve) => gateway.once("exit", resolve));
+    gateway.kill("SIGTERM");
+    await exited;
+    await eventually(async () => {
+      expect(
+        receiver.spans.filter((s) => s.traceId === traceId && s.service === "gateway").length,
+      ).toBeGreaterThan(0);
+    });
   }, 60_000);
 });
