@@ -1,4 +1,4 @@
-import { context, trace, TraceFlags } from "@opentelemetry/api";
+import { inSampledTrace } from "./state.js";
 
 /** The GraphQL instrumentation's patch makers (version 0.69), each called as `graphql` loads. */
 const PATCH_MAKERS = ["_patchExecute", "_patchParse", "_patchValidate"] as const;
@@ -7,12 +7,6 @@ const PATCH_MAKERS = ["_patchExecute", "_patchParse", "_patchValidate"] as const
 // their types are the instrumentation's private ones.
 type Wrapper = (original: (...args: unknown[]) => unknown) => (...args: unknown[]) => unknown;
 type PatchMaker = (...args: unknown[]) => Wrapper;
-
-/** Whether the active context is a sampled trace's (a span of it, here or in the caller). */
-function inSampledTrace(): boolean {
-  const span = trace.getSpanContext(context.active());
-  return span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
-}
 
 /**
  * The GraphQL instrumentation, tracing `parse`, `validate` and `execute` only inside a sampled

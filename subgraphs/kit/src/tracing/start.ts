@@ -1,10 +1,9 @@
 import { createRequire } from "node:module";
-import { context, trace, TraceFlags } from "@opentelemetry/api";
 import { hostname } from "node:os";
 import type { IncomingMessage } from "node:http";
 import type { SpanExporter } from "@opentelemetry/sdk-trace-node";
 import { commonEnv, withoutEmptyValues } from "../settings/common-env.js";
-import { markTracingStarted } from "./state.js";
+import { inSampledTrace, markTracingStarted } from "./state.js";
 
 /** The two settings tracing reads (declared with every process's, in settings/common-env.ts). */
 export const tracingEnv = commonEnv.pick({ HUB_OTLP_ENDPOINT: true, HUB_TRACE_SAMPLE_RATIO: true });
@@ -77,8 +76,7 @@ function ignoredRequest(request: IncomingMessage): boolean {
  * command of every request, sampled or not).
  */
 function statementOf(command: Record<string, unknown>): string {
-  const parent = trace.getSpan(context.active())?.spanContext();
-  if (!parent || (parent.traceFlags & TraceFlags.SAMPLED) === 0) return "";
+  if (!inSampledTrace()) return "";
   const seen = new WeakSet<object>();
   return JSON.stringify(command, (_key, value: unknown) => {
     if (typeof value !== "object" || value === null) return "?";

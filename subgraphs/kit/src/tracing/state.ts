@@ -1,4 +1,4 @@
-import { context, propagation, trace, type Context } from "@opentelemetry/api";
+import { context, propagation, trace, TraceFlags, type Context } from "@opentelemetry/api";
 
 /**
  * Whether this process started tracing (kit tracing/start.ts). Kept on `globalThis`: a bundled
@@ -58,6 +58,12 @@ export const HEAD_SAMPLED = Symbol.for("card-status-hub.tracing.head-sampled");
 /** `from`, marked as a request chosen to be traced (HEAD_SAMPLED). */
 export function headSampled(from: Context): Context {
   return from.setValue(HEAD_SAMPLED, true);
+}
+
+/** Whether the active context is a sampled trace's (a span of it, here or in the caller). */
+export function inSampledTrace(): boolean {
+  const span = trace.getSpanContext(context.active());
+  return span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
 /** The trace a log line belongs to: pino's `mixin` while tracing (kit logger.ts). */
