@@ -11,6 +11,13 @@ interface MutationKind {
   token?: () => string;
 }
 
+/** A new card, collected (enabling and bank activation need one): the measured call's variables. */
+async function collectedCardInput(): Promise<unknown> {
+  const { cardId } = await newCard();
+  await must("CollectCard", { input: { cardId } });
+  return { input: { cardId, idempotencyKey: key() } };
+}
+
 const mutationKinds: MutationKind[] = [
   {
     name: "RegisterPerson",
@@ -36,11 +43,7 @@ const mutationKinds: MutationKind[] = [
   },
   {
     name: "EnableSocialSecurityFunction",
-    prepare: async () => {
-      const { cardId } = await newCard();
-      await must("CollectCard", { input: { cardId } });
-      return { input: { cardId, idempotencyKey: key() } };
-    },
+    prepare: collectedCardInput,
   },
   {
     name: "ReportCardLoss",
@@ -69,11 +72,7 @@ const mutationKinds: MutationKind[] = [
   {
     name: "ActivateFinancialFunction",
     token: () => hub.bankToken,
-    prepare: async () => {
-      const { cardId } = await newCard();
-      await must("CollectCard", { input: { cardId } });
-      return { input: { cardId, idempotencyKey: key() } };
-    },
+    prepare: collectedCardInput,
   },
   {
     name: "CancelCard",
