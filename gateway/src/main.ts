@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, createTokenVerifier, mintDevToken } from "@hub/kit";
+import { flushTracing } from "@hub/kit/tracing";
 import { loadGatewayEnv, queryLimitsOf } from "./gateway-env.js";
 import { memoryPersistedQueryStore } from "./plugins/persisted-queries.plugin.js";
 import { loadManifests, persistedDocumentsOf } from "./persisted-documents.js";
@@ -85,8 +86,10 @@ try {
     stopping = true;
     logger.info({ signal }, "stopping");
     server.stop().then(
-      () => {
+      async () => {
         sharedStore?.disconnect();
+        // The spans of the requests it finished while draining.
+        await flushTracing();
         process.exit(0);
       },
       () => process.exit(1),

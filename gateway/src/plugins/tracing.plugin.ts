@@ -190,7 +190,12 @@ export function useTracing(): GatewayPlugin[] {
         graphqlContextBuilding: false,
       },
     },
-    useContextManager: true,
+    // The plugin keeps each request's contexts itself and parents every span it makes from them:
+    // no context need be carried across the gateway's awaits (kit tracing/context.ts: on Node 20
+    // carrying one makes every request of the process pay a promise hook while it is open). What
+    // reads the active context instead, the planner's span and the transport's `traceparent`, is
+    // given it around the call that reads it (`requestIds` below).
+    useContextManager: false,
     // No `hive.graphql.operation.hash` (for Hive Console, which the hub does not report to): the
     // plugin computes it for every request, sampled or not (a normalised copy of the document,
     // sorted and MD5-hashed: ~0.2 ms of the gateway's CPU per request).
@@ -199,11 +204,10 @@ export function useTracing(): GatewayPlugin[] {
     flushOnDispose: false,
   });
   const traceRequest = (payload: { request: Request }, step: Step, next: () => unknown) => {
-    // Probes and scrapes are not traced, nor drawn for.
-    const drawn =
-      pathOf(payload.request) === "/graphql"
-        ? sampleRequest(payload.request, ratio)
-        : notSampledTrace();
+    // Probes and scrapes are not traced, nor drawn for (no ids either: `samplingOf` would make
+    // them, were one to call a subgraph).
+    if (pathOf(payload.request) !== "/graphql") return next();
+    const drawn = sampleRequest(payload.request, ratio);
     sampling.set(payload.request, drawn);
     if (!drawn.sampled) return next();
     return context.with(headSampled(context.active()), () => step(payload, next));
@@ -227,13 +231,24 @@ export function useTracing(): GatewayPlugin[] {
   };
   const requestIds: GatewayPlugin = {
     instrumentation: {
-      // The subgraph calls of a request not sampled run in its context (the transport reads the
-      // active context as it is called, synchronously from here): their `traceparent` tells each
-      // subgraph "not sampled" (without one it would start a trace of its own at its ratio).
+      // The plan is made as execution starts, synchronously from here (the router runtime's
+      // executor): `graphql.plan` (tracePlanner) is the child of the plugin's execute span.
+      execute({ context: graphqlContext }, wrapped) {
+        const request = requestOf({ context: graphqlContext });
+        if (!request || sampling.get(request)?.sampled !== true) return wrapped();
+        return context.with(otel.getActiveContext({ context: graphqlContext }), wrapped);
+      },
+      // Each subgraph call runs in its span's context, or for a request not sampled in the
+      // request's own: the transport reads the active context as it is called, synchronously
+      // from here, for the `traceparent` it sends. One saying "not sampled" keeps the subgraph
+      // from starting a trace of its own at its ratio.
       subgraphExecute({ executionRequest }, wrapped) {
         const request = (executionRequest.context as { request?: Request } | undefined)?.request;
         const drawn = request && samplingOf(request);
-        return drawn && !drawn.sampled ? context.with(drawn.at, wrapped) : wrapped();
+        if (!drawn) return wrapped();
+        if (!drawn.sampled) return context.with(drawn.at, wrapped);
+        const call = otel.getExecutionRequestContext(executionRequest);
+        return call ? context.with(call, wrapped) : wrapped();
       },
     },
     onRequest({ request, serverContext }) {

@@ -14,10 +14,14 @@ import { basename, join } from "node:path";
  * run (npm start, the tests, the bench, the container image).
  */
 export function bootstrapSource(serviceName: string): string {
+  const subgraph = serviceName !== "gateway";
   return [
     `import { startTracing } from "@hub/kit/tracing";`,
-    `const tracing = await startTracing(${JSON.stringify(serviceName)}, process.env, { instrument: ${serviceName !== "gateway"} });`,
-    // The process's own handler stops it (and exits) on these: the spans queued meanwhile leave.
+    // A subgraph loads the instrumentations, which need their contexts carried; the gateway
+    // neither (tracing.plugin.ts).
+    `const tracing = await startTracing(${JSON.stringify(serviceName)}, process.env, { instrument: ${subgraph}, carryContext: ${subgraph} });`,
+    // What is queued leaves at once; the process's own handler then drains, sends the spans that
+    // ended meanwhile (kit tracing/state.ts, flushTracing) and exits.
     `if (tracing) for (const signal of ["SIGTERM", "SIGINT"]) process.on(signal, () => void tracing.flush().catch(() => undefined));`,
     `await import("./app.mjs");`,
   ].join("\n");

@@ -6,6 +6,7 @@ import { loadSubgraphEnv } from "../settings/subgraph-env.js";
 import { SUBGRAPHS, type SubgraphName } from "../settings/subgraph-urls.js";
 import { createLogger, type Logger } from "../logger.js";
 import { connectMongo } from "../mongo/connect.js";
+import { flushTracing } from "../tracing/state.js";
 import { mintDevToken } from "../auth/dev-token.js";
 import { EVENTS_SCOPE } from "../events/hub-event.js";
 import type { Scope } from "../scopes.js";
@@ -121,6 +122,8 @@ export async function runSubgraphMain(name: SubgraphName, start: StartSubgraph):
       logger.info({ signal }, "stopping");
       await server.stop().catch((error: unknown) => logger.error({ err: error }, "stop failed"));
       await client.close().catch(() => undefined);
+      // The spans of the requests and deliveries it finished while draining.
+      await flushTracing();
       process.exit(0);
     };
     process.once("SIGTERM", () => void stop("SIGTERM"));

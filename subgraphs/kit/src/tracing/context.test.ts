@@ -81,6 +81,18 @@ describe("the sampled-only context manager", () => {
     manager.disable();
   });
 
+  it("told not to carry (the gateway), keeps every context, a sampled one too, only while `with` runs, and never runs its storage", async () => {
+    const manager = createSampledContextManager(AsyncLocalStorageContextManager, false);
+    expect(await activeIn(manager, sampled)).toEqual([sampled, ROOT_CONTEXT]);
+    const valued = ROOT_CONTEXT.setValue(createContextKey("test"), 1);
+    expect(await activeIn(manager, valued)).toEqual([valued, ROOT_CONTEXT]);
+    expect(manager.bind(sampled, new EventEmitter()).on).toBe(EventEmitter.prototype.on);
+    // A function bound to it still runs in it.
+    expect(manager.bind(sampled, () => manager.active())()).toBe(sampled);
+    expect(manager.carriedSeconds()).toBe(0);
+    manager.disable();
+  });
+
   it("rests only when no sampled trace is open: at once when the last ends, else after a check with none entered", async () => {
     const manager = createSampledContextManager(AsyncLocalStorageContextManager);
     const watch = sampledRootsWatch(manager, 5, 60_000);

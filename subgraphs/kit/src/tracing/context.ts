@@ -68,11 +68,16 @@ function needsCarrying(context: Context): boolean {
 
 /**
  * The context manager (see above), built on the SDK's AsyncLocalStorage one (`base`, resolved as
- * the SDK resolves it) for its `bind` of functions and event emitters.
+ * the SDK resolves it) for its `bind` of functions and event emitters. With `carry` false no
+ * context is ever carried across an `await`, sampled or not, and the storage never runs: for a
+ * process whose spans are all made by code that passes its contexts explicitly (the gateway: Hive
+ * Gateway's plugin keeps each request's, tracing.plugin.ts), which then pays no promise hook at all.
  */
 export function createSampledContextManager(
   base: typeof AsyncLocalStorageContextManager,
+  carry = true,
 ): SampledContextManager {
+  const carries = (context: Context) => carry && needsCarrying(context);
   class Manager extends base {
     /** The storage of sampled contexts (the base class's own is never used, so never switched on). */
     private readonly storage = new AsyncLocalStorage<Context>();
@@ -111,7 +116,7 @@ export function createSampledContextManager(
       ...args: A
     ): ReturnType<F> {
       const call = (thisArg == null ? fn : fn.bind(thisArg)) as (...args: A) => ReturnType<F>;
-      const carried = needsCarrying(context);
+      const carried = carries(context);
       if (carried) this.used = true;
       if (this.storing || carried) {
         if (!this.storing) this.carriedSince = performance.now();
@@ -134,7 +139,7 @@ export function createSampledContextManager(
      * Functions are bound as ever (their synchronous context is kept).
      */
     override bind<T>(context: Context, target: T): T {
-      if (target instanceof EventEmitter && !needsCarrying(context)) return target;
+      if (target instanceof EventEmitter && !carries(context)) return target;
       return super.bind(context, target);
     }
 

@@ -20,6 +20,13 @@ export interface TracingOptions {
    * Gateway's OpenTelemetry plugin makes its spans (gateway/src/plugins/tracing.plugin.ts).
    */
   instrument?: boolean;
+  /**
+   * Carry sampled contexts across `await`s (default): the instrumentations and the events' spans
+   * find their parent in the active context. False for the gateway, whose spans are all Hive's
+   * plugin's, parented explicitly: its contexts are active for the synchronous part of `with` only,
+   * and it never pays Node's promise hook (context.ts).
+   */
+  carryContext?: boolean;
   /** Where spans go instead of OTLP/HTTP (tests). */
   exporter?: SpanExporter;
 }
@@ -160,6 +167,7 @@ async function start(
   // Carries contexts across `await`s only while a sampled trace is open (context.ts says why).
   const contextManager = createSampledContextManager(
     sdkContextManagers().AsyncLocalStorageContextManager,
+    options.carryContext ?? true,
   );
   const provider = new sdk.NodeTracerProvider({
     resource: resourceFromAttributes({
@@ -221,6 +229,7 @@ async function start(
     serviceName,
     sampleRatio: ratio,
     carriedSeconds: () => contextManager.carriedSeconds(),
+    flush: () => provider.forceFlush(),
   });
   return {
     serviceName,

@@ -14,6 +14,8 @@ export interface StartedTracing {
   sampleRatio: number;
   /** Seconds the process has carried trace context across `await`s (context.ts). */
   carriedSeconds: () => number;
+  /** Sends the spans queued now. */
+  flush: () => Promise<void>;
 }
 
 type WithFlag = typeof globalThis & { [STARTED]?: StartedTracing };
@@ -31,6 +33,26 @@ export function markTracingStarted(started: StartedTracing | null): void {
  */
 export function tracingStarted(): boolean {
   return (globalThis as WithFlag)[STARTED] !== undefined;
+}
+
+/** How long a stopping process waits for its last spans to leave (the exporter's own timeout is 10 s). */
+const LAST_FLUSH_MS = 3_000;
+
+/**
+ * Sends the spans this process still holds, for a process about to exit once it has stopped
+ * serving: the spans of the requests it finished while draining ended after the signal, and only
+ * leave on the exporter's timer otherwise. At most LAST_FLUSH_MS (a collector that is down does not
+ * hold the exit up); nothing to do when tracing is off.
+ */
+export async function flushTracing(): Promise<void> {
+  const started = (globalThis as WithFlag)[STARTED];
+  if (!started) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    started.flush().catch(() => undefined),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, LAST_FLUSH_MS))),
+  ]);
+  clearTimeout(timer);
 }
 
 /** The share of traces begun in this process that are sampled; 0 when tracing is off. */
