@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import { isErrorCode, type Logger } from "@hub/kit";
+import { SubgraphCallFailure } from "./transport/subgraph-call.js";
 
 /** The GraphQL ecosystem's request codes that clients know (CONTRACT.md); kept as they are. */
 const REQUEST_CODES = new Set([
@@ -85,6 +86,15 @@ function asGraphQLError(error: unknown): GraphQLError | null {
   return null;
 }
 
+/** The transport's failure an error stands for, however many times it was wrapped on the way. */
+function failureIn(error: unknown): SubgraphCallFailure | undefined {
+  for (let at = error, depth = 0; at && depth < 4; depth += 1) {
+    if (at instanceof SubgraphCallFailure) return at;
+    at = (at as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
 /**
  * Hive Gateway passes subgraph errors through verbatim (stack, serviceName, subgraph URL), even in
  * production. This keeps only the message and a stable code for errors we know, turns transport
@@ -156,7 +166,7 @@ export function createErrorMasker(
       isUnreachable(original) ||
       isUnreachable(error)
     ) {
-      logger.warn({ err: original }, "subgraph unavailable");
+      logger.warn({ err: original, ...failureIn(error)?.logFields }, "subgraph unavailable");
       return new GraphQLError(
         "A part of the hub is unavailable right now; the rest of the answer is complete.",
         {

@@ -500,6 +500,54 @@ describe("sampling: the gateway at HUB_TRACE_SAMPLE_RATIO=0, the subgraphs at 1"
     expect(await carriedSeconds(hub.processes["persons"]!)).toBeGreaterThan(personsBefore);
     expect(await carriedSeconds(hub.processes["gateway"]!)).toBe(0);
   }, 60_000);
+
+  it("the gateway's log line about a subgraph that could not be reached names the request and its trace", async () => {
+    // A person with a card, whose password the read asks passwords for.
+    const idNumber = freshIdNumber();
+    const registered = await send<{ registerPerson: { person: { id: string } } }>(
+      hub.url,
+      "RegisterPerson",
+      { input: { idNumber, name: "测试人" } },
+      `register-${randomUUID()}`,
+    );
+    const personId = registered.data!.registerPerson.person.id;
+    const issued = await send(
+      hub.url,
+      "IssueCard",
+      { input: { personId, province: "44", issuingBank: "中国银行" } },
+      `issue-${randomUUID()}`,
+    );
+    expect(issued.errors).toBeUndefined();
+    const passwords = hub.processes["passwords"]!.child;
+    const gone = new Promise((resolve) => passwords.once("exit", resolve));
+    passwords.kill("SIGKILL");
+    await gone;
+    const traceId = randomUUID().replaceAll("-", "");
+    const requestId = `unreachable-${randomUUID()}`;
+    const response = await fetch(hub.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${await token({ channel: "COUNTER" })}`,
+        "x-request-id": requestId,
+        traceparent: `00-${traceId}-${traceId.slice(0, 16)}-01`,
+      },
+      body: JSON.stringify({
+        query: await contractOperation("PersonCards"),
+        variables: { idNumber },
+      }),
+    });
+    const answer = (await response.json()) as GraphQLResponse<unknown>;
+    expect(answer.errors?.map((e) => e.extensions?.["code"])).toContain("SERVICE_UNAVAILABLE");
+    const line = await eventually(async () => {
+      const found = gatewayLogs.find((l) => l["msg"] === "subgraph unavailable");
+      expect(found).toBeDefined();
+      return found!;
+    });
+    expect(line["requestId"]).toBe(requestId);
+    expect(line["trace_id"]).toBe(traceId);
+    expect(line["trace_flags"]).toBe("01");
+  }, 60_000);
 });
 
 describe("a process that stops", () => {
@@ -596,10 +644,12 @@ describe("a process that stops", () => {
     }
 
     await eventually(async () => {
-      // The stream's spans, which it held when the signal came.
-      expect(
-        receiver.spans.filter((s) => s.traceId === traceId && s.service === "gateway").length,
-      ).toBeGreaterThan(0);
+      // The stream's spans, which it held when the signal came; its plan (the gateway's first
+      // CardEvents) made in its operation's context.
+      const streamed = receiver.spans.filter((s) => s.traceId === traceId);
+      expect(one(streamed, "gateway", "graphql.plan").parentSpanId).toBe(
+        one(streamed, "gateway", "graphql.operation CardEvents").spanId,
+      );
       // The issue's, which ended after it: its request, its operation, its call to cards.
       const issue = one(receiver.spans, "gateway", "graphql.operation IssueCard");
       const spans = receiver.spans.filter((s) => s.traceId === issue.traceId);

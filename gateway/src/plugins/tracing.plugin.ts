@@ -95,6 +95,21 @@ const PER_REQUEST_INSTRUMENTATION = [
 
 type Step = (payload: unknown, next: () => unknown) => unknown;
 
+/** What Hive's plugin adds to the GraphQL context of a request it traces (its `onEnveloped`). */
+interface RequestSpans {
+  getActiveContext(matcher: { context: unknown }): Context;
+  getExecutionRequestContext(request: unknown): Context | undefined;
+}
+
+/**
+ * The span contexts Hive's plugin keeps for the request `graphqlContext` belongs to: only for a
+ * sampled one (the plugin's hooks run for no other). Its own, rather than the plugin's process-wide
+ * helpers, which answer for whichever instance of the plugin registered first.
+ */
+function spansOf(graphqlContext: unknown): RequestSpans | undefined {
+  return (graphqlContext as { openTelemetry?: RequestSpans } | undefined)?.openTelemetry;
+}
+
 /**
  * Hive's plugin, called for a client request only when the request is sampled (`sampled`, drawn
  * before the plugin's request instrumentation would make the request's span: `traceRequest`).
@@ -229,15 +244,22 @@ export function useTracing(): GatewayPlugin[] {
     sampling.set(request, own);
     return own;
   };
+  /** Runs `wrapped` in the innermost span of a sampled operation (its context, synchronously). */
+  const inOperationContext = (
+    { context: graphqlContext }: { context: unknown },
+    wrapped: () => void,
+  ): void => {
+    const helpers = spansOf(graphqlContext);
+    if (!helpers) return wrapped();
+    return context.with(helpers.getActiveContext({ context: graphqlContext }), wrapped);
+  };
   const requestIds: GatewayPlugin = {
     instrumentation: {
-      // The plan is made as execution starts, synchronously from here (the router runtime's
-      // executor): `graphql.plan` (tracePlanner) is the child of the plugin's execute span.
-      execute({ context: graphqlContext }, wrapped) {
-        const request = requestOf({ context: graphqlContext });
-        if (!request || sampling.get(request)?.sampled !== true) return wrapped();
-        return context.with(otel.getActiveContext({ context: graphqlContext }), wrapped);
-      },
+      // The plan is made as execution (or a subscription) starts, synchronously from here (the
+      // router runtime's executor): `graphql.plan` (tracePlanner) is the child of the plugin's
+      // execute span, or of a subscription's operation span.
+      execute: inOperationContext,
+      subscribe: inOperationContext,
       // Each subgraph call runs in its span's context, or for a request not sampled in the
       // request's own: the transport reads the active context as it is called, synchronously
       // from here, for the `traceparent` it sends. One saying "not sampled" keeps the subgraph
@@ -247,7 +269,9 @@ export function useTracing(): GatewayPlugin[] {
         const drawn = request && samplingOf(request);
         if (!drawn) return wrapped();
         if (!drawn.sampled) return context.with(drawn.at, wrapped);
-        const call = otel.getExecutionRequestContext(executionRequest);
+        const call = spansOf(executionRequest.context)?.getExecutionRequestContext(
+          executionRequest,
+        );
         return call ? context.with(call, wrapped) : wrapped();
       },
     },

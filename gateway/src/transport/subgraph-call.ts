@@ -2,6 +2,12 @@ import { Pool, type Dispatcher } from "undici";
 
 /** Why a subgraph call produced no answer; the executor turns each into a GraphQL error. */
 export class SubgraphCallFailure extends Error {
+  /**
+   * The request the call was made for, its id and trace (error-masking.ts logs them with the
+   * failure: the gateway's context is not carried to where errors are masked).
+   */
+  logFields: Record<string, string> = {};
+
   constructor(
     readonly kind: "timeout" | "unreachable" | "bad-answer",
     message: string,
@@ -9,6 +15,13 @@ export class SubgraphCallFailure extends Error {
   ) {
     super(message, options);
     this.name = "SubgraphCallFailure";
+  }
+
+  /** This failure as one caller's: a shared call fails for each of the requests it served. */
+  for(logFields: Record<string, string>): SubgraphCallFailure {
+    const copy = new SubgraphCallFailure(this.kind, this.message, { cause: this.cause });
+    copy.logFields = logFields;
+    return copy;
   }
 }
 

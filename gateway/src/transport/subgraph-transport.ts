@@ -5,7 +5,8 @@ import {
   type Executor,
 } from "@graphql-tools/utils";
 import { GraphQLError, Kind, print, type DocumentNode } from "graphql";
-import { injectTraceHeaders, tracingStarted } from "@hub/kit/tracing";
+import { injectTraceHeaders, traceFieldsOf, tracingStarted } from "@hub/kit/tracing";
+import { context } from "@opentelemetry/api";
 import { notePendingEffects } from "../plugins/pending-effects.plugin.js";
 import { SharedCalls } from "./shared-calls.js";
 import { SubgraphCallFailure, SubgraphConnection, type SubgraphAnswer } from "./subgraph-call.js";
@@ -155,6 +156,9 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
         // plugin adds it to calls made with its fetch only. A shared call carries the first
         // caller's; it is not part of what makes calls identical.
         if (traced) injectTraceHeaders(headers);
+        // The call's context, active only now (the gateway carries none across awaits): for the
+        // log line of a failure (below).
+        const at = traced ? context.active() : undefined;
         const post = () => connection.post(body, headers, subgraphName);
         // A read that could not reach a subgraph replica (one stopping, a connection closed under
         // it) is tried once more: the load balancer sends it to another. A mutation is not: it may
@@ -177,11 +181,13 @@ export function createSubgraphTransport(options: SubgraphTransportOptions) {
             notePendingEffects(clientRequest, result.extensions?.["pendingEffects"]);
           return result;
         } catch (error) {
-          if (error instanceof SubgraphCallFailure)
+          if (error instanceof SubgraphCallFailure) {
+            const requestId = client?.get("x-request-id");
             return failed(
               error.kind === "timeout" ? "GATEWAY_TIMEOUT" : "DOWNSTREAM_SERVICE_ERROR",
-              error,
+              error.for({ ...(requestId ? { requestId } : {}), ...(at ? traceFieldsOf(at) : {}) }),
             );
+          }
           throw error;
         }
       };

@@ -90,7 +90,16 @@ export function inSampledTrace(): boolean {
 
 /** The trace a log line belongs to: pino's `mixin` while tracing (kit logger.ts). */
 export function traceLogFields(): { trace_id?: string; span_id?: string; trace_flags?: string } {
-  const span = trace.getSpan(context.active());
+  return traceFieldsOf(context.active());
+}
+
+/** The trace fields of a log line about work done in `from` (a context kept for later). */
+export function traceFieldsOf(from: Context): {
+  trace_id?: string;
+  span_id?: string;
+  trace_flags?: string;
+} {
+  const span = trace.getSpan(from);
   if (!span) return {};
   const { traceId, spanId, traceFlags } = span.spanContext();
   return { trace_id: traceId, span_id: spanId, trace_flags: `0${traceFlags.toString(16)}` };
