@@ -12,9 +12,10 @@ import { root, startBenchStack } from "./stack.js";
 /**
  * `npm run bench:tracing -w @hub/bench`: CPU of the whole hub (gateway, subgraphs, database) per
  * varied PersonCards (a different demo person each request) with tracing off, sampling 1% and
- * sampling 100% of traces (issue 26), exporting to a collector stand-in in this process that
- * answers every export at once. Each mode runs on a stack of its own, started with its settings
- * (all three at once, their runs taking turns: main says why): BENCH_JIT_WARMUP s (default 20)
+ * sampling 100% of traces (issue 26; BENCH_TRACING_MODES, `modesOf`, names others), exporting to a
+ * collector stand-in in this process that answers every export at once. Each mode runs on a stack
+ * of its own, started with its settings (all at once, their runs taking turns: main says why):
+ * BENCH_JIT_WARMUP s (default 20)
  * of load first, then BENCH_ROUNDS (3) runs of BENCH_DURATION s
  * (8) over BENCH_CONNECTIONS (20), as fast as the hub answers; then as many at a fixed
  * BENCH_TRACING_RATE (100 req/s, below what the hub answers with tracing at 100%) over
@@ -35,6 +36,7 @@ const RATE = Number(process.env["BENCH_TRACING_RATE"] ?? 100);
 const METRICS_TOKEN = "bench-metrics-token-0123456789";
 const CARRIED = "hub_trace_context_carried_seconds_total";
 const RATE_CONNECTIONS = Number(process.env["BENCH_TRACING_RATE_CONNECTIONS"] ?? 2);
+const MODES = process.env["BENCH_TRACING_MODES"] ?? "off,0.01,1";
 
 /** A collector that takes every export and keeps only counts. */
 async function startSink() {
@@ -72,6 +74,12 @@ interface Figures {
 
 interface ModeResult extends Figures {
   mode: string;
+  /**
+   * The whole hub's CPU per request over the first mode's (off by default) in the same round, in
+   * %, round by round.
+   */
+  overOffByRound: number[];
+  atRateOverOffByRound: number[];
   /** The same figures at BENCH_TRACING_RATE requests per second. */
   atRate: Figures;
   exports: number;
@@ -141,14 +149,35 @@ async function startMode(mode: string, env: Record<string, string>, index: numbe
   return { mode, sink, stack, run };
 }
 
+/**
+ * The modes of BENCH_TRACING_MODES: `off` (no tracing) or a sampling ratio each, the first the one
+ * the others are compared with; a mode named twice is told apart by a suffix. `off,off,0.01` puts
+ * the machine's own spread beside what 1% costs (two identical stacks, measured alike).
+ */
+function modesOf(list: string): [string, Record<string, string>][] {
+  const seen = new Map<string, number>();
+  return list.split(",").map((entry) => {
+    const value = entry.trim();
+    const ratio = Number(value);
+    if (value !== "off" && !(ratio >= 0 && ratio <= 1))
+      throw new Error(`BENCH_TRACING_MODES: "${value}" is neither off nor a ratio from 0 to 1`);
+    const name = value === "off" ? "off" : `${round(ratio * 100)}%`;
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    const env: Record<string, string> = value === "off" ? {} : { HUB_TRACE_SAMPLE_RATIO: value };
+    return [count === 1 ? name : `${name}#${count}`, env];
+  });
+}
+
+/** The whole hub's CPU per request of a run (load.ts adds it, the database included). */
+const wholeOf = (sample: Sample) => sample.cpuPerRequestUsByProcess?.["whole hub"] ?? 0;
+
 /** The median of a mode's runs (the whole hub's CPU per request decides which is the middle). */
 function figuresOf(runs: (Sample & { carriedShare: Record<string, number> })[]): Figures {
-  // load.ts adds the sum over the hub's processes as "whole hub" (the database included).
-  const whole = (sample: Sample) => sample.cpuPerRequestUsByProcess?.["whole hub"] ?? 0;
-  const middle = [...runs].sort((a, b) => whole(a) - whole(b))[Math.floor(runs.length / 2)]!;
+  const middle = [...runs].sort((a, b) => wholeOf(a) - wholeOf(b))[Math.floor(runs.length / 2)]!;
   return {
     contextCarriedShare: middle.carriedShare,
-    cpuPerRequestUs: Math.round(median(runs.map(whole))),
+    cpuPerRequestUs: Math.round(median(runs.map(wholeOf))),
     cpuPerRequestUsByProcess: middle.cpuPerRequestUsByProcess ?? {},
     rps: Math.round(median(runs.map((r) => r.rps))),
     p50: round(median(runs.map((r) => r.p50))),
@@ -158,17 +187,22 @@ function figuresOf(runs: (Sample & { carriedShare: Record<string, number> })[]):
 }
 
 /**
- * The three modes run side by side, each on its own stack, and their rounds take turns (off, 1%,
- * 100%, off, …): a machine whose speed drifts over minutes (a shared host) drifts under every
- * mode alike, where mode after mode it would land on one of them. A stack waiting for its turn is
- * idle (its pollers only).
+ * `runs` over `off`'s, round by round (runs of one round are minutes apart at most), in %: the
+ * spread of these says how far the machine moved the medians.
+ */
+function overOffByRound(runs: Sample[], off: Sample[]): number[] {
+  return runs.map((run, index) => round((wholeOf(run) / wholeOf(off[index]!) - 1) * 100));
+}
+
+/**
+ * The three modes run side by side, each on its own stack, and their rounds take turns, each
+ * round in another order (off, 1%, 100%; then 1%, 100%, off; then 100%, off, 1%): a machine whose
+ * speed drifts over minutes (a shared host) drifts under every mode alike, and no mode always
+ * follows the same one (100%'s spans are still being exported as the next run starts). A stack
+ * waiting for its turn is idle (its pollers only).
  */
 async function main(): Promise<void> {
-  const settings: [string, Record<string, string>][] = [
-    ["off", {}],
-    ["1%", { HUB_TRACE_SAMPLE_RATIO: "0.01" }],
-    ["100%", { HUB_TRACE_SAMPLE_RATIO: "1" }],
-  ];
+  const settings = modesOf(MODES);
   const modes: Awaited<ReturnType<typeof startMode>>[] = [];
   const results: ModeResult[] = [];
   try {
@@ -178,16 +212,19 @@ async function main(): Promise<void> {
     const saturated = new Map<string, Run[]>(modes.map((m) => [m.mode, []]));
     const atRate = new Map<string, Run[]>(modes.map((m) => [m.mode, []]));
     const before = modes.map((m) => ({ ...m.sink.counts }));
+    const inTurn = (round: number) => modes.map((_, i) => modes[(i + round) % modes.length]!);
     for (let round = 0; round < ROUNDS; round += 1)
-      for (const m of modes) saturated.get(m.mode)!.push(await m.run());
+      for (const m of inTurn(round)) saturated.get(m.mode)!.push(await m.run());
     const exported = modes.map((m) => ({ ...m.sink.counts }));
     for (let round = 0; round < ROUNDS; round += 1)
-      for (const m of modes) atRate.get(m.mode)!.push(await m.run(RATE));
+      for (const m of inTurn(round)) atRate.get(m.mode)!.push(await m.run(RATE));
     for (const [index, m] of modes.entries()) {
       const result: ModeResult = {
         mode: m.mode,
         ...figuresOf(saturated.get(m.mode)!),
         atRate: figuresOf(atRate.get(m.mode)!),
+        overOffByRound: overOffByRound(saturated.get(m.mode)!, saturated.get(modes[0]!.mode)!),
+        atRateOverOffByRound: overOffByRound(atRate.get(m.mode)!, atRate.get(modes[0]!.mode)!),
         exports: exported[index]!.exports - before[index]!.exports,
         exportedKb: Math.round((exported[index]!.bytes - before[index]!.bytes) / 1024),
       };
@@ -211,8 +248,10 @@ async function main(): Promise<void> {
   for (const result of results.slice(1)) {
     const over = (now: number, then: number) => round(((now - then) / then) * 100);
     console.log(
-      `${result.mode}: ${over(result.cpuPerRequestUs, off.cpuPerRequestUs)}% CPU per request over off ` +
-        `as fast as answered, ${over(result.atRate.cpuPerRequestUs, off.atRate.cpuPerRequestUs)}% at ${RATE} req/s`,
+      `${result.mode}: ${over(result.cpuPerRequestUs, off.cpuPerRequestUs)}% CPU per request over ${off.mode} ` +
+        `as fast as answered (round by round ${result.overOffByRound.join(", ")}), ` +
+        `${over(result.atRate.cpuPerRequestUs, off.atRate.cpuPerRequestUs)}% at ${RATE} req/s ` +
+        `(round by round ${result.atRateOverOffByRound.join(", ")})`,
     );
   }
   await mkdir(join(root, "bench", "results"), { recursive: true });
@@ -227,7 +266,7 @@ async function main(): Promise<void> {
     JSON.stringify(
       {
         machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
-        settings: { DURATION, ROUNDS, CONNECTIONS, JIT_WARMUP, RATE, RATE_CONNECTIONS },
+        settings: { DURATION, ROUNDS, CONNECTIONS, JIT_WARMUP, RATE, RATE_CONNECTIONS, MODES },
         results,
       },
       null,
