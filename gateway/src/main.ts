@@ -92,7 +92,10 @@ try {
         await flushTracing();
         process.exit(0);
       },
-      () => process.exit(1),
+      async () => {
+        await flushTracing();
+        process.exit(1);
+      },
     );
   };
   process.prependListener("SIGTERM", () => stop("SIGTERM"));
