@@ -65,6 +65,22 @@ async function send<T>(
   };
 }
 
+/** A new person, registered through the gateway in the request `requestId`. */
+async function registerPerson(
+  url: string,
+  requestId = `register-${randomUUID()}`,
+): Promise<{ idNumber: string; personId: string }> {
+  const idNumber = freshIdNumber();
+  const registered = await send<{ registerPerson: { person: { id: string } } }>(
+    url,
+    "RegisterPerson",
+    { input: { idNumber, name: "测试人" } },
+    requestId,
+  );
+  expect(registered.errors).toBeUndefined();
+  return { idNumber, personId: registered.data!.registerPerson.person.id };
+}
+
 const of = (spans: ReceivedSpan[], service: string, name: string | RegExp) =>
   spans.filter(
     (s) =>
@@ -112,15 +128,7 @@ describe("tracing on: HUB_OTLP_ENDPOINT names a collector", () => {
     });
     for (const [name, process] of Object.entries(hub.processes))
       logs[name] = collectLogs(process.child.stdout);
-    idNumber = freshIdNumber();
-    const registered = await send<{ registerPerson: { person: { id: string } } }>(
-      hub.url,
-      "RegisterPerson",
-      { input: { idNumber, name: "测试人" } },
-      `register-${randomUUID()}`,
-    );
-    expect(registered.errors).toBeUndefined();
-    personId = registered.data!.registerPerson.person.id;
+    ({ idNumber, personId } = await registerPerson(hub.url));
   }, 240_000);
 
   afterAll(async () => {
@@ -237,16 +245,7 @@ describe("tracing on: HUB_OTLP_ENDPOINT names a collector", () => {
     // Two people, each issued a card while the feed (an observer: nobody waits for it) is paused,
     // so that its lane holds both events when the feed comes back.
     const people: string[] = [];
-    for (let i = 0; i < 2; i += 1) {
-      const registered = await send<{ registerPerson: { person: { id: string } } }>(
-        hub.url,
-        "RegisterPerson",
-        { input: { idNumber: freshIdNumber(), name: "测试人" } },
-        randomUUID(),
-      );
-      expect(registered.errors).toBeUndefined();
-      people.push(registered.data!.registerPerson.person.id);
-    }
+    for (let i = 0; i < 2; i += 1) people.push((await registerPerson(hub.url)).personId);
     const feed = hub.processes["feed"]!.child;
     const requestIds = [`batch-a-${randomUUID()}`, `batch-b-${randomUUID()}`];
     feed.kill("SIGSTOP");
@@ -367,25 +366,12 @@ describe("tracing off: HUB_OTLP_ENDPOINT unset", () => {
   });
 
   it("no exporter runs and nothing is sent; log lines carry no trace", async () => {
-    const idNumber = freshIdNumber();
     const requestId = `off-${randomUUID()}`;
-    const registered = await send<{ registerPerson: { person: { id: string } } }>(
-      hub.url,
-      "RegisterPerson",
-      { input: { idNumber, name: "测试人" } },
-      requestId,
-    );
-    expect(registered.errors).toBeUndefined();
+    const { idNumber, personId } = await registerPerson(hub.url, requestId);
     const issued = await send(
       hub.url,
       "IssueCard",
-      {
-        input: {
-          personId: registered.data!.registerPerson.person.id,
-          province: "44",
-          issuingBank: "中国工商银行",
-        },
-      },
+      { input: { personId, province: "44", issuingBank: "中国工商银行" } },
       requestId,
     );
     expect(issued.errors).toBeUndefined();
@@ -503,14 +489,7 @@ describe("sampling: the gateway at HUB_TRACE_SAMPLE_RATIO=0, the subgraphs at 1"
 
   it("the gateway's log line about a subgraph that could not be reached names the request and its trace", async () => {
     // A person with a card, whose password the read asks passwords for.
-    const idNumber = freshIdNumber();
-    const registered = await send<{ registerPerson: { person: { id: string } } }>(
-      hub.url,
-      "RegisterPerson",
-      { input: { idNumber, name: "测试人" } },
-      `register-${randomUUID()}`,
-    );
-    const personId = registered.data!.registerPerson.person.id;
+    const { idNumber, personId } = await registerPerson(hub.url);
     const issued = await send(
       hub.url,
       "IssueCard",
@@ -570,15 +549,7 @@ describe("a process that stops", () => {
 
   it("sends the spans it holds when told to stop (its exporter's timer would not for minutes), a stream of a sampled trace still open, and those of a request that ends while it drains", async () => {
     // A person to issue a card to (every request here is sampled: the ratio is left at 1).
-    const idNumber = freshIdNumber();
-    const registered = await send<{ registerPerson: { person: { id: string } } }>(
-      hub.url,
-      "RegisterPerson",
-      { input: { idNumber, name: "测试人" } },
-      `register-${randomUUID()}`,
-    );
-    expect(registered.errors).toBeUndefined();
-    const personId = registered.data!.registerPerson.person.id;
+    const { idNumber, personId } = await registerPerson(hub.url);
 
     const traceId = randomUUID().replaceAll("-", "");
     const stream = await fetch(hub.url, {
