@@ -7,14 +7,15 @@ import {
   TraceFlags,
   type Context,
 } from "@opentelemetry/api";
+import type { TraceLogFields } from "@hub/kit/tracing";
 
 /**
  * The gateway's head sampling: each client request's decision, drawn as it comes in, before any
  * span is made (tracing.plugin.ts says what it spares a request that is not sampled).
  */
 
-/** What a log line names its trace by (as the kit's logger does inside a span). */
-export type TraceFields = { trace_id: string; span_id: string; trace_flags: string };
+/** What a log line names its trace by (as the kit's logger does inside a span), all of it. */
+export type TraceFields = Required<TraceLogFields>;
 
 /** A client request's sampling, drawn as it comes in. */
 export type Sampling =

@@ -2,25 +2,25 @@ import type { IncomingMessage } from "node:http";
 import type { GatewayPlugin } from "@graphql-hive/gateway-runtime";
 import { useOpenTelemetry } from "@graphql-hive/plugin-opentelemetry";
 import { QueryPlanner, type PlanNode } from "@graphql-hive/router-query-planner";
-import { headSampled, spanning, traceSampleRatio } from "@hub/kit/tracing";
-import { context, trace, type Context } from "@opentelemetry/api";
 import {
-  notSampledTrace,
-  pathOf,
-  sampleRequest,
-  type Sampling,
-  type TraceFields,
-} from "./head-sampling.js";
+  headSampled,
+  spanning,
+  traceFieldsOf,
+  traceSampleRatio,
+  type TraceLogFields,
+} from "@hub/kit/tracing";
+import { context, trace, type Context } from "@opentelemetry/api";
+import { notSampledTrace, pathOf, sampleRequest, type Sampling } from "./head-sampling.js";
 
 /** The trace of each client request, by the Node request its log line is written for. */
-const traceOfRequest = new WeakMap<object, TraceFields>();
+const traceOfRequest = new WeakMap<object, TraceLogFields>();
 
 /**
  * The trace and span of the gateway's span for `request` (its `POST /graphql`), for the request's
  * log line (server.ts), which is written once the answer has left, outside that span; for a request
  * not sampled, the ids its subgraph calls carried. Empty when tracing is off.
  */
-export function requestTraceFields(request: IncomingMessage): TraceFields | Record<string, never> {
+export function requestTraceFields(request: IncomingMessage): TraceLogFields {
   return traceOfRequest.get(request) ?? {};
 }
 
@@ -283,14 +283,7 @@ export function useTracing(): GatewayPlugin[] {
         traceOfRequest.set(req, drawn.fields);
         return;
       }
-      const span = trace.getSpan(otel.getHttpContext(request) ?? context.active());
-      if (!span) return;
-      const { traceId, spanId, traceFlags } = span.spanContext();
-      traceOfRequest.set(req, {
-        trace_id: traceId,
-        span_id: spanId,
-        trace_flags: `0${traceFlags.toString(16)}`,
-      });
+      traceOfRequest.set(req, traceFieldsOf(otel.getHttpContext(request) ?? context.active()));
     },
   };
   return [onlyWhenSampled(otel, traceRequest, notSampled) as GatewayPlugin, requestIds];

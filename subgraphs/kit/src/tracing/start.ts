@@ -165,9 +165,10 @@ async function start(
   const { createSampledContextManager, sampledRootsWatch, OrphanSpansSampler } =
     await import("./context.js");
   // Carries contexts across `await`s only while a sampled trace is open (context.ts says why).
+  const carry = options.carryContext ?? true;
   const contextManager = createSampledContextManager(
     sdkContextManagers().AsyncLocalStorageContextManager,
-    options.carryContext ?? true,
+    carry,
   );
   const provider = new sdk.NodeTracerProvider({
     resource: resourceFromAttributes({
@@ -179,7 +180,9 @@ async function start(
       new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) }),
     ),
     spanProcessors: [
-      sampledRootsWatch(contextManager),
+      // Switches the storage off when no sampled trace is open: nothing to switch off in a process
+      // that never carries.
+      ...(carry ? [sampledRootsWatch(contextManager)] : []),
       // The SDK's bounds (OTEL_BSP_* adjust them): 2048 spans queued at most, sent 512 at a time
       // every 5 s, one export at a time; a full queue drops new spans.
       new sdk.BatchSpanProcessor(exporter),

@@ -88,17 +88,16 @@ export function inSampledTrace(): boolean {
   return span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
+/** What a log line names its trace by (none outside a span). */
+export type TraceLogFields = { trace_id?: string; span_id?: string; trace_flags?: string };
+
 /** The trace a log line belongs to: pino's `mixin` while tracing (kit logger.ts). */
-export function traceLogFields(): { trace_id?: string; span_id?: string; trace_flags?: string } {
+export function traceLogFields(): TraceLogFields {
   return traceFieldsOf(context.active());
 }
 
 /** The trace fields of a log line about work done in `from` (a context kept for later). */
-export function traceFieldsOf(from: Context): {
-  trace_id?: string;
-  span_id?: string;
-  trace_flags?: string;
-} {
+export function traceFieldsOf(from: Context): TraceLogFields {
   const span = trace.getSpan(from);
   if (!span) return {};
   const { traceId, spanId, traceFlags } = span.spanContext();
